@@ -1,0 +1,185 @@
+"""Wire models shared by server and SDK.
+
+A message is stored once per channel; a conversation is one user's view of a channel. Unread
+counts are sequence arithmetic (DESIGN §3): every message records ``count``, the channel's
+cumulative number of countable messages up to it, and a conversation records ``read_count``, that
+number at its read position, so ``unread = count - read_count`` on both sides of the wire.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+import msgspec
+
+
+class ConvType(IntEnum):
+    """TIMConvType values."""
+
+    C2C = 1
+    GROUP = 2
+
+
+class GroupType(IntEnum):
+    """TIMGroupType values."""
+
+    PUBLIC = 0
+    PRIVATE = 1
+    CHATROOM = 2
+    BCHATROOM = 3
+    AVCHATROOM = 4
+    COMMUNITY = 5
+
+
+class AddOption(IntEnum):
+    """TIMGroupAddOption values."""
+
+    FORBID = 0
+    AUTH = 1
+    ANY = 2
+    UNKNOWN = 3
+
+
+class MemberRole(IntEnum):
+    """TIMGroupMemberRole values."""
+
+    NONE = 0
+    NORMAL = 200
+    ADMIN = 300
+    OWNER = 400
+
+
+class TipType(IntEnum):
+    """TIMGroupTipType values used by the tips opentim writes."""
+
+    NONE = 0
+    INVITE = 1
+    QUIT = 2
+    KICK = 3
+
+
+PINNED_BIT = 1 << 62
+"""Bit set on a pinned conversation's order key (reference example 4611686018427387909)."""
+
+
+class Struct(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Base for wire structs: keyword-only, defaults left off the wire."""
+
+
+class Profile(Struct):
+    """A user's public profile (the reference's UserProfile fields)."""
+
+    user_id: str
+    nick: str = ""
+    face_url: str = ""
+    gender: int = 0
+    self_signature: str = ""
+    location: str = ""
+    language: int = 0
+    birthday: int = 0
+    level: int = 0
+    role: int = 0
+    add_permission: int = 0
+
+
+class Message(Struct):
+    """A stored message. ``receiver`` is the peer user id (C2C) or the group id."""
+
+    msg_id: str
+    conv_type: int
+    sender: str
+    receiver: str
+    elems: list[dict[str, Any]]
+    seq: int = 0
+    count: int = 0
+    activity: int = 0
+    server_time: int = 0
+    client_time: int = 0
+    random: int = 0
+    priority: int = 1
+    platform: int = 0
+    cloud_custom_data: str = ""
+    excluded_from_unread: bool = False
+    excluded_from_last: bool = False
+    is_tips: bool = False
+    at_users: list[str] = []
+    sender_profile: Profile | None = None
+
+    def conv_id_for(self, user_id: str) -> str:
+        """The bare conversation id this message belongs to, as ``user_id`` sees it."""
+        if self.conv_type == ConvType.C2C and self.receiver == user_id:
+            return self.sender
+        return self.receiver
+
+
+class Draft(Struct):
+    """A conversation draft; ``msg`` is the app's draft message JSON, kept as sent."""
+
+    msg: dict[str, Any] = {}
+    user_define: str = ""
+    edit_time: int = 0
+
+
+class Conversation(Struct):
+    """One user's conversation, as the server knows it.
+
+    ``activity`` is the order key without the pinned bit; ``deleted`` marks a tombstone (deleted,
+    and nothing new since). ``ended`` means the user left the group: counts stop at that point.
+    """
+
+    conv_type: int
+    conv_id: str
+    read_seq: int = 0
+    read_count: int = 0
+    max_seq: int = 0
+    count: int = 0
+    activity: int = 0
+    pinned: bool = False
+    draft: Draft | None = None
+    deleted: bool = False
+    deleted_up_to: int = 0
+    ended: bool = False
+    recv_opt: int = 0
+    show_name: str = ""
+    face_url: str = ""
+    group_type: int = 0
+    custom_data: str = ""
+    last_msg: Message | None = None
+
+    @property
+    def unread(self) -> int:
+        """Unread countable messages (DESIGN §3)."""
+        return 0 if self.deleted else max(0, self.count - self.read_count)
+
+    @property
+    def order_key(self) -> int:
+        """``conv_active_time``: the order key, with bit 62 set when pinned."""
+        return self.activity | PINNED_BIT if self.pinned else self.activity
+
+
+class GroupInfo(Struct):
+    """A group and the caller's place in it."""
+
+    group_id: str
+    name: str
+    group_type: int
+    owner: str
+    add_option: int = AddOption.ANY
+    face_url: str = ""
+    introduction: str = ""
+    notification: str = ""
+    member_count: int = 0
+    max_seq: int = 0
+    create_time: int = 0
+    self_role: int = 0
+    self_join_time: int = 0
+    self_read_seq: int = 0
+    self_unread: int = 0
+
+
+class MemberResult(Struct):
+    """Result of inviting or removing one user (HandleGroupMemberResult)."""
+
+    user_id: str
+    result: int

@@ -1,0 +1,1 @@
+"""Durable state: the Store interface (base.py) and one module per engine."""

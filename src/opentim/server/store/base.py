@@ -1,0 +1,124 @@
+"""The Store interface every engine implements, and the rows it takes.
+
+Services speak to this interface only (DESIGN §1). An engine allocates ``seq`` (gap-free per
+channel) and the order/change clock inside the writing transaction, and returns only after the
+write is durable, so an acknowledgement always follows the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from opentim.protocol import Conversation, Draft, GroupInfo, Message, Profile
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked (a constraint the service should have checked)."""
+
+
+class DuplicateGroupError(StoreError):
+    """The group id is taken."""
+
+
+@dataclass(slots=True)
+class NewMessage:
+    """A message to append; the store fills seq, count, activity and server time."""
+
+    channel_id: str
+    conv_type: int
+    sender: str
+    receiver: str
+    msg_id: str
+    elems: list[dict[str, Any]]
+    client_time: int = 0
+    random: int = 0
+    priority: int = 1
+    platform: int = 0
+    cloud_custom_data: str = ""
+    excluded_from_unread: bool = False
+    excluded_from_last: bool = False
+    is_tips: bool = False
+    at_users: list[str] = field(default_factory=list)
+    owners: tuple[tuple[str, int, str], ...] = ()
+    """``(user_id, conv_type, conv_id)`` conversations that must exist for this message (C2C)."""
+
+
+@dataclass(slots=True)
+class Appended:
+    """The stored message, whether it was already there (idempotent resend), and the sender's
+    conversation after the send (the sender has read up to their own message)."""
+
+    msg: Message
+    duplicate: bool
+    sender_conv: Conversation | None
+
+
+@dataclass(slots=True)
+class ConvChange:
+    """One change to one user's conversation; fields left None are not touched."""
+
+    pinned: bool | None = None
+    draft: Draft | None = None
+    clear_draft: bool = False
+    read_up_to: int | None = None
+    """Read up to this seq (0 = the newest)."""
+    delete: bool = False
+    create: bool = False
+
+
+@dataclass(slots=True)
+class GroupRow:
+    group_id: str
+    name: str
+    group_type: int
+    owner: str
+    add_option: int
+    face_url: str = ""
+    introduction: str = ""
+    notification: str = ""
+    create_time: int = 0
+
+
+class Store(Protocol):
+    """Durable state of one opentim deployment."""
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+
+    # users
+    async def ensure_user(self, user_id: str, create: bool) -> Profile | None: ...
+    async def get_profiles(self, user_ids: list[str]) -> dict[str, Profile]: ...
+    async def update_profile(self, user_id: str, changes: dict[str, Any]) -> Profile: ...
+
+    # messages
+    async def append(self, msg: NewMessage, server_time: int) -> Appended: ...
+    async def history(
+        self, user_id: str, conv_type: int, conv_id: str, before_seq: int, count: int
+    ) -> list[Message]: ...
+
+    # conversations
+    async def get_conversations(
+        self, user_id: str, keys: list[tuple[int, str]]
+    ) -> list[Conversation]: ...
+    async def sync_conversations(
+        self, user_id: str, cursor: int, limit: int
+    ) -> tuple[list[Conversation], int, bool]: ...
+    async def change_conversation(
+        self, user_id: str, conv_type: int, conv_id: str, change: ConvChange
+    ) -> Conversation | None: ...
+
+    # groups
+    async def get_group(self, group_id: str) -> GroupRow | None: ...
+    async def get_members(self, group_id: str) -> dict[str, int]: ...
+    async def create_group(
+        self, group: GroupRow, members: dict[str, int], tip: NewMessage, server_time: int
+    ) -> Message: ...
+    async def add_members(
+        self, group_id: str, members: dict[str, int], tip: NewMessage, server_time: int
+    ) -> Message: ...
+    async def remove_members(
+        self, group_id: str, user_ids: list[str], tip: NewMessage, server_time: int
+    ) -> Message: ...
+    async def dismiss_group(self, group_id: str, tip: NewMessage, server_time: int) -> Message: ...
+    async def joined_groups(self, user_id: str) -> list[GroupInfo]: ...

@@ -1,0 +1,92 @@
+"""The schema, as numbered migrations in portable SQL (one history; DESIGN §5).
+
+Each step runs once, in order, recorded in ``meta.schema_version``. Keep statements portable
+between SQLite and PostgreSQL: TEXT/BIGINT columns, no engine-specific types.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+MIGRATIONS: Final[list[list[str]]] = [
+    [
+        """CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value BIGINT NOT NULL
+        )""",
+        """CREATE TABLE users (
+            user_id TEXT PRIMARY KEY,
+            profile TEXT NOT NULL,
+            created BIGINT NOT NULL
+        )""",
+        """CREATE TABLE channels (
+            channel_id TEXT PRIMARY KEY,
+            max_seq BIGINT NOT NULL,
+            count BIGINT NOT NULL,
+            last_seq BIGINT NOT NULL,
+            activity BIGINT NOT NULL
+        )""",
+        """CREATE TABLE messages (
+            channel_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            msg_id TEXT NOT NULL,
+            conv_type INTEGER NOT NULL,
+            sender TEXT NOT NULL,
+            receiver TEXT NOT NULL,
+            count BIGINT NOT NULL,
+            activity BIGINT NOT NULL,
+            server_time BIGINT NOT NULL,
+            client_time BIGINT NOT NULL,
+            random BIGINT NOT NULL,
+            priority INTEGER NOT NULL,
+            platform INTEGER NOT NULL,
+            flags INTEGER NOT NULL,
+            elems TEXT NOT NULL,
+            cloud_custom_data TEXT NOT NULL,
+            at_users TEXT NOT NULL,
+            PRIMARY KEY (channel_id, seq)
+        )""",
+        "CREATE UNIQUE INDEX messages_sender_msg_id ON messages (sender, msg_id)",
+        """CREATE TABLE conversations (
+            user_id TEXT NOT NULL,
+            conv_type INTEGER NOT NULL,
+            conv_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            read_seq BIGINT NOT NULL DEFAULT 0,
+            read_count BIGINT NOT NULL DEFAULT 0,
+            pinned INTEGER NOT NULL DEFAULT 0,
+            draft TEXT,
+            bump BIGINT NOT NULL DEFAULT 0,
+            changed BIGINT NOT NULL DEFAULT 0,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            deleted_up_to BIGINT NOT NULL DEFAULT 0,
+            end_seq BIGINT,
+            end_count BIGINT,
+            end_activity BIGINT,
+            recv_opt INTEGER NOT NULL DEFAULT 0,
+            custom_data TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (user_id, conv_type, conv_id)
+        )""",
+        """CREATE TABLE groups (
+            group_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            group_type INTEGER NOT NULL,
+            owner TEXT NOT NULL,
+            add_option INTEGER NOT NULL,
+            face_url TEXT NOT NULL,
+            introduction TEXT NOT NULL,
+            notification TEXT NOT NULL,
+            create_time BIGINT NOT NULL,
+            dismissed INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE members (
+            group_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            role INTEGER NOT NULL,
+            join_time BIGINT NOT NULL,
+            PRIMARY KEY (group_id, user_id)
+        )""",
+        "CREATE INDEX members_user ON members (user_id)",
+        "INSERT INTO meta (key, value) VALUES ('clock', 0)",
+    ],
+]

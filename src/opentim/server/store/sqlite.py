@@ -1,0 +1,791 @@
+"""SqliteStore: the embedded default. One file, WAL, ``synchronous=FULL``, one writer.
+
+Writes go through a group-commit queue (DESIGN §5a): whatever arrived while the previous
+transaction was on disk is run as one transaction on the writer thread, then every caller is
+answered. A single failing write is rolled back to its savepoint without failing the others.
+Reads run on their own connection and thread; WAL lets them proceed while the writer commits.
+
+The writer alone assigns ``seq`` and the clock, so it keeps channel heads in memory: no read
+before a write on the hot path. Anything the event loop may read (group members) is updated only
+after the commit, through ``after`` callbacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+from opentim.protocol import (
+    Conversation,
+    ConvType,
+    Draft,
+    GroupInfo,
+    Message,
+    Profile,
+    channel_of,
+    group_channel,
+)
+
+from .base import Appended, ConvChange, DuplicateGroupError, GroupRow, NewMessage, StoreError
+from .schema import MIGRATIONS
+
+T = TypeVar("T")
+
+FLAG_EXCLUDED_UNREAD = 1
+FLAG_EXCLUDED_LAST = 2
+FLAG_TIPS = 4
+
+_json = msgspec.json.Encoder()
+_elems_decoder = msgspec.json.Decoder(list[dict[str, Any]])
+_strs_decoder = msgspec.json.Decoder(list[str])
+_profile_decoder = msgspec.json.Decoder(Profile)
+_draft_decoder = msgspec.json.Decoder(Draft)
+
+_MSG_COLS = (
+    "m.seq, m.msg_id, m.conv_type, m.sender, m.receiver, m.count, m.activity, m.server_time, "
+    "m.client_time, m.random, m.priority, m.platform, m.flags, m.elems, m.cloud_custom_data, "
+    "m.at_users, u.profile"
+)
+_CONV_COLS = f"""
+c.conv_type, c.conv_id, c.read_seq, c.read_count, c.pinned, c.draft, c.bump, c.deleted,
+       c.deleted_up_to, c.end_seq, c.end_count, c.end_activity, c.recv_opt, c.custom_data,
+       h.max_seq, h.count, h.activity,
+       g.name, g.face_url, g.group_type, pu.profile,
+       {_MSG_COLS}"""
+_CONV_FROM = """
+FROM conversations c
+JOIN channels h ON h.channel_id = c.channel_id
+LEFT JOIN messages m ON m.channel_id = c.channel_id
+     AND m.seq = (CASE WHEN c.end_seq IS NULL THEN h.last_seq ELSE min(h.last_seq, c.end_seq) END)
+     AND m.seq > c.deleted_up_to
+LEFT JOIN users u ON u.user_id = m.sender
+LEFT JOIN groups g ON c.conv_type = 2 AND g.group_id = c.conv_id
+LEFT JOIN users pu ON c.conv_type = 1 AND pu.user_id = c.conv_id
+"""
+_CONV_SELECT = f"SELECT {_CONV_COLS} {_CONV_FROM}"
+_POS = "max(c.changed, CASE WHEN c.end_seq IS NULL THEN h.activity ELSE c.end_activity END)"
+
+
+def _message(r: tuple[Any, ...] | sqlite3.Row, o: int = 0) -> Message:
+    """A Message from the 17 message columns of ``_MSG_COLS`` starting at ``o``."""
+    flags = r[o + 12]
+    return Message(
+        seq=r[o],
+        msg_id=r[o + 1],
+        conv_type=r[o + 2],
+        sender=r[o + 3],
+        receiver=r[o + 4],
+        count=r[o + 5],
+        activity=r[o + 6],
+        server_time=r[o + 7],
+        client_time=r[o + 8],
+        random=r[o + 9],
+        priority=r[o + 10],
+        platform=r[o + 11],
+        excluded_from_unread=bool(flags & FLAG_EXCLUDED_UNREAD),
+        excluded_from_last=bool(flags & FLAG_EXCLUDED_LAST),
+        is_tips=bool(flags & FLAG_TIPS),
+        elems=_elems_decoder.decode(r[o + 13]),
+        cloud_custom_data=r[o + 14],
+        at_users=_strs_decoder.decode(r[o + 15]),
+        sender_profile=_profile_decoder.decode(r[o + 16]) if r[o + 16] else None,
+    )
+
+
+def _conversation(r: sqlite3.Row) -> Conversation:
+    end_seq = r[9]
+    max_seq, count, activity = (r[14], r[15], r[16]) if end_seq is None else (end_seq, r[10], r[11])
+    activity = max(activity, r[6])
+    deleted = bool(r[7]) and max_seq <= r[8]
+    read_seq, read_count = r[2], r[3]
+    conv_type = r[0]
+    if conv_type == ConvType.GROUP:
+        show_name, face_url, group_type = r[17] or r[1], r[18] or "", r[19] or 0
+    else:
+        peer = _profile_decoder.decode(r[20]) if r[20] else None
+        show_name = (peer.nick if peer else "") or r[1]
+        face_url, group_type = (peer.face_url if peer else ""), 0
+    return Conversation(
+        conv_type=conv_type,
+        conv_id=r[1],
+        read_seq=read_seq,
+        read_count=read_count,
+        max_seq=max_seq,
+        count=count,
+        activity=activity,
+        pinned=bool(r[4]),
+        draft=_draft_decoder.decode(r[5]) if r[5] else None,
+        deleted=deleted,
+        deleted_up_to=r[8],
+        ended=end_seq is not None,
+        recv_opt=r[12],
+        custom_data=r[13],
+        show_name=show_name,
+        face_url=face_url,
+        group_type=group_type,
+        last_msg=None if r[21] is None else _message(r, 21),
+    )
+
+
+class _Head:
+    """A channel head, as the writer knows it."""
+
+    __slots__ = ("activity", "count", "in_db", "last_seq", "max_seq", "owners")
+
+    def __init__(self, max_seq: int, count: int, last_seq: int, activity: int, in_db: bool):
+        self.max_seq = max_seq
+        self.count = count
+        self.last_seq = last_seq
+        self.activity = activity
+        self.in_db = in_db
+        self.owners: set[str] = set()
+
+
+class _Tx:
+    """What a write function sees: the connection, the clock, and post-commit actions."""
+
+    def __init__(self, store: SqliteStore, conn: sqlite3.Connection) -> None:
+        self.store = store
+        self.conn = conn
+        self.after: list[Callable[[], None]] = []
+
+    def tick(self) -> int:
+        self.store._clock += 1
+        self.store._clock_dirty = True
+        return self.store._clock
+
+    def head(self, channel_id: str) -> _Head:
+        heads = self.store._heads
+        head = heads.get(channel_id)
+        if head is None:
+            row = self.conn.execute(
+                "SELECT max_seq, count, last_seq, activity FROM channels WHERE channel_id = ?",
+                (channel_id,),
+            ).fetchone()
+            head = _Head(row[0], row[1], row[2], row[3], True) if row else _Head(0, 0, 0, 0, False)
+            if row and channel_id.startswith("c:"):
+                owners = self.conn.execute(
+                    "SELECT user_id FROM conversations WHERE channel_id = ?", (channel_id,)
+                )
+                head.owners.update(u for (u,) in owners)
+            heads[channel_id] = head
+        return head
+
+    def save_head(self, channel_id: str, head: _Head) -> None:
+        if head.in_db:
+            self.conn.execute(
+                "UPDATE channels SET max_seq = ?, count = ?, last_seq = ?, activity = ? "
+                "WHERE channel_id = ?",
+                (head.max_seq, head.count, head.last_seq, head.activity, channel_id),
+            )
+        else:
+            self.conn.execute(
+                "INSERT INTO channels (channel_id, max_seq, count, last_seq, activity) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (channel_id, head.max_seq, head.count, head.last_seq, head.activity),
+            )
+            head.in_db = True
+
+
+class SqliteStore:
+    """The Store on one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._heads: dict[str, _Head] = {}
+        self._members: dict[str, dict[str, int]] = {}
+        self._clock = 0
+        self._clock_dirty = False
+        self._queue: list[tuple[Callable[[_Tx], Any], asyncio.Future[Any]]] = []
+        self._wake = asyncio.Event()
+        self._writer_task: asyncio.Task[None] | None = None
+        self._wexec = ThreadPoolExecutor(1, thread_name_prefix="opentim-sqlite-writer")
+        self._rexec = ThreadPoolExecutor(1, thread_name_prefix="opentim-sqlite-reader")
+        self._wconn: sqlite3.Connection | None = None
+        self._rconn: sqlite3.Connection | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA foreign_keys = OFF")
+        return conn
+
+    def _open_writer(self) -> None:
+        conn = self._wconn = self._connect()
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT version FROM schema_version").fetchone()
+        version = row[0] if row else 0
+        for number, steps in enumerate(MIGRATIONS, start=1):
+            if number <= version:
+                continue
+            conn.execute("BEGIN IMMEDIATE")
+            for sql in steps:
+                conn.execute(sql)
+            conn.execute("DELETE FROM schema_version")
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+            conn.execute("COMMIT")
+        self._clock = conn.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()[0]
+
+    async def open(self) -> None:
+        """Create or upgrade the schema and start the writer."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._wexec, self._open_writer)
+        self._rconn = await loop.run_in_executor(self._rexec, self._connect)
+        self._writer_task = asyncio.create_task(self._writer(), name="opentim-sqlite-writer")
+
+    async def close(self) -> None:
+        """Finish queued writes, then close both connections."""
+        if self._writer_task is not None:
+            await self._write(lambda tx: None)  # everything queued before it commits with it
+            self._writer_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer_task
+            self._writer_task = None
+        loop = asyncio.get_running_loop()
+        if self._wconn is not None:
+            await loop.run_in_executor(self._wexec, self._wconn.close)
+            self._wconn = None
+        if self._rconn is not None:
+            await loop.run_in_executor(self._rexec, self._rconn.close)
+            self._rconn = None
+        self._wexec.shutdown(wait=True)
+        self._rexec.shutdown(wait=True)
+
+    # --- the two paths ----------------------------------------------------------------------
+    async def _write(self, fn: Callable[[_Tx], T]) -> T:
+        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append((fn, fut))
+        self._wake.set()
+        return await fut
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._rconn
+        assert conn is not None, "store is not open"
+        return await asyncio.get_running_loop().run_in_executor(self._rexec, fn, conn)
+
+    async def _writer(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._queue = self._queue, []
+            if not batch:
+                continue
+            outcomes, after = await loop.run_in_executor(self._wexec, self._run_batch, batch)
+            for action in after:
+                action()
+            for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
+                if fut.done():
+                    continue
+                if ok:
+                    fut.set_result(value)
+                else:
+                    fut.set_exception(value)
+
+    def _run_batch(
+        self, batch: list[tuple[Callable[[_Tx], Any], asyncio.Future[Any]]]
+    ) -> tuple[list[tuple[bool, Any]], list[Callable[[], None]]]:
+        conn = self._wconn
+        assert conn is not None
+        outcomes: list[tuple[bool, Any]] = []
+        after: list[Callable[[], None]] = []
+        clock_before = self._clock
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for fn, _ in batch:
+                tx = _Tx(self, conn)
+                conn.execute("SAVEPOINT item")
+                try:
+                    value = fn(tx)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO item")
+                    conn.execute("RELEASE item")
+                    outcomes.append((False, exc))
+                else:
+                    conn.execute("RELEASE item")
+                    outcomes.append((True, value))
+                    after.extend(tx.after)
+            if self._clock_dirty:
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'clock'", (self._clock,))
+                self._clock_dirty = False
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._heads.clear()
+            self._members.clear()
+            self._clock = clock_before
+            self._clock_dirty = False
+            failure = StoreError(f"commit failed: {exc}")
+            return [(False, failure)] * len(batch), []
+        return outcomes, after
+
+    # --- users ------------------------------------------------------------------------------
+    async def ensure_user(self, user_id: str, create: bool) -> Profile | None:
+        """The user's profile; with ``create``, a new account for an unknown id."""
+
+        def read(conn: sqlite3.Connection) -> Profile | None:
+            row = conn.execute("SELECT profile FROM users WHERE user_id = ?", (user_id,)).fetchone()
+            return _profile_decoder.decode(row[0]) if row else None
+
+        profile = await self._read(read)
+        if profile is not None or not create:
+            return profile
+
+        def write(tx: _Tx) -> Profile:
+            fresh = Profile(user_id=user_id)
+            tx.conn.execute(
+                "INSERT OR IGNORE INTO users (user_id, profile, created) VALUES (?, ?, ?)",
+                (user_id, _json.encode(fresh), 0),
+            )
+            return fresh
+
+        await self._write(write)
+        return await self._read(read)
+
+    async def get_profiles(self, user_ids: list[str]) -> dict[str, Profile]:
+        def read(conn: sqlite3.Connection) -> dict[str, Profile]:
+            marks = ",".join("?" * len(user_ids))
+            rows = conn.execute(
+                f"SELECT user_id, profile FROM users WHERE user_id IN ({marks})", user_ids
+            )
+            return {u: _profile_decoder.decode(p) for u, p in rows}
+
+        return await self._read(read) if user_ids else {}
+
+    async def update_profile(self, user_id: str, changes: dict[str, Any]) -> Profile:
+        def write(tx: _Tx) -> Profile:
+            row = tx.conn.execute(
+                "SELECT profile FROM users WHERE user_id = ?", (user_id,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"no user {user_id!r}")
+            profile = msgspec.structs.replace(_profile_decoder.decode(row[0]), **changes)
+            tx.conn.execute(
+                "UPDATE users SET profile = ? WHERE user_id = ?", (_json.encode(profile), user_id)
+            )
+            return profile
+
+        return await self._write(write)
+
+    # --- messages ---------------------------------------------------------------------------
+    def _append(self, tx: _Tx, m: NewMessage, server_time: int) -> Appended:
+        conn = tx.conn
+        head = tx.head(m.channel_id)
+        countable = not (m.excluded_from_unread or m.is_tips)
+        seq = head.max_seq + 1
+        count = head.count + (1 if countable else 0)
+        activity = tx.tick()
+        flags = (
+            (FLAG_EXCLUDED_UNREAD if m.excluded_from_unread else 0)
+            | (FLAG_EXCLUDED_LAST if m.excluded_from_last else 0)
+            | (FLAG_TIPS if m.is_tips else 0)
+        )
+        try:
+            conn.execute(
+                "INSERT INTO messages (channel_id, seq, msg_id, conv_type, sender, receiver, "
+                "count, activity, server_time, client_time, random, priority, platform, flags, "
+                "elems, cloud_custom_data, at_users) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    m.channel_id,
+                    seq,
+                    m.msg_id,
+                    m.conv_type,
+                    m.sender,
+                    m.receiver,
+                    count,
+                    activity,
+                    server_time,
+                    m.client_time,
+                    m.random,
+                    m.priority,
+                    m.platform,
+                    flags,
+                    _json.encode(m.elems),
+                    m.cloud_custom_data,
+                    _json.encode(m.at_users),
+                ),
+            )
+        except sqlite3.IntegrityError:
+            row = conn.execute(
+                f"SELECT {_MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
+                "WHERE m.sender = ? AND m.msg_id = ?",
+                (m.sender, m.msg_id),
+            ).fetchone()
+            if row is None:
+                raise
+            return Appended(_message(row), True, None)
+        head.max_seq, head.count, head.activity = seq, count, activity
+        if not m.excluded_from_last:
+            head.last_seq = seq
+        tx.save_head(m.channel_id, head)
+        for user_id, conv_type, conv_id in m.owners:
+            if user_id not in head.owners:
+                conn.execute(
+                    "INSERT OR IGNORE INTO conversations (user_id, conv_type, conv_id, channel_id, "
+                    "changed) VALUES (?, ?, ?, ?, ?)",
+                    (user_id, conv_type, conv_id, m.channel_id, activity),
+                )
+                head.owners.add(user_id)
+        conn.execute(
+            "UPDATE conversations SET read_seq = ?, read_count = ? "
+            "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
+            (seq, count, m.sender, m.conv_type, m.receiver),
+        )
+        msg = Message(
+            msg_id=m.msg_id,
+            conv_type=m.conv_type,
+            sender=m.sender,
+            receiver=m.receiver,
+            elems=m.elems,
+            seq=seq,
+            count=count,
+            activity=activity,
+            server_time=server_time,
+            client_time=m.client_time,
+            random=m.random,
+            priority=m.priority,
+            platform=m.platform,
+            cloud_custom_data=m.cloud_custom_data,
+            excluded_from_unread=m.excluded_from_unread,
+            excluded_from_last=m.excluded_from_last,
+            is_tips=m.is_tips,
+            at_users=m.at_users,
+        )
+        return Appended(msg, False, None)
+
+    async def append(self, msg: NewMessage, server_time: int) -> Appended:
+        """Store a message (idempotent on ``(sender, msg_id)``) and answer once it is durable."""
+        appended = await self._write(lambda tx: self._append(tx, msg, server_time))
+        convs = await self.get_conversations(msg.sender, [(msg.conv_type, msg.receiver)])
+        appended.sender_conv = convs[0] if convs else None
+        return appended
+
+    async def history(
+        self, user_id: str, conv_type: int, conv_id: str, before_seq: int, count: int
+    ) -> list[Message]:
+        channel_id = channel_of(user_id, conv_type, conv_id)
+
+        def read(conn: sqlite3.Connection) -> list[Message]:
+            row = conn.execute(
+                "SELECT deleted_up_to, end_seq FROM conversations "
+                "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
+                (user_id, conv_type, conv_id),
+            ).fetchone()
+            if row is None:
+                return []
+            low, end = row
+            high = before_seq - 1 if before_seq > 0 else (1 << 62)
+            if end is not None:
+                high = min(high, end)
+            rows = conn.execute(
+                f"SELECT {_MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
+                "WHERE m.channel_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq DESC LIMIT ?",
+                (channel_id, low, high, count),
+            )
+            return [_message(r) for r in rows]
+
+        return await self._read(read)
+
+    # --- conversations ----------------------------------------------------------------------
+    async def get_conversations(
+        self, user_id: str, keys: list[tuple[int, str]]
+    ) -> list[Conversation]:
+        """The user's conversations among ``keys``, in the order asked; unknown ones omitted."""
+
+        def read(conn: sqlite3.Connection) -> list[Conversation]:
+            found: list[Conversation] = []
+            for conv_type, conv_id in keys:
+                row = conn.execute(
+                    _CONV_SELECT + " WHERE c.user_id = ? AND c.conv_type = ? AND c.conv_id = ?",
+                    (user_id, conv_type, conv_id),
+                ).fetchone()
+                if row is not None:
+                    found.append(_conversation(row))
+            return found
+
+        return await self._read(read) if keys else []
+
+    async def sync_conversations(
+        self, user_id: str, cursor: int, limit: int
+    ) -> tuple[list[Conversation], int, bool]:
+        """Conversations changed after ``cursor``, oldest change first, at most ``limit``.
+
+        Returns the page, the cursor to ask from next, and whether more changes wait.
+        """
+
+        def read(conn: sqlite3.Connection) -> tuple[list[Conversation], int, bool]:
+            rows = conn.execute(
+                f"SELECT {_CONV_COLS}, {_POS} {_CONV_FROM} WHERE c.user_id = ? AND {_POS} > ? "
+                f"ORDER BY {_POS} LIMIT ?",
+                (user_id, cursor, limit + 1),
+            ).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            return [_conversation(r) for r in rows], rows[-1][-1] if rows else cursor, more
+
+        return await self._read(read)
+
+    def _change(
+        self, tx: _Tx, user_id: str, conv_type: int, conv_id: str, change: ConvChange
+    ) -> bool:
+        conn = tx.conn
+        row = conn.execute(
+            "SELECT channel_id, end_seq FROM conversations "
+            "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
+            (user_id, conv_type, conv_id),
+        ).fetchone()
+        channel_id = channel_of(user_id, conv_type, conv_id)
+        if row is None:
+            if not change.create:
+                return False
+            head = tx.head(channel_id)
+            if not head.in_db:
+                tx.save_head(channel_id, head)
+            clock = tx.tick()
+            conn.execute(
+                "INSERT INTO conversations (user_id, conv_type, conv_id, channel_id, read_seq, "
+                "read_count, bump, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (user_id, conv_type, conv_id, channel_id, head.max_seq, head.count, clock, clock),
+            )
+            head.owners.add(user_id)
+            return True
+        sets: list[str] = []
+        args: list[Any] = []
+        clock = tx.tick()
+        if change.create:
+            # Re-creating a deleted conversation shows it again (empty) and bumps it.
+            deleted, deleted_up_to = conn.execute(
+                "SELECT deleted, deleted_up_to FROM conversations WHERE user_id = ? "
+                "AND conv_type = ? AND conv_id = ?",
+                (user_id, conv_type, conv_id),
+            ).fetchone()
+            if not deleted or tx.head(channel_id).max_seq > deleted_up_to:
+                return True
+            sets += ["deleted = 0", "bump = ?"]
+            args.append(clock)
+        if change.pinned is not None:
+            sets.append("pinned = ?")
+            args.append(int(change.pinned))
+            if change.pinned:
+                sets.append("bump = ?")
+                args.append(clock)
+        if change.draft is not None:
+            sets += ["draft = ?", "bump = ?"]
+            args += [_json.encode(change.draft), clock]
+        if change.clear_draft:
+            sets.append("draft = NULL")
+        if change.read_up_to is not None or change.delete:
+            head = tx.head(channel_id)
+            end_seq = row[1]
+            top = head.max_seq if end_seq is None else end_seq
+            seq = top if not change.read_up_to else min(change.read_up_to, top)
+            count_row = conn.execute(
+                "SELECT count FROM messages WHERE channel_id = ? AND seq = ?", (channel_id, seq)
+            ).fetchone()
+            count = count_row[0] if count_row else 0
+            sets += ["read_seq = max(read_seq, ?)", "read_count = max(read_count, ?)"]
+            args += [seq, count]
+            if change.delete:
+                sets += ["deleted = 1", "deleted_up_to = ?", "draft = NULL", "pinned = 0"]
+                args.append(seq)
+        sets.append("changed = ?")
+        args.append(clock)
+        conn.execute(
+            f"UPDATE conversations SET {', '.join(sets)} "
+            "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
+            (*args, user_id, conv_type, conv_id),
+        )
+        return True
+
+    async def change_conversation(
+        self, user_id: str, conv_type: int, conv_id: str, change: ConvChange
+    ) -> Conversation | None:
+        """Apply ``change``; the conversation after it, or None when the user has none."""
+        found = await self._write(lambda tx: self._change(tx, user_id, conv_type, conv_id, change))
+        if not found:
+            return None
+        convs = await self.get_conversations(user_id, [(conv_type, conv_id)])
+        return convs[0] if convs else None
+
+    # --- groups -----------------------------------------------------------------------------
+    async def get_group(self, group_id: str) -> GroupRow | None:
+        def read(conn: sqlite3.Connection) -> GroupRow | None:
+            row = conn.execute(
+                "SELECT group_id, name, group_type, owner, add_option, face_url, introduction, "
+                "notification, create_time FROM groups WHERE group_id = ? AND dismissed = 0",
+                (group_id,),
+            ).fetchone()
+            return GroupRow(*row) if row else None
+
+        return await self._read(read)
+
+    async def get_members(self, group_id: str) -> dict[str, int]:
+        """Members and roles; cached, and updated only after each membership commit."""
+        cached = self._members.get(group_id)
+        if cached is not None:
+            return cached
+
+        def read(conn: sqlite3.Connection) -> dict[str, int]:
+            rows = conn.execute("SELECT user_id, role FROM members WHERE group_id = ?", (group_id,))
+            return dict(rows.fetchall())
+
+        members = await self._read(read)
+        return self._members.setdefault(group_id, members)
+
+    def _set_members(self, tx: _Tx, group_id: str, members: dict[str, int] | None) -> None:
+        def apply() -> None:
+            if members is None:
+                self._members.pop(group_id, None)
+            else:
+                self._members[group_id] = members
+
+        tx.after.append(apply)
+
+    def _load_members(self, tx: _Tx, group_id: str) -> dict[str, int]:
+        rows = tx.conn.execute("SELECT user_id, role FROM members WHERE group_id = ?", (group_id,))
+        return dict(rows.fetchall())
+
+    def _join(self, tx: _Tx, group_id: str, members: dict[str, int], now: int) -> None:
+        channel_id = group_channel(group_id)
+        head = tx.head(channel_id)
+        clock = tx.tick()
+        for user_id, role in members.items():
+            tx.conn.execute(
+                "INSERT INTO members (group_id, user_id, role, join_time) VALUES (?, ?, ?, ?)",
+                (group_id, user_id, role, now),
+            )
+            tx.conn.execute(
+                "INSERT INTO conversations (user_id, conv_type, conv_id, channel_id, read_seq, "
+                "read_count, changed) VALUES (?, 2, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (user_id, conv_type, conv_id) DO UPDATE SET end_seq = NULL, "
+                "end_count = NULL, end_activity = NULL, read_seq = excluded.read_seq, "
+                "read_count = excluded.read_count, changed = excluded.changed, deleted = 0, "
+                "deleted_up_to = excluded.read_seq",
+                (user_id, group_id, channel_id, head.max_seq, head.count, clock),
+            )
+
+    def _end(self, tx: _Tx, group_id: str, user_ids: list[str], tip: Message) -> None:
+        clock = tx.tick()
+        for user_id in user_ids:
+            tx.conn.execute(
+                "DELETE FROM members WHERE group_id = ? AND user_id = ?", (group_id, user_id)
+            )
+            tx.conn.execute(
+                "UPDATE conversations SET end_seq = ?, end_count = ?, end_activity = ?, "
+                "changed = ? WHERE user_id = ? AND conv_type = 2 AND conv_id = ?",
+                (tip.seq, tip.count, tip.activity, clock, user_id, group_id),
+            )
+
+    async def create_group(
+        self, group: GroupRow, members: dict[str, int], tip: NewMessage, server_time: int
+    ) -> Message:
+        """Create the group with its members; each gets the conversation, the tip already read."""
+
+        def write(tx: _Tx) -> Message:
+            taken = tx.conn.execute(
+                "SELECT 1 FROM groups WHERE group_id = ?", (group.group_id,)
+            ).fetchone()
+            if taken:
+                raise DuplicateGroupError(group.group_id)
+            tx.conn.execute(
+                "INSERT INTO groups (group_id, name, group_type, owner, add_option, face_url, "
+                "introduction, notification, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    group.group_id,
+                    group.name,
+                    group.group_type,
+                    group.owner,
+                    group.add_option,
+                    group.face_url,
+                    group.introduction,
+                    group.notification,
+                    group.create_time,
+                ),
+            )
+            msg = self._append(tx, tip, server_time).msg
+            self._join(tx, group.group_id, members, server_time)
+            self._set_members(tx, group.group_id, dict(members))
+            return msg
+
+        return await self._write(write)
+
+    async def add_members(
+        self, group_id: str, members: dict[str, int], tip: NewMessage, server_time: int
+    ) -> Message:
+        def write(tx: _Tx) -> Message:
+            msg = self._append(tx, tip, server_time).msg
+            self._join(tx, group_id, members, server_time)
+            self._set_members(tx, group_id, self._load_members(tx, group_id))
+            return msg
+
+        return await self._write(write)
+
+    async def remove_members(
+        self, group_id: str, user_ids: list[str], tip: NewMessage, server_time: int
+    ) -> Message:
+        def write(tx: _Tx) -> Message:
+            msg = self._append(tx, tip, server_time).msg
+            self._end(tx, group_id, user_ids, msg)
+            self._set_members(tx, group_id, self._load_members(tx, group_id))
+            return msg
+
+        return await self._write(write)
+
+    async def dismiss_group(self, group_id: str, tip: NewMessage, server_time: int) -> Message:
+        def write(tx: _Tx) -> Message:
+            msg = self._append(tx, tip, server_time).msg
+            self._end(tx, group_id, list(self._load_members(tx, group_id)), msg)
+            tx.conn.execute("UPDATE groups SET dismissed = 1 WHERE group_id = ?", (group_id,))
+            self._set_members(tx, group_id, None)
+            return msg
+
+        return await self._write(write)
+
+    async def joined_groups(self, user_id: str) -> list[GroupInfo]:
+        def read(conn: sqlite3.Connection) -> list[GroupInfo]:
+            rows = conn.execute(
+                "SELECT g.group_id, g.name, g.group_type, g.owner, g.add_option, g.face_url, "
+                "g.introduction, g.notification, g.create_time, m.role, m.join_time, "
+                "h.max_seq, h.count, c.read_seq, c.read_count, "
+                "(SELECT count(*) FROM members x WHERE x.group_id = g.group_id) "
+                "FROM members m JOIN groups g ON g.group_id = m.group_id "
+                "JOIN channels h ON h.channel_id = 'g:' || g.group_id "
+                "LEFT JOIN conversations c ON c.user_id = m.user_id AND c.conv_type = 2 "
+                "AND c.conv_id = g.group_id "
+                "WHERE m.user_id = ? AND g.dismissed = 0 ORDER BY m.join_time, g.group_id",
+                (user_id,),
+            )
+            return [
+                GroupInfo(
+                    group_id=r[0],
+                    name=r[1],
+                    group_type=r[2],
+                    owner=r[3],
+                    add_option=r[4],
+                    face_url=r[5],
+                    introduction=r[6],
+                    notification=r[7],
+                    create_time=r[8],
+                    self_role=r[9],
+                    self_join_time=r[10],
+                    max_seq=r[11],
+                    self_read_seq=r[13] or 0,
+                    self_unread=max(0, r[12] - (r[14] or 0)),
+                    member_count=r[15],
+                )
+                for r in rows
+            ]
+
+        return await self._read(read)
