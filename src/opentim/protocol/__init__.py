@@ -14,7 +14,12 @@ from .codec import (
     response,
 )
 from .codes import ErrorCode, TIMResult
-from .exceptions import FrameTooBigError, LocalProtocolError, OpenTimProtocolError, RemoteProtocolError
+from .exceptions import (
+    FrameTooBigError,
+    LocalProtocolError,
+    OpenTimProtocolError,
+    RemoteProtocolError,
+)
 from .frames import Push, Request, Response
 from .ids import (
     c2c_channel,

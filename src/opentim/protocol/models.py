@@ -146,6 +146,8 @@ class Conversation(Struct):
     group_type: int = 0
     custom_data: str = ""
     last_msg: Message | None = None
+    pos: int = 0
+    """Change position: a snapshot with a smaller ``pos`` than one already applied is stale."""
 
     @property
     def unread(self) -> int:

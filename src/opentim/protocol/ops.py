@@ -77,8 +77,9 @@ class SendReq(Struct):
 
 
 class SendRes(Struct):
+    """The stored message; the sender's conversation follows from it (seq, count, activity)."""
+
     msg: Message
-    conv: Conversation
 
 
 class HistoryReq(Struct):

@@ -7,6 +7,7 @@ write is durable, so an acknowledgement always follows the commit.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -46,12 +47,10 @@ class NewMessage:
 
 @dataclass(slots=True)
 class Appended:
-    """The stored message, whether it was already there (idempotent resend), and the sender's
-    conversation after the send (the sender has read up to their own message)."""
+    """The stored message, and whether it was already there (an idempotent resend)."""
 
     msg: Message
     duplicate: bool
-    sender_conv: Conversation | None
 
 
 @dataclass(slots=True)
@@ -92,7 +91,10 @@ class Store(Protocol):
     async def update_profile(self, user_id: str, changes: dict[str, Any]) -> Profile: ...
 
     # messages
-    async def append(self, msg: NewMessage, server_time: int) -> Appended: ...
+    def append(self, msg: NewMessage, server_time: int) -> Awaitable[Appended]:
+        """Queue ``msg`` now (seqs follow call order); the awaitable resolves once durable."""
+        ...
+
     async def history(
         self, user_id: str, conv_type: int, conv_id: str, before_seq: int, count: int
     ) -> list[Message]: ...

@@ -58,7 +58,7 @@ c.conv_type, c.conv_id, c.read_seq, c.read_count, c.pinned, c.draft, c.bump, c.d
        c.deleted_up_to, c.end_seq, c.end_count, c.end_activity, c.recv_opt, c.custom_data,
        h.max_seq, h.count, h.activity,
        g.name, g.face_url, g.group_type, pu.profile,
-       {_MSG_COLS}"""
+       {_MSG_COLS}, c.changed"""
 _CONV_FROM = """
 FROM conversations c
 JOIN channels h ON h.channel_id = c.channel_id
@@ -102,6 +102,7 @@ def _message(r: tuple[Any, ...] | sqlite3.Row, o: int = 0) -> Message:
 def _conversation(r: sqlite3.Row) -> Conversation:
     end_seq = r[9]
     max_seq, count, activity = (r[14], r[15], r[16]) if end_seq is None else (end_seq, r[10], r[11])
+    pos = max(r[38], activity)
     activity = max(activity, r[6])
     deleted = bool(r[7]) and max_seq <= r[8]
     read_seq, read_count = r[2], r[3]
@@ -131,6 +132,7 @@ def _conversation(r: sqlite3.Row) -> Conversation:
         face_url=face_url,
         group_type=group_type,
         last_msg=None if r[21] is None else _message(r, 21),
+        pos=pos,
     )
 
 
@@ -263,11 +265,14 @@ class SqliteStore:
         self._rexec.shutdown(wait=True)
 
     # --- the two paths ----------------------------------------------------------------------
-    async def _write(self, fn: Callable[[_Tx], T]) -> T:
+    def _submit(self, fn: Callable[[_Tx], T]) -> asyncio.Future[T]:
         fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((fn, fut))
         self._wake.set()
-        return await fut
+        return fut
+
+    async def _write(self, fn: Callable[[_Tx], T]) -> T:
+        return await self._submit(fn)
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn = self._rconn
@@ -425,7 +430,7 @@ class SqliteStore:
             ).fetchone()
             if row is None:
                 raise
-            return Appended(_message(row), True, None)
+            return Appended(_message(row), True)
         head.max_seq, head.count, head.activity = seq, count, activity
         if not m.excluded_from_last:
             head.last_seq = seq
@@ -463,14 +468,14 @@ class SqliteStore:
             is_tips=m.is_tips,
             at_users=m.at_users,
         )
-        return Appended(msg, False, None)
+        return Appended(msg, False)
 
-    async def append(self, msg: NewMessage, server_time: int) -> Appended:
-        """Store a message (idempotent on ``(sender, msg_id)``) and answer once it is durable."""
-        appended = await self._write(lambda tx: self._append(tx, msg, server_time))
-        convs = await self.get_conversations(msg.sender, [(msg.conv_type, msg.receiver)])
-        appended.sender_conv = convs[0] if convs else None
-        return appended
+    def append(self, msg: NewMessage, server_time: int) -> asyncio.Future[Appended]:
+        """Queue a message (idempotent on ``(sender, msg_id)``); the future resolves once durable.
+
+        Queued synchronously, so messages get their seqs in the order ``append`` was called.
+        """
+        return self._submit(lambda tx: self._append(tx, msg, server_time))
 
     async def history(
         self, user_id: str, conv_type: int, conv_id: str, before_seq: int, count: int

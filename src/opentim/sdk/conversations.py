@@ -1,0 +1,186 @@
+"""ConversationManager: the user's conversation list, kept current by sync, pushes and calls."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from opentim.protocol import Conversation, Draft, Message
+from opentim.protocol.ops import (
+    ConvGetReq,
+    ConvKey,
+    ConvRes,
+    ConvsRes,
+    DraftReq,
+    PinReq,
+    ReadReq,
+)
+
+from .events import ConvEvent
+
+if TYPE_CHECKING:
+    from .client import Client
+
+Key = tuple[int, str]
+Convs = list[Conversation]
+KeyList = list[Key]
+
+
+class ConversationManager:
+    """The cached list and the calls that change it. Every change fires its event before the
+    call that made it returns."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._convs: dict[Key, Conversation] = {}
+        self._total = 0
+
+    # --- reading ----------------------------------------------------------------------------
+    def list(self) -> Convs:
+        """Visible conversations, ordered as the reference orders them: by ``order_key``,
+        largest first (pinned first, then newest activity)."""
+        visible = [c for c in self._convs.values() if not c.deleted]
+        visible.sort(key=lambda c: c.order_key, reverse=True)
+        return visible
+
+    def cached(self, conv_type: int, conv_id: str) -> Conversation | None:
+        conv = self._convs.get((conv_type, conv_id))
+        return None if conv is None or conv.deleted else conv
+
+    def total_unread(self) -> int:
+        """Unread messages over every visible conversation."""
+        return self._total
+
+    async def get(self, keys: KeyList) -> Convs:
+        """The user's conversations among ``keys``, in that order; unknown ones are left out."""
+        missing = [k for k in keys if k not in self._convs]
+        if missing:
+            res = await self._client.request(
+                "conv_get",
+                ConvGetReq(keys=[ConvKey(conv_type=t, conv_id=i) for t, i in missing]),
+                ConvsRes,
+            )
+            self.apply(res.convs)
+        return [c for k in keys if (c := self.cached(*k)) is not None]
+
+    # --- changing ---------------------------------------------------------------------------
+    async def _change(self, op: str, body: msgspec.Struct) -> Conversation:
+        res = await self._client.request(op, body, ConvRes)
+        self.apply([res.conv])
+        return self._convs.get((res.conv.conv_type, res.conv.conv_id), res.conv)
+
+    async def create(self, conv_type: int, conv_id: str) -> Conversation:
+        """Create the conversation on the server if it is new (every device sees it)."""
+        return await self._change("conv_create", ConvKey(conv_type=conv_type, conv_id=conv_id))
+
+    async def delete(self, conv_type: int, conv_id: str) -> None:
+        """Delete the conversation and its history for this user, on all their devices."""
+        await self._change("conv_delete", ConvKey(conv_type=conv_type, conv_id=conv_id))
+
+    async def pin(self, conv_type: int, conv_id: str, pinned: bool) -> Conversation:
+        return await self._change(
+            "conv_pin", PinReq(conv_type=conv_type, conv_id=conv_id, pinned=pinned)
+        )
+
+    async def set_draft(self, conv_type: int, conv_id: str, draft: Draft) -> Conversation:
+        """Set the draft; drafts live on the server, so every device of the user sees it."""
+        return await self._change(
+            "conv_draft", DraftReq(conv_type=conv_type, conv_id=conv_id, draft=draft)
+        )
+
+    async def cancel_draft(self, conv_type: int, conv_id: str) -> Conversation:
+        return await self._change("conv_draft", DraftReq(conv_type=conv_type, conv_id=conv_id))
+
+    async def mark_read(self, conv_type: int, conv_id: str, seq: int = 0) -> Conversation:
+        """Mark the conversation read up to ``seq`` (0: everything so far)."""
+        return await self._change(
+            "conv_read", ReadReq(conv_type=conv_type, conv_id=conv_id, seq=seq)
+        )
+
+    # --- applying what the server says ------------------------------------------------------
+    def apply(self, snapshots: Convs) -> None:
+        """Apply conversation snapshots; stale ones (smaller ``pos``) are ignored."""
+        added: Convs = []
+        updated: Convs = []
+        deleted: Convs = []
+        total_before = self._total
+        for snap in snapshots:
+            key = (snap.conv_type, snap.conv_id)
+            old = self._convs.get(key)
+            if old is not None and snap.pos < old.pos:
+                continue
+            self._convs[key] = snap
+            self._classify(old, snap, added, updated, deleted)
+        self._emit(added, updated, deleted, total_before)
+
+    def apply_message(self, msg: Message) -> bool:
+        """Fold a new message into its conversation; False when the conversation is unknown
+        here and must be fetched."""
+        me = self._client.user_id
+        key = (msg.conv_type, msg.conv_id_for(me))
+        old = self._convs.get(key)
+        if old is None:
+            return False
+        if msg.seq <= old.max_seq or old.ended:
+            return True
+        new = msgspec.structs.replace(
+            old,
+            max_seq=msg.seq,
+            count=msg.count,
+            activity=max(old.activity, msg.activity),
+            pos=max(old.pos, msg.activity),
+            deleted=False,
+        )
+        if not msg.excluded_from_last:
+            new.last_msg = msg
+        if msg.sender == me:
+            new.read_seq, new.read_count = msg.seq, msg.count
+        self._convs[key] = new
+        added: Convs = []
+        updated: Convs = []
+        total_before = self._total
+        self._classify(old, new, added, updated, [])
+        self._emit(added, updated, [], total_before)
+        return True
+
+    def _classify(
+        self,
+        old: Conversation | None,
+        new: Conversation,
+        added: Convs,
+        updated: Convs,
+        deleted: Convs,
+    ) -> None:
+        was_visible = old is not None and not old.deleted
+        old_unread = old.unread if old is not None else 0  # 0 when deleted
+        self._total += new.unread - old_unread
+        if new.deleted:
+            if was_visible:
+                deleted.append(new)
+        elif was_visible:
+            if new != old:
+                updated.append(new)
+        else:
+            added.append(new)
+
+    def _emit(
+        self,
+        added: Convs,
+        updated: Convs,
+        deleted: Convs,
+        total_before: int,
+    ) -> None:
+        events = self._client.events
+        if added:
+            events.emit_conversations(ConvEvent.ADDED, added)
+        if deleted:
+            events.emit_conversations(ConvEvent.DELETED, deleted)
+        if updated:
+            events.emit_conversations(ConvEvent.UPDATED, updated)
+        if self._total != total_before:
+            events.emit_total_unread(self._total)
+
+    def clear(self) -> None:
+        self._convs.clear()
+        self._total = 0

@@ -1,0 +1,103 @@
+"""Typed SDK events and the listener registry.
+
+Listeners are plain callables, run on the client's event loop in the order events happen; an
+event for a change always fires before the call that caused it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from enum import IntEnum
+from typing import Generic, TypeVar
+
+from opentim.protocol import Conversation, Message
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ConvEvent(IntEnum):
+    """What happened to conversations (values as TIMConvEvent)."""
+
+    ADDED = 0
+    DELETED = 1
+    UPDATED = 2
+    SYNC_STARTED = 3
+    SYNC_FINISHED = 4
+
+
+class LoginStatus(IntEnum):
+    """Values as TIMLoginStatus."""
+
+    LOGGED_IN = 1
+    LOGGING_IN = 2
+    LOGGED_OUT = 3
+    LOGGING_OUT = 4
+
+
+class NetworkStatus(IntEnum):
+    """Values as TIMNetworkStatus."""
+
+    CONNECTED = 0
+    DISCONNECTED = 1
+    CONNECTING = 2
+    CONNECT_FAILED = 3
+
+
+class Listeners(Generic[T]):
+    """An ordered set of listeners of one event type."""
+
+    def __init__(self) -> None:
+        self._items: list[T] = []
+
+    def add(self, listener: T) -> Callable[[], None]:
+        """Add ``listener``; return a function that removes it."""
+        self._items.append(listener)
+        return lambda: self.remove(listener)
+
+    def remove(self, listener: T) -> None:
+        if listener in self._items:
+            self._items.remove(listener)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(list(self._items))
+
+
+class Events:
+    """Every listener registry of one client."""
+
+    def __init__(self) -> None:
+        self.conversations: Listeners[Callable[[ConvEvent, list[Conversation]], None]] = Listeners()
+        self.total_unread: Listeners[Callable[[int], None]] = Listeners()
+        self.new_messages: Listeners[Callable[[list[Message]], None]] = Listeners()
+        self.kicked: Listeners[Callable[[int, str], None]] = Listeners()
+        self.network: Listeners[Callable[[NetworkStatus, int, str], None]] = Listeners()
+
+    @staticmethod
+    def _call(fn: Callable[..., None], *args: object) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("event listener %r failed", fn)
+
+    def emit_conversations(self, kind: ConvEvent, convs: list[Conversation]) -> None:
+        for fn in self.conversations:
+            self._call(fn, kind, convs)
+
+    def emit_total_unread(self, total: int) -> None:
+        for fn in self.total_unread:
+            self._call(fn, total)
+
+    def emit_new_messages(self, msgs: list[Message]) -> None:
+        for fn in self.new_messages:
+            self._call(fn, msgs)
+
+    def emit_kicked(self, code: int, desc: str) -> None:
+        for fn in self.kicked:
+            self._call(fn, code, desc)
+
+    def emit_network(self, status: NetworkStatus, code: int, desc: str) -> None:
+        for fn in self.network:
+            self._call(fn, status, code, desc)

@@ -1,0 +1,75 @@
+"""MessageManager: send, history. Message ids are made here, synchronously, as the reference
+requires (``message_id_buffer``), and are the server's idempotency key."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+
+from opentim.protocol import Message
+from opentim.protocol.ops import HistoryReq, HistoryRes, OutMessage, SendReq, SendRes
+
+if TYPE_CHECKING:
+    from .client import Client
+
+
+class MessageManager:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._prefix = secrets.token_hex(6)
+
+    def new_message(
+        self,
+        elems: list[dict[str, Any]],
+        *,
+        msg_id: str | None = None,
+        priority: int = 1,
+        cloud_custom_data: str = "",
+        excluded_from_unread: bool = False,
+        excluded_from_last: bool = False,
+        at_users: list[str] | None = None,
+    ) -> OutMessage:
+        """Build an outgoing message with a fresh id (``<device>-<time>-<random>``)."""
+        now = int(time.time())
+        rand = secrets.randbits(31)
+        return OutMessage(
+            msg_id=msg_id or f"{self._prefix}-{now}-{rand}",
+            elems=elems,
+            client_time=now,
+            random=rand,
+            priority=priority,
+            platform=self._client.platform,
+            cloud_custom_data=cloud_custom_data,
+            excluded_from_unread=excluded_from_unread,
+            excluded_from_last=excluded_from_last,
+            at_users=at_users or [],
+        )
+
+    async def send(self, conv_type: int, conv_id: str, msg: OutMessage) -> Message:
+        """Send ``msg``; returns the stored message once the server has made it durable.
+
+        Sending the same ``msg`` again (same ``msg_id``) returns the same stored message.
+        """
+        res = await self._client.request(
+            "send", SendReq(conv_type=conv_type, conv_id=conv_id, msg=msg), SendRes
+        )
+        self._client.on_message(res.msg, notify=False)
+        return res.msg
+
+    async def send_text(self, conv_type: int, conv_id: str, text: str) -> Message:
+        """Send a one-element text message."""
+        return await self.send(
+            conv_type, conv_id, self.new_message([{"elem_type": 0, "text_elem_content": text}])
+        )
+
+    async def history(
+        self, conv_type: int, conv_id: str, before_seq: int = 0, count: int = 20
+    ) -> list[Message]:
+        """Stored messages of a conversation, newest first, older than ``before_seq``."""
+        res = await self._client.request(
+            "history",
+            HistoryReq(conv_type=conv_type, conv_id=conv_id, before_seq=before_seq, count=count),
+            HistoryRes,
+        )
+        return res.msgs

@@ -1,0 +1,1 @@
+"""The gateway: WebSocket sessions, routing pushes to them, and op dispatch."""

@@ -1,0 +1,122 @@
+"""Live connections on this node and the routing of bus envelopes to them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from opentim.protocol import ServerSession
+
+from ..bus.base import Envelope
+
+log = logging.getLogger(__name__)
+
+
+class Connection:
+    """One WebSocket: its protocol session, identity, and an ordered outbox.
+
+    Responses and pushes share the outbox, so a client sees them in the order they were made.
+    """
+
+    def __init__(self, conn_id: str, ws: ServerConnection) -> None:
+        self.conn_id = conn_id
+        self.ws = ws
+        self.session = ServerSession()
+        self.device_id = ""
+        self.platform = 0
+        self._outbox: list[bytes] = []
+        self._wake = asyncio.Event()
+        self._close_with: tuple[int, str] | None = None
+        self._writer = asyncio.create_task(self._write_loop(), name=f"opentim-out-{conn_id}")
+
+    @property
+    def user_id(self) -> str:
+        return self.session.user_id
+
+    def send(self, frame: bytes) -> None:
+        """Queue a frame; never blocks."""
+        self._outbox.append(frame)
+        self._wake.set()
+
+    async def _write_loop(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                frames, self._outbox = self._outbox, []
+                for frame in frames:
+                    await self.ws.send(frame, text=True)
+                if self._close_with is not None and not self._outbox:
+                    await self.ws.close(*self._close_with)
+                    return
+
+    def close_after_flush(self, code: int = 1000, reason: str = "") -> None:
+        """Send what is queued, then close the socket."""
+        self._close_with = (code, reason)
+        self._wake.set()
+
+    async def stop(self) -> None:
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+
+
+class SessionRegistry:
+    """user → live connections on this node. Group envelopes are resolved here, per node."""
+
+    def __init__(self, members: Callable[[str], Awaitable[dict[str, int]]]) -> None:
+        self._members = members
+        self.by_user: dict[str, dict[str, Connection]] = {}
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def add(self, conn: Connection) -> list[Connection]:
+        """Register a logged-in connection; return older ones it replaces (same device id)."""
+        conns = self.by_user.setdefault(conn.user_id, {})
+        replaced = [c for c in conns.values() if conn.device_id and c.device_id == conn.device_id]
+        for old in replaced:
+            del conns[old.conn_id]
+        conns[conn.conn_id] = conn
+        return replaced
+
+    def remove(self, conn: Connection) -> None:
+        conns = self.by_user.get(conn.user_id)
+        if conns is not None and conns.get(conn.conn_id) is conn:
+            del conns[conn.conn_id]
+            if not conns:
+                del self.by_user[conn.user_id]
+
+    def _send_to(self, user_id: str, frame: bytes, skip: str) -> None:
+        conns = self.by_user.get(user_id)
+        if conns:
+            for conn in conns.values():
+                if conn.conn_id != skip:
+                    conn.send(frame)
+
+    def deliver(self, env: Envelope) -> None:
+        """The bus handler: push ``env.frame`` to every local connection it is meant for."""
+        for user_id in env.users:
+            self._send_to(user_id, env.frame, env.skip_conn)
+        for user_id in env.extra_users:
+            self._send_to(user_id, env.frame, env.skip_conn)
+        if env.group_id:
+            task = asyncio.ensure_future(self._deliver_group(env))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _deliver_group(self, env: Envelope) -> None:
+        members = await self._members(env.group_id)
+        online = self.by_user
+        # Walk the smaller side: a huge group with few members online here costs little.
+        if len(members) <= len(online):
+            for user_id in members:
+                if user_id in online:
+                    self._send_to(user_id, env.frame, env.skip_conn)
+        else:
+            for user_id in list(online):
+                if user_id in members:
+                    self._send_to(user_id, env.frame, env.skip_conn)

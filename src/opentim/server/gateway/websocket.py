@@ -1,0 +1,150 @@
+"""The WebSocket endpoint at /ws: one task per connection reads frames and answers them.
+
+Requests of one connection are handled in order. A ``send`` is checked and queued for the store
+in order too, but its acknowledgement is awaited apart, so a client may pipeline many messages
+into one group commit (DESIGN §5a).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Awaitable
+from http import HTTPStatus
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request as HttpRequest, Response as HttpResponse
+
+from opentim.protocol import ErrorCode, Message, push_frame, response
+from opentim.protocol.limits import MAX_FRAME_BYTES
+from opentim.protocol.ops import Empty, KickedPush, LoginReq, LoginRes, SendReq, SendRes
+
+from .dispatch import Handler, Services, error_frame, ok_frame
+from .sessions import Connection, SessionRegistry
+
+log = logging.getLogger(__name__)
+
+WS_PATH = "/ws"
+
+
+class Gateway:
+    """Accepts SDK connections and drives their sessions."""
+
+    def __init__(
+        self,
+        services: Services,
+        handlers: dict[str, Handler],
+        registry: SessionRegistry,
+    ) -> None:
+        self.services = services
+        self.handlers = handlers
+        self.registry = registry
+        self._ids = itertools.count(1)
+        self._server: Server | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen; return the bound port (useful with port 0)."""
+        self._server = await serve(
+            self._handle,
+            host,
+            port,
+            process_request=self._check_path,
+            max_size=MAX_FRAME_BYTES,
+            compression=None,
+            ping_interval=20,
+            ping_timeout=20,
+        )
+        sock = next(iter(self._server.sockets))
+        return int(sock.getsockname()[1])
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    def _check_path(self, ws: ServerConnection, request: HttpRequest) -> HttpResponse | None:
+        if request.path.split("?", 1)[0] != WS_PATH:
+            return ws.respond(HTTPStatus.NOT_FOUND, "opentim speaks WebSocket at /ws\n")
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        conn = Connection(f"n{next(self._ids)}", ws)
+        try:
+            async for data in ws:
+                await self._on_frame(conn, data)
+        except ConnectionClosed:
+            pass
+        finally:
+            conn.session.close()
+            self.registry.remove(conn)
+            await conn.stop()
+
+    async def _on_frame(self, conn: Connection, data: str | bytes) -> None:
+        decoded = conn.session.receive_data(data)
+        if isinstance(decoded, bytes):
+            conn.send(decoded)
+            return
+        req, body = decoded
+        op = req.op
+        if op == "send":
+            assert isinstance(body, SendReq)
+            try:
+                done = await self.services.messages.submit(
+                    conn.user_id, body.conv_type, body.conv_id, body.msg, conn.conn_id
+                )
+            except Exception as exc:
+                conn.send(error_frame(req.id, exc))
+                return
+            task = asyncio.ensure_future(self._ack(conn, req.id, done))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+        elif op == "login":
+            assert isinstance(body, LoginReq)
+            await self._login(conn, req.id, body)
+        elif op == "ping":
+            conn.send(response(req.id, Empty()))
+        elif op == "logout":
+            self.registry.remove(conn)
+            conn.send(response(req.id, Empty()))
+            conn.close_after_flush(1000, "logged out")
+        else:
+            conn.send(await ok_frame(req.id, self.handlers[op](conn, body)))
+
+    async def _ack(self, conn: Connection, req_id: int, done: Awaitable[Message]) -> None:
+        try:
+            msg = await done
+        except Exception as exc:
+            conn.send(error_frame(req_id, exc))
+            return
+        conn.send(response(req_id, SendRes(msg=msg)))
+
+    async def _login(self, conn: Connection, req_id: int, body: LoginReq) -> None:
+        users = self.services.users
+        try:
+            profile, _expires = await users.login(body.user_id, body.user_sig, body.sdkappid)
+        except Exception as exc:
+            conn.send(error_frame(req_id, exc))
+            return
+        conn.session.logged_in(body.user_id)
+        conn.device_id = body.device_id
+        conn.platform = body.platform
+        for old in self.registry.add(conn):
+            old.send(
+                push_frame(
+                    "kicked",
+                    KickedPush(
+                        code=ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER,
+                        desc="the same device logged in again",
+                    ),
+                )
+            )
+            old.session.close()
+            old.close_after_flush(1000, "kicked")
+        now = int(users.clock())
+        conn.send(
+            response(req_id, LoginRes(user_id=body.user_id, server_time=now, profile=profile))
+        )

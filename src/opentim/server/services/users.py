@@ -1,0 +1,96 @@
+"""Login (UserSig check, auto-registration) and profiles, with a profile cache for the hot path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from opentim.protocol import ErrorCode, OpenTimProtocolError, Profile, verify_usersig
+from opentim.protocol.limits import valid_user_id
+
+from ..store.base import Store
+from .errors import ServiceError
+
+PROFILE_FIELDS = frozenset(
+    {
+        "nick",
+        "face_url",
+        "gender",
+        "self_signature",
+        "location",
+        "language",
+        "birthday",
+        "level",
+        "role",
+        "add_permission",
+    }
+)
+
+
+class UserService:
+    """Accounts and profiles. Profiles are cached: every message carries its sender's."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        sdkappid: int,
+        secret_key: str,
+        auto_register: bool,
+        clock: Callable[[], float],
+    ) -> None:
+        self.store = store
+        self.sdkappid = sdkappid
+        self.secret_key = secret_key
+        self.auto_register = auto_register
+        self.clock = clock
+        self._profiles: dict[str, Profile] = {}
+
+    async def login(self, user_id: str, user_sig: str, sdkappid: int) -> tuple[Profile, int]:
+        """Check the UserSig; return the user's profile and the sig's expiry time."""
+        if not valid_user_id(user_id):
+            raise ServiceError(ErrorCode.ERR_SDK_COMM_INVALID_IDENTIFIER, "invalid user id")
+        if sdkappid != self.sdkappid:
+            raise ServiceError(
+                ErrorCode.ERR_SVR_ACCOUNT_USERSIG_MISMATCH_SDKAPPID,
+                f"this server serves sdkappid {self.sdkappid}",
+            )
+        try:
+            expires = verify_usersig(
+                self.secret_key, self.sdkappid, user_id, user_sig, int(self.clock())
+            )
+        except OpenTimProtocolError as exc:
+            raise ServiceError(exc.code, exc.desc) from exc
+        profile = await self.store.ensure_user(user_id, create=self.auto_register)
+        if profile is None:
+            raise ServiceError(
+                ErrorCode.ERR_SVR_ACCOUNT_NOT_FOUND, f"no account {user_id!r} and no auto-register"
+            )
+        self._profiles[user_id] = profile
+        return profile, expires
+
+    async def profile(self, user_id: str) -> Profile | None:
+        """A user's profile, or None for an unknown user."""
+        cached = self._profiles.get(user_id)
+        if cached is not None:
+            return cached
+        found = await self.store.get_profiles([user_id])
+        profile = found.get(user_id)
+        if profile is not None:
+            self._profiles[user_id] = profile
+        return profile
+
+    def cached_profile(self, user_id: str) -> Profile | None:
+        return self._profiles.get(user_id)
+
+    async def profiles(self, user_ids: list[str]) -> list[Profile]:
+        found = await self.store.get_profiles(list(dict.fromkeys(user_ids)))
+        self._profiles.update(found)
+        return [found[u] for u in user_ids if u in found]
+
+    async def set_profile(self, user_id: str, changes: dict[str, Any]) -> Profile:
+        """Change the caller's own profile; only known fields, ``None`` meaning unchanged."""
+        clean = {k: v for k, v in changes.items() if k in PROFILE_FIELDS and v is not None}
+        profile = await self.store.update_profile(user_id, clean)
+        self._profiles[user_id] = profile
+        return profile
