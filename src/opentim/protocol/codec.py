@@ -52,14 +52,24 @@ def _check_size(data: bytes | str) -> None:
         raise FrameTooBigError(ErrorCode.ERR_SDK_MSG_BODY_SIZE_LIMIT, "frame too big")
 
 
-def decode_request(data: bytes | str) -> tuple[Request, msgspec.Struct]:
-    """Decode a client frame and its body, checked against the op table."""
+def decode_envelope(data: bytes | str) -> Request:
+    """Decode a client frame's envelope; the op must be one the table knows."""
     _check_size(data)
     req = decode_body(Request, data.encode() if isinstance(data, str) else data)
-    kinds = OPS.get(req.op)
-    if kinds is None:
+    if req.op not in OPS:
         raise RemoteProtocolError(ErrorCode.ERR_SDK_INVALID_OPERATION, f"unknown op {req.op!r}")
-    return req, decode_body(kinds[0], req.body)
+    return req
+
+
+def decode_request_body(req: Request) -> msgspec.Struct:
+    """Decode a request's body as its op's request type."""
+    return decode_body(OPS[req.op][0], req.body)
+
+
+def decode_request(data: bytes | str) -> tuple[Request, msgspec.Struct]:
+    """Decode a client frame and its body, checked against the op table."""
+    req = decode_envelope(data)
+    return req, decode_request_body(req)
 
 
 def decode_server_frame(data: bytes | str) -> Response | Push:

@@ -12,7 +12,7 @@ from enum import IntEnum
 
 import msgspec
 
-from .codec import decode_request, error_response
+from .codec import decode_envelope, decode_request_body, error_response
 from .codes import ErrorCode
 from .exceptions import RemoteProtocolError
 from .frames import Request
@@ -42,7 +42,7 @@ class ServerSession:
     def receive_data(self, data: bytes | str) -> tuple[Request, msgspec.Struct] | bytes:
         """Decode one frame: the request and its body, or an error frame to send back."""
         try:
-            req, body = decode_request(data)
+            req = decode_envelope(data)
         except RemoteProtocolError as exc:
             return error_response(0, exc.code, exc.desc)
         if req.op not in ALLOWED[self.state]:
@@ -52,7 +52,10 @@ class ServerSession:
                 else ErrorCode.ERR_SDK_INVALID_OPERATION
             )
             return error_response(req.id, code, f"{req.op!r} not allowed now")
-        return req, body
+        try:
+            return req, decode_request_body(req)
+        except RemoteProtocolError as exc:
+            return error_response(req.id, exc.code, exc.desc)
 
     def logged_in(self, user_id: str) -> None:
         """Login succeeded: the session is open and acts as ``user_id`` only."""

@@ -199,13 +199,12 @@ class Client:
         self._synced.set()
         events.emit_conversations(ConvEvent.SYNC_FINISHED, [])
 
-    def on_message(self, msg: Message, notify: bool = True) -> None:
-        """Fold a message into its conversation (fetching it if unknown), then announce it."""
+    def _on_message(self, msg: Message) -> None:
+        """Fold a pushed message into its conversation (fetching it if unknown), announce it."""
         if not self.conversations.apply_message(msg):
             key = (msg.conv_type, msg.conv_id_for(self.user_id))
             self._spawn(self._fetch_conversation(key))
-        if notify:
-            self.events.emit_new_messages([msg])
+        self.events.emit_new_messages([msg])
 
     async def _fetch_conversation(self, key: tuple[int, str]) -> None:
         try:
@@ -220,7 +219,7 @@ class Client:
             log.warning("unknown push %r dropped", push.kind)
             return
         if isinstance(body, MsgPush):
-            self.on_message(body.msg)
+            self._on_message(body.msg)
         elif isinstance(body, ConvPush):
             self.conversations.apply(body.convs)
         elif isinstance(body, KickedPush):

@@ -54,8 +54,11 @@ class MessageManager:
         res = await self._client.request(
             "send", SendReq(conv_type=conv_type, conv_id=conv_id, msg=msg), SendRes
         )
-        self._client.on_message(res.msg, notify=False)
-        return res.msg
+        msg = res.msg
+        if not self._client.conversations.apply_message(msg):
+            # A new conversation: fetch it, so it is listed (with its event) before we return.
+            await self._client.conversations.get([(msg.conv_type, conv_id)])
+        return msg
 
     async def send_text(self, conv_type: int, conv_id: str, text: str) -> Message:
         """Send a one-element text message."""

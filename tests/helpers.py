@@ -1,0 +1,37 @@
+"""Waiting without sleeping: re-check a condition each time a client reports an event."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from opentim.sdk import Client
+
+
+async def until(client: Client, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait until ``condition()`` holds, re-checking after every event of ``client``."""
+    changed = asyncio.Event()
+
+    def poke(*_: object) -> None:
+        changed.set()
+
+    removers = [
+        client.events.conversations.add(poke),
+        client.events.total_unread.add(poke),
+        client.events.new_messages.add(poke),
+        client.events.kicked.add(poke),
+        client.events.network.add(poke),
+    ]
+    try:
+        async with asyncio.timeout(timeout):
+            while not condition():
+                await changed.wait()
+                changed.clear()
+    finally:
+        for remove in removers:
+            remove()
+
+
+def ids(client: Client) -> list[str]:
+    """The client's conversation list as conv ids, in list order."""
+    return [c.conv_id for c in client.conversations.list()]

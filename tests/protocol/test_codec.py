@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import msgspec
+import pytest
+from hypothesis import given, strategies as st
+
+from opentim.protocol import (
+    ErrorCode,
+    Message,
+    RemoteProtocolError,
+    ServerSession,
+    SessionState,
+    decode_body,
+    decode_request,
+    decode_server_frame,
+    encode,
+    push_frame,
+    raw,
+    response,
+)
+from opentim.protocol.frames import Request, Response
+from opentim.protocol.ops import Empty, LoginReq, MsgPush, SendReq
+
+texts = st.text(max_size=20)
+messages = st.builds(
+    Message,
+    msg_id=texts,
+    conv_type=st.sampled_from([1, 2]),
+    sender=texts,
+    receiver=texts,
+    elems=st.lists(st.fixed_dictionaries({"elem_type": st.just(0), "text_elem_content": texts})),
+    seq=st.integers(0, 2**62),
+    count=st.integers(0, 2**62),
+    at_users=st.lists(texts, max_size=3),
+)
+
+
+@given(messages)
+def test_message_round_trips_through_a_push(msg: Message) -> None:
+    frame = decode_server_frame(push_frame("msg", MsgPush(msg=msg)))
+    assert decode_body(MsgPush, frame.body).msg == msg
+
+
+def test_request_is_decoded_with_its_body_type() -> None:
+    data = encode(
+        Request(id=3, op="login", body=raw(LoginReq(user_id="a", user_sig="s", sdkappid=1)))
+    )
+    req, body = decode_request(data)
+    assert req.id == 3
+    assert body == LoginReq(user_id="a", user_sig="s", sdkappid=1)
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"{", ErrorCode.ERR_INVALID_JSON),
+        (b'{"t":"req","id":1,"op":"nope"}', ErrorCode.ERR_SDK_INVALID_OPERATION),
+        (
+            b'{"t":"req","id":1,"op":"send","body":{"conv_type":"x"}}',
+            ErrorCode.ERR_INVALID_PARAMETERS,
+        ),
+        (b"x" * 300_000, ErrorCode.ERR_SDK_MSG_BODY_SIZE_LIMIT),
+    ],
+)
+def test_bad_frames_raise_remote_protocol_error(data: bytes, code: int) -> None:
+    with pytest.raises(RemoteProtocolError) as info:
+        decode_request(data)
+    assert info.value.code == code
+
+
+@given(st.binary(max_size=300))
+def test_server_session_never_raises_on_junk(junk: bytes) -> None:
+    out = ServerSession().receive_data(junk)
+    assert isinstance(out, (bytes, tuple))
+
+
+def test_server_session_refuses_every_op_before_login() -> None:
+    session = ServerSession()
+    send = encode(Request(id=9, op="send", body=raw(Empty())))
+    out = session.receive_data(send)
+    assert isinstance(out, bytes)
+    res = msgspec.json.decode(out, type=Response)
+    assert (res.id, res.code) == (9, ErrorCode.ERR_SDK_NOT_LOGGED_IN)
+    session.logged_in("alice")
+    assert session.state is SessionState.OPEN
+    login = encode(
+        Request(id=10, op="login", body=raw(LoginReq(user_id="a", user_sig="", sdkappid=1)))
+    )
+    res = msgspec.json.decode(session.receive_data(login), type=Response)  # type: ignore[arg-type]
+    assert res.code == ErrorCode.ERR_SDK_INVALID_OPERATION
+
+
+def test_response_frame_round_trips() -> None:
+    frame = decode_server_frame(response(4, Empty()))
+    assert isinstance(frame, Response)
+    assert (frame.id, frame.code) == (4, 0)
+
+
+def test_send_request_body_requires_fields() -> None:
+    with pytest.raises(RemoteProtocolError):
+        decode_body(SendReq, b'{"conv_type":1}')

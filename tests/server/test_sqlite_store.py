@@ -1,0 +1,124 @@
+"""SqliteStore on a real file: seqs, idempotency, group commit, unread arithmetic, sync paging."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from opentim.protocol import ConvType, Draft, c2c_channel
+from opentim.server.store.base import ConvChange, NewMessage
+from opentim.server.store.sqlite import SqliteStore
+
+
+def c2c(sender: str, receiver: str, msg_id: str, **kw: object) -> NewMessage:
+    return NewMessage(
+        channel_id=c2c_channel(sender, receiver),
+        conv_type=ConvType.C2C,
+        sender=sender,
+        receiver=receiver,
+        msg_id=msg_id,
+        elems=[{"elem_type": 0, "text_elem_content": msg_id}],
+        owners=((sender, 1, receiver), (receiver, 1, sender)),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    s = SqliteStore(tmp_path / "t.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def test_concurrent_appends_get_gap_free_seqs_in_call_order(store: SqliteStore) -> None:
+    futures = [store.append(c2c("a", "b", f"m{i}"), 100) for i in range(500)]
+    results = await asyncio.gather(*futures)
+    assert [r.msg.seq for r in results] == list(range(1, 501))
+    assert [r.msg.count for r in results] == list(range(1, 501))
+
+
+async def test_resend_with_same_msg_id_is_the_same_message(store: SqliteStore) -> None:
+    first = await store.append(c2c("a", "b", "x"), 100)
+    again = await store.append(c2c("a", "b", "x"), 200)
+    assert not first.duplicate and again.duplicate
+    assert again.msg.seq == first.msg.seq == 1
+    assert len(await store.history("a", ConvType.C2C, "b", 0, 10)) == 1
+
+
+async def test_unread_is_sequence_arithmetic_and_own_messages_never_count(
+    store: SqliteStore,
+) -> None:
+    for i in range(3):
+        await store.append(c2c("a", "b", f"a{i}"), 100)
+    await store.append(c2c("a", "b", "tip", excluded_from_unread=True), 100)
+    (bob,) = await store.get_conversations("b", [(1, "a")])
+    (alice,) = await store.get_conversations("a", [(1, "b")])
+    assert (bob.unread, alice.unread) == (3, 0)
+    await store.append(c2c("b", "a", "reply"), 100)
+    (bob,) = await store.get_conversations("b", [(1, "a")])
+    (alice,) = await store.get_conversations("a", [(1, "b")])
+    assert (bob.unread, alice.unread) == (0, 1)
+    assert bob.last_msg is not None and bob.last_msg.msg_id == "reply"
+
+
+async def test_delete_hides_until_a_later_message_shows_only_what_follows(
+    store: SqliteStore,
+) -> None:
+    await store.append(c2c("a", "b", "old"), 100)
+    deleted = await store.change_conversation("b", 1, "a", ConvChange(delete=True))
+    assert deleted is not None and deleted.deleted and deleted.unread == 0
+    assert await store.history("b", 1, "a", 0, 10) == []
+    await store.append(c2c("a", "b", "new"), 100)
+    (back,) = await store.get_conversations("b", [(1, "a")])
+    assert not back.deleted and back.unread == 1
+    assert [m.msg_id for m in await store.history("b", 1, "a", 0, 10)] == ["new"]
+    assert [m.msg_id for m in await store.history("a", 1, "b", 0, 10)] == ["new", "old"]
+
+
+async def test_order_key_bumps_on_draft_and_pin_not_on_unpin_or_read(store: SqliteStore) -> None:
+    await store.append(c2c("a", "b", "m"), 100)
+    (c,) = await store.get_conversations("a", [(1, "b")])
+    pinned = await store.change_conversation("a", 1, "b", ConvChange(pinned=True))
+    assert pinned is not None and pinned.activity > c.activity
+    unpinned = await store.change_conversation("a", 1, "b", ConvChange(pinned=False))
+    assert unpinned is not None and unpinned.activity == pinned.activity
+    drafted = await store.change_conversation("a", 1, "b", ConvChange(draft=Draft(user_define="d")))
+    assert drafted is not None and drafted.activity > pinned.activity
+    read = await store.change_conversation("a", 1, "b", ConvChange(read_up_to=0))
+    assert read is not None and read.activity == drafted.activity
+    assert read.pos > drafted.pos
+
+
+async def test_sync_pages_every_change_once_and_then_only_new_ones(store: SqliteStore) -> None:
+    for i in range(25):
+        await store.append(c2c(f"p{i}", "me", f"m{i}"), 100)
+    seen: list[str] = []
+    cursor, more = 0, True
+    while more:
+        page, cursor, more = await store.sync_conversations("me", cursor, 10)
+        seen += [c.conv_id for c in page]
+    assert sorted(seen) == sorted(f"p{i}" for i in range(25))
+    page, after, more = await store.sync_conversations("me", cursor, 10)
+    assert (page, after, more) == ([], cursor, False)
+    await store.append(c2c("p3", "me", "again"), 100)
+    page, _, _ = await store.sync_conversations("me", cursor, 10)
+    assert [c.conv_id for c in page] == ["p3"]
+
+
+async def test_everything_acknowledged_survives_reopening(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "t.db")
+    await store.open()
+    acked = await asyncio.gather(*(store.append(c2c("a", "b", f"m{i}"), 1) for i in range(50)))
+    await store.close()
+    reopened = SqliteStore(tmp_path / "t.db")
+    await reopened.open()
+    try:
+        history = await reopened.history("b", 1, "a", 0, 100)
+        assert sorted(m.seq for m in history) == [r.msg.seq for r in acked]
+        nxt = await reopened.append(c2c("a", "b", "after"), 1)
+        assert nxt.msg.seq == 51
+    finally:
+        await reopened.close()
