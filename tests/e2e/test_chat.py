@@ -35,7 +35,8 @@ async def test_c2c_message_reaches_peer_and_counts_unread_only_there(login: Logi
     assert conv(alice, C2C, "bob").unread == 0
     assert alice.conversations.total_unread() == 0
     last = conv(bob, C2C, "alice").last_msg
-    assert last is not None and last.msg_id == sent[-1].msg_id
+    assert last is not None
+    assert last.msg_id == sent[-1].msg_id
     await bob.conversations.mark_read(C2C, "alice")
     assert bob.conversations.total_unread() == 0
 
@@ -72,7 +73,8 @@ async def test_list_is_ordered_by_activity_with_pinned_first(login: Login) -> No
     await me.messages.send_text(C2C, "p3", "newest")
     assert ids(me) == ["p3", "p2", "p1"]
     keys = [c.order_key for c in me.conversations.list()]
-    assert keys == sorted(keys, reverse=True) and len(set(keys)) == 3
+    assert keys == sorted(keys, reverse=True)
+    assert len(set(keys)) == 3
 
 
 async def test_two_devices_of_one_user_share_pins_drafts_and_read_state(login: Login) -> None:
@@ -139,7 +141,8 @@ async def test_create_conversation_is_server_state(login: Login) -> None:
     await login("bob")
     other = await login("alice", device_id="a2")
     created = await alice.conversations.create(C2C, "bob")
-    assert created.conv_id == "bob" and created.last_msg is None
+    assert created.conv_id == "bob"
+    assert created.last_msg is None
     await until(other, lambda: "bob" in ids(other))
     again = await alice.conversations.create(C2C, "bob")
     assert again.activity == created.activity

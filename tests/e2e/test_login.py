@@ -78,6 +78,7 @@ async def test_profile_is_settable_and_travels_with_messages(login: Login) -> No
     bob = await login("bob")
     await alice.set_profile(nick="Alice", face_url="https://a/face.png")
     msg = await alice.messages.send_text(1, "bob", "hi")
-    assert msg.sender_profile is not None and msg.sender_profile.nick == "Alice"
+    assert msg.sender_profile is not None
+    assert msg.sender_profile.nick == "Alice"
     (profile,) = await bob.get_profiles(["alice"])
     assert profile.face_url == "https://a/face.png"

@@ -43,7 +43,8 @@ async def test_concurrent_appends_get_gap_free_seqs_in_call_order(store: SqliteS
 async def test_resend_with_same_msg_id_is_the_same_message(store: SqliteStore) -> None:
     first = await store.append(c2c("a", "b", "x"), 100)
     again = await store.append(c2c("a", "b", "x"), 200)
-    assert not first.duplicate and again.duplicate
+    assert not first.duplicate
+    assert again.duplicate
     assert again.msg.seq == first.msg.seq == 1
     assert len(await store.history("a", ConvType.C2C, "b", 0, 10)) == 1
 
@@ -61,7 +62,8 @@ async def test_unread_is_sequence_arithmetic_and_own_messages_never_count(
     (bob,) = await store.get_conversations("b", [(1, "a")])
     (alice,) = await store.get_conversations("a", [(1, "b")])
     assert (bob.unread, alice.unread) == (0, 1)
-    assert bob.last_msg is not None and bob.last_msg.msg_id == "reply"
+    assert bob.last_msg is not None
+    assert bob.last_msg.msg_id == "reply"
 
 
 async def test_delete_hides_until_a_later_message_shows_only_what_follows(
@@ -69,11 +71,14 @@ async def test_delete_hides_until_a_later_message_shows_only_what_follows(
 ) -> None:
     await store.append(c2c("a", "b", "old"), 100)
     deleted = await store.change_conversation("b", 1, "a", ConvChange(delete=True))
-    assert deleted is not None and deleted.deleted and deleted.unread == 0
+    assert deleted is not None
+    assert deleted.deleted
+    assert deleted.unread == 0
     assert await store.history("b", 1, "a", 0, 10) == []
     await store.append(c2c("a", "b", "new"), 100)
     (back,) = await store.get_conversations("b", [(1, "a")])
-    assert not back.deleted and back.unread == 1
+    assert not back.deleted
+    assert back.unread == 1
     assert [m.msg_id for m in await store.history("b", 1, "a", 0, 10)] == ["new"]
     assert [m.msg_id for m in await store.history("a", 1, "b", 0, 10)] == ["new", "old"]
 
@@ -82,13 +87,17 @@ async def test_order_key_bumps_on_draft_and_pin_not_on_unpin_or_read(store: Sqli
     await store.append(c2c("a", "b", "m"), 100)
     (c,) = await store.get_conversations("a", [(1, "b")])
     pinned = await store.change_conversation("a", 1, "b", ConvChange(pinned=True))
-    assert pinned is not None and pinned.activity > c.activity
+    assert pinned is not None
+    assert pinned.activity > c.activity
     unpinned = await store.change_conversation("a", 1, "b", ConvChange(pinned=False))
-    assert unpinned is not None and unpinned.activity == pinned.activity
+    assert unpinned is not None
+    assert unpinned.activity == pinned.activity
     drafted = await store.change_conversation("a", 1, "b", ConvChange(draft=Draft(user_define="d")))
-    assert drafted is not None and drafted.activity > pinned.activity
+    assert drafted is not None
+    assert drafted.activity > pinned.activity
     read = await store.change_conversation("a", 1, "b", ConvChange(read_up_to=0))
-    assert read is not None and read.activity == drafted.activity
+    assert read is not None
+    assert read.activity == drafted.activity
     assert read.pos > drafted.pos
 
 
