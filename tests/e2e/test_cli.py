@@ -45,7 +45,8 @@ async def test_serve_mints_a_key_accepts_its_sigs_and_stops_cleanly(
 ) -> None:
     proc, url = await start_serve(tmp_path)
     try:
-        assert url.startswith("ws://127.0.0.1:") and url.endswith("/ws")
+        assert url.startswith("ws://127.0.0.1:")
+        assert url.endswith("/ws")
         assert len((tmp_path / "secret_key").read_text().strip()) == 64
         alice = Client(url)
         await alice.login("alice", await usersig(tmp_path, "alice"))
