@@ -181,19 +181,8 @@ class _Tx:
         return head
 
     def save_head(self, channel_id: str, head: _Head) -> None:
-        if head.in_db:
-            self.conn.execute(
-                "UPDATE channels SET max_seq = ?, count = ?, last_seq = ?, activity = ? "
-                "WHERE channel_id = ?",
-                (head.max_seq, head.count, head.last_seq, head.activity, channel_id),
-            )
-        else:
-            self.conn.execute(
-                "INSERT INTO channels (channel_id, max_seq, count, last_seq, activity) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (channel_id, head.max_seq, head.count, head.last_seq, head.activity),
-            )
-            head.in_db = True
+        """Mark the head changed; the batch writes each changed head once, before it commits."""
+        self.store._dirty[channel_id] = head
 
 
 class SqliteStore:
@@ -202,6 +191,7 @@ class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._heads: dict[str, _Head] = {}
+        self._dirty: dict[str, _Head] = {}
         self._members: dict[str, dict[str, int]] = {}
         self._clock = 0
         self._clock_dirty = False
@@ -321,6 +311,7 @@ class SqliteStore:
                     conn.execute("RELEASE item")
                     outcomes.append((True, value))
                     after.extend(tx.after)
+            self._write_heads(conn)
             if self._clock_dirty:
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'clock'", (self._clock,))
                 self._clock_dirty = False
@@ -329,12 +320,33 @@ class SqliteStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._heads.clear()
+            self._dirty.clear()
             self._members.clear()
             self._clock = clock_before
             self._clock_dirty = False
             failure = StoreError(f"commit failed: {exc}")
             return [(False, failure)] * len(batch), []
         return outcomes, after
+
+    def _write_heads(self, conn: sqlite3.Connection) -> None:
+        dirty, self._dirty = self._dirty, {}
+        new = [(cid, h) for cid, h in dirty.items() if not h.in_db]
+        conn.executemany(
+            "UPDATE channels SET max_seq = ?, count = ?, last_seq = ?, activity = ? "
+            "WHERE channel_id = ?",
+            [
+                (h.max_seq, h.count, h.last_seq, h.activity, cid)
+                for cid, h in dirty.items()
+                if h.in_db
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO channels (channel_id, max_seq, count, last_seq, activity) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(cid, h.max_seq, h.count, h.last_seq, h.activity) for cid, h in new],
+        )
+        for _, head in new:
+            head.in_db = True
 
     # --- users ------------------------------------------------------------------------------
     async def ensure_user(self, user_id: str, create: bool) -> Profile | None:
@@ -431,23 +443,24 @@ class SqliteStore:
             if row is None:
                 raise
             return Appended(_message(row), True)
-        head.max_seq, head.count, head.activity = seq, count, activity
-        if not m.excluded_from_last:
-            head.last_seq = seq
-        tx.save_head(m.channel_id, head)
-        for user_id, conv_type, conv_id in m.owners:
-            if user_id not in head.owners:
-                conn.execute(
-                    "INSERT OR IGNORE INTO conversations (user_id, conv_type, conv_id, channel_id, "
-                    "changed) VALUES (?, ?, ?, ?, ?)",
-                    (user_id, conv_type, conv_id, m.channel_id, activity),
-                )
-                head.owners.add(user_id)
+        new_owners = [o for o in m.owners if o[0] not in head.owners]
+        for user_id, conv_type, conv_id in new_owners:
+            conn.execute(
+                "INSERT OR IGNORE INTO conversations (user_id, conv_type, conv_id, channel_id, "
+                "changed) VALUES (?, ?, ?, ?, ?)",
+                (user_id, conv_type, conv_id, m.channel_id, activity),
+            )
         conn.execute(
             "UPDATE conversations SET read_seq = ?, read_count = ? "
             "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
             (seq, count, m.sender, m.conv_type, m.receiver),
         )
+        # The cache changes only once every statement has succeeded: a failed item leaves no gap.
+        head.owners.update(o[0] for o in new_owners)
+        head.max_seq, head.count, head.activity = seq, count, activity
+        if not m.excluded_from_last:
+            head.last_seq = seq
+        tx.save_head(m.channel_id, head)
         msg = Message(
             msg_id=m.msg_id,
             conv_type=m.conv_type,
