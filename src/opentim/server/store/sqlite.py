@@ -523,17 +523,23 @@ class SqliteStore:
         """The user's conversations among ``keys``, in the order asked; unknown ones omitted."""
 
         def read(conn: sqlite3.Connection) -> list[Conversation]:
-            found: list[Conversation] = []
-            for conv_type, conv_id in keys:
-                row = conn.execute(
-                    _CONV_SELECT + " WHERE c.user_id = ? AND c.conv_type = ? AND c.conv_id = ?",
-                    (user_id, conv_type, conv_id),
-                ).fetchone()
-                if row is not None:
-                    found.append(_conversation(row))
-            return found
+            return self._snapshots(conn, user_id, keys)
 
         return await self._read(read) if keys else []
+
+    @staticmethod
+    def _snapshots(
+        conn: sqlite3.Connection, user_id: str, keys: list[tuple[int, str]]
+    ) -> list[Conversation]:
+        found: list[Conversation] = []
+        for conv_type, conv_id in keys:
+            row = conn.execute(
+                _CONV_SELECT + " WHERE c.user_id = ? AND c.conv_type = ? AND c.conv_id = ?",
+                (user_id, conv_type, conv_id),
+            ).fetchone()
+            if row is not None:
+                found.append(_conversation(row))
+        return found
 
     async def sync_conversations(
         self, user_id: str, cursor: int, limit: int
@@ -544,14 +550,17 @@ class SqliteStore:
         """
 
         def read(conn: sqlite3.Connection) -> tuple[list[Conversation], int, bool]:
-            rows = conn.execute(
-                f"SELECT {_CONV_COLS}, {_POS} {_CONV_FROM} WHERE c.user_id = ? AND {_POS} > ? "
-                f"ORDER BY {_POS} LIMIT ?",
+            # Find the page by position first, then build only those snapshots.
+            keys = conn.execute(
+                f"SELECT c.conv_type, c.conv_id, {_POS} FROM conversations c "
+                "JOIN channels h ON h.channel_id = c.channel_id "
+                f"WHERE c.user_id = ? AND {_POS} > ? ORDER BY {_POS} LIMIT ?",
                 (user_id, cursor, limit + 1),
             ).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            return [_conversation(r) for r in rows], rows[-1][-1] if rows else cursor, more
+            more = len(keys) > limit
+            keys = keys[:limit]
+            convs = self._snapshots(conn, user_id, [(t, i) for t, i, _ in keys])
+            return convs, keys[-1][2] if keys else cursor, more
 
         return await self._read(read)
 
