@@ -1,0 +1,251 @@
+"""The TIM functions at module level, acting on one default ``TIMSDK`` instance.
+
+Each is documented on the ``TIMSDK`` method of the same name.
+"""
+
+from __future__ import annotations
+
+from .core import (
+    TIMConvEventCallback,
+    TIMConvTotalUnreadMessageCountChangedCallback,
+    TIMRecvNewMsgCallback,
+)
+from .runtime import TIMCommCallback
+from .sdk import TIMSDK
+
+_default = TIMSDK()
+"""The instance the module-level functions act on."""
+
+
+def TIMInit(sdk_app_id: int, json_sdk_config: str | None) -> int:
+    """``TIMSDK.TIMInit`` on the default instance."""
+    return _default.TIMInit(sdk_app_id, json_sdk_config)
+
+
+def TIMUninit() -> int:
+    """``TIMSDK.TIMUninit`` on the default instance."""
+    return _default.TIMUninit()
+
+
+def TIMLogin(
+    user_id: str, user_sig: str, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMLogin`` on the default instance."""
+    return _default.TIMLogin(user_id, user_sig, cb, user_data)
+
+
+def TIMLogout(cb: TIMCommCallback | None, user_data: object = None) -> int:
+    """``TIMSDK.TIMLogout`` on the default instance."""
+    return _default.TIMLogout(cb, user_data)
+
+
+def TIMGetLoginStatus() -> int:
+    """``TIMSDK.TIMGetLoginStatus`` on the default instance."""
+    return _default.TIMGetLoginStatus()
+
+
+def TIMGetLoginUserID(user_id_buffer: bytearray | None) -> int:
+    """``TIMSDK.TIMGetLoginUserID`` on the default instance."""
+    return _default.TIMGetLoginUserID(user_id_buffer)
+
+
+def TIMSetConvEventCallback(cb: TIMConvEventCallback | None, user_data: object = None) -> None:
+    """``TIMSDK.TIMSetConvEventCallback`` on the default instance."""
+    return _default.TIMSetConvEventCallback(cb, user_data)
+
+
+def TIMSetConvTotalUnreadMessageCountChangedCallback(
+    cb: TIMConvTotalUnreadMessageCountChangedCallback | None, user_data: object = None
+) -> None:
+    """``TIMSDK.TIMSetConvTotalUnreadMessageCountChangedCallback`` on the default instance."""
+    return _default.TIMSetConvTotalUnreadMessageCountChangedCallback(cb, user_data)
+
+
+def TIMConvCreate(
+    conv_id: str, conv_type: int, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMConvCreate`` on the default instance."""
+    return _default.TIMConvCreate(conv_id, conv_type, cb, user_data)
+
+
+def TIMConvDelete(
+    conv_id: str, conv_type: int, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMConvDelete`` on the default instance."""
+    return _default.TIMConvDelete(conv_id, conv_type, cb, user_data)
+
+
+def TIMConvGetConvList(cb: TIMCommCallback | None, user_data: object = None) -> int:
+    """``TIMSDK.TIMConvGetConvList`` on the default instance."""
+    return _default.TIMConvGetConvList(cb, user_data)
+
+
+def TIMConvGetConvInfo(
+    json_get_conv_list_param: str, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMConvGetConvInfo`` on the default instance."""
+    return _default.TIMConvGetConvInfo(json_get_conv_list_param, cb, user_data)
+
+
+def TIMConvSetDraft(conv_id: str, conv_type: int, json_draft_param: str) -> int:
+    """``TIMSDK.TIMConvSetDraft`` on the default instance."""
+    return _default.TIMConvSetDraft(conv_id, conv_type, json_draft_param)
+
+
+def TIMConvCancelDraft(conv_id: str, conv_type: int) -> int:
+    """``TIMSDK.TIMConvCancelDraft`` on the default instance."""
+    return _default.TIMConvCancelDraft(conv_id, conv_type)
+
+
+def TIMConvPinConversation(
+    conv_id: str,
+    conv_type: int,
+    is_pinned: bool,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMConvPinConversation`` on the default instance."""
+    return _default.TIMConvPinConversation(conv_id, conv_type, is_pinned, cb, user_data)
+
+
+def TIMConvGetTotalUnreadMessageCount(cb: TIMCommCallback | None, user_data: object = None) -> int:
+    """``TIMSDK.TIMConvGetTotalUnreadMessageCount`` on the default instance."""
+    return _default.TIMConvGetTotalUnreadMessageCount(cb, user_data)
+
+
+def TIMConvCleanConversationUnreadMessageCount(
+    conversation_id: str | None,
+    clean_timestamp: int,
+    clean_sequence: int,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMConvCleanConversationUnreadMessageCount`` on the default instance."""
+    return _default.TIMConvCleanConversationUnreadMessageCount(
+        conversation_id, clean_timestamp, clean_sequence, cb, user_data
+    )
+
+
+def TIMAddRecvNewMsgCallback(cb: TIMRecvNewMsgCallback | None, user_data: object = None) -> None:
+    """``TIMSDK.TIMAddRecvNewMsgCallback`` on the default instance."""
+    return _default.TIMAddRecvNewMsgCallback(cb, user_data)
+
+
+def TIMRemoveRecvNewMsgCallback(cb: TIMRecvNewMsgCallback | None) -> None:
+    """``TIMSDK.TIMRemoveRecvNewMsgCallback`` on the default instance."""
+    return _default.TIMRemoveRecvNewMsgCallback(cb)
+
+
+def TIMMsgSendMessage(
+    conv_id: str,
+    conv_type: int,
+    json_msg_param: str,
+    message_id_buffer: bytearray | None,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMMsgSendMessage`` on the default instance."""
+    return _default.TIMMsgSendMessage(
+        conv_id, conv_type, json_msg_param, message_id_buffer, cb, user_data
+    )
+
+
+def TIMMsgReportReaded(
+    conv_id: str,
+    conv_type: int,
+    json_msg_param: str | None,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMMsgReportReaded`` on the default instance."""
+    return _default.TIMMsgReportReaded(conv_id, conv_type, json_msg_param, cb, user_data)
+
+
+def TIMMsgGetMsgList(
+    conv_id: str,
+    conv_type: int,
+    json_get_msg_param: str | None,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMMsgGetMsgList`` on the default instance."""
+    return _default.TIMMsgGetMsgList(conv_id, conv_type, json_get_msg_param, cb, user_data)
+
+
+def TIMGroupCreate(
+    json_group_create_param: str, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMGroupCreate`` on the default instance."""
+    return _default.TIMGroupCreate(json_group_create_param, cb, user_data)
+
+
+def TIMGroupDelete(group_id: str, cb: TIMCommCallback | None, user_data: object = None) -> int:
+    """``TIMSDK.TIMGroupDelete`` on the default instance."""
+    return _default.TIMGroupDelete(group_id, cb, user_data)
+
+
+def TIMGroupJoin(
+    group_id: str,
+    hello_msg: str | None,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMGroupJoin`` on the default instance."""
+    return _default.TIMGroupJoin(group_id, hello_msg, cb, user_data)
+
+
+def TIMGroupQuit(group_id: str, cb: TIMCommCallback | None, user_data: object = None) -> int:
+    """``TIMSDK.TIMGroupQuit`` on the default instance."""
+    return _default.TIMGroupQuit(group_id, cb, user_data)
+
+
+def TIMGroupInviteMember(
+    json_group_invite_param: str, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMGroupInviteMember`` on the default instance."""
+    return _default.TIMGroupInviteMember(json_group_invite_param, cb, user_data)
+
+
+def TIMGroupDeleteMember(
+    json_group_delete_param: str, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMGroupDeleteMember`` on the default instance."""
+    return _default.TIMGroupDeleteMember(json_group_delete_param, cb, user_data)
+
+
+def TIMGroupGetJoinedGroupList(cb: TIMCommCallback | None, user_data: object = None) -> int:
+    """``TIMSDK.TIMGroupGetJoinedGroupList`` on the default instance."""
+    return _default.TIMGroupGetJoinedGroupList(cb, user_data)
+
+
+__all__ = [
+    "TIMAddRecvNewMsgCallback",
+    "TIMConvCancelDraft",
+    "TIMConvCleanConversationUnreadMessageCount",
+    "TIMConvCreate",
+    "TIMConvDelete",
+    "TIMConvGetConvInfo",
+    "TIMConvGetConvList",
+    "TIMConvGetTotalUnreadMessageCount",
+    "TIMConvPinConversation",
+    "TIMConvSetDraft",
+    "TIMGetLoginStatus",
+    "TIMGetLoginUserID",
+    "TIMGroupCreate",
+    "TIMGroupDelete",
+    "TIMGroupDeleteMember",
+    "TIMGroupGetJoinedGroupList",
+    "TIMGroupInviteMember",
+    "TIMGroupJoin",
+    "TIMGroupQuit",
+    "TIMInit",
+    "TIMLogin",
+    "TIMLogout",
+    "TIMMsgGetMsgList",
+    "TIMMsgReportReaded",
+    "TIMMsgSendMessage",
+    "TIMRemoveRecvNewMsgCallback",
+    "TIMSetConvEventCallback",
+    "TIMSetConvTotalUnreadMessageCountChangedCallback",
+    "TIMUninit",
+]

@@ -1,0 +1,20 @@
+"""TIMSDK: one TIM SDK instance (an opentim extension; the reference has one global SDK)."""
+
+from __future__ import annotations
+
+from .conv import ConvAPI
+from .group import GroupAPI
+from .manager import ManagerAPI
+from .msg import MsgAPI
+
+
+class TIMSDK(ManagerAPI, ConvAPI, MsgAPI, GroupAPI):
+    """One SDK instance: its own SDK thread, event loop, client and registered callbacks.
+
+    It takes no constructor arguments; its methods are the TIM functions, with the reference's
+    names and parameters (``sdk.TIMInit(sdk_app_id, json_sdk_config)``,
+    ``sdk.TIMConvGetConvList(cb, user_data)`` …). Each instance needs its own ``TIMInit``; the
+    module-level functions of ``opentim.tim`` act on one default instance. Several instances
+    may live in one process, logged in as different users, or as one user on several devices
+    (different ``sdk_config_config_file_path``).
+    """
