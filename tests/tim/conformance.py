@@ -1,0 +1,214 @@
+"""Check JSON the TIM layer really emitted against the reference (tim-keys.json), key by key and
+type by type (DESIGN §6).
+
+``Checker`` reads ``tim-keys.json`` (a copy of the reference, next to this file) and knows
+nothing of opentim's code: it validates a JSON text against a shape in the reference's own type
+notation (``array<ConvInfo>``, ``object<Message>`` …), the callback codes against
+``error_codes``, and enum-typed values against ``enums``. ``Recorder`` captures every callback and
+event the tests receive, so that everything emitted during a test gets checked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REFERENCE = Path(__file__).with_name("tim-keys.json")
+
+# Element type → the reference section listing its keys (TIMElemType values, reference §5.10).
+ELEM_SECTIONS = {
+    0: "TextElem",
+    1: "ImageElem",
+    2: "SoundElem",
+    3: "CustomElem",
+    4: "FileElem",
+    5: "GroupTipsElem",
+    6: "FaceElem",
+    7: "LocationElem",
+    8: "GroupReportElem",
+    9: "VideoElem",
+    12: "MergerElem",
+}
+
+_SHAPE = re.compile(r"^(object|array)<(\w+)>")
+_RANGES = {"uint": 2**32, "uint32": 2**32, "uint64": 2**64}
+
+
+@dataclass
+class Record:
+    """One callback or event the app received."""
+
+    source: str  # a function name, or the callback typedef name for events
+    args: tuple[Any, ...]
+
+
+class Checker:
+    """Validates emitted JSON against the reference."""
+
+    def __init__(self, path: Path = REFERENCE) -> None:
+        self.ref = json.loads(path.read_text())
+        self.sections: dict[str, dict[str, str]] = self.ref["json_keys"]
+        self.enums: dict[str, dict[str, int]] = self.ref["enums"]
+        self.codes = set(self.ref["error_codes"].values())
+        self.functions: dict[str, dict[str, Any]] = self.ref["functions"]
+
+    # --- shapes -----------------------------------------------------------------------------
+    def callback_shape(self, function: str) -> str:
+        """The shape of a function's success JSON: ``object<X>``, ``array<X>`` or ``""`` (the
+        reference documents none, or an empty string)."""
+        declared = self.functions[function]["callback_json_param"]
+        match = _SHAPE.match(declared)
+        return match.group(0) if match else ""
+
+    def check_text(self, shape: str, text: object, where: str) -> list[str]:
+        """Problems of a JSON text that should have ``shape`` (``""``: must be empty)."""
+        if not isinstance(text, str):
+            return [f"{where}: not a str but {type(text).__name__}"]
+        if shape == "":
+            return [] if text == "" else [f"{where}: expected an empty string, got {text[:80]!r}"]
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            return [f"{where}: not JSON ({exc})"]
+        return self.check_value(shape, value, where)
+
+    # --- values -----------------------------------------------------------------------------
+    def check_value(self, declared: str, value: Any, where: str) -> list[str]:
+        """Problems of ``value`` against a reference type such as ``uint<TIMConvType>``."""
+        base, _, ref = declared.partition("<")
+        ref = ref.rstrip(">")
+        if declared.startswith("value @ref"):
+            return []
+        if base == "string":
+            return [] if isinstance(value, str) else [f"{where}: {value!r} is not a string"]
+        if base == "bool":
+            return [] if isinstance(value, bool) else [f"{where}: {value!r} is not a bool"]
+        if base in ("int", "int32", "int64"):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+            return [] if ok else [f"{where}: {value!r} is not an int"]
+        if base in _RANGES:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+            if not ok or not 0 <= value < _RANGES[base]:
+                return [f"{where}: {value!r} is not a {base}"]
+            if ref and ref in self.enums and value not in self.enums[ref].values():
+                return [f"{where}: {value} is not a value of {ref}"]
+            return []
+        if base == "double":
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            return [] if ok else [f"{where}: {value!r} is not a number"]
+        if base == "object":
+            if not isinstance(value, dict):
+                return [f"{where}: {value!r} is not an object"]
+            return self.check_object(ref, value, where) if ref in self.sections else []
+        if base == "array":
+            if not isinstance(value, list):
+                return [f"{where}: {value!r} is not an array"]
+            problems: list[str] = []
+            for i, item in enumerate(value):
+                problems += self.check_item(ref, item, f"{where}[{i}]")
+            return problems
+        return [f"{where}: unknown reference type {declared!r}"]
+
+    def check_item(self, ref: str, item: Any, where: str) -> list[str]:
+        if not ref:
+            return []
+        if ref == "elem":
+            return self.check_elem(item, where)
+        if ref in self.sections:
+            return self.check_value(f"object<{ref}>", item, where)
+        return self.check_value(ref, item, where)
+
+    def check_object(self, section: str, obj: dict[str, Any], where: str) -> list[str]:
+        """Every key must be one of the section's, with its declared type."""
+        keys = self.sections[section]
+        problems: list[str] = []
+        for key, value in obj.items():
+            if key not in keys:
+                problems.append(f"{where}: key {key!r} is not in {section}")
+            else:
+                problems += self.check_value(keys[key], value, f"{where}.{key}")
+        return problems
+
+    def check_elem(self, elem: Any, where: str) -> list[str]:
+        if not isinstance(elem, dict):
+            return [f"{where}: element {elem!r} is not an object"]
+        problems = self.check_value(
+            "uint<TIMElemType>", elem.get("elem_type"), f"{where}.elem_type"
+        )
+        section = ELEM_SECTIONS.get(elem.get("elem_type", -1))
+        keys = self.sections.get(section, {}) if section else {}
+        for key, value in elem.items():
+            if key == "elem_type":
+                continue
+            if key not in keys:
+                problems.append(f"{where}: key {key!r} is not in {section or 'any element'}")
+            else:
+                problems += self.check_value(keys[key], value, f"{where}.{key}")
+        return problems
+
+    # --- records ----------------------------------------------------------------------------
+    def check_code(self, code: object, where: str) -> list[str]:
+        ok = isinstance(code, int) and not isinstance(code, bool) and code in self.codes
+        return [] if ok else [f"{where}: code {code!r} is not in error_codes"]
+
+    def check_record(self, record: Record) -> list[str]:
+        """Problems of one callback or event invocation."""
+        src, args = record.source, record.args
+        where = src
+        if src == "TIMConvEventCallback":
+            event, text, _ = args
+            problems = self.check_value("uint<TIMConvEvent>", event, f"{where}.conv_event")
+            start_finish = (
+                self.enums["TIMConvEvent"]["kTIMConvEvent_Start"],
+                self.enums["TIMConvEvent"]["kTIMConvEvent_Finish"],
+            )
+            shape = "" if event in start_finish else "array<ConvInfo>"
+            return problems + self.check_text(shape, text, where)
+        if src == "TIMConvTotalUnreadMessageCountChangedCallback":
+            total, _ = args
+            return self.check_value("uint", total, f"{where}.total_unread_count")
+        if src == "TIMRecvNewMsgCallback":
+            text, _ = args
+            return self.check_text("array<Message>", text, where)
+        code, desc, text, _ = args
+        problems = self.check_code(code, f"{where}.code")
+        if not isinstance(desc, str):
+            problems.append(f"{where}: desc {desc!r} is not a str")
+        shape = self.callback_shape(src) if code == 0 else ""
+        return problems + self.check_text(shape, text, where)
+
+
+class Recorder:
+    """Captures every callback and event invocation, for the checker."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self._lock = threading.Lock()
+
+    def add(self, source: str, args: tuple[Any, ...]) -> None:
+        with self._lock:
+            self.records.append(Record(source, args))
+
+    def wrap(self, source: str, fn: Callable[..., object]) -> Callable[..., None]:
+        """``fn`` with its calls recorded under ``source``."""
+
+        def recorded(*args: Any) -> None:
+            self.add(source, args)
+            fn(*args)
+
+        return recorded
+
+    def snapshot(self) -> list[Record]:
+        with self._lock:
+            return list(self.records)
+
+    def problems(self, checker: Checker) -> list[str]:
+        found: list[str] = []
+        for record in self.snapshot():
+            found += checker.check_record(record)
+        return found
