@@ -22,8 +22,7 @@ import pytest
 from opentim.protocol import make_usersig
 from opentim.server.app import Server
 from opentim.server.config import ServerConfig
-from opentim.tim import TIMSDK
-from opentim.tim import keys as k
+from opentim.tim import TIMSDK, keys as k
 
 from .conformance import Checker, Recorder
 
