@@ -130,7 +130,13 @@ class ConvEventItem:
 class Tim:
     """One ``TIMSDK`` instance, initialised against the test server, with recorded callbacks."""
 
-    def __init__(self, server: ServerThread, recorder: Recorder, config_dir: Path) -> None:
+    def __init__(
+        self,
+        server: ServerThread,
+        recorder: Recorder,
+        config_dir: Path,
+        sdkappid: int = SDKAPPID,
+    ) -> None:
         self.server = server
         self.recorder = recorder
         self.sdk = TIMSDK()
@@ -142,7 +148,7 @@ class Tim:
             k.SDK_CONFIG_CONFIG_FILE_PATH: str(config_dir),
             "sdk_config_server_url": server.url,
         }
-        assert self.sdk.TIMInit(SDKAPPID, json.dumps(config)) == k.TIM_SUCC
+        assert self.sdk.TIMInit(sdkappid, json.dumps(config)) == k.TIM_SUCC
         self.sdk.TIMSetConvEventCallback(
             recorder.wrap(
                 "TIMConvEventCallback",
@@ -269,12 +275,16 @@ def server(tmp_path: Path) -> Iterator[ServerThread]:
 def make_tim(
     server: ServerThread, recorder: Recorder, tmp_path: Path
 ) -> Iterator[Callable[..., Tim]]:
-    """``make_tim(user_id=None, device="d1")``: a new TIMSDK instance (logged in when a user is
-    given). Each device name is its own config path, so its own device id."""
+    """``make_tim(user_id=None, device=None, sdkappid=SDKAPPID)``: a new TIMSDK instance
+    (logged in when a user is given). Each device name is its own config path, so its own
+    device id; by default every instance is a device of its own."""
     made: list[Tim] = []
 
-    def make(user_id: str | None = None, device: str | None = None) -> Tim:
-        tim = Tim(server, recorder, tmp_path / "devices" / (device or f"d{len(made)}"))
+    def make(
+        user_id: str | None = None, device: str | None = None, sdkappid: int = SDKAPPID
+    ) -> Tim:
+        path = tmp_path / "devices" / (device or f"d{len(made)}")
+        tim = Tim(server, recorder, path, sdkappid)
         made.append(tim)
         if user_id is not None:
             tim.login(user_id)
