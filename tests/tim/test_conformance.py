@@ -1,0 +1,235 @@
+"""Conformance with the reference (DESIGN §6): the public names and parameters, and the JSON the
+layer really emits in an end-to-end run that calls every function, checked key by key and type
+by type against tim-keys.json. (Every other test's callbacks are checked too, by the
+``recorder`` fixture.)"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import opentim.tim
+from opentim.tim import TIMSDK, functions, keys as k
+from opentim.tim.extensions import OPENTIM_EXTENSIONS, SDK_CONFIG_SERVER_URL
+
+from .conformance import Checker, Record, Recorder
+from .conftest import Tim
+
+C2C, GROUP = k.kTIMConv_C2C, k.kTIMConv_Group
+TIM_SRC = Path(opentim.tim.__file__).parent
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker()
+
+
+def param_names(declared: list[str]) -> list[str]:
+    """``["const char* conv_id", "uint64_t clean_timestamp"]`` → ``["conv_id", ...]``."""
+    return [p.split()[-1].lstrip("*") for p in declared]
+
+
+# --- names and parameters -------------------------------------------------------------------
+def test_every_exported_function_has_the_reference_name_and_parameters(checker: Checker) -> None:
+    exported = set(opentim.tim.__all__)
+    for name in sorted(exported):
+        if name in OPENTIM_EXTENSIONS:
+            continue
+        assert name in checker.functions, f"{name} is neither in the reference nor an extension"
+        expected = param_names(checker.functions[name]["params"])
+        module_params = list(inspect.signature(getattr(opentim.tim, name)).parameters)
+        method_params = list(inspect.signature(getattr(TIMSDK, name)).parameters)
+        assert module_params == expected, name
+        assert method_params == ["self", *expected], name
+
+
+def test_timsdk_methods_are_exactly_the_exported_functions() -> None:
+    methods = {n for n in dir(TIMSDK) if n.startswith("TIM")}
+    exported = {n for n in opentim.tim.__all__ if n != "TIMSDK"}
+    assert methods == exported
+    assert set(functions.__all__) == exported
+    assert inspect.signature(TIMSDK).parameters == {}
+
+
+def test_extensions_are_the_only_names_outside_the_reference(checker: Checker) -> None:
+    all_keys = {key for section in checker.sections.values() for key in section}
+    for name in OPENTIM_EXTENSIONS:
+        assert name not in checker.functions, name
+        assert name not in all_keys, name
+    assert set(OPENTIM_EXTENSIONS) == {"TIMSDK", SDK_CONFIG_SERVER_URL}
+    assert set(opentim.tim.__all__) - set(checker.functions) == {"TIMSDK"}
+
+
+def test_no_json_key_is_typed_inline_in_the_tim_layer(checker: Checker) -> None:
+    """STYLE §2.4: key strings come from keys.py; elsewhere only its constants are used."""
+    all_keys = {key for section in checker.sections.values() for key in section}
+    inline = []
+    for path in sorted(TIM_SRC.glob("*.py")):
+        if path.name in ("keys.py", "extensions.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in all_keys:
+                inline.append(f"{path.name}:{node.lineno}: {node.value!r}")
+    assert inline == []
+
+
+# --- the checker itself ---------------------------------------------------------------------
+def test_checker_accepts_the_seed_example_and_rejects_what_is_off(checker: Checker) -> None:
+    from .test_seed import SEED_CONV_INFO
+
+    assert checker.check_text("array<ConvInfo>", json.dumps([SEED_CONV_INFO]), "seed") == []
+    bad: dict[str, Any] = json.loads(json.dumps(SEED_CONV_INFO))
+    bad["conv_owner"] = "x"  # deprecated: not in the current ConvInfo
+    bad["conv_unread_num"] = -1
+    bad["conv_is_pinned"] = 0
+    bad["conv_type"] = 7
+    bad["conv_last_msg"]["message_sender_profile"]["user_profile_gender"] = "m"
+    bad["conv_last_msg"]["message_elem_array"][0]["image_elem_level"] = 0
+    bad["conv_last_msg"]["message_status"] = 9
+    problems = checker.check_text("object<ConvInfo>", json.dumps(bad), "bad")
+    assert len(problems) == 7, problems
+    assert checker.check_text("array<ConvInfo>", "{}", "x") != []
+    assert checker.check_text("", "[]", "x") != []
+    assert checker.check_text("object<Message>", "nope", "x") != []
+    assert checker.check_record(Record("TIMConvGetConvList", (123456, "", "", None))) != []
+    assert checker.check_record(Record("TIMConvDelete", (6004, "", "", None))) == []
+    assert checker.check_record(Record("TIMConvDelete", (6004, "", "[]", None))) != []
+    assert checker.check_record(Record("TIMConvEventCallback", (3, "[]", None))) != []
+    assert checker.check_record(Record("TIMConvEventCallback", (5, "", None))) != []
+    assert checker.check_record(Record("TIMConvTotalUnreadMessageCountChangedCallback", (-1, None)))
+
+
+# --- everything a full run emits ------------------------------------------------------------
+def test_everything_emitted_by_every_function_conforms(
+    make_tim: Any, recorder: Recorder, checker: Checker
+) -> None:
+    peer: Tim = make_tim("conf-peer")
+    other: Tim = make_tim("conf-other")
+    me: Tim = make_tim("conf-me")
+    assert me.total_unread() == 0
+
+    # Groups: create, invite, remove, join, list, quit, dismiss.
+    me.create_group(
+        "conf-g",
+        ["conf-peer"],
+        **{
+            k.CREATE_GROUP_PARAM_ADD_OPTION: k.kTIMGroupAddOpt_Any,
+            k.CREATE_GROUP_PARAM_INTRODUCTION: "intro",
+            k.CREATE_GROUP_PARAM_FACE_URL: "http://face",
+        },
+    )
+    invite = {
+        k.GROUP_INVITE_MEMBER_PARAM_GROUP_ID: "conf-g",
+        k.GROUP_INVITE_MEMBER_PARAM_IDENTIFIER_ARRAY: ["conf-other", "conf-peer", "ghost"],
+    }
+    results = me.ok("TIMGroupInviteMember", json.dumps(invite))
+    assert [r[k.GROUP_INVITE_MEMBER_RESULT_RESULT] for r in results] == [
+        k.kTIMGroupMember_HandledSuc,
+        k.kTIMGroupMember_Included,
+        k.kTIMGroupMember_HandledErr,
+    ]
+    remove = {
+        k.GROUP_DELETE_MEMBER_PARAM_GROUP_ID: "conf-g",
+        k.GROUP_DELETE_MEMBER_PARAM_IDENTIFIER_ARRAY: ["conf-other"],
+    }
+    assert me.ok("TIMGroupDeleteMember", json.dumps(remove)) == [
+        {
+            k.GROUP_DELETE_MEMBER_RESULT_IDENTIFIER: "conf-other",
+            k.GROUP_DELETE_MEMBER_RESULT_RESULT: k.kTIMGroupMember_HandledSuc,
+        }
+    ]
+    assert other.ok("TIMGroupJoin", "conf-g", "hello") is None
+    assert other.call("TIMGroupJoin", "conf-g", None).code == 10013
+    joined = other.ok("TIMGroupGetJoinedGroupList")
+    assert [g[k.GROUP_BASE_INFO_GROUP_ID] for g in joined] == ["conf-g"]
+    assert joined[0][k.GROUP_BASE_INFO_SELF_INFO][k.GROUP_SELF_INFO_ROLE] == k.kTIMMemberRole_Normal
+    assert me.ok("TIMGroupGetJoinedGroupList")[0][k.GROUP_BASE_INFO_FACE_URL] == "http://face"
+    assert other.ok("TIMGroupQuit", "conf-g") is None
+
+    # Messages of several kinds, with the optional keys, both ways.
+    custom = {
+        k.MESSAGE_ELEM_ARRAY: [
+            {k.ELEM_TYPE: k.kTIMElem_Custom, k.CUSTOM_ELEM_DATA: "d", k.CUSTOM_ELEM_DESC: "x"},
+            {k.ELEM_TYPE: k.kTIMElem_Location, k.LOCATION_ELEM_LATITUDE: 1.5, "junk_key": 1},
+        ],
+        k.MESSAGE_PRIORITY: k.kTIMMsgPriority_High,
+        k.MESSAGE_CLOUD_CUSTOM_STR: "cloud",
+        k.MESSAGE_GROUP_AT_USER_ARRAY: ["conf-me"],
+        k.MESSAGE_EXCLUDED_FROM_LAST_MESSAGE: True,
+    }
+    mark = me.messages.mark()
+    sent = peer.ok("TIMMsgSendMessage", "conf-g", GROUP, json.dumps(custom), bytearray(64))
+    assert sent[k.MESSAGE_PRIORITY] == k.kTIMMsgPriority_High
+    assert sent[k.MESSAGE_CLOUD_CUSTOM_STR] == "cloud"
+    assert "junk_key" not in sent[k.MESSAGE_ELEM_ARRAY][1], "unknown element keys are dropped"
+    got = me.messages.wait(lambda m: m[k.MESSAGE_MSG_ID] == sent[k.MESSAGE_MSG_ID], since=mark)
+    assert got[k.MESSAGE_GROUP_AT_USER_ARRAY] == ["conf-me"]
+    peer.send_text("conf-me", C2C, "hi")
+    me.totals.wait(lambda t: t >= 2)
+    me.send_text("conf-peer", C2C, "hi back")
+
+    # Conversations: create, info, list, draft, pin, read, clean, delete.
+    me.ok("TIMConvCreate", "conf-other", C2C)
+    draft = {k.DRAFT_USER_DEFINE: "u", k.DRAFT_MSG: {k.MESSAGE_ELEM_ARRAY: [{k.ELEM_TYPE: 0}]}}
+    assert me.sdk.TIMConvSetDraft("conf-peer", C2C, json.dumps(draft)) == k.TIM_SUCC
+    assert me.ok("TIMConvPinConversation", "conf-g", GROUP, True) is None
+    listed = me.conv_list()
+    assert listed[0][k.CONV_ID] == "conf-g"
+    assert any(k.CONV_DRAFT in c for c in listed)
+    param = [
+        {
+            k.GET_CONVERSATION_LIST_PARAM_CONV_ID: "conf-g",
+            k.GET_CONVERSATION_LIST_PARAM_CONV_TYPE: 2,
+        }
+    ]
+    assert me.ok("TIMConvGetConvInfo", json.dumps(param))[0][k.CONV_IS_PINNED] is True
+    history = me.ok("TIMMsgGetMsgList", "conf-g", GROUP, "")
+    assert history[0][k.MESSAGE_MSG_ID] == sent[k.MESSAGE_MSG_ID]
+    assert me.ok("TIMMsgReportReaded", "conf-g", GROUP, json.dumps(history[0])) is None
+    assert me.ok("TIMConvCleanConversationUnreadMessageCount", "c2c", 0, 0) is None
+    assert me.sdk.TIMConvCancelDraft("conf-peer", C2C) == k.TIM_SUCC
+    assert me.ok("TIMConvDelete", "conf-other", C2C) is None
+    forward = {k.MSG_GETMSGLIST_PARAM_IS_FORWARD: True}
+    assert me.call("TIMMsgGetMsgList", "conf-g", GROUP, json.dumps(forward)).code == 7013
+    assert me.total_unread() == 0
+
+    # The group goes away.
+    assert me.ok("TIMConvPinConversation", "conf-g", GROUP, False) is None
+    assert me.ok("TIMGroupDelete", "conf-g") is None
+    assert me.ok("TIMLogout") is None
+
+    # What was seen, and that all of it conforms.
+    records = recorder.snapshot()
+    sources = {r.source for r in records}
+    called = {n for n in opentim.tim.__all__ if n != "TIMSDK" and "Callback" not in n}
+    no_callback = {
+        "TIMInit",
+        "TIMUninit",
+        "TIMGetLoginStatus",
+        "TIMGetLoginUserID",
+        "TIMConvSetDraft",
+        "TIMConvCancelDraft",
+    }
+    assert called - no_callback <= sources, called - no_callback - sources
+    events = {r.args[0] for r in records if r.source == "TIMConvEventCallback"}
+    assert events == {0, 1, 2, 3, 4}
+    assert "TIMRecvNewMsgCallback" in sources
+    assert "TIMConvTotalUnreadMessageCountChangedCallback" in sources
+    emitted = [
+        json.loads(r.args[2]) for r in records if r.source == "TIMConvGetConvList" and r.args[2]
+    ]
+    keys_seen = {key for convs in emitted for conv in convs for key in conv}
+    assert {
+        k.CONV_DRAFT,
+        k.CONV_LAST_MSG,
+        k.CONV_GROUP_TYPE,
+        k.CONV_C2C_READ_TIMESTAMP,
+    } <= keys_seen
+    problems = recorder.problems(checker)
+    assert problems == []
+    assert len(records) > 50
