@@ -175,6 +175,13 @@ class Checker:
         if src == "TIMRecvNewMsgCallback":
             text, _ = args
             return self.check_text("array<Message>", text, where)
+        if src == "TIMKickedOfflineCallback":
+            return [] if len(args) == 1 else [f"{where}: takes only user_data, got {args!r}"]
+        if src == "TIMNetworkStatusListenerCallback":
+            status, code, desc, _ = args
+            problems = self.check_value("uint<TIMNetworkStatus>", status, f"{where}.status")
+            problems += self.check_code(code, f"{where}.code")
+            return problems + self.check_value("string", desc, f"{where}.desc")
         code, desc, text, _ = args
         problems = self.check_code(code, f"{where}.code")
         if not isinstance(desc, str):

@@ -295,3 +295,37 @@ def test_a_login_in_flight_orders_later_calls(server: ServerThread, make_tim: An
     assert ret_list == 0
     assert wait_login().code == 0
     assert (wait_list().code, wait_list().json_params) == (0, "[]")
+
+
+def test_a_second_login_from_the_same_device_kicks_the_first(make_tim: Any) -> None:
+    first: Tim = make_tim("kick-user", device="same-device")
+    kicked = Stream()
+    first.sdk.TIMSetKickedOfflineCallback(
+        first.recorder.wrap("TIMKickedOfflineCallback", kicked.append), "first"
+    )
+    elsewhere: Tim = make_tim("kick-user", device="another-device")  # any number of devices
+
+    second: Tim = make_tim(device="same-device")  # same config path: same device id
+    network = Stream()
+    second.sdk.TIMSetNetworkStatusListenerCallback(
+        second.recorder.wrap(
+            "TIMNetworkStatusListenerCallback",
+            lambda status, code, desc, ud: network.append((status, code, ud)),
+        ),
+        "net",
+    )
+    second.login("kick-user")
+    assert network.items[0] == (k.kTIMConnecting, 0, "net")
+    assert network.wait(lambda item: item[0] == k.kTIMConnected) == (k.kTIMConnected, 0, "net")
+
+    assert kicked.wait(lambda ud: True) == "first"
+    assert first.sdk.TIMGetLoginStatus() == k.kTIMLoginStatus_UnLogined
+    assert first.sdk.TIMConvGetConvList(NeverCalled(), None) == k.TIM_ERR_NOTLOGIN
+    assert second.conv_list() == []
+    assert elsewhere.conv_list() == []
+    assert kicked.items == ["first"]
+
+
+class NeverCalled:
+    def __call__(self, *args: Any) -> None:
+        raise AssertionError(f"called with {args!r}")

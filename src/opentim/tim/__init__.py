@@ -45,6 +45,8 @@ from .functions import (
     TIMRemoveRecvNewMsgCallback,
     TIMSetConvEventCallback,
     TIMSetConvTotalUnreadMessageCountChangedCallback,
+    TIMSetKickedOfflineCallback,
+    TIMSetNetworkStatusListenerCallback,
     TIMUninit,
 )
 from .sdk import TIMSDK
@@ -79,5 +81,7 @@ __all__ = [
     "TIMRemoveRecvNewMsgCallback",
     "TIMSetConvEventCallback",
     "TIMSetConvTotalUnreadMessageCountChangedCallback",
+    "TIMSetKickedOfflineCallback",
+    "TIMSetNetworkStatusListenerCallback",
     "TIMUninit",
 ]

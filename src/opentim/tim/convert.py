@@ -239,8 +239,8 @@ def conv_key(conv_id: object, conv_type: object) -> tuple[ConvType, str]:
         CallRefusedError: ``TIM_ERR_PARAM`` for a wrong type or an empty id, ``TIM_ERR_CONV`` for a
             ``conv_type`` that is not C2C or Group.
     """
-    cid = need_str(conv_id, "conv_id")
-    kind = need_int(conv_type, "conv_type")
+    cid = need_str(conv_id, "the conversation id")
+    kind = need_int(conv_type, "the conversation type")
     if kind not in (k.kTIMConv_C2C, k.kTIMConv_Group):
         raise CallRefusedError(
             TIMResult.TIM_ERR_CONV, f"conv_type {kind} is not C2C (1) or Group (2)"

@@ -13,7 +13,7 @@ import functools
 import logging
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec
+from typing import Any, ParamSpec, TypeVar
 
 from opentim.protocol import Conversation, ErrorCode, Message, TIMResult
 from opentim.sdk import Client, ConvEvent, LoginStatus, SdkError
@@ -32,6 +32,15 @@ TIMConvTotalUnreadMessageCountChangedCallback = Callable[[int, Any], object]
 """``cb(total_unread_count, user_data)``."""
 TIMRecvNewMsgCallback = Callable[[str, Any], object]
 """``cb(json_msg_array, user_data)``."""
+TIMKickedOfflineCallback = Callable[[Any], object]
+"""``cb(user_data)``."""
+TIMNetworkStatusListenerCallback = Callable[[int, int, str, Any], object]
+"""``cb(status, code, desc, user_data)``."""
+
+
+CB = TypeVar("CB")
+Registered = tuple[CB, object] | None
+"""A registered callback and its user_data, or nothing."""
 
 
 def tim_call(fn: Callable[P, int]) -> Callable[P, int]:
@@ -68,11 +77,12 @@ class TIMCore:
         self._status = k.kTIMLoginStatus_UnLogined
         self._login_user = ""
         self._session_gen = 0
-        self._conv_event_cb: tuple[TIMConvEventCallback, object] | None = None
-        self._total_unread_cb: tuple[TIMConvTotalUnreadMessageCountChangedCallback, object] | None
-        self._total_unread_cb = None
+        self._conv_event_cb: Registered[TIMConvEventCallback] = None
+        self._total_unread_cb: Registered[TIMConvTotalUnreadMessageCountChangedCallback] = None
         self._total_unread_armed = False
         self._recv_msg_cbs: list[tuple[TIMRecvNewMsgCallback, object]] = []
+        self._kicked_cb: Registered[TIMKickedOfflineCallback] = None
+        self._network_cb: Registered[TIMNetworkStatusListenerCallback] = None
 
     # --- state checks (caller's thread) -----------------------------------------------------
     def _require(self, *, login: bool = True) -> Client:
@@ -132,6 +142,7 @@ class TIMCore:
         client.events.total_unread.add(self._on_total_unread)
         client.events.new_messages.add(lambda msgs: self._on_messages(client, msgs))
         client.events.kicked.add(lambda code, desc: self._on_kicked(client))
+        client.events.network.add(self._on_network)
 
     def _on_convs(self, client: Client, kind: ConvEvent, convs: list[Conversation]) -> None:
         registered = self._conv_event_cb
@@ -164,3 +175,14 @@ class TIMCore:
         with self._lock:
             if self._client is client:
                 self._status = k.kTIMLoginStatus_UnLogined
+                self._login_user = ""
+        registered = self._kicked_cb
+        if registered is not None:
+            cb, user_data = registered
+            deliver(cb, user_data)
+
+    def _on_network(self, status: int, code: int, desc: str) -> None:
+        registered = self._network_cb
+        if registered is not None:
+            cb, user_data = registered
+            deliver(cb, int(status), int(code), desc, user_data)

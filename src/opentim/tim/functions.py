@@ -8,6 +8,8 @@ from __future__ import annotations
 from .core import (
     TIMConvEventCallback,
     TIMConvTotalUnreadMessageCountChangedCallback,
+    TIMKickedOfflineCallback,
+    TIMNetworkStatusListenerCallback,
     TIMRecvNewMsgCallback,
 )
 from .runtime import TIMCommCallback
@@ -47,6 +49,20 @@ def TIMGetLoginStatus() -> int:
 def TIMGetLoginUserID(user_id_buffer: bytearray | None) -> int:
     """``TIMSDK.TIMGetLoginUserID`` on the default instance."""
     return _default.TIMGetLoginUserID(user_id_buffer)
+
+
+def TIMSetKickedOfflineCallback(
+    cb: TIMKickedOfflineCallback | None, user_data: object = None
+) -> None:
+    """``TIMSDK.TIMSetKickedOfflineCallback`` on the default instance."""
+    return _default.TIMSetKickedOfflineCallback(cb, user_data)
+
+
+def TIMSetNetworkStatusListenerCallback(
+    cb: TIMNetworkStatusListenerCallback | None, user_data: object = None
+) -> None:
+    """``TIMSDK.TIMSetNetworkStatusListenerCallback`` on the default instance."""
+    return _default.TIMSetNetworkStatusListenerCallback(cb, user_data)
 
 
 def TIMSetConvEventCallback(cb: TIMConvEventCallback | None, user_data: object = None) -> None:
@@ -247,5 +263,7 @@ __all__ = [
     "TIMRemoveRecvNewMsgCallback",
     "TIMSetConvEventCallback",
     "TIMSetConvTotalUnreadMessageCountChangedCallback",
+    "TIMSetKickedOfflineCallback",
+    "TIMSetNetworkStatusListenerCallback",
     "TIMUninit",
 ]

@@ -31,7 +31,13 @@ from .convert import (
     param_error,
     parse_json,
 )
-from .core import TIMCore, tim_call
+from .core import (
+    TIMCore,
+    TIMKickedOfflineCallback,
+    TIMNetworkStatusListenerCallback,
+    check_listener,
+    tim_call,
+)
 from .extensions import DEFAULT_SERVER_URL, SDK_CONFIG_SERVER_URL
 from .runtime import CallKind, SdkThread, TIMCommCallback
 
@@ -196,6 +202,25 @@ class ManagerAPI(TIMCore):
                 self._login_user = (
                     client.user_id if self._status == k.kTIMLoginStatus_Logined else ""
                 )
+
+    def TIMSetKickedOfflineCallback(
+        self, cb: TIMKickedOfflineCallback | None, user_data: object = None
+    ) -> None:
+        """Register ``cb(user_data)``, called when a login of this user from the same device
+        (the same ``sdk_config_config_file_path``) replaced this one; None unregisters."""
+        check_listener(cb)
+        with self._lock:
+            self._kicked_cb = None if cb is None else (cb, user_data)
+
+    def TIMSetNetworkStatusListenerCallback(
+        self, cb: TIMNetworkStatusListenerCallback | None, user_data: object = None
+    ) -> None:
+        """Register ``cb(status, code, desc, user_data)`` for the link to the server
+        (TIMNetworkStatus: connected, disconnected, connecting, connect failed); None
+        unregisters."""
+        check_listener(cb)
+        with self._lock:
+            self._network_cb = None if cb is None else (cb, user_data)
 
     def TIMGetLoginStatus(self) -> int:
         """The login status (TIMLoginStatus): ``kTIMLoginStatus_UnLogined`` before ``TIMInit``."""

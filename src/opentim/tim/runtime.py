@@ -34,6 +34,10 @@ TIMCommCallback = Callable[[int, str, str, Any], object]
 Work = Callable[[], Awaitable[str]]
 """A call's work on the SDK loop; it returns the callback's JSON (``""`` when there is none)."""
 
+UNINIT_CODE = int(ErrorCode.ERR_SDK_NOT_INITIALIZED)
+UNINIT_DESC = "TIMUninit was called"
+"""What a call still running at ``TIMUninit`` gets in its callback."""
+
 STOP_TIMEOUT = 10.0
 """How long ``TIMUninit`` waits for the SDK thread to finish its shutdown."""
 
@@ -134,9 +138,7 @@ class SdkThread:
         # Runs in submission order (call_soon_threadsafe is FIFO), so "earlier" is well defined.
         if self._stopping:
             if cb is not None:
-                deliver(
-                    cb, ErrorCode.ERR_SDK_NOT_INITIALIZED, "TIMUninit was called", "", user_data
-                )
+                deliver(cb, UNINIT_CODE, UNINIT_DESC, "", user_data)
             return
         if kind is CallKind.SESSION:
             deps = list(self._pending)
@@ -166,9 +168,7 @@ class SdkThread:
             result = await work()
         except asyncio.CancelledError:
             if cb is not None:
-                deliver(
-                    cb, ErrorCode.ERR_SDK_NOT_INITIALIZED, "TIMUninit was called", "", user_data
-                )
+                deliver(cb, UNINIT_CODE, UNINIT_DESC, "", user_data)
             raise
         except SdkError as exc:
             if cb is None:
@@ -178,10 +178,10 @@ class SdkThread:
         except Exception:
             log.exception("TIM call failed with an internal error")
             if cb is not None:
-                deliver(cb, ErrorCode.ERR_SDK_INTERNAL_ERROR, "internal error", "", user_data)
+                deliver(cb, int(ErrorCode.ERR_SDK_INTERNAL_ERROR), "internal error", "", user_data)
         else:
             if cb is not None:
-                deliver(cb, ErrorCode.ERR_SUCC, "", result, user_data)
+                deliver(cb, int(ErrorCode.ERR_SUCC), "", result, user_data)
 
     def _begin_shutdown(self, last: Callable[[], Awaitable[None]]) -> None:
         self._stopping = True
