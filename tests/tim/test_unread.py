@@ -104,6 +104,16 @@ def test_clean_unread_by_sequence_and_by_scope(make_tim: Any) -> None:
     before = first[k.MESSAGE_SERVER_TIME] - 1
     me.ok("TIMConvCleanConversationUnreadMessageCount", "c2c_c-p1", before, 0)
     assert unread_of(me, "c-p1", C2C) == 2
+    # A timestamp at the first message reads what was sent by then (both, within a second).
+    stamp = first[k.MESSAGE_SERVER_TIME]
+    later = [
+        m for m in me.ok("TIMMsgGetMsgList", "c-p1", C2C, None) if m[k.MESSAGE_SERVER_TIME] > stamp
+    ]
+    me.ok("TIMConvCleanConversationUnreadMessageCount", "c2c_c-p1", stamp, 0)
+    assert unread_of(me, "c-p1", C2C) == len(later)
+    mark = me.totals.mark()
+    p1.send_text("c-me", C2C, "c2")
+    me.totals.wait(lambda t: t == len(later) + 1, since=mark)
     me.ok("TIMConvCleanConversationUnreadMessageCount", "", 0, 0)
     assert me.total_unread() == 0
     assert me.totals.items[-1] == 0
