@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def documented() -> dict[str, int]:
     text = (ROOT / "docs/errors.md").read_text()
-    return {name: int(value) for value, name in re.findall(r"^\| (-?\d+) \| `(\w+)` \|", text, re.M)}
+    return {
+        name: int(value) for value, name in re.findall(r"^\| (-?\d+) \| `(\w+)` \|", text, re.M)
+    }
 
 
 def used_in_source() -> set[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import time
@@ -127,10 +126,13 @@ def migrate(data_dir: DataDir = Path(DEFAULT_DATA_DIR)) -> None:
 @app.command()
 def demo() -> None:
     """Start a server in a temporary directory, chat as three users, print their lists."""
-    from opentim.demo import run_demo
+    from opentim.demo import DemoError, run_demo
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_demo())
+    try:
+        run_demo()
+    except DemoError as exc:
+        typer.echo(f"demo failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 def main() -> None:

@@ -71,3 +71,16 @@ async def test_usersig_without_a_key_explains_itself(tmp_path: Path) -> None:
     _, err = await proc.communicate()
     assert proc.returncode == 2
     assert b"no secret key" in err
+
+
+async def test_demo_chats_and_prints_every_users_list() -> None:
+    proc = await asyncio.create_subprocess_exec(*OPENTIM, "demo", stdout=asyncio.subprocess.PIPE)
+    async with asyncio.timeout(60):
+        out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    text = out.decode()
+    assert "== alice: total unread 0" in text
+    assert "== bob: total unread 3" in text
+    assert "== carol: total unread 1" in text
+    assert '"conv_is_pinned": true' in text
+    assert '"draft_user_define": "typing"' in text

@@ -131,3 +131,18 @@ async def test_everything_acknowledged_survives_reopening(tmp_path: Path) -> Non
         assert nxt.msg.seq == 51
     finally:
         await reopened.close()
+
+
+async def test_a_deleted_conversation_refuses_changes_until_created_again(
+    store: SqliteStore,
+) -> None:
+    await store.append(c2c("a", "b", "m"), 100)
+    await store.change_conversation("b", 1, "a", ConvChange(pinned=True))
+    assert await store.change_conversation("b", 1, "a", ConvChange(delete=True)) is not None
+    assert await store.change_conversation("b", 1, "a", ConvChange(delete=True)) is None
+    assert await store.change_conversation("b", 1, "a", ConvChange(pinned=True)) is None
+    back = await store.change_conversation("b", 1, "a", ConvChange(create=True))
+    assert back is not None
+    assert not back.deleted
+    assert not back.pinned
+    assert back.unread == 0

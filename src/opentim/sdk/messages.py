@@ -54,11 +54,11 @@ class MessageManager:
         res = await self._client.request(
             "send", SendReq(conv_type=conv_type, conv_id=conv_id, msg=msg), SendRes
         )
-        msg = res.msg
-        if not self._client.conversations.apply_message(msg):
+        stored = res.msg
+        if not self._client.conversations.apply_message(stored):
             # A new conversation: fetch it, so it is listed (with its event) before we return.
-            await self._client.conversations.get([(msg.conv_type, conv_id)])
-        return msg
+            await self._client.conversations.get([(stored.conv_type, conv_id)])
+        return stored
 
     async def send_text(self, conv_type: int, conv_id: str, text: str) -> Message:
         """Send a one-element text message."""

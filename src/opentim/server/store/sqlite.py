@@ -569,11 +569,15 @@ class SqliteStore:
     ) -> bool:
         conn = tx.conn
         row = conn.execute(
-            "SELECT channel_id, end_seq FROM conversations "
+            "SELECT channel_id, end_seq, deleted, deleted_up_to FROM conversations "
             "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
             (user_id, conv_type, conv_id),
         ).fetchone()
         channel_id = channel_of(user_id, conv_type, conv_id)
+        # A deleted conversation with nothing new since is gone: only creating it brings it back.
+        tombstone = row is not None and row[2] and tx.head(channel_id).max_seq <= row[3]
+        if tombstone and not change.create:
+            return False
         if row is None:
             if not change.create:
                 return False
@@ -593,12 +597,7 @@ class SqliteStore:
         clock = tx.tick()
         if change.create:
             # Re-creating a deleted conversation shows it again (empty) and bumps it.
-            deleted, deleted_up_to = conn.execute(
-                "SELECT deleted, deleted_up_to FROM conversations WHERE user_id = ? "
-                "AND conv_type = ? AND conv_id = ?",
-                (user_id, conv_type, conv_id),
-            ).fetchone()
-            if not deleted or tx.head(channel_id).max_seq > deleted_up_to:
+            if not tombstone:
                 return True
             sets += ["deleted = 0", "bump = ?"]
             args.append(clock)
