@@ -82,7 +82,7 @@ class ConvAPI(TIMCore):
 
         async def work() -> str:
             await self._ready(client)
-            return dumps([self._conv_json(client, c) for c in client.conversations.list()])
+            return self._conv_array(client, client.conversations.list())
 
         return self._submit(client, CallKind.READ, work, callback, user_data)
 
@@ -110,7 +110,7 @@ class ConvAPI(TIMCore):
         async def work() -> str:
             await self._ready(client)
             convs = await client.conversations.get(wanted)
-            return dumps([self._conv_json(client, c) for c in convs])
+            return self._conv_array(client, convs)
 
         return self._submit(client, CallKind.READ, work, callback, user_data)
 
@@ -145,7 +145,7 @@ class ConvAPI(TIMCore):
 
         async def work() -> str:
             conv = await client.conversations.create(conv_type_, cid)
-            return dumps(self._conv_json(client, conv))
+            return self._conv_object(client, conv)
 
         return self._submit(client, CallKind.CHANGE, work, callback, user_data)
 

@@ -300,6 +300,11 @@ def draft_in(text: object) -> Draft:
 
 
 # --- JSON out -------------------------------------------------------------------------------
+def encode(value: object) -> bytes:
+    """Compact UTF-8 JSON."""
+    return _encoder.encode(value)
+
+
 def dumps(value: object) -> str:
     """Compact JSON text, as every callback receives it."""
     return _encoder.encode(value).decode()

@@ -19,7 +19,7 @@ from opentim.protocol import Conversation, ErrorCode, Message, TIMResult
 from opentim.sdk import Client, ConvEvent, LoginStatus, SdkError
 
 from . import keys as k
-from .convert import CallRefusedError, conv_info, dumps, message_json
+from .convert import CallRefusedError, conv_info, dumps, encode, message_json
 from .runtime import CallKind, SdkThread, TIMCommCallback, deliver
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,9 @@ class TIMCore:
         self._recv_msg_cbs: list[tuple[TIMRecvNewMsgCallback, object]] = []
         self._kicked_cb: Registered[TIMKickedOfflineCallback] = None
         self._network_cb: Registered[TIMNetworkStatusListenerCallback] = None
+        self._conv_cache: dict[tuple[int, str], tuple[Conversation, str, bytes]] = {}
+        """ConvInfo JSON by conversation, valid while the SDK holds the same snapshot object
+        (the SDK replaces a snapshot on every change, never edits it) for the same user."""
 
     # --- state checks (caller's thread) -----------------------------------------------------
     def _require(self, *, login: bool = True) -> Client:
@@ -127,9 +130,22 @@ class TIMCore:
             except TimeoutError:
                 log.warning("conversation sync unfinished; answering from the local cache")
 
-    @staticmethod
-    def _conv_json(client: Client, conv: Conversation) -> dict[str, Any]:
-        return conv_info(conv, client.user_id)
+    def _conv_encoded(self, client: Client, conv: Conversation) -> bytes:
+        """One conversation's ConvInfo as JSON bytes, encoded once per snapshot."""
+        key = (conv.conv_type, conv.conv_id)
+        hit = self._conv_cache.get(key)
+        if hit is not None and hit[0] is conv and hit[1] == client.user_id:
+            return hit[2]
+        encoded = encode(conv_info(conv, client.user_id))
+        self._conv_cache[key] = (conv, client.user_id, encoded)
+        return encoded
+
+    def _conv_array(self, client: Client, convs: list[Conversation]) -> str:
+        """A JSON array of ConvInfo, from the per-snapshot cache."""
+        return (b"[" + b",".join([self._conv_encoded(client, c) for c in convs]) + b"]").decode()
+
+    def _conv_object(self, client: Client, conv: Conversation) -> str:
+        return self._conv_encoded(client, conv).decode()
 
     @staticmethod
     def _msg_json(client: Client, msg: Message) -> dict[str, Any]:
@@ -152,7 +168,7 @@ class TIMCore:
         if kind in (ConvEvent.SYNC_STARTED, ConvEvent.SYNC_FINISHED):
             text = ""
         else:
-            text = dumps([self._conv_json(client, c) for c in convs])
+            text = self._conv_array(client, convs)
         deliver(cb, int(kind), text, user_data)
 
     def _on_total_unread(self, total: int) -> None:
