@@ -49,11 +49,22 @@ class Connection:
                 await self._wake.wait()
                 self._wake.clear()
                 frames, self._outbox = self._outbox, []
-                for frame in frames:
-                    await self.ws.send(frame, text=True)
+                await self._send_all(frames)
                 if self._close_with is not None and not self._outbox:
                     await self.ws.close(*self._close_with)
                     return
+
+    async def _send_all(self, frames: list[bytes]) -> None:
+        """Send queued frames with one socket write (DESIGN §5a: batched writes per connection).
+
+        ``send_context`` is websockets' documented way to drive its protocol object directly.
+        """
+        ws = self.ws
+        async with ws.send_context():
+            for frame in frames:
+                ws.protocol.send_text(frame)
+            chunks = ws.protocol.data_to_send()
+            ws.transport.write(b"".join(chunks))
 
     def close_after_flush(self, code: int = 1000, reason: str = "") -> None:
         """Send what is queued, then close the socket."""
