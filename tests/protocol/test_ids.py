@@ -1,8 +1,18 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, strategies as st
 
-from opentim.protocol import ConvType, c2c_channel, conversation_id, parse_conversation_id
+from opentim.protocol import (
+    ConvType,
+    RemoteProtocolError,
+    SyncToken,
+    c2c_channel,
+    conversation_id,
+    encode_token,
+    parse_conversation_id,
+    parse_token,
+)
 
 ids = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=32)
 
@@ -26,3 +36,18 @@ def test_conversation_ids_round_trip(conv_id: str, conv_type: ConvType) -> None:
 def test_bare_prefixes_are_not_conversation_ids() -> None:
     assert parse_conversation_id("c2c_") is None
     assert parse_conversation_id("group") is None
+
+
+@given(st.integers(0, 2**62), st.sampled_from([0, 1, 2]), st.integers(0, 2**62), ids)
+def test_sync_tokens_round_trip(pos: int, phase: int, horizon: int, after_id: str) -> None:
+    token = SyncToken(phase=phase, pos=pos, horizon=horizon, after_type=1, after_id=after_id)
+    assert parse_token(encode_token(token)) == token
+
+
+def test_fresh_token_is_empty_and_junk_is_refused() -> None:
+    assert encode_token(SyncToken()) == ""
+    assert parse_token("") == SyncToken()
+    with pytest.raises(RemoteProtocolError):
+        parse_token("!!not-a-token")
+    with pytest.raises(RemoteProtocolError):
+        parse_token(encode_token(SyncToken(v=99)))

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from opentim.protocol import ConvType, Draft, c2c_channel
+from opentim.protocol import ConvType, Draft, SyncToken, c2c_channel
+from opentim.protocol.cursors import FULL, INCREMENTAL
 from opentim.server.store.base import ConvChange, NewMessage
 from opentim.server.store.sqlite import SqliteStore
 
@@ -101,20 +102,44 @@ async def test_order_key_bumps_on_draft_and_pin_not_on_unpin_or_read(store: Sqli
     assert read.pos > drafted.pos
 
 
-async def test_sync_pages_every_change_once_and_then_only_new_ones(store: SqliteStore) -> None:
+async def sync_all(
+    store: SqliteStore, token: SyncToken, limit: int = 10
+) -> tuple[list[str], SyncToken, int]:
+    """Page until the store says nothing more: the ids seen, the last token, pages asked."""
+    seen: list[str] = []
+    more, pages = True, 0
+    while more:
+        page, token, more = await store.sync_conversations("me", token, limit)
+        seen += [c.conv_id for c in page]
+        pages += 1
+    return seen, token, pages
+
+
+async def test_sync_pages_every_conversation_then_only_new_changes(store: SqliteStore) -> None:
     for i in range(25):
         await store.append(c2c(f"p{i}", "me", f"m{i}"), 100)
-    seen: list[str] = []
-    cursor, more = 0, True
-    while more:
-        page, cursor, more = await store.sync_conversations("me", cursor, 10)
-        seen += [c.conv_id for c in page]
+    seen, token, pages = await sync_all(store, SyncToken())
     assert sorted(seen) == sorted(f"p{i}" for i in range(25))
-    page, after, more = await store.sync_conversations("me", cursor, 10)
-    assert (page, after, more) == ([], cursor, False)
+    assert pages == 4  # three full pages, then an empty incremental one
+    assert token.phase == INCREMENTAL
+    assert await store.sync_conversations("me", token, 10) == ([], token, False)
     await store.append(c2c("p3", "me", "again"), 100)
-    page, _, _ = await store.sync_conversations("me", cursor, 10)
+    page, _, more = await store.sync_conversations("me", token, 10)
     assert [c.conv_id for c in page] == ["p3"]
+    assert not more
+
+
+async def test_changes_during_a_full_pass_come_after_it(store: SqliteStore) -> None:
+    for i in range(12):
+        await store.append(c2c(f"p{i:02}", "me", f"m{i}"), 100)
+    first, token, _ = await store.sync_conversations("me", SyncToken(), 5)
+    assert token.phase == FULL
+    await store.append(c2c("p00", "me", "during"), 100)  # already returned in this pass
+    await store.append(c2c("p99", "me", "new peer"), 100)  # a conversation born in the pass
+    rest, token, _ = await sync_all(store, token, 5)
+    seen = [c.conv_id for c in first] + rest
+    assert set(seen) == {f"p{i:02}" for i in range(12)} | {"p99"}
+    assert "p00" in rest  # its change after the horizon is delivered again
 
 
 async def test_everything_acknowledged_survives_reopening(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from .codec import (
     response,
 )
 from .codes import ErrorCode, TIMResult
+from .cursors import SyncToken, encode_token, parse_token
 from .exceptions import (
     FrameTooBigError,
     LocalProtocolError,
@@ -68,6 +69,7 @@ __all__ = [
     "Response",
     "ServerSession",
     "SessionState",
+    "SyncToken",
     "TIMResult",
     "TipType",
     "c2c_channel",
@@ -78,10 +80,12 @@ __all__ = [
     "decode_request",
     "decode_server_frame",
     "encode",
+    "encode_token",
     "error_response",
     "group_channel",
     "make_usersig",
     "parse_conversation_id",
+    "parse_token",
     "push_frame",
     "raw",
     "response",

@@ -115,15 +115,16 @@ class ConvRes(Struct):
 
 
 class SyncReq(Struct):
-    """Conversation changes after ``cursor`` (0 = everything), at most ``limit`` of them."""
+    """Conversations changed since ``cursor`` (a sync token; "" = everything), at most
+    ``limit`` of them."""
 
-    cursor: int = 0
+    cursor: str = ""
     limit: int = 100
 
 
 class SyncRes(Struct):
     convs: list[Conversation]
-    cursor: int
+    cursor: str
     more: bool = False
 
 

@@ -81,7 +81,7 @@ class Client:
         self.login_status = LoginStatus.LOGGED_OUT
         self.server_time_offset = 0.0
         self._conn: Connection | None = None
-        self._cursor = 0
+        self._cursor = ""
         self._synced = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -116,7 +116,7 @@ class Client:
             raise
         if self.user_id and self.user_id != user_id:
             self.conversations.clear()
-            self._cursor = 0
+            self._cursor = ""
         self.user_id = user_id
         self.profile = res.profile
         self.server_time_offset = res.server_time - asyncio.get_running_loop().time()

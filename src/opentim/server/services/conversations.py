@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import msgspec
 
-from opentim.protocol import Conversation, ConvType, ErrorCode, push_frame
+from opentim.protocol import (
+    Conversation,
+    ConvType,
+    ErrorCode,
+    OpenTimProtocolError,
+    encode_token,
+    parse_token,
+    push_frame,
+)
 from opentim.protocol.limits import MAX_DRAFT_BYTES, SYNC_PAGE
 from opentim.protocol.ops import ConvPush
 
@@ -31,11 +39,17 @@ class ConversationService:
             self.bus.publish(Envelope(frame=frame, users=[user_id], skip_conn=conn_id))
 
     async def sync(
-        self, user_id: str, cursor: int, limit: int
-    ) -> tuple[list[Conversation], int, bool]:
-        return await self.store.sync_conversations(
-            user_id, max(0, cursor), max(1, min(limit, SYNC_PAGE))
+        self, user_id: str, cursor: str, limit: int
+    ) -> tuple[list[Conversation], str, bool]:
+        """A page of the user's conversations changed since ``cursor`` (a sync token)."""
+        try:
+            token = parse_token(cursor)
+        except OpenTimProtocolError as exc:
+            raise ServiceError(exc.code, exc.desc) from exc
+        convs, after, more = await self.store.sync_conversations(
+            user_id, token, max(1, min(limit, SYNC_PAGE))
         )
+        return convs, encode_token(after), more
 
     async def get(self, user_id: str, keys: list[tuple[int, str]]) -> list[Conversation]:
         return await self.store.get_conversations(user_id, keys)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from opentim.protocol import Conversation, Draft, GroupInfo, Message, Profile
+from opentim.protocol import Conversation, Draft, GroupInfo, Message, Profile, SyncToken
 
 
 class StoreError(Exception):
@@ -104,8 +104,12 @@ class Store(Protocol):
         self, user_id: str, keys: list[tuple[int, str]]
     ) -> list[Conversation]: ...
     async def sync_conversations(
-        self, user_id: str, cursor: int, limit: int
-    ) -> tuple[list[Conversation], int, bool]: ...
+        self, user_id: str, token: SyncToken, limit: int
+    ) -> tuple[list[Conversation], SyncToken, bool]:
+        """A page of conversations after ``token`` (see protocol/cursors.py), the token to
+        continue from, and whether more may follow."""
+        ...
+
     async def change_conversation(
         self, user_id: str, conv_type: int, conv_id: str, change: ConvChange
     ) -> Conversation | None: ...

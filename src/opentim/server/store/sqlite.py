@@ -29,9 +29,11 @@ from opentim.protocol import (
     GroupInfo,
     Message,
     Profile,
+    SyncToken,
     channel_of,
     group_channel,
 )
+from opentim.protocol.cursors import FRESH, FULL, INCREMENTAL
 
 from .base import Appended, ConvChange, DuplicateGroupError, GroupRow, NewMessage, StoreError
 from .schema import MIGRATIONS
@@ -542,27 +544,62 @@ class SqliteStore:
         return found
 
     async def sync_conversations(
-        self, user_id: str, cursor: int, limit: int
-    ) -> tuple[list[Conversation], int, bool]:
-        """Conversations changed after ``cursor``, oldest change first, at most ``limit``.
+        self, user_id: str, token: SyncToken, limit: int
+    ) -> tuple[list[Conversation], SyncToken, bool]:
+        """A page of the user's conversations after ``token``.
 
-        Returns the page, the cursor to ask from next, and whether more changes wait.
+        A full pass pages by key (each page costs the same, however many conversations the
+        user has), then hands over to incremental sync from the clock at the pass's start; an
+        incremental page holds the conversations changed after ``token.pos``, oldest change
+        first. Each page is read in one transaction, so the clock and the rows agree.
         """
 
-        def read(conn: sqlite3.Connection) -> tuple[list[Conversation], int, bool]:
-            # Find the page by position first, then build only those snapshots.
-            keys = conn.execute(
-                f"SELECT c.conv_type, c.conv_id, {_POS} FROM conversations c "
-                "JOIN channels h ON h.channel_id = c.channel_id "
-                f"WHERE c.user_id = ? AND {_POS} > ? ORDER BY {_POS} LIMIT ?",
-                (user_id, cursor, limit + 1),
-            ).fetchall()
-            more = len(keys) > limit
-            keys = keys[:limit]
-            convs = self._snapshots(conn, user_id, [(t, i) for t, i, _ in keys])
-            return convs, keys[-1][2] if keys else cursor, more
+        def read(conn: sqlite3.Connection) -> tuple[list[Conversation], SyncToken, bool]:
+            conn.execute("BEGIN")
+            try:
+                if token.phase != INCREMENTAL:
+                    return self._full_page(conn, user_id, token, limit)
+                return self._changes_page(conn, user_id, token, limit)
+            finally:
+                conn.execute("COMMIT")
 
         return await self._read(read)
+
+    def _full_page(
+        self, conn: sqlite3.Connection, user_id: str, token: SyncToken, limit: int
+    ) -> tuple[list[Conversation], SyncToken, bool]:
+        horizon = token.horizon
+        if token.phase == FRESH:
+            horizon = conn.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()[0]
+        keys = conn.execute(
+            "SELECT conv_type, conv_id FROM conversations WHERE user_id = ? "
+            "AND (conv_type, conv_id) > (?, ?) ORDER BY conv_type, conv_id LIMIT ?",
+            (user_id, token.after_type, token.after_id, limit + 1),
+        ).fetchall()
+        page = [(t, i) for t, i in keys[:limit]]
+        convs = self._snapshots(conn, user_id, page)
+        if len(keys) > limit:
+            last_type, last_id = page[-1]
+            after = SyncToken(phase=FULL, horizon=horizon, after_type=last_type, after_id=last_id)
+        else:
+            # The pass is complete as of the horizon: what changed since comes incrementally.
+            after = SyncToken(phase=INCREMENTAL, pos=horizon)
+        return convs, after, True
+
+    def _changes_page(
+        self, conn: sqlite3.Connection, user_id: str, token: SyncToken, limit: int
+    ) -> tuple[list[Conversation], SyncToken, bool]:
+        # Find the page by position first, then build only those snapshots.
+        keys = conn.execute(
+            f"SELECT c.conv_type, c.conv_id, {_POS} FROM conversations c "
+            "JOIN channels h ON h.channel_id = c.channel_id "
+            f"WHERE c.user_id = ? AND {_POS} > ? ORDER BY {_POS} LIMIT ?",
+            (user_id, token.pos, limit + 1),
+        ).fetchall()
+        more = len(keys) > limit
+        keys = keys[:limit]
+        convs = self._snapshots(conn, user_id, [(t, i) for t, i, _ in keys])
+        return convs, SyncToken(phase=INCREMENTAL, pos=keys[-1][2]) if keys else token, more
 
     def _change(
         self, tx: _Tx, user_id: str, conv_type: int, conv_id: str, change: ConvChange
