@@ -59,6 +59,14 @@ def serve(
             help="Refuse logins of unknown users instead of creating their accounts.",
         ),
     ] = False,
+    one_session_per_platform: Annotated[
+        bool,
+        typer.Option(
+            "--one-session-per-platform",
+            envvar="OPENTIM_ONE_SESSION_PER_PLATFORM",
+            help="A login replaces the user's other session on the same platform.",
+        ),
+    ] = False,
     log_level: Annotated[str, typer.Option(envvar="OPENTIM_LOG_LEVEL")] = "WARNING",
 ) -> None:
     """Run a server on the embedded SQLite store until SIGINT or SIGTERM."""
@@ -70,6 +78,7 @@ def serve(
         sdkappid=sdkappid,
         secret_key=secret_key,
         auto_register=not no_auto_register,
+        one_session_per_platform=one_session_per_platform,
     )
     asyncio.run(_serve(config))
 

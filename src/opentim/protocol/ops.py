@@ -25,6 +25,8 @@ class LoginReq(Struct):
     sdkappid: int
     device_id: str = ""
     platform: int = 0
+    resume: bool = False
+    """An automatic re-login after a lost connection (not the user's own login)."""
 
 
 class LoginRes(Struct):
@@ -200,6 +202,15 @@ class ConvPush(Struct):
 
 
 class KickedPush(Struct):
+    """This session was replaced by another login (6208)."""
+
+    code: int
+    desc: str
+
+
+class SigExpiredPush(Struct):
+    """The UserSig this session logged in with has expired; the session is closed."""
+
     code: int
     desc: str
 
@@ -232,4 +243,5 @@ PUSHES: dict[str, type[msgspec.Struct]] = {
     "msg": MsgPush,
     "conv": ConvPush,
     "kicked": KickedPush,
+    "sig_expired": SigExpiredPush,
 }

@@ -30,6 +30,7 @@ from opentim.protocol.ops import (
     ProfileGetReq,
     ProfileSetReq,
     ProfilesRes,
+    SigExpiredPush,
     SyncReq,
     SyncRes,
 )
@@ -225,6 +226,9 @@ class Client:
         elif isinstance(body, KickedPush):
             self.login_status = LoginStatus.LOGGED_OUT
             self.events.emit_kicked(body.code, body.desc)
+        elif isinstance(body, SigExpiredPush):
+            self.login_status = LoginStatus.LOGGED_OUT
+            self.events.emit_sig_expired()
 
     def _on_closed(self) -> None:
         if self.login_status == LoginStatus.LOGGED_IN:

@@ -73,6 +73,7 @@ class Events:
         self.total_unread: Listeners[Callable[[int], None]] = Listeners()
         self.new_messages: Listeners[Callable[[list[Message]], None]] = Listeners()
         self.kicked: Listeners[Callable[[int, str], None]] = Listeners()
+        self.sig_expired: Listeners[Callable[[], None]] = Listeners()
         self.network: Listeners[Callable[[NetworkStatus, int, str], None]] = Listeners()
 
     @staticmethod
@@ -97,6 +98,10 @@ class Events:
     def emit_kicked(self, code: int, desc: str) -> None:
         for fn in self.kicked:
             self._call(fn, code, desc)
+
+    def emit_sig_expired(self) -> None:
+        for fn in self.sig_expired:
+            self._call(fn)
 
     def emit_network(self, status: NetworkStatus, code: int, desc: str) -> None:
         for fn in self.network:

@@ -63,7 +63,9 @@ class Server:
         conversations = ConversationService(self.store, self.bus, users)
         groups = GroupService(self.store, users, messages, conversations, self.clock)
         services = Services(users, messages, conversations, groups)
-        registry = SessionRegistry(self.store.get_members)
+        registry = SessionRegistry(
+            self.store.get_members, per_platform=self.config.one_session_per_platform
+        )
         await self.bus.start(registry.deliver)
         self._gateway = Gateway(services, build_handlers(services), registry)
         self.port = await self._gateway.start(self.config.host, self.config.port)

@@ -21,6 +21,9 @@ class ServerConfig:
     sdkappid: int = DEFAULT_SDKAPPID
     secret_key: str | None = None
     auto_register: bool = True
+    one_session_per_platform: bool = False
+    """Tencent's stricter device policy: a login replaces the user's session on the same
+    platform (the default replaces only a session with the same device id)."""
 
     @property
     def db_path(self) -> Path:

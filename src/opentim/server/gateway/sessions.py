@@ -32,6 +32,7 @@ class Connection:
         self._outbox: list[bytes] = []
         self._wake = asyncio.Event()
         self._close_with: tuple[int, str] | None = None
+        self.expiry: asyncio.TimerHandle | None = None
         self._writer = asyncio.create_task(self._write_loop(), name=f"opentim-out-{conn_id}")
 
     @property
@@ -72,6 +73,8 @@ class Connection:
         self._wake.set()
 
     async def stop(self) -> None:
+        if self.expiry is not None:
+            self.expiry.cancel()
         self._writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._writer
@@ -80,15 +83,35 @@ class Connection:
 class SessionRegistry:
     """user → live connections on this node. Group envelopes are resolved here, per node."""
 
-    def __init__(self, members: Callable[[str], Awaitable[dict[str, int]]]) -> None:
+    def __init__(
+        self, members: Callable[[str], Awaitable[dict[str, int]]], *, per_platform: bool = False
+    ) -> None:
         self._members = members
+        self.per_platform = per_platform
         self.by_user: dict[str, dict[str, Connection]] = {}
         self._pending: set[asyncio.Task[None]] = set()
+        self._displaced: set[tuple[str, str]] = set()
+        """(user, device) replaced by another device of its platform: an automatic re-login
+        from it is refused with 6208, so two devices do not take turns forever."""
+
+    def may_resume(self, user_id: str, device_id: str) -> bool:
+        """Whether an automatic re-login of this device is allowed."""
+        return (user_id, device_id) not in self._displaced
 
     def add(self, conn: Connection) -> list[Connection]:
-        """Register a logged-in connection; return older ones it replaces (same device id)."""
+        """Register a logged-in connection; return the older ones it replaces: the same device
+        id always, and under the per-platform policy any other device of the same platform."""
         conns = self.by_user.setdefault(conn.user_id, {})
+        self._displaced.discard((conn.user_id, conn.device_id))
         replaced = [c for c in conns.values() if conn.device_id and c.device_id == conn.device_id]
+        if self.per_platform:
+            others = [
+                c
+                for c in conns.values()
+                if c.platform == conn.platform and c.device_id != conn.device_id
+            ]
+            self._displaced.update((c.user_id, c.device_id) for c in others)
+            replaced += others
         for old in replaced:
             del conns[old.conn_id]
         conns[conn.conn_id] = conn

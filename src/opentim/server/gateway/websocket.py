@@ -17,9 +17,17 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest, Response as HttpResponse
 
-from opentim.protocol import ErrorCode, Message, push_frame, response
+from opentim.protocol import ErrorCode, Message, error_response, push_frame, response
 from opentim.protocol.limits import MAX_FRAME_BYTES
-from opentim.protocol.ops import Empty, KickedPush, LoginReq, LoginRes, SendReq, SendRes
+from opentim.protocol.ops import (
+    Empty,
+    KickedPush,
+    LoginReq,
+    LoginRes,
+    SendReq,
+    SendRes,
+    SigExpiredPush,
+)
 
 from .dispatch import Handler, Services, error_frame, ok_frame
 from .sessions import Connection, SessionRegistry
@@ -108,9 +116,8 @@ class Gateway:
         elif op == "ping":
             conn.send(response(req.id, Empty()))
         elif op == "logout":
-            self.registry.remove(conn)
             conn.send(response(req.id, Empty()))
-            conn.close_after_flush(1000, "logged out")
+            self._end(conn, "logged out")
         else:
             conn.send(await ok_frame(req.id, self.handlers[op](conn, body)))
 
@@ -125,26 +132,55 @@ class Gateway:
     async def _login(self, conn: Connection, req_id: int, body: LoginReq) -> None:
         users = self.services.users
         try:
-            profile, _expires = await users.login(body.user_id, body.user_sig, body.sdkappid)
+            profile, expires = await users.login(body.user_id, body.user_sig, body.sdkappid)
         except Exception as exc:
             conn.send(error_frame(req_id, exc))
+            return
+        if body.resume and not self.registry.may_resume(body.user_id, body.device_id):
+            conn.send(
+                error_response(
+                    req_id,
+                    ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER,
+                    "another device of this platform logged in; log in again to take over",
+                )
+            )
             return
         conn.session.logged_in(body.user_id)
         conn.device_id = body.device_id
         conn.platform = body.platform
         for old in self.registry.add(conn):
+            desc = (
+                "the same device logged in again"
+                if old.device_id == conn.device_id
+                else "another device of the same platform logged in"
+            )
             old.send(
                 push_frame(
-                    "kicked",
-                    KickedPush(
-                        code=ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER,
-                        desc="the same device logged in again",
-                    ),
+                    "kicked", KickedPush(code=ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER, desc=desc)
                 )
             )
-            old.session.close()
-            old.close_after_flush(1000, "kicked")
-        now = int(users.clock())
-        conn.send(
-            response(req_id, LoginRes(user_id=body.user_id, server_time=now, profile=profile))
+            self._end(old, "kicked")
+        now = users.clock()
+        conn.expiry = asyncio.get_running_loop().call_later(
+            max(0.0, expires - now), self._expire, conn
         )
+        conn.send(
+            response(req_id, LoginRes(user_id=body.user_id, server_time=int(now), profile=profile))
+        )
+
+    def _end(self, conn: Connection, reason: str) -> None:
+        conn.session.close()
+        self.registry.remove(conn)
+        conn.close_after_flush(1000, reason)
+
+    def _expire(self, conn: Connection) -> None:
+        """The session's UserSig expired while connected: say so, then close (DESIGN §2)."""
+        conn.send(
+            push_frame(
+                "sig_expired",
+                SigExpiredPush(
+                    code=ErrorCode.ERR_SVR_ACCOUNT_USERSIG_EXPIRED, desc="UserSig expired"
+                ),
+            )
+        )
+        self._end(conn, "UserSig expired")
