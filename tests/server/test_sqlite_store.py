@@ -171,3 +171,24 @@ async def test_a_deleted_conversation_refuses_changes_until_created_again(
     assert not back.deleted
     assert not back.pinned
     assert back.unread == 0
+
+
+async def test_the_later_draft_edit_wins(store: SqliteStore) -> None:
+    await store.append(c2c("a", "b", "m"), 100)
+    newer = ConvChange(draft=Draft(user_define="newer", edit_time=200), draft_time=200)
+    older = ConvChange(draft=Draft(user_define="older", edit_time=150), draft_time=150)
+    await store.change_conversation("a", 1, "b", newer)
+    kept = await store.change_conversation("a", 1, "b", older)
+    assert kept is not None
+    assert kept.draft is not None
+    assert kept.draft.user_define == "newer"
+    stale_cancel = await store.change_conversation(
+        "a", 1, "b", ConvChange(clear_draft=True, draft_time=199)
+    )
+    assert stale_cancel is not None
+    assert stale_cancel.draft is not None
+    cancel = await store.change_conversation(
+        "a", 1, "b", ConvChange(clear_draft=True, draft_time=201)
+    )
+    assert cancel is not None
+    assert cancel.draft is None

@@ -137,9 +137,12 @@ class PinReq(Struct):
 
 
 class DraftReq(Struct):
+    """Set the draft, or cancel it (no ``draft``); the later ``edit_time`` wins (0 = now)."""
+
     conv_type: int
     conv_id: str
     draft: Draft | None = None
+    edit_time: int = 0
 
 
 class ReadReq(Struct):

@@ -103,7 +103,10 @@ def build_handlers(s: Services) -> dict[str, Handler]:
         return handle
 
     def draft_change(b: DraftReq) -> ConvChange:
-        return ConvChange(draft=b.draft) if b.draft is not None else ConvChange(clear_draft=True)
+        when = (b.draft.edit_time if b.draft is not None else b.edit_time) or int(s.users.clock())
+        if b.draft is not None:
+            return ConvChange(draft=b.draft, draft_time=when)
+        return ConvChange(clear_draft=True, draft_time=when)
 
     async def conv_create(c: Connection, b: ConvKey) -> msgspec.Struct:
         before = await s.conversations.get(c.user_id, [(b.conv_type, b.conv_id)])

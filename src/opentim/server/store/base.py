@@ -60,6 +60,8 @@ class ConvChange:
     pinned: bool | None = None
     draft: Draft | None = None
     clear_draft: bool = False
+    draft_time: int = 0
+    """When the draft was set or cancelled; an edit older than the stored one is ignored."""
     read_up_to: int | None = None
     """Read up to this seq (0 = the newest)."""
     delete: bool = False

@@ -89,4 +89,8 @@ MIGRATIONS: Final[list[list[str]]] = [
         "CREATE INDEX members_user ON members (user_id)",
         "INSERT INTO meta (key, value) VALUES ('clock', 0)",
     ],
+    [
+        # When the draft was last set or cancelled: the later edit wins across devices.
+        "ALTER TABLE conversations ADD COLUMN draft_time BIGINT NOT NULL DEFAULT 0",
+    ],
 ]

@@ -606,7 +606,7 @@ class SqliteStore:
     ) -> bool:
         conn = tx.conn
         row = conn.execute(
-            "SELECT channel_id, end_seq, deleted, deleted_up_to FROM conversations "
+            "SELECT channel_id, end_seq, deleted, deleted_up_to, draft_time FROM conversations "
             "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
             (user_id, conv_type, conv_id),
         ).fetchone()
@@ -644,11 +644,19 @@ class SqliteStore:
             if change.pinned:
                 sets.append("bump = ?")
                 args.append(clock)
-        if change.draft is not None:
-            sets += ["draft = ?", "bump = ?"]
-            args += [_json.encode(change.draft), clock]
-        if change.clear_draft:
-            sets.append("draft = NULL")
+        drafting = change.draft is not None or change.clear_draft
+        if drafting and change.draft_time < row[4]:
+            drafting = False  # a later edit is already stored: this one lost
+            if change == ConvChange(
+                draft=change.draft, clear_draft=change.clear_draft, draft_time=change.draft_time
+            ):
+                return True
+        if drafting and change.draft is not None:
+            sets += ["draft = ?", "bump = ?", "draft_time = ?"]
+            args += [_json.encode(change.draft), clock, change.draft_time]
+        elif drafting:
+            sets += ["draft = NULL", "draft_time = ?"]
+            args.append(change.draft_time)
         if change.read_up_to is not None or change.delete:
             head = tx.head(channel_id)
             end_seq = row[1]
