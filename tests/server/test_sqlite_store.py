@@ -192,3 +192,16 @@ async def test_the_later_draft_edit_wins(store: SqliteStore) -> None:
     )
     assert cancel is not None
     assert cancel.draft is None
+
+
+async def test_messages_after_a_seq_come_oldest_first_within_what_the_user_may_see(
+    store: SqliteStore,
+) -> None:
+    for i in range(5):
+        await store.append(c2c("a", "b", f"m{i}"), 100)
+    after = await store.messages_after("b", 1, "a", 2, 10)
+    assert [m.seq for m in after] == [3, 4, 5]
+    await store.change_conversation("b", 1, "a", ConvChange(delete=True))
+    await store.append(c2c("a", "b", "new"), 100)
+    assert [m.seq for m in await store.messages_after("b", 1, "a", 0, 10)] == [6]
+    assert await store.messages_after("nobody", 1, "a", 0, 10) == []

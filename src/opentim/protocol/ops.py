@@ -97,6 +97,15 @@ class HistoryRes(Struct):
     msgs: list[Message]
 
 
+class CatchUpReq(Struct):
+    """Messages of one conversation after ``after_seq``, oldest first: how a device fills a gap."""
+
+    conv_type: int
+    conv_id: str
+    after_seq: int
+    count: int = 100
+
+
 # --- conversations --------------------------------------------------------------------------
 class ConvKey(Struct):
     conv_type: int
@@ -226,6 +235,7 @@ OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
     "profile_get": (ProfileGetReq, ProfilesRes),
     "send": (SendReq, SendRes),
     "history": (HistoryReq, HistoryRes),
+    "catch_up": (CatchUpReq, HistoryRes),
     "conv_sync": (SyncReq, SyncRes),
     "conv_get": (ConvGetReq, ConvsRes),
     "conv_create": (ConvKey, ConvRes),

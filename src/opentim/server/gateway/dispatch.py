@@ -11,6 +11,7 @@ import msgspec
 
 from opentim.protocol import ErrorCode, error_response, response
 from opentim.protocol.ops import (
+    CatchUpReq,
     ConvGetReq,
     ConvKey,
     ConvRes,
@@ -85,6 +86,10 @@ def build_handlers(s: Services) -> dict[str, Handler]:
         msgs = await s.messages.history(c.user_id, b.conv_type, b.conv_id, b.before_seq, b.count)
         return HistoryRes(msgs=msgs)
 
+    async def catch_up(c: Connection, b: CatchUpReq) -> msgspec.Struct:
+        msgs = await s.messages.catch_up(c.user_id, b.conv_type, b.conv_id, b.after_seq, b.count)
+        return HistoryRes(msgs=msgs)
+
     async def conv_sync(c: Connection, b: SyncReq) -> msgspec.Struct:
         convs, cursor, more = await s.conversations.sync(c.user_id, b.cursor, b.limit)
         return SyncRes(convs=convs, cursor=cursor, more=more)
@@ -143,6 +148,7 @@ def build_handlers(s: Services) -> dict[str, Handler]:
         "profile_set": profile_set,
         "profile_get": profile_get,
         "history": history,
+        "catch_up": catch_up,
         "conv_sync": conv_sync,
         "conv_get": conv_get,
         "conv_create": conv_create,

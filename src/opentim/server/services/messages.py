@@ -131,5 +131,12 @@ class MessageService:
         msgs = await self.store.history(user_id, conv_type, conv_id, before_seq, count)
         return msgs
 
+    async def catch_up(
+        self, user_id: str, conv_type: int, conv_id: str, after_seq: int, count: int
+    ) -> list[Message]:
+        """Messages of the user's conversation after ``after_seq``, oldest first."""
+        count = max(1, min(count, MAX_HISTORY_PAGE))
+        return await self.store.messages_after(user_id, conv_type, conv_id, after_seq, count)
+
 
 __all__ = ["MessageService"]

@@ -101,6 +101,12 @@ class Store(Protocol):
         self, user_id: str, conv_type: int, conv_id: str, before_seq: int, count: int
     ) -> list[Message]: ...
 
+    async def messages_after(
+        self, user_id: str, conv_type: int, conv_id: str, after_seq: int, count: int
+    ) -> list[Message]:
+        """Messages of the user's conversation after ``after_seq``, oldest first."""
+        ...
+
     # conversations
     async def get_conversations(
         self, user_id: str, keys: list[tuple[int, str]]

@@ -495,28 +495,49 @@ class SqliteStore:
     async def history(
         self, user_id: str, conv_type: int, conv_id: str, before_seq: int, count: int
     ) -> list[Message]:
-        channel_id = channel_of(user_id, conv_type, conv_id)
+        high = before_seq - 1 if before_seq > 0 else (1 << 62)
+        return await self._read(
+            lambda conn: self._messages(conn, user_id, conv_type, conv_id, 0, high, count, "DESC")
+        )
 
-        def read(conn: sqlite3.Connection) -> list[Message]:
-            row = conn.execute(
-                "SELECT deleted_up_to, end_seq FROM conversations "
-                "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
-                (user_id, conv_type, conv_id),
-            ).fetchone()
-            if row is None:
-                return []
-            low, end = row
-            high = before_seq - 1 if before_seq > 0 else (1 << 62)
-            if end is not None:
-                high = min(high, end)
-            rows = conn.execute(
-                f"SELECT {_MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
-                "WHERE m.channel_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq DESC LIMIT ?",
-                (channel_id, low, high, count),
+    async def messages_after(
+        self, user_id: str, conv_type: int, conv_id: str, after_seq: int, count: int
+    ) -> list[Message]:
+        return await self._read(
+            lambda conn: self._messages(
+                conn, user_id, conv_type, conv_id, after_seq, 1 << 62, count, "ASC"
             )
-            return [_message(r) for r in rows]
+        )
 
-        return await self._read(read)
+    @staticmethod
+    def _messages(
+        conn: sqlite3.Connection,
+        user_id: str,
+        conv_type: int,
+        conv_id: str,
+        low: int,
+        high: int,
+        count: int,
+        order: str,
+    ) -> list[Message]:
+        """Messages with ``low < seq <= high`` that the user may see: after their deletion
+        point, and not past the point they left the group."""
+        row = conn.execute(
+            "SELECT deleted_up_to, end_seq FROM conversations "
+            "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
+            (user_id, conv_type, conv_id),
+        ).fetchone()
+        if row is None:
+            return []
+        low = max(low, row[0])
+        if row[1] is not None:
+            high = min(high, row[1])
+        rows = conn.execute(
+            f"SELECT {_MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
+            f"WHERE m.channel_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq {order} LIMIT ?",
+            (channel_of(user_id, conv_type, conv_id), low, high, count),
+        )
+        return [_message(r) for r in rows]
 
     # --- conversations ----------------------------------------------------------------------
     async def get_conversations(
