@@ -1,18 +1,29 @@
 """Client: the asyncio SDK. Connect, log in, and reach conversations, messages and groups.
 
 Many clients may live in one process and one event loop (bots, tests): they share nothing.
+
+Connection life (DESIGN §4): once logged in, a lost connection is re-established by itself, with
+exponential backoff and jitter, logging in again as an automatic re-login; then the conversation
+list syncs from the device's token and message gaps are filled. Sends made meanwhile wait in the
+outbox and go out on reconnect (the server deduplicates by ``msg_id``). With ``data_dir``, the
+conversation list, the sync token and the outbox live in a local SQLite cache, so a new process
+shows the list at once and syncs behind it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import random
 import secrets
+from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
 
 from opentim.protocol import (
+    Conversation,
     ErrorCode,
     Message,
     Profile,
@@ -27,20 +38,21 @@ from opentim.protocol.ops import (
     LoginReq,
     LoginRes,
     MsgPush,
+    OutMessage,
     ProfileGetReq,
     ProfileSetReq,
     ProfilesRes,
     SigExpiredPush,
-    SyncReq,
-    SyncRes,
 )
 
 from .connection import Connection
 from .conversations import ConversationManager
-from .events import ConvEvent, Events, LoginStatus, NetworkStatus
-from .exceptions import SdkError
+from .events import Events, LoginStatus, NetworkStatus
+from .exceptions import ConnectionLostError, SdkError
 from .groups import GroupManager
 from .messages import MessageManager
+from .store import LocalStore, cache_path
+from .sync import SyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +69,9 @@ class Client:
         sdkappid: the app id the server serves.
         device_id: this device's id; a second login with the same id replaces the first.
         platform: a TIMPlatform value reported on sent messages.
+        data_dir: where the local cache lives (one SQLite file per app and user); None keeps
+            everything in memory.
+        reconnect_delay: first and longest wait between reconnect attempts, in seconds.
     """
 
     def __init__(
@@ -67,89 +82,87 @@ class Client:
         device_id: str | None = None,
         platform: int = 0,
         request_timeout: float = 15.0,
+        data_dir: str | Path | None = None,
+        reconnect_delay: tuple[float, float] = (0.25, 30.0),
     ) -> None:
         self.server_url = server_url
         self.sdkappid = sdkappid
         self.device_id = device_id or secrets.token_hex(8)
         self.platform = platform
         self.request_timeout = request_timeout
+        self.data_dir = None if data_dir is None else Path(data_dir)
+        self.reconnect_delay = reconnect_delay
         self.events = Events()
         self.conversations = ConversationManager(self)
         self.messages = MessageManager(self)
         self.groups = GroupManager(self)
+        self.engine = SyncEngine(self)
         self.user_id = ""
         self.profile: Profile | None = None
         self.login_status = LoginStatus.LOGGED_OUT
         self.server_time_offset = 0.0
+        self.has_cache = False
+        """Whether the conversation list came from the local cache at login."""
+        self._user_sig = ""
         self._conn: Connection | None = None
-        self._cursor = ""
+        self._connected = asyncio.Event()
+        self._store: LocalStore | None = None
         self._synced = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._reconnecting = False
+        self._status_changed = asyncio.Event()
+        self._queued: list[tuple[int, str, OutMessage]] = []
+        """Sends an earlier run of the app left in the outbox: sent after the first sync."""
 
     # --- session ----------------------------------------------------------------------------
     async def login(self, user_id: str, user_sig: str) -> Profile:
-        """Connect and log in; the conversation list then syncs in the background
-        (``SYNC_STARTED`` … ``SYNC_FINISHED``; ``wait_synced()`` waits for it)."""
+        """Log in. With a local cache, the conversation list is there before the network
+        answers; the list then syncs in the background (``SYNC_STARTED`` … ``SYNC_FINISHED``;
+        ``wait_synced()`` waits for it)."""
         if self.login_status in (LoginStatus.LOGGED_IN, LoginStatus.LOGGING_IN):
             raise SdkError(ErrorCode.ERR_SDK_ACCOUNT_LOGIN_IN_PROCESS, "already logged in")
         self.login_status = LoginStatus.LOGGING_IN
-        self.events.emit_network(NetworkStatus.CONNECTING, 0, "")
-        conn = Connection(self._on_push, self._on_closed, self.request_timeout)
+        if self.user_id != user_id:
+            await self._forget_user()
+            self.user_id = user_id
+            await self._open_cache()
         try:
-            await conn.open(self.server_url)
-            self._conn = conn
-            res = await conn.request(
-                "login",
-                LoginReq(
-                    user_id=user_id,
-                    user_sig=user_sig,
-                    sdkappid=self.sdkappid,
-                    device_id=self.device_id,
-                    platform=self.platform,
-                ),
-                LoginRes,
-            )
-        except SdkError as exc:
+            res = await self._connect(user_id, user_sig, resume=False)
+        except SdkError:
             self.login_status = LoginStatus.LOGGED_OUT
-            self._conn = None
-            await conn.close()
-            self.events.emit_network(NetworkStatus.CONNECT_FAILED, exc.code, exc.desc)
             raise
-        if self.user_id and self.user_id != user_id:
-            self.conversations.clear()
-            self._cursor = ""
-        self.user_id = user_id
+        self._user_sig = user_sig
         self.profile = res.profile
-        self.server_time_offset = res.server_time - asyncio.get_running_loop().time()
         self.login_status = LoginStatus.LOGGED_IN
-        self.events.emit_network(NetworkStatus.CONNECTED, 0, "")
-        self._synced.clear()
-        self._spawn(self._sync())
+        self._after_connect()
         return res.profile
 
     async def logout(self) -> None:
         """Log out and close the connection. Safe to call when logged out."""
         conn = self._conn
-        if conn is None:
-            self.login_status = LoginStatus.LOGGED_OUT
-            return
         self.login_status = LoginStatus.LOGGING_OUT
         try:
-            await conn.request("logout", Empty(), Empty)
+            if conn is not None and self._connected.is_set():
+                await conn.request("logout", Empty(), Empty)
         except SdkError:
             pass
         finally:
+            self._connected.clear()
             self._conn = None
-            await conn.close()
-            self.login_status = LoginStatus.LOGGED_OUT
+            if conn is not None:
+                await conn.close()
+            if self._store is not None:
+                await self._store.flush()
+            self._set_logged_out()
 
     async def close(self) -> None:
-        """Log out (if logged in) and stop background work."""
+        """Log out (if logged in), stop background work, close the local cache."""
         await self.logout()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._forget_user()
 
     async def wait_synced(self, timeout: float = 30.0) -> None:
         """Wait until the conversation list is complete and authoritative."""
@@ -160,6 +173,10 @@ class Client:
     def synced(self) -> bool:
         return self._synced.is_set()
 
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
     # --- profiles ---------------------------------------------------------------------------
     async def set_profile(self, **changes: Any) -> Profile:
         """Change the user's own profile (``nick``, ``face_url``, ``gender`` …)."""
@@ -167,52 +184,177 @@ class Client:
         return self.profile
 
     async def get_profiles(self, user_ids: list[str]) -> list[Profile]:
-        return (
-            await self.request("profile_get", ProfileGetReq(user_ids=user_ids), ProfilesRes)
-        ).profiles
+        req = ProfileGetReq(user_ids=user_ids)
+        return (await self.request("profile_get", req, ProfilesRes)).profiles
 
-    # --- plumbing ---------------------------------------------------------------------------
+    # --- requests ---------------------------------------------------------------------------
     async def request(self, op: str, body: msgspec.Struct, result: type[T]) -> T:
-        """Send one request as the logged-in user."""
+        """Send one request as the logged-in user; while reconnecting, wait for the connection
+        up to the request timeout."""
+        await self.wait_connected(self.request_timeout)
         conn = self._conn
-        if conn is None or self.login_status != LoginStatus.LOGGED_IN:
-            raise SdkError(ErrorCode.ERR_SDK_NOT_LOGGED_IN, "not logged in")
+        if conn is None:
+            raise ConnectionLostError()
         return await conn.request(op, body, result)
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Wait until connected (raises 6014 when not logged in, 9508 on timeout)."""
+        if self.login_status != LoginStatus.LOGGED_IN:
+            raise SdkError(ErrorCode.ERR_SDK_NOT_LOGGED_IN, "not logged in")
+        if self._connected.is_set():
+            return
+        connected = asyncio.ensure_future(self._connected.wait())
+        lost = asyncio.ensure_future(self._logged_out())
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.wait([connected, lost], return_when=asyncio.FIRST_COMPLETED)
+        except TimeoutError as exc:
+            raise ConnectionLostError("not connected to the server") from exc
+        finally:
+            connected.cancel()
+            lost.cancel()
+        if self.login_status != LoginStatus.LOGGED_IN:
+            raise SdkError(ErrorCode.ERR_SDK_NOT_LOGGED_IN, "not logged in")
+
+    async def _logged_out(self) -> None:
+        while self.login_status == LoginStatus.LOGGED_IN:
+            await self._status_changed.wait()
+
+    # --- connection life ----------------------------------------------------------------------
+    async def _connect(self, user_id: str, user_sig: str, *, resume: bool) -> LoginRes:
+        self.events.emit_network(NetworkStatus.CONNECTING, 0, "")
+        conn = Connection(self._on_push, lambda: self._on_closed(conn), self.request_timeout)
+        try:
+            await conn.open(self.server_url)
+            res = await conn.request(
+                "login",
+                LoginReq(
+                    user_id=user_id,
+                    user_sig=user_sig,
+                    sdkappid=self.sdkappid,
+                    device_id=self.device_id,
+                    platform=self.platform,
+                    resume=resume,
+                ),
+                LoginRes,
+            )
+        except SdkError as exc:
+            await conn.close()
+            self.events.emit_network(NetworkStatus.CONNECT_FAILED, exc.code, exc.desc)
+            raise
+        self._conn = conn
+        self.server_time_offset = res.server_time - asyncio.get_running_loop().time()
+        self._connected.set()
+        self.events.emit_network(NetworkStatus.CONNECTED, 0, "")
+        return res
+
+    def _after_connect(self) -> None:
+        """Sync behind the login, then send what waited in the outbox."""
+        self._synced.clear()
+        self._spawn(self._sync_and_flush())
+
+    async def _sync_and_flush(self) -> None:
+        try:
+            await self.engine.run()
+        except SdkError as exc:
+            log.warning("conversation sync stopped: %s", exc)
+            return
+        self._synced.set()
+        queued, self._queued = self._queued, []
+        for conv_type, conv_id, msg in queued:
+            self._spawn(self.messages.resend(conv_type, conv_id, msg))
+        await self.conversations.push_pending_drafts()
+
+    def _on_closed(self, conn: Connection) -> None:
+        if conn is not self._conn:
+            return
+        self._connected.clear()
+        self._conn = None
+        if self.login_status == LoginStatus.LOGGED_IN:
+            self.events.emit_network(
+                NetworkStatus.DISCONNECTED, ErrorCode.ERR_SDK_NET_DISCONNECT, "connection lost"
+            )
+            if not self._reconnecting:
+                self._spawn(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        """Reconnect with exponential backoff and jitter until it works or the user is gone."""
+        self._reconnecting = True
+        first, longest = self.reconnect_delay
+        try:
+            for attempt in itertools.count():
+                # A real wait between attempts: the backoff itself, not a race workaround.
+                delay = min(longest, first * 2 ** min(attempt, 16)) * random.uniform(0.5, 1.5)
+                await asyncio.sleep(delay)
+                if self.login_status != LoginStatus.LOGGED_IN:
+                    return
+                try:
+                    await self._connect(self.user_id, self._user_sig, resume=True)
+                except SdkError as exc:
+                    if exc.code in NETWORK_CODES:
+                        continue
+                    self._set_logged_out()
+                    if exc.code == ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER:
+                        self.events.emit_kicked(exc.code, exc.desc)
+                    elif exc.code == ErrorCode.ERR_SVR_ACCOUNT_USERSIG_EXPIRED:
+                        self.events.emit_sig_expired()
+                    return
+                self._after_connect()
+                return
+        finally:
+            self._reconnecting = False
+
+    def _set_logged_out(self) -> None:
+        self.login_status = LoginStatus.LOGGED_OUT
+        self._status_changed.set()
+        self._status_changed = asyncio.Event()
+
+    # --- local cache --------------------------------------------------------------------------
+    async def _open_cache(self) -> None:
+        self.has_cache = False
+        if self.data_dir is None:
+            return
+        self._store = LocalStore(cache_path(self.data_dir, self.sdkappid, self.user_id))
+        cached = await self._store.open()
+        self.engine.token = cached.token
+        self.engine.delivered.update(
+            ((c.conv_type, c.conv_id), delivered) for c, delivered in cached.convs
+        )
+        self.conversations.restore([c for c, _ in cached.convs])
+        self.has_cache = bool(cached.token)
+        self._queued = list(cached.outbox)
+
+    async def _forget_user(self) -> None:
+        """Drop the previous user's state (another user is logging in, or the client closes)."""
+        self.conversations.clear()
+        self.engine.reset()
+        self.has_cache = False
+        if self._store is not None:
+            store, self._store = self._store, None
+            await store.close()
+
+    def save_state(self, convs: list[Conversation], token: str | None) -> None:
+        """Queue snapshots (and the sync token) for the local cache."""
+        if self._store is not None:
+            delivered = self.engine.delivered
+            self._store.save_conversations(
+                [(c, delivered.get((c.conv_type, c.conv_id), c.max_seq)) for c in convs], token
+            )
+
+    def save_messages(self, key: tuple[int, str], msgs: list[Message]) -> None:
+        if self._store is not None:
+            self._store.save_messages(key, msgs)
+
+    @property
+    def store(self) -> LocalStore | None:
+        return self._store
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _sync(self) -> None:
-        events = self.events
-        events.emit_conversations(ConvEvent.SYNC_STARTED, [])
-        try:
-            while True:
-                page = await self.request("conv_sync", SyncReq(cursor=self._cursor), SyncRes)
-                self.conversations.apply(page.convs)
-                self._cursor = page.cursor
-                if not page.more:
-                    break
-        except SdkError as exc:
-            log.warning("conversation sync stopped: %s", exc)
-            return
-        self._synced.set()
-        events.emit_conversations(ConvEvent.SYNC_FINISHED, [])
-
-    def _on_message(self, msg: Message) -> None:
-        """Fold a pushed message into its conversation (fetching it if unknown), announce it."""
-        if not self.conversations.apply_message(msg):
-            key = (msg.conv_type, msg.conv_id_for(self.user_id))
-            self._spawn(self._fetch_conversation(key))
-        self.events.emit_new_messages([msg])
-
-    async def _fetch_conversation(self, key: tuple[int, str]) -> None:
-        try:
-            await self.conversations.get([key])
-        except SdkError as exc:
-            log.warning("could not fetch conversation %s: %s", key, exc)
-
+    # --- pushes -------------------------------------------------------------------------------
     def _on_push(self, push: Push) -> None:
         try:
             body = decode_push(push)
@@ -220,18 +362,24 @@ class Client:
             log.warning("unknown push %r dropped", push.kind)
             return
         if isinstance(body, MsgPush):
-            self._on_message(body.msg)
+            self.engine.on_push(body.msg)
         elif isinstance(body, ConvPush):
-            self.conversations.apply(body.convs)
+            self.engine.apply_snapshots(body.convs, full=False)
         elif isinstance(body, KickedPush):
-            self.login_status = LoginStatus.LOGGED_OUT
+            self._set_logged_out()
             self.events.emit_kicked(body.code, body.desc)
         elif isinstance(body, SigExpiredPush):
-            self.login_status = LoginStatus.LOGGED_OUT
+            self._set_logged_out()
             self.events.emit_sig_expired()
 
-    def _on_closed(self) -> None:
-        if self.login_status == LoginStatus.LOGGED_IN:
-            self.events.emit_network(
-                NetworkStatus.DISCONNECTED, ErrorCode.ERR_SDK_NET_DISCONNECT, "connection lost"
-            )
+
+NETWORK_CODES = frozenset(
+    {
+        ErrorCode.ERR_SDK_NET_DISCONNECT,
+        ErrorCode.ERR_SDK_NET_CONN_TIMEOUT,
+        ErrorCode.ERR_SDK_NET_WAIT_ACK_TIMEOUT,
+        ErrorCode.ERR_SDK_COMM_DATABASE_FAILURE,
+        ErrorCode.ERR_SDK_INTERNAL_ERROR,
+    }
+)
+"""Failures worth another reconnect attempt; anything else (auth) ends the session."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -18,6 +20,9 @@ from opentim.protocol.ops import (
 )
 
 from .events import ConvEvent
+from .exceptions import ConnectionLostError, SdkError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from .client import Client
@@ -35,6 +40,8 @@ class ConversationManager:
         self._client = client
         self._convs: dict[Key, Conversation] = {}
         self._total = 0
+        self._pending_drafts: dict[Key, DraftReq] = {}
+        """Draft edits not yet on the server (made offline, or in flight)."""
 
     # --- reading ----------------------------------------------------------------------------
     def list(self) -> Convs:
@@ -84,13 +91,54 @@ class ConversationManager:
         )
 
     async def set_draft(self, conv_type: int, conv_id: str, draft: Draft) -> Conversation:
-        """Set the draft; drafts live on the server, so every device of the user sees it."""
-        return await self._change(
-            "conv_draft", DraftReq(conv_type=conv_type, conv_id=conv_id, draft=draft)
-        )
+        """Set the draft: at once here (and in the local cache), then on the server, so every
+        device of the user sees it; edited offline, it goes out on reconnect. The later
+        ``edit_time`` wins across devices."""
+        if not draft.edit_time:
+            draft = msgspec.structs.replace(draft, edit_time=int(time.time()))
+        req = DraftReq(conv_type=conv_type, conv_id=conv_id, draft=draft, edit_time=draft.edit_time)
+        return await self._draft(req)
 
     async def cancel_draft(self, conv_type: int, conv_id: str) -> Conversation:
-        return await self._change("conv_draft", DraftReq(conv_type=conv_type, conv_id=conv_id))
+        """Cancel the draft, here at once and then on the server (as ``set_draft``)."""
+        req = DraftReq(conv_type=conv_type, conv_id=conv_id, edit_time=int(time.time()))
+        return await self._draft(req)
+
+    async def _draft(self, req: DraftReq) -> Conversation:
+        key = (req.conv_type, req.conv_id)
+        old = self._convs.get(key)
+        if old is None or old.deleted:
+            # Unknown here: only the server can say whether it exists.
+            return await self._change("conv_draft", req)
+        local = msgspec.structs.replace(old, draft=req.draft)
+        if req.draft is not None:
+            local.activity = max(old.activity, old.pos) + 1  # drafting moves it up, as a bump
+        self._replace(old, local)
+        self._pending_drafts[key] = req
+        if self._client.connected:
+            await self._push_draft(key)
+        return self._convs.get(key, local)
+
+    async def _push_draft(self, key: Key) -> None:
+        req = self._pending_drafts.get(key)
+        if req is None:
+            return
+        try:
+            res = await self._client.request("conv_draft", req, ConvRes)
+        except ConnectionLostError:
+            return  # stays pending: it goes out after the next sync
+        if self._pending_drafts.get(key) is req:
+            del self._pending_drafts[key]
+        self.apply([res.conv])
+
+    async def push_pending_drafts(self) -> None:
+        """Send draft edits made while offline (after a sync, so the server's are known)."""
+        for key in list(self._pending_drafts):
+            try:
+                await self._push_draft(key)
+            except SdkError as exc:
+                self._pending_drafts.pop(key, None)
+                log.warning("draft of %s refused: %s", key, exc)
 
     async def mark_read(self, conv_type: int, conv_id: str, seq: int = 0) -> Conversation:
         """Mark the conversation read up to ``seq`` (0: everything so far)."""
@@ -99,20 +147,43 @@ class ConversationManager:
         )
 
     # --- applying what the server says ------------------------------------------------------
+    def restore(self, snapshots: Convs) -> None:
+        """Fill the list from the local cache, silently (no events: nothing changed)."""
+        for snap in snapshots:
+            self._convs[(snap.conv_type, snap.conv_id)] = snap
+            if not snap.deleted:
+                self._total += snap.unread
+
+    def _replace(self, old: Conversation, new: Conversation) -> None:
+        """Swap in a locally made snapshot, with its event."""
+        self._convs[(new.conv_type, new.conv_id)] = new
+        updated: Convs = []
+        total_before = self._total
+        self._classify(old, new, [], updated, [])
+        self._emit([], updated, [], total_before)
+        self._client.save_state([new], None)
+
     def apply(self, snapshots: Convs) -> None:
         """Apply conversation snapshots; stale ones (smaller ``pos``) are ignored."""
         added: Convs = []
         updated: Convs = []
         deleted: Convs = []
+        changed: Convs = []
         total_before = self._total
         for snap in snapshots:
             key = (snap.conv_type, snap.conv_id)
             old = self._convs.get(key)
             if old is not None and snap.pos < old.pos:
                 continue
+            pending = self._pending_drafts.get(key)
+            if pending is not None and (snap.draft is None) != (pending.draft is None or False):
+                # A local edit not yet on the server: keep showing it.
+                snap = msgspec.structs.replace(snap, draft=pending.draft)
             self._convs[key] = snap
+            changed.append(snap)
             self._classify(old, snap, added, updated, deleted)
         self._emit(added, updated, deleted, total_before)
+        self._client.save_state(changed, None)
 
     def apply_message(self, msg: Message) -> bool:
         """Fold a new message into its conversation; False when the conversation is unknown
@@ -142,6 +213,7 @@ class ConversationManager:
         total_before = self._total
         self._classify(old, new, added, updated, [])
         self._emit(added, updated, [], total_before)
+        self._client.save_state([new], None)
         return True
 
     def _classify(
@@ -183,4 +255,5 @@ class ConversationManager:
 
     def clear(self) -> None:
         self._convs.clear()
+        self._pending_drafts.clear()
         self._total = 0

@@ -3,6 +3,7 @@ requires (``message_id_buffer``), and are the server's idempotency key."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -10,8 +11,12 @@ from typing import TYPE_CHECKING, Any
 from opentim.protocol import Message
 from opentim.protocol.ops import HistoryReq, HistoryRes, OutMessage, SendReq, SendRes
 
+from .exceptions import ConnectionLostError, SdkError
+
 if TYPE_CHECKING:
     from .client import Client
+
+log = logging.getLogger(__name__)
 
 
 class MessageManager:
@@ -49,16 +54,40 @@ class MessageManager:
     async def send(self, conv_type: int, conv_id: str, msg: OutMessage) -> Message:
         """Send ``msg``; returns the stored message once the server has made it durable.
 
-        Sending the same ``msg`` again (same ``msg_id``) returns the same stored message.
+        While the connection is down the message waits in the outbox (kept in the local cache)
+        and goes out on reconnect; if the connection drops with the send in flight, it is sent
+        again, and the server, keyed by ``msg_id``, stores it once.
         """
-        res = await self._client.request(
-            "send", SendReq(conv_type=conv_type, conv_id=conv_id, msg=msg), SendRes
-        )
-        stored = res.msg
-        if not self._client.conversations.apply_message(stored):
+        key = (conv_type, conv_id)
+        store = self._client.store
+        if store is not None:
+            store.add_outbox(key, msg, time.time_ns())
+        try:
+            stored = await self._send_until_acked(conv_type, conv_id, msg)
+        finally:
+            if store is not None:
+                store.remove_outbox(msg.msg_id)
+        self._client.engine.sent_here(stored)
+        if self._client.conversations.cached(*key) is None:
             # A new conversation: fetch it, so it is listed (with its event) before we return.
-            await self._client.conversations.get([(stored.conv_type, conv_id)])
+            await self._client.conversations.get([key])
         return stored
+
+    async def _send_until_acked(self, conv_type: int, conv_id: str, msg: OutMessage) -> Message:
+        req = SendReq(conv_type=conv_type, conv_id=conv_id, msg=msg)
+        while True:
+            await self._client.wait_connected()
+            try:
+                return (await self._client.request("send", req, SendRes)).msg
+            except ConnectionLostError:
+                continue  # the next connection sends it again; the server keeps one copy
+
+    async def resend(self, conv_type: int, conv_id: str, msg: OutMessage) -> None:
+        """Send a message left in the outbox by an earlier run of the app."""
+        try:
+            await self.send(conv_type, conv_id, msg)
+        except SdkError as exc:
+            log.warning("queued message %s refused: %s", msg.msg_id, exc)
 
     async def send_text(self, conv_type: int, conv_id: str, text: str) -> Message:
         """Send a one-element text message."""

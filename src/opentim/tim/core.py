@@ -120,11 +120,12 @@ class TIMCore:
     # --- helpers for work on the SDK thread -------------------------------------------------
     @staticmethod
     async def _ready(client: Client) -> None:
-        """Before reading the local cache: logged in (else 6014) and synced, or the wait for
-        the sync timed out (then the cache is what there is)."""
+        """Before reading the local cache: logged in (else 6014), and either the list came from
+        the device's cache (it answers at once and syncs behind) or the first sync finished
+        (or the wait for it timed out: then the cache is what there is)."""
         if client.login_status != LoginStatus.LOGGED_IN:
             raise SdkError(ErrorCode.ERR_SDK_NOT_LOGGED_IN, "not logged in")
-        if not client.synced:
+        if not client.synced and not client.has_cache:
             try:
                 await client.wait_synced(client.request_timeout)
             except TimeoutError:

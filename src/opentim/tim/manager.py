@@ -106,14 +106,13 @@ class ManagerAPI(TIMCore):
         with self._lock:
             if self._runtime is not None:
                 return int(TIMResult.TIM_SUCC)
+            directory = Path(config_path) if config_path else default_config_dir()
             try:
-                device_id = load_device_id(
-                    Path(config_path) if config_path else default_config_dir()
-                )
+                device_id = load_device_id(directory)
             except OSError as exc:
                 raise param_error(f"cannot use {k.SDK_CONFIG_CONFIG_FILE_PATH}: {exc}") from exc
             runtime = SdkThread(f"opentim-sdk-{next(_instance_numbers)}")
-            client = Client(server_url, app_id, device_id=device_id)
+            client = Client(server_url, app_id, device_id=device_id, data_dir=directory)
             self._wire(client)
             runtime.start()
             self._runtime, self._client = runtime, client
