@@ -122,10 +122,7 @@ class Client:
         if self.login_status in (LoginStatus.LOGGED_IN, LoginStatus.LOGGING_IN):
             raise SdkError(ErrorCode.ERR_SDK_ACCOUNT_LOGIN_IN_PROCESS, "already logged in")
         self.login_status = LoginStatus.LOGGING_IN
-        if self.user_id != user_id:
-            await self._forget_user()
-            self.user_id = user_id
-            await self._open_cache()
+        await self.open_cache(user_id)
         try:
             res = await self._connect(user_id, user_sig, resume=False)
         except SdkError:
@@ -190,12 +187,19 @@ class Client:
     # --- requests ---------------------------------------------------------------------------
     async def request(self, op: str, body: msgspec.Struct, result: type[T]) -> T:
         """Send one request as the logged-in user; while reconnecting, wait for the connection
-        up to the request timeout."""
-        await self.wait_connected(self.request_timeout)
-        conn = self._conn
-        if conn is None:
-            raise ConnectionLostError()
-        return await conn.request(op, body, result)
+        up to the request timeout. A read cut off by a lost connection is asked again once the
+        connection is back."""
+        for attempt in range(READ_ATTEMPTS if op in READS else 1):
+            await self.wait_connected(self.request_timeout)
+            conn = self._conn
+            if conn is None:
+                continue
+            try:
+                return await conn.request(op, body, result)
+            except ConnectionLostError:
+                if attempt == READ_ATTEMPTS - 1 or op not in READS:
+                    raise
+        raise ConnectionLostError()
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until connected (raises 6014 when not logged in, 9508 on timeout)."""
@@ -310,8 +314,13 @@ class Client:
         self._status_changed = asyncio.Event()
 
     # --- local cache --------------------------------------------------------------------------
-    async def _open_cache(self) -> None:
-        self.has_cache = False
+    async def open_cache(self, user_id: str) -> None:
+        """Load ``user_id``'s local cache, without the network: the conversation list is
+        readable at once. ``login`` does it too; calling it first shows the list sooner."""
+        if self.user_id == user_id and (self._store is not None or self.data_dir is None):
+            return
+        await self._forget_user()
+        self.user_id = user_id
         if self.data_dir is None:
             return
         self._store = LocalStore(cache_path(self.data_dir, self.sdkappid, self.user_id))
@@ -372,6 +381,12 @@ class Client:
             self._set_logged_out()
             self.events.emit_sig_expired()
 
+
+READS = frozenset(
+    {"conv_sync", "conv_get", "catch_up", "history", "profile_get", "group_joined", "ping"}
+)
+"""Ops that change nothing, so asking again after a lost connection is always safe."""
+READ_ATTEMPTS = 3
 
 NETWORK_CODES = frozenset(
     {

@@ -3,6 +3,7 @@ requires (``message_id_buffer``), and are the server's idempotency key."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import time
@@ -69,8 +70,10 @@ class MessageManager:
                 store.remove_outbox(msg.msg_id)
         self._client.engine.sent_here(stored)
         if self._client.conversations.cached(*key) is None:
-            # A new conversation: fetch it, so it is listed (with its event) before we return.
-            await self._client.conversations.get([key])
+            # A new conversation: fetch it, so it is listed (with its event) before we return;
+            # if the connection drops first, the sync after reconnecting brings it.
+            with contextlib.suppress(ConnectionLostError):
+                await self._client.conversations.get([key])
         return stored
 
     async def _send_until_acked(self, conv_type: int, conv_id: str, msg: OutMessage) -> Message:
