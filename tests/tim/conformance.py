@@ -175,7 +175,7 @@ class Checker:
         if src == "TIMRecvNewMsgCallback":
             text, _ = args
             return self.check_text("array<Message>", text, where)
-        if src == "TIMKickedOfflineCallback":
+        if src in ("TIMKickedOfflineCallback", "TIMUserSigExpiredCallback"):
             return [] if len(args) == 1 else [f"{where}: takes only user_data, got {args!r}"]
         if src == "TIMNetworkStatusListenerCallback":
             status, code, desc, _ = args

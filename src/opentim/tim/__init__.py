@@ -47,6 +47,7 @@ from .functions import (
     TIMSetConvTotalUnreadMessageCountChangedCallback,
     TIMSetKickedOfflineCallback,
     TIMSetNetworkStatusListenerCallback,
+    TIMSetUserSigExpiredCallback,
     TIMUninit,
 )
 from .sdk import TIMSDK
@@ -83,5 +84,6 @@ __all__ = [
     "TIMSetConvTotalUnreadMessageCountChangedCallback",
     "TIMSetKickedOfflineCallback",
     "TIMSetNetworkStatusListenerCallback",
+    "TIMSetUserSigExpiredCallback",
     "TIMUninit",
 ]

@@ -33,6 +33,8 @@ TIMConvTotalUnreadMessageCountChangedCallback = Callable[[int, Any], object]
 TIMRecvNewMsgCallback = Callable[[str, Any], object]
 """``cb(json_msg_array, user_data)``."""
 TIMKickedOfflineCallback = Callable[[Any], object]
+TIMUserSigExpiredCallback = Callable[[Any], object]
+"""``cb(user_data)``."""
 """``cb(user_data)``."""
 TIMNetworkStatusListenerCallback = Callable[[int, int, str, Any], object]
 """``cb(status, code, desc, user_data)``."""
@@ -82,6 +84,7 @@ class TIMCore:
         self._total_unread_armed = False
         self._recv_msg_cbs: list[tuple[TIMRecvNewMsgCallback, object]] = []
         self._kicked_cb: Registered[TIMKickedOfflineCallback] = None
+        self._sig_expired_cb: Registered[TIMUserSigExpiredCallback] = None
         self._network_cb: Registered[TIMNetworkStatusListenerCallback] = None
         self._conv_cache: dict[tuple[int, str], tuple[Conversation, str, bytes]] = {}
         """ConvInfo JSON by conversation, valid while the SDK holds the same snapshot object
@@ -159,6 +162,7 @@ class TIMCore:
         client.events.total_unread.add(self._on_total_unread)
         client.events.new_messages.add(lambda msgs: self._on_messages(client, msgs))
         client.events.kicked.add(lambda code, desc: self._on_kicked(client))
+        client.events.sig_expired.add(lambda: self._on_sig_expired(client))
         client.events.network.add(self._on_network)
 
     def _on_convs(self, client: Client, kind: ConvEvent, convs: list[Conversation]) -> None:
@@ -189,11 +193,20 @@ class TIMCore:
             deliver(cb, text, user_data)
 
     def _on_kicked(self, client: Client) -> None:
+        self._on_session_ended(client, self._kicked_cb)
+
+    def _on_sig_expired(self, client: Client) -> None:
+        self._on_session_ended(client, self._sig_expired_cb)
+
+    def _on_session_ended(
+        self, client: Client, registered: Registered[Callable[[Any], object]]
+    ) -> None:
+        """The server ended the session (kicked, or the UserSig expired): logged out, then
+        the app's callback."""
         with self._lock:
             if self._client is client:
                 self._status = k.kTIMLoginStatus_UnLogined
                 self._login_user = ""
-        registered = self._kicked_cb
         if registered is not None:
             cb, user_data = registered
             deliver(cb, user_data)

@@ -11,6 +11,7 @@ from .core import (
     TIMKickedOfflineCallback,
     TIMNetworkStatusListenerCallback,
     TIMRecvNewMsgCallback,
+    TIMUserSigExpiredCallback,
 )
 from .runtime import TIMCommCallback
 from .sdk import TIMSDK
@@ -49,6 +50,13 @@ def TIMGetLoginStatus() -> int:
 def TIMGetLoginUserID(user_id_buffer: bytearray | None) -> int:
     """``TIMSDK.TIMGetLoginUserID`` on the default instance."""
     return _default.TIMGetLoginUserID(user_id_buffer)
+
+
+def TIMSetUserSigExpiredCallback(
+    cb: TIMUserSigExpiredCallback | None, user_data: object = None
+) -> None:
+    """``TIMSDK.TIMSetUserSigExpiredCallback`` on the default instance."""
+    return _default.TIMSetUserSigExpiredCallback(cb, user_data)
 
 
 def TIMSetKickedOfflineCallback(
@@ -265,5 +273,6 @@ __all__ = [
     "TIMSetConvTotalUnreadMessageCountChangedCallback",
     "TIMSetKickedOfflineCallback",
     "TIMSetNetworkStatusListenerCallback",
+    "TIMSetUserSigExpiredCallback",
     "TIMUninit",
 ]

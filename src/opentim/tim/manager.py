@@ -35,6 +35,7 @@ from .core import (
     TIMCore,
     TIMKickedOfflineCallback,
     TIMNetworkStatusListenerCallback,
+    TIMUserSigExpiredCallback,
     check_listener,
     tim_call,
 )
@@ -205,11 +206,22 @@ class ManagerAPI(TIMCore):
     def TIMSetKickedOfflineCallback(
         self, cb: TIMKickedOfflineCallback | None, user_data: object = None
     ) -> None:
-        """Register ``cb(user_data)``, called when a login of this user from the same device
-        (the same ``sdk_config_config_file_path``) replaced this one; None unregisters."""
+        """Register ``cb(user_data)``, called when another login of this user replaced this
+        one: from the same device (the same ``sdk_config_config_file_path``), or, when the
+        server runs ``--one-session-per-platform``, from another device of the same platform;
+        None unregisters."""
         check_listener(cb)
         with self._lock:
             self._kicked_cb = None if cb is None else (cb, user_data)
+
+    def TIMSetUserSigExpiredCallback(
+        self, cb: TIMUserSigExpiredCallback | None, user_data: object = None
+    ) -> None:
+        """Register ``cb(user_data)``, called when the UserSig expires while logged in (the
+        session ends: log in again with a new sig); None unregisters."""
+        check_listener(cb)
+        with self._lock:
+            self._sig_expired_cb = None if cb is None else (cb, user_data)
 
     def TIMSetNetworkStatusListenerCallback(
         self, cb: TIMNetworkStatusListenerCallback | None, user_data: object = None
