@@ -63,7 +63,7 @@ PINNED_BIT = 1 << 62
 """Bit set on a pinned conversation's order key (reference example 4611686018427387909)."""
 
 
-class Struct(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Struct(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Base for wire structs: keyword-only, defaults left off the wire."""
 
 
