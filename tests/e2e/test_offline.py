@@ -276,7 +276,12 @@ async def test_cold_start_shows_cached_list_without_the_network(
         assert {c.conv_id for c in again.conversations.list()} == {"p0", "p1", "p2"}
         assert again.conversations.total_unread() == 3
         proxy.down = False
-        await again.login("me", sig("me"))
+        proxy.delay = 0.2  # a slow network: every frame from the server comes late
+        logging_in = asyncio.ensure_future(again.login("me", sig("me")))
+        await until(again, lambda: again.server_time_offset != 0 or logging_in.done())
+        assert not again.synced  # the list above was there before the network answered
+        await logging_in
+        proxy.delay = 0.0
         await settled(again)
         assert again.engine.full_passes == 0  # the cached token continued incrementally
         assert state(again) == await truth(server.url, "me")
@@ -410,3 +415,22 @@ async def test_sync_events_bracket_each_sync(login: Login, proxy: Proxy) -> None
     syncs = [k for k in kinds if k in (ConvEvent.SYNC_STARTED, ConvEvent.SYNC_FINISHED)]
     assert syncs == [ConvEvent.SYNC_STARTED, ConvEvent.SYNC_FINISHED] * 2
     await bob.close()
+
+
+async def test_delayed_frames_still_arrive_once_and_in_order(login: Login, proxy: Proxy) -> None:
+    alice = await login("alice")
+    bob = Client(proxy.url, reconnect_delay=FAST)
+    await bob.login("bob", sig("bob"))
+    await bob.wait_synced()
+    got = received(bob)
+    try:
+        proxy.delay = 0.05
+        sent = [(await alice.messages.send_text(C2C, "bob", f"m{i}")).msg_id for i in range(20)]
+        await until(bob, lambda: len(got) >= 20, timeout=10)
+        assert got == sent
+        proxy.delay = 0.0
+        await settled(bob)
+        assert bob.conversations.total_unread() == 20
+        assert state(bob) == await truth(bob.server_url, "bob")
+    finally:
+        await bob.close()
