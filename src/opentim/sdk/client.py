@@ -21,6 +21,7 @@ from opentim.protocol import (
     decode_push,
 )
 from opentim.protocol.ops import (
+    ConvGroupPush,
     ConvPush,
     Empty,
     KickedPush,
@@ -30,13 +31,15 @@ from opentim.protocol.ops import (
     ProfileGetReq,
     ProfileSetReq,
     ProfilesRes,
+    ReadPush,
+    RevokePush,
     SyncReq,
     SyncRes,
 )
 
 from .connection import Connection
 from .conversations import ConversationManager
-from .events import ConvEvent, Events, LoginStatus, NetworkStatus
+from .events import ConvEvent, Events, LoginStatus, NetworkStatus, Receipt
 from .exceptions import SdkError
 from .groups import GroupManager
 from .messages import MessageManager
@@ -192,6 +195,7 @@ class Client:
                 self.conversations.apply(page.convs)
                 self._cursor = page.cursor
                 if not page.more:
+                    self.conversations.set_group_names(page.conv_groups)
                     break
         except SdkError as exc:
             log.warning("conversation sync stopped: %s", exc)
@@ -222,6 +226,14 @@ class Client:
             self._on_message(body.msg)
         elif isinstance(body, ConvPush):
             self.conversations.apply(body.convs)
+        elif isinstance(body, RevokePush):
+            self.conversations.apply_revoke(body.msg, body.pos)
+            self.events.emit_revoked([body.msg])
+        elif isinstance(body, ReadPush):
+            receipt = Receipt(reader=body.reader, seq=body.seq, time=body.time, msg_id=body.msg_id)
+            self.events.emit_receipts([receipt])
+        elif isinstance(body, ConvGroupPush):
+            self.conversations._on_group_change(body.change)
         elif isinstance(body, KickedPush):
             self.login_status = LoginStatus.LOGGED_OUT
             self.events.emit_kicked(body.code, body.desc)
