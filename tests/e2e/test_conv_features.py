@@ -12,10 +12,10 @@ import pytest
 from opentim.protocol import AT_ALL, AtType, ConvType, ErrorCode, Mark, RecvOpt
 from opentim.sdk import (
     Client,
+    Conversation,
     ConvFilter,
     ConvGroupEvent,
     ConvGroupEventKind,
-    Conversation,
     Receipt,
     SdkError,
 )

@@ -257,6 +257,8 @@ class RevokeReq(MsgRef):
 class RevokeRes(Struct):
     msg: Message
     """The message as it is now: no elements, ``revoker`` set."""
+    pos: int = 0
+    """The change position of the revoke (as ``RevokePush.pos``)."""
 
 
 class MsgDeleteReq(Struct):

@@ -192,10 +192,10 @@ def build_handlers(s: Services) -> dict[str, Handler]:
         return RecvOptsRes(opts=[RecvOptItem(conv_id=u, opt=o) for u, o in found.items()])
 
     async def msg_revoke(c: Connection, b: RevokeReq) -> msgspec.Struct:
-        msg = await s.messages.revoke(
+        msg, pos = await s.messages.revoke(
             c.user_id, b.conv_type, b.conv_id, b.seq, b.msg_id, b.reason, c.conn_id
         )
-        return RevokeRes(msg=msg)
+        return RevokeRes(msg=msg, pos=pos)
 
     async def msg_delete(c: Connection, b: MsgDeleteReq) -> msgspec.Struct:
         conv = await s.messages.delete(c.user_id, b.conv_type, b.conv_id, b.seqs, c.conn_id)

@@ -173,7 +173,7 @@ class MessageService:
         msg_id: str,
         reason: str,
         conn_id: str,
-    ) -> Message:
+    ) -> tuple[Message, int]:
         """Revoke a message: its elements go, its seq and unread count stay (DESIGN §3), and
         every member of the channel is told, so their conversation's last message follows.
 
@@ -201,7 +201,7 @@ class MessageService:
             )
             raise ServiceError(code, "only the sender (or a group admin) may revoke it")
         if msg.revoked:
-            return msg
+            return msg, 0
         late = self.revoke_seconds and self.clock() - msg.server_time > self.revoke_seconds
         if late and not admin:
             code = (
@@ -214,10 +214,10 @@ class MessageService:
             channel_of(user_id, conv_type, conv_id), seq, user_id, reason
         )
         if done is None:
-            return msg
+            return msg, 0
         revoked = done.msg
         self._publish(push_frame("revoke", RevokePush(msg=revoked, pos=done.pos)), revoked, conn_id)
-        return revoked
+        return revoked, done.pos
 
     async def delete(
         self, user_id: str, conv_type: int, conv_id: str, seqs: list[int], conn_id: str
