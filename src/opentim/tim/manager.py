@@ -16,8 +16,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from opentim.protocol import TIMResult
-from opentim.sdk import Client
+from opentim.protocol import ErrorCode, TIMResult
+from opentim.sdk import Client, SdkError
 
 from . import keys as k
 from .convert import (
@@ -35,11 +35,12 @@ from .core import (
     TIMCore,
     TIMKickedOfflineCallback,
     TIMNetworkStatusListenerCallback,
+    TIMUserSigExpiredCallback,
     check_listener,
     tim_call,
 )
 from .extensions import DEFAULT_SERVER_URL, SDK_CONFIG_SERVER_URL
-from .runtime import CallKind, SdkThread, TIMCommCallback
+from .runtime import CallKind, SdkThread, TIMCommCallback, deliver
 
 DEVICE_ID_FILE = "opentim-device-id"
 """The file, in ``sdk_config_config_file_path``, that holds this device's id."""
@@ -167,6 +168,11 @@ class ManagerAPI(TIMCore):
         async def work() -> str:
             try:
                 await client.login(uid, sig)
+            except SdkError as exc:
+                expired = self._sig_expired_cb
+                if exc.code == ErrorCode.ERR_SVR_ACCOUNT_USERSIG_EXPIRED and expired is not None:
+                    deliver(expired[0], expired[1])
+                raise
             finally:
                 self._settle(client, gen)
             return ""
@@ -211,6 +217,15 @@ class ManagerAPI(TIMCore):
         check_listener(cb)
         with self._lock:
             self._kicked_cb = None if cb is None else (cb, user_data)
+
+    def TIMSetUserSigExpiredCallback(
+        self, cb: TIMUserSigExpiredCallback | None, user_data: object = None
+    ) -> None:
+        """Register ``cb(user_data)``, called when the server refuses a login because the
+        UserSig expired (the login callback then gets 70001); None unregisters."""
+        check_listener(cb)
+        with self._lock:
+            self._sig_expired_cb = None if cb is None else (cb, user_data)
 
     def TIMSetNetworkStatusListenerCallback(
         self, cb: TIMNetworkStatusListenerCallback | None, user_data: object = None
