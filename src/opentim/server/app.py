@@ -60,9 +60,7 @@ class Server:
             clock=self.clock,
         )
         limits = self.config.limits
-        messages = MessageService(
-            self.store, self.bus, users, self.clock, revoke_seconds=limits.revoke_seconds
-        )
+        messages = MessageService(self.store, self.bus, users, self.clock, limits)
         conversations = ConversationService(self.store, self.bus, users, limits, self.clock)
         groups = GroupService(self.store, users, messages, conversations, self.clock)
         services = Services(users, messages, conversations, groups)

@@ -16,10 +16,11 @@ from opentim.protocol import (
     channel_of,
     push_frame,
 )
-from opentim.protocol.limits import MAX_ELEMS_BYTES, MAX_HISTORY_PAGE, REVOKE_TIME_LIMIT
+from opentim.protocol.limits import MAX_ELEMS_BYTES, MAX_HISTORY_PAGE
 from opentim.protocol.ops import ConvPush, MsgPush, OutMessage, RevokePush
 
 from ..bus.base import Bus, Envelope
+from ..config import Limits
 from ..store.base import Appended, NewMessage, Store
 from .errors import GroupNotFoundError, NotMemberError, ServiceError
 from .users import UserService
@@ -56,13 +57,13 @@ class MessageService:
         bus: Bus,
         users: UserService,
         clock: Callable[[], float],
-        revoke_seconds: int = REVOKE_TIME_LIMIT,
+        limits: Limits | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.users = users
         self.clock = clock
-        self.revoke_seconds = revoke_seconds
+        self.limits = limits or Limits()
 
     async def submit(
         self, user_id: str, conv_type: int, conv_id: str, out: OutMessage, conn_id: str
@@ -202,14 +203,15 @@ class MessageService:
             raise ServiceError(code, "only the sender (or a group admin) may revoke it")
         if msg.revoked:
             return msg, 0
-        late = self.revoke_seconds and self.clock() - msg.server_time > self.revoke_seconds
+        window = self.limits.revoke_seconds
+        late = window > 0 and self.clock() - msg.server_time > window
         if late and not admin:
             code = (
                 ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_TIME_LIMIT
                 if group
                 else ErrorCode.ERR_SVR_MSG_REVOKE_TIME_LIMIT
             )
-            raise ServiceError(code, f"messages may be revoked for {self.revoke_seconds} s")
+            raise ServiceError(code, f"messages may be revoked for {window} s")
         done = await self.store.revoke_message(
             channel_of(user_id, conv_type, conv_id), seq, user_id, reason
         )
