@@ -7,7 +7,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from opentim.protocol import ConvType, Message
+from opentim.protocol import ConvType, ErrorCode, Message
 from opentim.protocol.ops import (
     ConvRes,
     HistoryReq,
@@ -22,6 +22,8 @@ from opentim.protocol.ops import (
     SendReq,
     SendRes,
 )
+
+from .exceptions import SdkError
 
 if TYPE_CHECKING:
     from .client import Client
@@ -120,6 +122,11 @@ class MessageManager:
             )
             self._client.conversations.apply([res.conv])
         else:
+            conv = self._client.conversations.cached(conv_type, conv_id)
+            if conv is None:
+                raise SdkError(ErrorCode.ERR_INVALID_CONVERSATION, f"no conversation {conv_id!r}")
+            if not all(0 < seq <= conv.max_seq for seq in seqs):
+                raise SdkError(ErrorCode.ERR_INVALID_PARAMETERS, "no such message")
             self._hidden.update((conv_type, conv_id, seq) for seq in seqs)
 
     async def set_recv_opt(self, conv_type: int, conv_ids: list[str], opt: int) -> None:
