@@ -13,8 +13,9 @@ Measured, per size:
   (a) the first page (``next_seq`` 0: the pass is frozen) and a later page of 100 for four
       filters, median and max of 20 runs; plus the first page with each ConvInfo encoded to
       JSON as ``TIMConvGetConversationListByFilter`` hands it out;
-  (b) ``unread_total(filter)`` for the same filters, not subscribed (a walk of the shortest
-      index list with unread), median and max;
+  (b) ``unread_total(filter)`` for the same filters, not subscribed: the first question (a
+      walk of the shortest index list with unread) and asking again (the total is kept up to
+      date after the first question, as for a subscribed filter), median and max;
   (c) one conversation change (a new message: unread and order change) applied with 0, 10
       and 50 subscribed filters, microseconds per change: the subscribed totals are updated by
       the difference of the old and new snapshot, so the cost grows with the number of
@@ -150,8 +151,20 @@ def measure_pages(client: Client) -> dict[str, Any]:
 
 
 def measure_totals(client: Client) -> dict[str, Any]:
+    """First question (a walk of the shortest index list with unread) and a repeated one (the
+    total is kept up to date from then on, as a subscribed one is)."""
     convs = client.conversations
-    return {name: timed(lambda _, f=f: convs.unread_total(f)) for name, f in FILTERS.items()}
+    index = convs._index
+
+    def forget(f: ConvFilter) -> None:
+        index.subs.pop(f, None)
+
+    out: dict[str, Any] = {}
+    for name, f in FILTERS.items():
+        first = timed(lambda _, f=f: convs.unread_total(f), setup=lambda f=f: forget(f))
+        again = timed(lambda _, f=f: convs.unread_total(f))
+        out[name] = {"first_ms": first, "again_ms": again}
+    return out
 
 
 def subscription_filters(count: int) -> list[ConvFilter]:
@@ -190,6 +203,8 @@ def measure_change(client: Client, subs: int, n: int, seed: int) -> dict[str, An
     """Microseconds to apply one conversation change (a new message) with ``subs`` filters
     subscribed; and how many subscription totals moved."""
     convs = client.conversations
+    index = convs._index
+    index.subs = {f: s for f, s in index.subs.items() if s.subscribed}  # no cached totals
     filters = subscription_filters(subs)
     for f in filters:
         convs.subscribe_unread(f)
@@ -272,8 +287,12 @@ def main() -> None:
                 flush=True,
             )
         totals = measure_totals(client)
-        for name, (med, top) in totals.items():
-            print(f"  unread total, {name:<35} {med:7.3f} ms (max {top:.3f})", flush=True)
+        for name, fig in totals.items():
+            print(
+                f"  unread total, {name:<35} first {fig['first_ms'][0]:7.3f} ms "
+                f"(max {fig['first_ms'][1]:.3f}), asked again {fig['again_ms'][0]:7.4f} ms",
+                flush=True,
+            )
         changes = [measure_change(client, 0, n, seed=7)]
         for subs in (10, 50):
             fresh, _ = build(n)  # the same list again, so each run applies the same changes
@@ -302,7 +321,7 @@ def main() -> None:
     at_10k = summary["sizes"].get("10000")
     if at_10k is not None:
         worst_page = max(f["first_page_ms"][0] for f in at_10k["pages"].values())
-        worst_total = max(t[0] for t in at_10k["totals_ms"].values())
+        worst_total = max(t["first_ms"][0] for t in at_10k["totals_ms"].values())
         summary["targets"] = {
             "page_100_at_10k_ms": worst_page,
             "total_at_10k_ms": worst_total,

@@ -95,6 +95,7 @@ def test_index_agrees_with_a_naive_scan_after_random_changes() -> None:
                 assert index.unread_total(f) == naive_total(convs, f), f
     for f in FILTERS[:4]:
         assert index.subs[f].total == naive_total(convs, f)
+    assert sum(1 for s in index.subs.values() if not s.subscribed) <= 16
 
 
 def test_subscription_totals_change_by_deltas_only() -> None:

@@ -15,6 +15,8 @@ are answered here, without the server:
   event.
 - ``Subscription`` keeps a running unread total per subscribed filter: each conversation change
   adds ``contribution(new) - contribution(old)``, O(1) per subscription whatever the list size.
+  A filter whose total was asked without a subscription is kept the same way (the last 16), so
+  only the first question walks the list.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ SortKey = tuple[int, int, str]
 
 MAX_PASSES = 64
 """Paging passes kept at once; the oldest is dropped first."""
+MAX_CACHED_TOTALS = 16
+"""Unsubscribed filters whose unread total is kept up to date after it was asked once (the
+least recently asked is dropped first): asking again costs nothing."""
 PASS_SHIFT = 32
 """``next_seq`` = pass number << 32 | position in the pass's frozen order."""
 
@@ -138,14 +143,16 @@ class Entry:
 
 
 class Subscription:
-    """A subscribed filter and its running unread total."""
+    """A filter and its running unread total: subscribed (its changes are reported), or only
+    kept because the app asked for its total."""
 
-    __slots__ = ("filter", "notified", "total")
+    __slots__ = ("filter", "notified", "subscribed", "total")
 
-    def __init__(self, conv_filter: ConvFilter, total: int) -> None:
+    def __init__(self, conv_filter: ConvFilter, total: int, subscribed: bool) -> None:
         self.filter = conv_filter
         self.total = total
         self.notified = total
+        self.subscribed = subscribed
 
     def contribution(self, e: Entry | None) -> int:
         return e.counted if e is not None and e.counted and self.filter.matches(e) else 0
@@ -263,7 +270,17 @@ class ConvIndex:
             conv_filter = ConvFilter()
         sub = self.subs.get(conv_filter)
         if sub is not None:
+            if not sub.subscribed:
+                self.subs[conv_filter] = self.subs.pop(conv_filter)  # the most recently asked
             return sub.total
+        total = self._scan_total(conv_filter)
+        self.subs[conv_filter] = Subscription(conv_filter, total, subscribed=False)
+        cached = [f for f, s in self.subs.items() if not s.subscribed]
+        for stale in cached[: max(0, len(cached) - MAX_CACHED_TOTALS)]:
+            del self.subs[stale]
+        return total
+
+    def _scan_total(self, conv_filter: ConvFilter) -> int:
         if conv_filter.has_unread is False:
             return 0
         entries = self.entries
@@ -277,17 +294,25 @@ class ConvIndex:
 
     # --- subscriptions ----------------------------------------------------------------------
     def subscribe(self, conv_filter: ConvFilter) -> None:
-        if conv_filter not in self.subs:
-            self.subs[conv_filter] = Subscription(conv_filter, self.unread_total(conv_filter))
+        sub = self.subs.get(conv_filter)
+        if sub is None:
+            total = self._scan_total(conv_filter)
+            self.subs[conv_filter] = Subscription(conv_filter, total, subscribed=True)
+        elif not sub.subscribed:
+            sub.subscribed, sub.notified = True, sub.total
 
     def unsubscribe(self, conv_filter: ConvFilter) -> bool:
-        return self.subs.pop(conv_filter, None) is not None
+        sub = self.subs.get(conv_filter)
+        if sub is None or not sub.subscribed:
+            return False
+        del self.subs[conv_filter]
+        return True
 
     def changed_totals(self) -> list[tuple[ConvFilter, int]]:
         """Subscribed filters whose total differs from the one last reported (now reported)."""
         changed: list[tuple[ConvFilter, int]] = []
         for sub in self.subs.values():
-            if sub.total != sub.notified:
+            if sub.subscribed and sub.total != sub.notified:
                 sub.notified = sub.total
                 changed.append((sub.filter, sub.total))
         return changed
