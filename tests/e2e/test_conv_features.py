@@ -22,7 +22,7 @@ from opentim.sdk import (
 from opentim.server.app import Server
 from opentim.server.config import Limits
 
-from ..conftest import Login, server_config
+from ..conftest import Login, server_config, sig
 from ..helpers import until
 
 pytestmark = pytest.mark.e2e
@@ -173,7 +173,6 @@ async def test_conversation_group_limits(tmp_path: Path) -> None:
     await server.start()
     clients: list[Client] = []
     try:
-        from ..conftest import sig
 
         async def login(user: str) -> Client:
             c = Client(server.url)
@@ -247,8 +246,6 @@ async def test_filters_combine(login: Login) -> None:
 
 
 async def test_paging_1000_conversations_while_messages_arrive(server: Server) -> None:
-    from ..conftest import sig
-
     n = 1000
     peers = [f"peer{i:04d}" for i in range(n)]
     await asyncio.gather(*(server.store.ensure_user(p, True) for p in [*peers, "late"]))
@@ -455,3 +452,25 @@ async def test_reading_a_c2c_conversation_sends_a_receipt(login: Login) -> None:
     assert receipts[0].reader == "bob"
     assert receipts[0].seq == sent.seq
     assert receipts[0].msg_id == sent.msg_id
+
+
+async def test_a_device_back_from_away_hears_of_groups_made_meanwhile(login: Login) -> None:
+    me = await chat(login, "me", ["p1"])
+    await me.conversations.create_group("old", [(C2C, "p1")])
+    tablet = await login("me", device_id="tablet")
+    seen: list[ConvGroupEvent] = []
+    tablet.events.conv_groups.add(seen.append)
+    assert tablet.conversations.group_names() == ["old"]
+    assert seen == [], "the first sync only learns the list"
+    await tablet.logout()
+    await me.conversations.create_group("new", [(C2C, "p1")])
+    await me.conversations.delete_group("old")
+    await tablet.login("me", sig("me"))
+    await tablet.wait_synced()
+    assert tablet.conversations.group_names() == ["new"]
+    assert sorted((e.kind, e.name) for e in seen) == [
+        (ConvGroupEventKind.CREATED, "new"),
+        (ConvGroupEventKind.DELETED, "old"),
+    ]
+    created = next(e for e in seen if e.kind == ConvGroupEventKind.CREATED)
+    assert [c.conv_id for c in created.convs] == ["p1"]

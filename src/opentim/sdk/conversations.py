@@ -64,6 +64,7 @@ class ConversationManager:
         self._total = 0
         self._index = ConvIndex()
         self._group_names: Names = []
+        self._groups_known = False
 
     # --- reading ----------------------------------------------------------------------------
     def list(self, include_hidden: bool = False) -> Convs:
@@ -252,10 +253,13 @@ class ConversationManager:
         )
 
     def set_group_names(self, names: Names) -> None:
-        """The group list as a sync reports it: announce groups created or deleted while this
-        device was away."""
+        """The group list as a sync reports it: after the first sync, announce the groups
+        created or deleted while this device was away (the first sync only learns the list)."""
         before = self._group_names
         self._group_names = list(names)
+        known, self._groups_known = self._groups_known, True
+        if not known:
+            return
         for name in before:
             if name not in names:
                 self._client.events.emit_conv_group(
@@ -375,3 +379,4 @@ class ConversationManager:
         self._total = 0
         self._index.clear()
         self._group_names = []
+        self._groups_known = False
