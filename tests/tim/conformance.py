@@ -36,6 +36,17 @@ ELEM_SECTIONS = {
 }
 
 _SHAPE = re.compile(r"^(object|array)<(\w+)>")
+
+RESULT_CODE_KEYS = frozenset({"conversation_operation_result_result_code"})
+"""Keys whose value is an error code: it must be one of the reference's ``error_codes``."""
+
+MESSAGE_ARRAY_EVENTS = frozenset(
+    {"TIMRecvNewMsgCallback", "TIMMsgUpdateCallback", "TIMMsgRevokeCallback"}
+)
+"""Events whose JSON is an array of Message. The reference names the revoke callback's
+parameter ``json_msg_revoke_info_array`` without documenting its keys; opentim sends the
+revoked Messages (status Revoked, ``message_revoker_*`` keys), which the Message section
+defines for this purpose."""
 _RANGES = {"uint": 2**32, "uint32": 2**32, "uint64": 2**64}
 
 
@@ -132,6 +143,8 @@ class Checker:
                 problems.append(f"{where}: key {key!r} is not in {section}")
             else:
                 problems += self.check_value(keys[key], value, f"{where}.{key}")
+                if key in RESULT_CODE_KEYS:
+                    problems += self.check_code(value, f"{where}.{key}")
         return problems
 
     def check_elem(self, elem: Any, where: str) -> list[str]:
@@ -172,9 +185,41 @@ class Checker:
         if src == "TIMConvTotalUnreadMessageCountChangedCallback":
             total, _ = args
             return self.check_value("uint", total, f"{where}.total_unread_count")
-        if src == "TIMRecvNewMsgCallback":
+        if src in MESSAGE_ARRAY_EVENTS:
             text, _ = args
             return self.check_text("array<Message>", text, where)
+        if src == "TIMMsgReadedReceiptCallback":
+            text, _ = args
+            return self.check_text("array<MessageReceipt>", text, where)
+        if src == "TIMGroupTipsEventCallback":
+            text, _ = args
+            return self.check_text("object<GroupTipsElem>", text, where)
+        if src == "TIMConvTotalUnreadMessageCountChangedByFilterCallback":
+            text, total, _ = args
+            problems = self.check_text("object<TIMConversationListFilter>", text, where)
+            return problems + self.check_value("uint", total, f"{where}.total_unread_count")
+        if src in (
+            "TIMConvConversationGroupCreatedCallback",
+            "TIMConvConversationsAddedToGroupCallback",
+        ):
+            name, text, _ = args
+            problems = self.check_value("string", name, f"{where}.group_name")
+            return problems + self.check_text("array<ConvInfo>", text, where)
+        if src == "TIMConvConversationsDeletedFromGroupCallback":
+            name, text, reason, _ = args
+            problems = self.check_value("string", name, f"{where}.group_name")
+            problems += self.check_text("array<ConvInfo>", text, where)
+            if reason not in (0, 1):
+                problems.append(f"{where}: reason {reason!r} is neither 0 nor 1")
+            return problems
+        if src == "TIMConvConversationGroupDeletedCallback":
+            name, _ = args
+            return self.check_value("string", name, f"{where}.group_name")
+        if src == "TIMConvConversationGroupNameChangedCallback":
+            old, new, _ = args
+            return self.check_value("string", old, f"{where}.old_name") + self.check_value(
+                "string", new, f"{where}.new_name"
+            )
         if src in ("TIMKickedOfflineCallback", "TIMUserSigExpiredCallback"):
             return [] if len(args) == 1 else [f"{where}: takes only user_data, got {args!r}"]
         if src == "TIMNetworkStatusListenerCallback":

@@ -168,6 +168,79 @@ class Tim:
         self.sdk.TIMAddRecvNewMsgCallback(
             recorder.wrap("TIMRecvNewMsgCallback", self._on_messages), self
         )
+        self.filter_totals = Stream()
+        """``(filter dict, total)`` of TIMConvTotalUnreadMessageCountChangedByFilterCallback."""
+        self.cgroup_events = Stream()
+        """``(callback name, args…)`` of the five conversation-group callbacks."""
+        self.receipts = Stream()
+        self.revoked = Stream()
+        self.updated = Stream()
+        self.tips = Stream()
+        self.sig_expired = Stream()
+        self.sdk.TIMSetConvUnreadMessageCountChangedByFilterCallback(
+            recorder.wrap(
+                "TIMConvTotalUnreadMessageCountChangedByFilterCallback",
+                lambda f, total, ud: self.filter_totals.append((json.loads(f), total)),
+            ),
+            self,
+        )
+        for name, setter in (
+            (
+                "TIMConvConversationGroupCreatedCallback",
+                "TIMSetConvConversationGroupCreatedCallback",
+            ),
+            (
+                "TIMConvConversationGroupDeletedCallback",
+                "TIMSetConvConversationGroupDeletedCallback",
+            ),
+            (
+                "TIMConvConversationGroupNameChangedCallback",
+                "TIMSetConvConversationGroupNameChangedCallback",
+            ),
+            (
+                "TIMConvConversationsAddedToGroupCallback",
+                "TIMSetConvConversationsAddedToGroupCallback",
+            ),
+            (
+                "TIMConvConversationsDeletedFromGroupCallback",
+                "TIMSetConvConversationsDeletedFromGroupCallback",
+            ),
+        ):
+            getattr(self.sdk, setter)(
+                recorder.wrap(name, lambda *a, n=name: self.cgroup_events.append((n, *a[:-1]))),
+                self,
+            )
+        self.sdk.TIMSetMsgReadedReceiptCallback(
+            recorder.wrap(
+                "TIMMsgReadedReceiptCallback",
+                lambda js, ud: [self.receipts.append(r) for r in json.loads(js)],
+            ),
+            self,
+        )
+        self.sdk.TIMSetMsgRevokeCallback(
+            recorder.wrap(
+                "TIMMsgRevokeCallback",
+                lambda js, ud: [self.revoked.append(m) for m in json.loads(js)],
+            ),
+            self,
+        )
+        self.sdk.TIMSetMsgUpdateCallback(
+            recorder.wrap(
+                "TIMMsgUpdateCallback",
+                lambda js, ud: [self.updated.append(m) for m in json.loads(js)],
+            ),
+            self,
+        )
+        self.sdk.TIMSetGroupTipsEventCallback(
+            recorder.wrap(
+                "TIMGroupTipsEventCallback", lambda js, ud: self.tips.append(json.loads(js))
+            ),
+            self,
+        )
+        self.sdk.TIMSetUserSigExpiredCallback(
+            recorder.wrap("TIMUserSigExpiredCallback", lambda ud: self.sig_expired.append(ud)),
+            self,
+        )
 
     def _on_messages(self, json_msg_array: str, user_data: Any) -> None:
         for msg in json.loads(json_msg_array):
@@ -248,6 +321,25 @@ class Tim:
         assert self.ok("TIMGroupCreate", json.dumps(param)) == {
             k.CREATE_GROUP_RESULT_GROUPID: group_id
         }
+
+    def ids(self, *ids: str) -> str:
+        """A JSON array of conversation-id strings."""
+        return json.dumps(list(ids))
+
+    def results(self, name: str, *args: Any) -> dict[str, int]:
+        """A batch call's TIMConversationOperationResult array as ``{id: code}``."""
+        value = self.ok(name, *args)
+        return {
+            r[k.CONVERSATION_OPERATION_RESULT_CONVERSATION_ID]: r[
+                k.CONVERSATION_OPERATION_RESULT_RESULT_CODE
+            ]
+            for r in value
+        }
+
+    def page(self, conv_filter: dict[str, Any], next_seq: int = 0, count: int = 100) -> Any:
+        return self.ok(
+            "TIMConvGetConversationListByFilter", json.dumps(conv_filter), next_seq, count
+        )
 
     def uninit(self) -> None:
         if self.sdk._client is not None:

@@ -48,6 +48,51 @@ def test_every_exported_function_has_the_reference_name_and_parameters(checker: 
         assert method_params == ["self", *expected], name
 
 
+SECTION_3_OTHERS = (
+    "TIMSetNetworkStatusListenerCallback",
+    "TIMSetKickedOfflineCallback",
+    "TIMSetUserSigExpiredCallback",
+    "TIMAddRecvNewMsgCallback",
+    "TIMRemoveRecvNewMsgCallback",
+    "TIMSetMsgReadedReceiptCallback",
+    "TIMSetMsgRevokeCallback",
+    "TIMSetMsgUpdateCallback",
+    "TIMSetGroupTipsEventCallback",
+)
+"""Reference §3, "other registration functions" (TIMManager.h, TIMMessageManager.h,
+TIMGroupManager.h)."""
+MESSAGE_SIDE = (
+    "TIMMsgRevoke",
+    "TIMMsgDelete",
+    "TIMMsgClearHistoryMessage",
+    "TIMMsgSetC2CReceiveMessageOpt",
+    "TIMMsgGetC2CReceiveMessageOpt",
+    "TIMMsgSetGroupReceiveMessageOpt",
+)
+"""The message functions issue 3 names beside §2 and §3."""
+
+
+def test_every_function_of_reference_sections_2_and_3_exists_with_its_parameters(
+    checker: Checker,
+) -> None:
+    """§2 is every function of TIMConversationManager.h (with the conversation callbacks of
+    §3); §3 adds the registrations of the other headers."""
+    conv_header = [
+        name
+        for name, fn in checker.functions.items()
+        if fn["header"].endswith("/TIMConversationManager.h")
+    ]
+    assert len(conv_header) == 30
+    wanted = [*conv_header, *SECTION_3_OTHERS, *MESSAGE_SIDE]
+    missing = [name for name in wanted if name not in opentim.tim.__all__]
+    assert missing == []
+    for name in wanted:
+        expected = param_names(checker.functions[name]["params"])
+        assert list(inspect.signature(getattr(opentim.tim, name)).parameters) == expected, name
+        method = inspect.signature(getattr(TIMSDK, name)).parameters
+        assert list(method) == ["self", *expected], name
+
+
 def test_timsdk_methods_are_exactly_the_exported_functions() -> None:
     methods = {n for n in dir(TIMSDK) if n.startswith("TIM")}
     exported = {n for n in opentim.tim.__all__ if n != "TIMSDK"}
@@ -198,6 +243,65 @@ def test_everything_emitted_by_every_function_conforms(
     assert me.call("TIMMsgGetMsgList", "conf-g", GROUP, json.dumps(forward)).code == 7013
     assert me.total_unread() == 0
 
+    # Issue 3: filters, paging, unread by filter, subscriptions, marks, custom data,
+    # conversation groups, delete list, receive options, revoke, delete, clear, receipts.
+    f_c2c = json.dumps({k.CONVERSATION_LIST_FILTER_CONV_TYPE: C2C})
+    assert me.sdk.TIMConvSubscribeUnreadMessageCountByFilter(f_c2c) == k.TIM_SUCC
+    page = me.page({k.CONVERSATION_LIST_FILTER_CONVERSATION_GROUP: ""}, 0, 1)
+    assert page[k.CONVERSATION_LIST_RESULT_IS_FINISHED] is False
+    page = me.page(
+        {k.CONVERSATION_LIST_FILTER_CONVERSATION_GROUP: ""},
+        page[k.CONVERSATION_LIST_RESULT_NEXT_SEQ],
+        100,
+    )
+    assert page[k.CONVERSATION_LIST_RESULT_IS_FINISHED] is True
+    me.ok("TIMConvMarkConversation", me.ids("c2c_conf-peer", "nope"), 1 << 40 | 1, True)
+    me.ok("TIMConvSetConversationCustomData", me.ids("group_conf-g"), "custom")
+    me.ok("TIMConvCreateConversationGroup", "cg", me.ids("c2c_conf-peer"))
+    me.ok("TIMConvAddConversationsToGroup", "cg", me.ids("group_conf-g"))
+    me.ok("TIMConvDeleteConversationsFromGroup", "cg", me.ids("group_conf-g"))
+    assert me.ok("TIMConvRenameConversationGroup", "cg", "cg2") is None
+    assert me.ok("TIMConvGetConversationGroupList") == ["cg2"]
+    marked = me.page({k.CONVERSATION_LIST_FILTER_MARK_TYPE: 1})[
+        k.CONVERSATION_LIST_RESULT_CONV_LIST
+    ]
+    assert marked[0][k.CONV_MARK_ARRAY] == [1, 1 << 40]
+    assert marked[0][k.CONV_CONVERSATION_GROUP_ARRAY] == ["cg2"]
+    assert me.ok("TIMConvDeleteConversationGroup", "cg2") is None
+    at_me = {
+        k.MESSAGE_ELEM_ARRAY: [{k.ELEM_TYPE: 0, k.TEXT_ELEM_CONTENT: "@"}],
+        k.MESSAGE_GROUP_AT_USER_ARRAY: ["conf-me", k.kImSDK_MessageAtALL],
+    }
+    peer.ok("TIMMsgSendMessage", "conf-g", GROUP, json.dumps(at_me), None)
+    quiet = peer.send_text("conf-me", C2C, "quiet")
+    me.filter_totals.wait(lambda item: item[1] == 1)
+    at_convs = me.page({k.CONVERSATION_LIST_FILTER_HAS_GROUP_AT_INFO: True})[
+        k.CONVERSATION_LIST_RESULT_CONV_LIST
+    ]
+    assert at_convs[0][k.CONV_GROUP_AT_INFO_ARRAY][0][k.CONV_GROUP_AT_INFO_AT_TYPE] == 3
+    unread = me.ok("TIMConvGetUnreadMessageCountByFilter", f_c2c)
+    assert unread[k.CONV_GET_TOTAL_UNREAD_MESSAGE_COUNT_RESULT_UNREAD_COUNT] == 1
+    assert me.sdk.TIMConvUnsubscribeUnreadMessageCountByFilter(f_c2c) == k.TIM_SUCC
+    assert me.ok("TIMMsgSetC2CReceiveMessageOpt", json.dumps(["conf-peer"]), 2) is None
+    assert me.ok("TIMMsgGetC2CReceiveMessageOpt", json.dumps(["conf-peer"])) == [
+        {k.MSG_RECV_MSG_OPT_RESULT_IDENTIFIER: "conf-peer", k.MSG_RECV_MSG_OPT_RESULT_OPT: 2}
+    ]
+    assert me.ok("TIMMsgSetGroupReceiveMessageOpt", "conf-g", 0) is None
+    assert peer.ok("TIMMsgRevoke", "conf-me", C2C, json.dumps(quiet)) is None
+    me.revoked.wait(lambda m: m[k.MESSAGE_MSG_ID] == quiet[k.MESSAGE_MSG_ID])
+    me.updated.wait(lambda m: m[k.MESSAGE_MSG_ID] == quiet[k.MESSAGE_MSG_ID])
+    assert me.ok("TIMConvCleanConversationUnreadMessageCount", "c2c_conf-peer", 0, 0) is None
+    peer.receipts.wait(lambda r: r[k.MSG_RECEIPT_CONV_ID] == "conf-me")
+    delete = {k.MSG_DELETE_PARAM_MSG: quiet, k.MSG_DELETE_PARAM_IS_RAMBLE: True}
+    assert me.ok("TIMMsgDelete", "conf-peer", C2C, json.dumps(delete)) is None
+    assert me.ok("TIMMsgClearHistoryMessage", "conf-peer", C2C) is None
+    other.ok("TIMGroupJoin", "conf-g", "")
+    me.tips.wait(lambda t: t[k.GROUP_TIPS_ELEM_USER_ARRAY] == ["conf-other"])
+    results = me.ok("TIMConvDeleteConversationList", me.ids("c2c_conf-peer", "bad"), False)
+    assert [r[k.CONVERSATION_OPERATION_RESULT_RESULT_CODE] for r in results] == [0, 6004]
+    late: Tim = make_tim()
+    assert late.call("TIMLogin", "conf-late", me.server.sig("conf-late", expire=-10)).code == 70001
+
     # The group goes away.
     assert me.ok("TIMConvPinConversation", "conf-g", GROUP, False) is None
     assert me.ok("TIMGroupDelete", "conf-g") is None
@@ -214,8 +318,26 @@ def test_everything_emitted_by_every_function_conforms(
         "TIMGetLoginUserID",
         "TIMConvSetDraft",
         "TIMConvCancelDraft",
+        "TIMConvSubscribeUnreadMessageCountByFilter",
+        "TIMConvUnsubscribeUnreadMessageCountByFilter",
     }
     assert called - no_callback <= sources, called - no_callback - sources
+    assert {
+        "TIMConvEventCallback",
+        "TIMConvTotalUnreadMessageCountChangedCallback",
+        "TIMConvTotalUnreadMessageCountChangedByFilterCallback",
+        "TIMConvConversationGroupCreatedCallback",
+        "TIMConvConversationGroupDeletedCallback",
+        "TIMConvConversationGroupNameChangedCallback",
+        "TIMConvConversationsAddedToGroupCallback",
+        "TIMConvConversationsDeletedFromGroupCallback",
+        "TIMRecvNewMsgCallback",
+        "TIMMsgReadedReceiptCallback",
+        "TIMMsgRevokeCallback",
+        "TIMMsgUpdateCallback",
+        "TIMGroupTipsEventCallback",
+        "TIMUserSigExpiredCallback",
+    } <= sources
     events = {r.args[0] for r in records if r.source == "TIMConvEventCallback"}
     assert events == {0, 1, 2, 3, 4}
     assert "TIMRecvNewMsgCallback" in sources

@@ -16,6 +16,20 @@ MAX_GROUP_MEMBERS: Final = 100_000
 SYNC_PAGE: Final = 100
 """Conversations per sync page."""
 MAX_HISTORY_PAGE: Final = 100
+MAX_CONVS_PER_CALL: Final = 100
+"""Conversations per mark, custom-data, conversation-group or delete-list call (51006)."""
+MAX_MARKED_CONVS: Final = 1000
+"""Conversations with a mark, or with custom data, per user (51008)."""
+MAX_CONV_GROUPS: Final = 20
+"""Conversation groups per user (51010)."""
+MAX_CONV_GROUP_NAME_BYTES: Final = 32
+"""A conversation group's name (51011)."""
+MAX_CONVS_PER_GROUP: Final = 1000
+"""Conversations per conversation group; adding more evicts the earliest added (reason 1)."""
+MAX_RECV_OPT_USERS: Final = 30
+"""Users per TIMMsgSetC2CReceiveMessageOpt / TIMMsgGetC2CReceiveMessageOpt call."""
+REVOKE_TIME_LIMIT: Final = 120
+"""Seconds after sending during which a message may be revoked (0: no limit)."""
 MAX_FRAME_BYTES: Final = 256 * 1024
 """A whole WebSocket frame: a message plus envelope and profiles."""
 

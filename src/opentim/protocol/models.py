@@ -59,8 +59,53 @@ class TipType(IntEnum):
     KICK = 3
 
 
+class RecvOpt(IntEnum):
+    """TIMReceiveMessageOpt values."""
+
+    RECEIVE = 0
+    NOT_RECEIVE = 1
+    NOT_NOTIFY = 2
+    NOT_NOTIFY_EXCEPT_AT = 3
+    NOT_RECEIVE_EXCEPT_AT = 4
+
+
+class Mark(IntEnum):
+    """TIMConversationMarkType: the built-in conversation marks (bits 0-3)."""
+
+    STAR = 0x1
+    UNREAD = 0x2
+    FOLD = 0x4
+    HIDE = 0x8
+
+
+class AtType(IntEnum):
+    """TIMGroupAtType values."""
+
+    AT_ME = 1
+    AT_ALL = 2
+    AT_ALL_AT_ME = 3
+
+
 PINNED_BIT = 1 << 62
 """Bit set on a pinned conversation's order key (reference example 4611686018427387909)."""
+
+BUILTIN_MARKS = 0xF
+"""The built-in mark bits (Star, Unread, Fold, Hide)."""
+APP_MARKS = 0xFFFFFFFF_00000000
+"""The bits an app may use for its own marks: ``1 << 32`` … ``1 << 63`` (reference 6.10)."""
+
+AT_ALL = "__kImSDK_MessageAtALL__"
+"""The ``message_group_at_user_array`` entry that mentions everyone (``kImSDK_MessageAtALL``)."""
+
+UNCOUNTED_RECV_OPTS = frozenset(
+    {RecvOpt.NOT_RECEIVE, RecvOpt.NOT_NOTIFY, RecvOpt.NOT_NOTIFY_EXCEPT_AT}
+)
+"""Receive options whose conversations the unread totals leave out (reference 6.11/6.12)."""
+
+
+def valid_marks(mark: int) -> bool:
+    """A mark mask is non-zero and uses only built-in bits and bits 32-63."""
+    return 0 < mark < 1 << 64 and not mark & ~(BUILTIN_MARKS | APP_MARKS)
 
 
 class Struct(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -105,6 +150,23 @@ class Message(Struct):
     is_tips: bool = False
     at_users: list[str] = []
     sender_profile: Profile | None = None
+    revoker: str = ""
+    """Who revoked it; a revoked message keeps its seq and count, its elements are gone."""
+    revoke_reason: str = ""
+
+    @property
+    def revoked(self) -> bool:
+        return bool(self.revoker)
+
+    def at_type_for(self, user_id: str) -> int:
+        """The TIMGroupAtType this group message has for ``user_id``, 0 when none."""
+        if self.conv_type != ConvType.GROUP or not self.at_users or self.sender == user_id:
+            return 0
+        at_all = AT_ALL in self.at_users
+        at_me = user_id in self.at_users
+        if at_all and at_me:
+            return AtType.AT_ALL_AT_ME
+        return AtType.AT_ALL if at_all else (AtType.AT_ME if at_me else 0)
 
     def conv_id_for(self, user_id: str) -> str:
         """The bare conversation id this message belongs to, as ``user_id`` sees it."""
@@ -119,6 +181,13 @@ class Draft(Struct):
     msg: dict[str, Any] = {}
     user_define: str = ""
     edit_time: int = 0
+
+
+class AtInfo(Struct):
+    """A pending @-mention in a group conversation: the message's seq and its TIMGroupAtType."""
+
+    seq: int
+    at_type: int
 
 
 class Conversation(Struct):
@@ -145,6 +214,14 @@ class Conversation(Struct):
     face_url: str = ""
     group_type: int = 0
     custom_data: str = ""
+    marks: int = 0
+    """The conversation's mark mask (built-in bits 0-3, app bits 32-63)."""
+    hide_seq: int = 0
+    """The Hide mark holds while ``max_seq <= hide_seq``: a new message shows it again."""
+    groups: list[str] = []
+    """The conversation groups (folders) it belongs to."""
+    at_info: list[AtInfo] = []
+    """Pending @-mentions after the read position, oldest first."""
     last_msg: Message | None = None
     pos: int = 0
     """Change position: a snapshot with a smaller ``pos`` than one already applied is stale."""
@@ -153,6 +230,16 @@ class Conversation(Struct):
     def unread(self) -> int:
         """Unread countable messages (DESIGN §3)."""
         return 0 if self.deleted else max(0, self.count - self.read_count)
+
+    @property
+    def hidden(self) -> bool:
+        """Hidden (the Hide mark) and no message since it was set."""
+        return bool(self.marks & Mark.HIDE)
+
+    @property
+    def counted_unread(self) -> int:
+        """What the conversation adds to unread totals: nothing under a do-not-disturb option."""
+        return 0 if self.recv_opt in UNCOUNTED_RECV_OPTS else self.unread
 
     @property
     def order_key(self) -> int:

@@ -137,6 +137,8 @@ class SyncRes(Struct):
     convs: list[Conversation]
     cursor: str
     more: bool = False
+    conv_groups: list[str] = []
+    """The user's conversation groups (folders), in creation order, as of this page."""
 
 
 class PinReq(Struct):
@@ -160,6 +162,126 @@ class ReadReq(Struct):
     conv_type: int
     conv_id: str
     seq: int = 0
+
+
+class ConvDeleteReq(Struct):
+    """Delete one conversation; ``clear_messages`` also hides its history for the user."""
+
+    conv_type: int
+    conv_id: str
+    clear_messages: bool = True
+
+
+class ConvResult(Struct):
+    """The outcome for one conversation of a batch call (TIMConversationOperationResult)."""
+
+    conv_type: int
+    conv_id: str
+    code: int = 0
+    desc: str = ""
+
+
+class ConvResultsRes(Struct):
+    """Per-conversation outcomes, and the snapshots of those that changed."""
+
+    results: list[ConvResult]
+    convs: list[Conversation] = []
+    evicted: list[Conversation] = []
+    """Conversations pushed out of a full conversation group (the reason-1 removals)."""
+
+
+class ConvDeleteListReq(Struct):
+    keys: list[ConvKey]
+    clear_messages: bool = True
+
+
+class ConvMarkReq(Struct):
+    """Set (``enable``) or clear the bits of ``mark`` on each conversation."""
+
+    keys: list[ConvKey]
+    mark: int
+    enable: bool
+
+
+class ConvCustomReq(Struct):
+    keys: list[ConvKey]
+    custom_data: str
+
+
+class ConvGroupReq(Struct):
+    """A conversation-group call: ``name``, and the conversations or the new name it needs."""
+
+    name: str
+    keys: list[ConvKey] = []
+    new_name: str = ""
+
+
+class ConvGroupListRes(Struct):
+    names: list[str]
+
+
+class ConvGroupChange(Struct):
+    """A change to the user's conversation groups, as pushed to their other devices.
+
+    ``kind``: ``created``, ``deleted``, ``renamed``, ``added``, ``removed``; ``reason`` (for
+    ``removed``) is 0 when the user removed them, 1 when the group was full and evicted them.
+    """
+
+    kind: str
+    name: str
+    new_name: str = ""
+    convs: list[Conversation] = []
+    reason: int = 0
+
+
+class RecvOptReq(Struct):
+    """Set the receive option of conversations (C2C: per peer user; group: per member)."""
+
+    conv_type: int
+    conv_ids: list[str]
+    opt: int
+
+
+class RecvOptGetReq(Struct):
+    user_ids: list[str]
+
+
+class RecvOptItem(Struct):
+    conv_id: str
+    opt: int
+
+
+class RecvOptsRes(Struct):
+    opts: list[RecvOptItem]
+    convs: list[Conversation] = []
+
+
+class MsgRef(Struct):
+    """One message of a conversation, by seq (``msg_id``, when given, must match)."""
+
+    conv_type: int
+    conv_id: str
+    seq: int
+    msg_id: str = ""
+
+
+class RevokeReq(MsgRef):
+    reason: str = ""
+
+
+class RevokeRes(Struct):
+    msg: Message
+    """The message as it is now: no elements, ``revoker`` set."""
+    pos: int = 0
+    """The change position of the revoke (as ``RevokePush.pos``)."""
+
+
+class MsgDeleteReq(Struct):
+    """Delete messages of one conversation for the calling user only (all their devices)."""
+
+    conv_type: int
+    conv_id: str
+    seqs: list[int]
 
 
 # --- groups ---------------------------------------------------------------------------------
@@ -227,6 +349,26 @@ class SigExpiredPush(Struct):
     desc: str
 
 
+class RevokePush(Struct):
+    """A message of one of the user's channels was revoked; ``pos`` is the change position."""
+
+    msg: Message
+    pos: int
+
+
+class ReadPush(Struct):
+    """The C2C peer ``reader`` read the conversation up to ``seq`` at ``time`` (a receipt)."""
+
+    reader: str
+    seq: int
+    time: int
+    msg_id: str = ""
+
+
+class ConvGroupPush(Struct):
+    change: ConvGroupChange
+
+
 OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
     "login": (LoginReq, LoginRes),
     "logout": (Empty, Empty),
@@ -239,10 +381,24 @@ OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
     "conv_sync": (SyncReq, SyncRes),
     "conv_get": (ConvGetReq, ConvsRes),
     "conv_create": (ConvKey, ConvRes),
-    "conv_delete": (ConvKey, ConvRes),
+    "conv_delete": (ConvDeleteReq, ConvRes),
+    "conv_delete_list": (ConvDeleteListReq, ConvResultsRes),
+    "conv_mark": (ConvMarkReq, ConvResultsRes),
+    "conv_custom": (ConvCustomReq, ConvResultsRes),
+    "conv_clear_history": (ConvKey, ConvRes),
     "conv_pin": (PinReq, ConvRes),
     "conv_draft": (DraftReq, ConvRes),
     "conv_read": (ReadReq, ConvRes),
+    "cgroup_create": (ConvGroupReq, ConvResultsRes),
+    "cgroup_delete": (ConvGroupReq, ConvsRes),
+    "cgroup_rename": (ConvGroupReq, ConvsRes),
+    "cgroup_add": (ConvGroupReq, ConvResultsRes),
+    "cgroup_remove": (ConvGroupReq, ConvResultsRes),
+    "cgroup_list": (Empty, ConvGroupListRes),
+    "recv_opt_set": (RecvOptReq, RecvOptsRes),
+    "recv_opt_get": (RecvOptGetReq, RecvOptsRes),
+    "msg_revoke": (RevokeReq, RevokeRes),
+    "msg_delete": (MsgDeleteReq, ConvRes),
     "group_create": (GroupCreateReq, GroupIdRes),
     "group_delete": (GroupIdReq, Empty),
     "group_join": (GroupJoinReq, Empty),
@@ -257,4 +413,7 @@ PUSHES: dict[str, type[msgspec.Struct]] = {
     "conv": ConvPush,
     "kicked": KickedPush,
     "sig_expired": SigExpiredPush,
+    "revoke": RevokePush,
+    "read": ReadPush,
+    "cgroup": ConvGroupPush,
 }

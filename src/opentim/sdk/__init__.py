@@ -3,24 +3,42 @@
 from __future__ import annotations
 
 from opentim.protocol import (
+    AtInfo,
     Conversation,
     ConvType,
     Draft,
     GroupInfo,
     GroupType,
+    Mark,
     MemberResult,
     Message,
     Profile,
+    RecvOpt,
 )
+from opentim.protocol.ops import ConvResult
 
 from .client import Client
-from .events import ConvEvent, Events, LoginStatus, NetworkStatus
+from .events import (
+    ConvEvent,
+    ConvGroupEvent,
+    ConvGroupEventKind,
+    Events,
+    LoginStatus,
+    NetworkStatus,
+    Receipt,
+)
 from .exceptions import ConnectionLostError, SdkError
+from .filters import ConvFilter
 
 __all__ = [
+    "AtInfo",
     "Client",
     "ConnectionLostError",
     "ConvEvent",
+    "ConvFilter",
+    "ConvGroupEvent",
+    "ConvGroupEventKind",
+    "ConvResult",
     "ConvType",
     "Conversation",
     "Draft",
@@ -28,9 +46,12 @@ __all__ = [
     "GroupInfo",
     "GroupType",
     "LoginStatus",
+    "Mark",
     "MemberResult",
     "Message",
     "NetworkStatus",
     "Profile",
+    "Receipt",
+    "RecvOpt",
     "SdkError",
 ]

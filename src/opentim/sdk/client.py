@@ -32,6 +32,7 @@ from opentim.protocol import (
     decode_push,
 )
 from opentim.protocol.ops import (
+    ConvGroupPush,
     ConvPush,
     Empty,
     KickedPush,
@@ -42,12 +43,14 @@ from opentim.protocol.ops import (
     ProfileGetReq,
     ProfileSetReq,
     ProfilesRes,
+    ReadPush,
+    RevokePush,
     SigExpiredPush,
 )
 
 from .connection import Connection
 from .conversations import ConversationManager
-from .events import Events, LoginStatus, NetworkStatus
+from .events import Events, LoginStatus, NetworkStatus, Receipt
 from .exceptions import ConnectionLostError, SdkError
 from .groups import GroupManager
 from .messages import MessageManager
@@ -374,6 +377,14 @@ class Client:
             self.engine.on_push(body.msg)
         elif isinstance(body, ConvPush):
             self.engine.apply_snapshots(body.convs, full=False)
+        elif isinstance(body, RevokePush):
+            self.conversations.apply_revoke(body.msg, body.pos)
+            self.events.emit_revoked([body.msg])
+        elif isinstance(body, ReadPush):
+            receipt = Receipt(reader=body.reader, seq=body.seq, time=body.time, msg_id=body.msg_id)
+            self.events.emit_receipts([receipt])
+        elif isinstance(body, ConvGroupPush):
+            self.conversations._on_group_change(body.change)
         elif isinstance(body, KickedPush):
             self._set_logged_out()
             self.events.emit_kicked(body.code, body.desc)

@@ -1,4 +1,8 @@
-"""ConversationManager: the user's conversation list, kept current by sync, pushes and calls."""
+"""ConversationManager: the user's conversation list, kept current by sync, pushes and calls.
+
+The list is indexed (``filters.ConvIndex``) so that filtered pages, filtered unread totals and
+subscriptions cost what the page or the change costs, not what the list costs.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,27 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from opentim.protocol import Conversation, Draft, Message
+from opentim.protocol import AtInfo, Conversation, Draft, ErrorCode, Mark, Message
 from opentim.protocol.ops import (
+    ConvCustomReq,
+    ConvDeleteListReq,
     ConvGetReq,
+    ConvGroupChange,
+    ConvGroupReq,
     ConvKey,
+    ConvMarkReq,
     ConvRes,
+    ConvResult,
+    ConvResultsRes,
     ConvsRes,
     DraftReq,
     PinReq,
     ReadReq,
 )
 
-from .events import ConvEvent
+from .events import ConvEvent, ConvGroupEvent, ConvGroupEventKind
 from .exceptions import ConnectionLostError, SdkError
+from .filters import ConvFilter, ConvIndex
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +42,20 @@ if TYPE_CHECKING:
 Key = tuple[int, str]
 Convs = list[Conversation]
 KeyList = list[Key]
+Results = list[ConvResult]
+Names = list[str]
+
+_GROUP_KINDS = {
+    "created": ConvGroupEventKind.CREATED,
+    "deleted": ConvGroupEventKind.DELETED,
+    "renamed": ConvGroupEventKind.RENAMED,
+    "added": ConvGroupEventKind.ADDED,
+    "removed": ConvGroupEventKind.REMOVED,
+}
+
+
+def _keys(keys: KeyList) -> list[ConvKey]:
+    return [ConvKey(conv_type=t, conv_id=i) for t, i in keys]
 
 
 class ConversationManager:
@@ -42,32 +68,70 @@ class ConversationManager:
         self._total = 0
         self._pending_drafts: dict[Key, DraftReq] = {}
         """Draft edits not yet on the server (made offline, or in flight)."""
+        self._index = ConvIndex()
+        self._group_names: Names = []
+        self._groups_known = False
 
     # --- reading ----------------------------------------------------------------------------
-    def list(self) -> Convs:
+    def list(self, include_hidden: bool = False) -> Convs:
         """Visible conversations, ordered as the reference orders them: by ``order_key``,
-        largest first (pinned first, then newest activity)."""
-        visible = [c for c in self._convs.values() if not c.deleted]
-        visible.sort(key=lambda c: c.order_key, reverse=True)
-        return visible
+        largest first (pinned first, then newest activity). Conversations carrying the Hide
+        mark stay out until a new message arrives, unless ``include_hidden``."""
+        return self._index.ordered(include_hidden)
 
     def cached(self, conv_type: int, conv_id: str) -> Conversation | None:
         conv = self._convs.get((conv_type, conv_id))
         return None if conv is None or conv.deleted else conv
 
     def total_unread(self) -> int:
-        """Unread messages over every visible conversation."""
+        """Unread messages over every visible conversation, leaving out the conversations
+        whose receive option is Not_Receive, Not_Notify or Not_Notify_Except_At (reference
+        6.11); the same total as ``unread_total(None)``."""
         return self._total
+
+    def page(
+        self, conv_filter: ConvFilter, next_seq: int = 0, count: int = 100
+    ) -> tuple[Convs, int, bool]:
+        """One page of the conversations ``conv_filter`` selects, in list order.
+
+        Start a pass with ``next_seq`` 0 and go on with the ``next_seq`` each page returns,
+        until ``finished``. A pass is stable: it walks the order the list had when it began,
+        so a conversation that moves meanwhile is returned once, neither skipped nor repeated
+        (see ``filters``).
+
+        Raises:
+            SdkError: 6017 when ``next_seq`` is not from a live pass of the same filter.
+        """
+        try:
+            return self._index.page(conv_filter, next_seq, max(1, count))
+        except KeyError as exc:
+            raise SdkError(
+                ErrorCode.ERR_INVALID_PARAMETERS, f"next_seq {next_seq} is not from this filter"
+            ) from exc
+
+    def unread_total(self, conv_filter: ConvFilter | None = None) -> int:
+        """Unread over the conversations ``conv_filter`` selects (all when None), leaving out
+        do-not-disturb ones, as ``total_unread``."""
+        return self._index.unread_total(conv_filter)
+
+    def subscribe_unread(self, conv_filter: ConvFilter) -> None:
+        """From now on, ``events.filter_unread`` fires each time this filter's total changes
+        (and only then). Several filters may be subscribed at once."""
+        self._index.subscribe(conv_filter)
+
+    def unsubscribe_unread(self, conv_filter: ConvFilter) -> bool:
+        """Stop the events of a subscribed filter; False when it was not subscribed."""
+        return self._index.unsubscribe(conv_filter)
+
+    def group_names(self) -> Names:
+        """The user's conversation groups (folders), in creation order (synced)."""
+        return list(self._group_names)
 
     async def get(self, keys: KeyList) -> Convs:
         """The user's conversations among ``keys``, in that order; unknown ones are left out."""
         missing = [k for k in keys if k not in self._convs]
         if missing:
-            res = await self._client.request(
-                "conv_get",
-                ConvGetReq(keys=[ConvKey(conv_type=t, conv_id=i) for t, i in missing]),
-                ConvsRes,
-            )
+            res = await self._client.request("conv_get", ConvGetReq(keys=_keys(missing)), ConvsRes)
             self.apply(res.convs)
         return [c for k in keys if (c := self.cached(*k)) is not None]
 
@@ -141,18 +205,128 @@ class ConversationManager:
                 log.warning("draft of %s refused: %s", key, exc)
 
     async def mark_read(self, conv_type: int, conv_id: str, seq: int = 0) -> Conversation:
-        """Mark the conversation read up to ``seq`` (0: everything so far)."""
+        """Mark the conversation read up to ``seq`` (0: everything so far). For C2C, the peer
+        gets a read receipt."""
         return await self._change(
             "conv_read", ReadReq(conv_type=conv_type, conv_id=conv_id, seq=seq)
         )
 
+    async def clear_history(self, conv_type: int, conv_id: str) -> Conversation:
+        """Hide the conversation's history so far for this user (every device), keeping the
+        conversation in the list; it is read up to now."""
+        return await self._change(
+            "conv_clear_history", ConvKey(conv_type=conv_type, conv_id=conv_id)
+        )
+
+    async def _batch(self, op: str, body: msgspec.Struct) -> ConvResultsRes:
+        res = await self._client.request(op, body, ConvResultsRes)
+        self.apply(res.convs + res.evicted)
+        return res
+
+    async def delete_many(self, keys: KeyList, clear_messages: bool = True) -> Results:
+        """Delete several conversations (at most 100); ``clear_messages`` false keeps their
+        history readable. One result per key (6004: no such conversation)."""
+        req = ConvDeleteListReq(keys=_keys(keys), clear_messages=clear_messages)
+        return (await self._batch("conv_delete_list", req)).results
+
+    async def mark(self, keys: KeyList, mark: int, enable: bool) -> Results:
+        """Set (``enable``) or clear mark bits: ``Mark.STAR``/``UNREAD``/``FOLD``/``HIDE`` or
+        app bits ``1 << 32`` … ``1 << 63``. Marks are flags: the Unread mark does not change
+        unread counts; a Hide mark keeps the conversation out of ``list()`` until a new
+        message arrives."""
+        req = ConvMarkReq(keys=_keys(keys), mark=mark, enable=enable)
+        return (await self._batch("conv_mark", req)).results
+
+    async def set_custom_data(self, keys: KeyList, custom_data: str) -> Results:
+        """Set the same custom data (at most 256 bytes) on each conversation; synced."""
+        req = ConvCustomReq(keys=_keys(keys), custom_data=custom_data)
+        return (await self._batch("conv_custom", req)).results
+
+    # --- conversation groups (folders) ------------------------------------------------------
+    async def create_group(self, name: str, keys: KeyList) -> Results:
+        res = await self._batch("cgroup_create", ConvGroupReq(name=name, keys=_keys(keys)))
+        self._on_group_change(ConvGroupChange(kind="created", name=name, convs=res.convs))
+        return res.results
+
+    async def delete_group(self, name: str) -> None:
+        res = await self._client.request("cgroup_delete", ConvGroupReq(name=name), ConvsRes)
+        self.apply(res.convs)
+        self._on_group_change(ConvGroupChange(kind="deleted", name=name))
+
+    async def rename_group(self, name: str, new_name: str) -> None:
+        req = ConvGroupReq(name=name, new_name=new_name)
+        res = await self._client.request("cgroup_rename", req, ConvsRes)
+        self.apply(res.convs)
+        self._on_group_change(ConvGroupChange(kind="renamed", name=name, new_name=new_name))
+
+    async def add_to_group(self, name: str, keys: KeyList) -> Results:
+        """Add conversations to a group; a full group (1,000) evicts its earliest added, which
+        is reported as a removal with reason 1."""
+        res = await self._batch("cgroup_add", ConvGroupReq(name=name, keys=_keys(keys)))
+        if res.convs:
+            self._on_group_change(ConvGroupChange(kind="added", name=name, convs=res.convs))
+        if res.evicted:
+            self._on_group_change(
+                ConvGroupChange(kind="removed", name=name, convs=res.evicted, reason=1)
+            )
+        return res.results
+
+    async def remove_from_group(self, name: str, keys: KeyList) -> Results:
+        res = await self._batch("cgroup_remove", ConvGroupReq(name=name, keys=_keys(keys)))
+        if res.convs:
+            self._on_group_change(ConvGroupChange(kind="removed", name=name, convs=res.convs))
+        return res.results
+
+    def _on_group_change(self, change: ConvGroupChange) -> None:
+        """Fold a conversation-group change (ours, or pushed from another device) into the
+        group list and announce it."""
+        names = self._group_names
+        if change.kind == "created" and change.name not in names:
+            names.append(change.name)
+        elif change.kind == "deleted" and change.name in names:
+            names.remove(change.name)
+        elif change.kind == "renamed" and change.name in names:
+            names[names.index(change.name)] = change.new_name
+        self.apply(change.convs)
+        convs = [self._convs.get((c.conv_type, c.conv_id), c) for c in change.convs]
+        self._client.events.emit_conv_group(
+            ConvGroupEvent(
+                kind=_GROUP_KINDS[change.kind],
+                name=change.name,
+                new_name=change.new_name,
+                convs=convs,
+                reason=change.reason,
+            )
+        )
+
+    def set_group_names(self, names: Names) -> None:
+        """The group list as a sync reports it: after the first sync, announce the groups
+        created or deleted while this device was away (the first sync only learns the list)."""
+        before = self._group_names
+        self._group_names = list(names)
+        known, self._groups_known = self._groups_known, True
+        if not known:
+            return
+        for name in before:
+            if name not in names:
+                self._client.events.emit_conv_group(
+                    ConvGroupEvent(kind=ConvGroupEventKind.DELETED, name=name)
+                )
+        for name in names:
+            if name not in before:
+                members = [c for c in self.list(include_hidden=True) if name in c.groups]
+                self._client.events.emit_conv_group(
+                    ConvGroupEvent(kind=ConvGroupEventKind.CREATED, name=name, convs=members)
+                )
+
     # --- applying what the server says ------------------------------------------------------
     def restore(self, snapshots: Convs) -> None:
-        """Fill the list from the local cache, silently (no events: nothing changed)."""
+        """Fill an empty list from the local cache, silently (no events: nothing changed)."""
         for snap in snapshots:
             self._convs[(snap.conv_type, snap.conv_id)] = snap
             if not snap.deleted:
-                self._total += snap.unread
+                self._total += snap.counted_unread
+        self._index.load(snapshots)
 
     def _replace(self, old: Conversation, new: Conversation) -> None:
         """Swap in a locally made snapshot, with its event."""
@@ -207,6 +381,13 @@ class ConversationManager:
             new.last_msg = msg
         if msg.sender == me:
             new.read_seq, new.read_count = msg.seq, msg.count
+            new.at_info = []
+        else:
+            at_type = msg.at_type_for(me)
+            if at_type:
+                new.at_info = [*old.at_info, AtInfo(seq=msg.seq, at_type=at_type)]
+        if new.marks & Mark.HIDE and msg.seq > new.hide_seq:
+            new.marks &= ~Mark.HIDE  # a new message shows a hidden conversation again
         self._convs[key] = new
         added: Convs = []
         updated: Convs = []
@@ -215,6 +396,14 @@ class ConversationManager:
         self._emit(added, updated, [], total_before)
         self._client.save_state([new], None)
         return True
+
+    def apply_revoke(self, msg: Message, pos: int) -> None:
+        """A message was revoked: its conversation's last message follows."""
+        key = (msg.conv_type, msg.conv_id_for(self._client.user_id))
+        old = self._convs.get(key)
+        if old is None or old.last_msg is None or old.last_msg.seq != msg.seq:
+            return
+        self.apply([msgspec.structs.replace(old, last_msg=msg, pos=max(old.pos, pos))])
 
     def _classify(
         self,
@@ -225,8 +414,10 @@ class ConversationManager:
         deleted: Convs,
     ) -> None:
         was_visible = old is not None and not old.deleted
-        old_unread = old.unread if old is not None else 0  # 0 when deleted
-        self._total += new.unread - old_unread
+        old_counted = 0 if old is None or old.deleted else old.counted_unread
+        new_counted = 0 if new.deleted else new.counted_unread
+        self._total += new_counted - old_counted
+        self._index.update((new.conv_type, new.conv_id), new)
         if new.deleted:
             if was_visible:
                 deleted.append(new)
@@ -252,8 +443,13 @@ class ConversationManager:
             events.emit_conversations(ConvEvent.UPDATED, updated)
         if self._total != total_before:
             events.emit_total_unread(self._total)
+        for conv_filter, total in self._index.changed_totals():
+            events.emit_filter_unread(conv_filter, total)
 
     def clear(self) -> None:
         self._convs.clear()
         self._pending_drafts.clear()
         self._total = 0
+        self._index.clear()
+        self._group_names = []
+        self._groups_known = False

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from opentim.protocol import Conversation, Message
+
+if TYPE_CHECKING:
+    from .filters import ConvFilter
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,38 @@ class NetworkStatus(IntEnum):
     CONNECT_FAILED = 3
 
 
+class ConvGroupEventKind(IntEnum):
+    """What happened to a conversation group (folder)."""
+
+    CREATED = 0
+    DELETED = 1
+    RENAMED = 2
+    ADDED = 3
+    REMOVED = 4
+
+
+@dataclass
+class ConvGroupEvent:
+    """A change to the user's conversation groups; ``reason`` for REMOVED: 0 the app removed
+    them, 1 the group was full and evicted its earliest added (reference 8.6)."""
+
+    kind: ConvGroupEventKind
+    name: str
+    new_name: str = ""
+    convs: list[Conversation] = field(default_factory=list)
+    reason: int = 0
+
+
+@dataclass
+class Receipt:
+    """The C2C peer ``reader`` has read the conversation up to ``seq``, at ``time``."""
+
+    reader: str
+    seq: int
+    time: int
+    msg_id: str = ""
+
+
 class Listeners(Generic[T]):
     """An ordered set of listeners of one event type."""
 
@@ -75,6 +111,12 @@ class Events:
         self.kicked: Listeners[Callable[[int, str], None]] = Listeners()
         self.sig_expired: Listeners[Callable[[], None]] = Listeners()
         self.network: Listeners[Callable[[NetworkStatus, int, str], None]] = Listeners()
+        self.filter_unread: Listeners[Callable[[ConvFilter, int], None]] = Listeners()
+        """A subscribed filter's unread total changed (``conversations.subscribe_unread``)."""
+        self.conv_groups: Listeners[Callable[[ConvGroupEvent], None]] = Listeners()
+        self.revoked: Listeners[Callable[[list[Message]], None]] = Listeners()
+        """Messages revoked (by their sender, an admin, or this user on another device)."""
+        self.receipts: Listeners[Callable[[list[Receipt]], None]] = Listeners()
 
     @staticmethod
     def _call(fn: Callable[..., None], *args: object) -> None:
@@ -106,3 +148,19 @@ class Events:
     def emit_network(self, status: NetworkStatus, code: int, desc: str) -> None:
         for fn in self.network:
             self._call(fn, status, code, desc)
+
+    def emit_filter_unread(self, conv_filter: ConvFilter, total: int) -> None:
+        for fn in self.filter_unread:
+            self._call(fn, conv_filter, total)
+
+    def emit_conv_group(self, event: ConvGroupEvent) -> None:
+        for fn in self.conv_groups:
+            self._call(fn, event)
+
+    def emit_revoked(self, msgs: list[Message]) -> None:
+        for fn in self.revoked:
+            self._call(fn, msgs)
+
+    def emit_receipts(self, receipts: list[Receipt]) -> None:
+        for fn in self.receipts:
+            self._call(fn, receipts)

@@ -9,8 +9,21 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from opentim.protocol import Message
-from opentim.protocol.ops import HistoryReq, HistoryRes, OutMessage, SendReq, SendRes
+from opentim.protocol import ConvType, ErrorCode, Message
+from opentim.protocol.ops import (
+    ConvRes,
+    HistoryReq,
+    HistoryRes,
+    MsgDeleteReq,
+    OutMessage,
+    RecvOptGetReq,
+    RecvOptReq,
+    RecvOptsRes,
+    RevokeReq,
+    RevokeRes,
+    SendReq,
+    SendRes,
+)
 
 from .exceptions import ConnectionLostError, SdkError
 
@@ -24,6 +37,8 @@ class MessageManager:
     def __init__(self, client: Client) -> None:
         self._client = client
         self._prefix = secrets.token_hex(6)
+        self._hidden: set[tuple[int, str, int]] = set()
+        """Messages deleted on this device only: ``(conv_type, conv_id, seq)``."""
 
     def new_message(
         self,
@@ -107,4 +122,57 @@ class MessageManager:
             HistoryReq(conv_type=conv_type, conv_id=conv_id, before_seq=before_seq, count=count),
             HistoryRes,
         )
-        return res.msgs
+        if not self._hidden:
+            return res.msgs
+        return [m for m in res.msgs if (conv_type, conv_id, m.seq) not in self._hidden]
+
+    async def revoke(self, conv_type: int, conv_id: str, msg: Message, reason: str = "") -> Message:
+        """Revoke a message of the conversation (the sender, within the server's time limit;
+        or a group owner or admin). It keeps its seq and its place in unread counts; its
+        elements are gone. Every member's conversation shows the revoked message."""
+        res = await self._client.request(
+            "msg_revoke",
+            RevokeReq(
+                conv_type=conv_type, conv_id=conv_id, seq=msg.seq, msg_id=msg.msg_id, reason=reason
+            ),
+            RevokeRes,
+        )
+        self._client.conversations.apply_revoke(res.msg, res.pos)
+        return res.msg
+
+    async def delete(
+        self, conv_type: int, conv_id: str, msgs: list[Message], *, cloud: bool
+    ) -> None:
+        """Delete messages for this user only. ``cloud``: on the server, so on every device of
+        the user; otherwise on this device only (the server keeps them for the others)."""
+        seqs = [m.seq for m in msgs]
+        if cloud:
+            res = await self._client.request(
+                "msg_delete", MsgDeleteReq(conv_type=conv_type, conv_id=conv_id, seqs=seqs), ConvRes
+            )
+            self._client.conversations.apply([res.conv])
+        else:
+            conv = self._client.conversations.cached(conv_type, conv_id)
+            if conv is None:
+                raise SdkError(ErrorCode.ERR_INVALID_CONVERSATION, f"no conversation {conv_id!r}")
+            if not all(0 < seq <= conv.max_seq for seq in seqs):
+                raise SdkError(ErrorCode.ERR_INVALID_PARAMETERS, "no such message")
+            self._hidden.update((conv_type, conv_id, seq) for seq in seqs)
+
+    async def set_recv_opt(self, conv_type: int, conv_ids: list[str], opt: int) -> None:
+        """Set the receive option (TIMReceiveMessageOpt) for C2C peers or groups; kept on the
+        server, synced to every device, and applied to unread totals."""
+        res = await self._client.request(
+            "recv_opt_set", RecvOptReq(conv_type=conv_type, conv_ids=conv_ids, opt=opt), RecvOptsRes
+        )
+        self._client.conversations.apply(res.convs)
+
+    async def c2c_recv_opts(self, user_ids: list[str]) -> dict[str, int]:
+        """The C2C receive option set for each of ``user_ids`` (0, Receive, when none)."""
+        res = await self._client.request(
+            "recv_opt_get", RecvOptGetReq(user_ids=user_ids), RecvOptsRes
+        )
+        return {item.conv_id: item.opt for item in res.opts}
+
+
+__all__ = ["ConvType", "MessageManager"]

@@ -69,6 +69,7 @@ class SyncEngine:
             self.token = page.cursor
             client.save_state(page.convs, self.token)
             if not page.more:
+                client.conversations.set_group_names(page.conv_groups)
                 break
         client.events.emit_conversations(ConvEvent.SYNC_FINISHED, [])
 
@@ -151,6 +152,9 @@ class SyncEngine:
                     start = max(start, min(snap.read_seq, self._targets[key] - 1))
                 self.delivered.setdefault(key, start)
             while self.delivered[key] < self._targets.get(key, 0):
+                # The target may rise while this request is out; only what it was when asked
+                # is known to be covered by a short answer.
+                asked_up_to = self._targets[key]
                 res = await client.request(
                     "catch_up",
                     CatchUpReq(
@@ -165,8 +169,8 @@ class SyncEngine:
                     if msg.seq > self.delivered[key]:
                         self._deliver(key, msg, announce=True)
                 if len(res.msgs) < CATCH_UP_PAGE:
-                    # Nothing more the user may see (deleted, or left the group) up to target.
-                    self.delivered[key] = max(self.delivered[key], self._targets.get(key, 0))
+                    # Nothing more the user may see (deleted, or left the group) up to there.
+                    self.delivered[key] = max(self.delivered[key], asked_up_to)
         except SdkError as exc:
             log.info("catching up %s stopped: %s (it resumes after the next sync)", key, exc)
         finally:

@@ -59,8 +59,9 @@ class Server:
             auto_register=self.config.auto_register,
             clock=self.clock,
         )
-        messages = MessageService(self.store, self.bus, users, self.clock)
-        conversations = ConversationService(self.store, self.bus, users)
+        limits = self.config.limits
+        messages = MessageService(self.store, self.bus, users, self.clock, limits)
+        conversations = ConversationService(self.store, self.bus, users, limits, self.clock)
         groups = GroupService(self.store, users, messages, conversations, self.clock)
         services = Services(users, messages, conversations, groups)
         registry = SessionRegistry(

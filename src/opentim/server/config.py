@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from opentim.protocol import limits
 
 DEFAULT_SDKAPPID = 1400000000
 DEFAULT_PORT = 9000
 DEFAULT_DATA_DIR = "./opentim-data"
 SECRET_KEY_FILE = "secret_key"
 DB_FILE = "opentim.db"
+
+
+@dataclass
+class Limits:
+    """The limits of DESIGN §7 that a deployment may change (defaults as the reference)."""
+
+    convs_per_call: int = limits.MAX_CONVS_PER_CALL
+    marked_convs: int = limits.MAX_MARKED_CONVS
+    conv_groups: int = limits.MAX_CONV_GROUPS
+    conv_group_name_bytes: int = limits.MAX_CONV_GROUP_NAME_BYTES
+    convs_per_group: int = limits.MAX_CONVS_PER_GROUP
+    custom_data_bytes: int = limits.MAX_CUSTOM_DATA_BYTES
+    recv_opt_users: int = limits.MAX_RECV_OPT_USERS
+    revoke_seconds: int = limits.REVOKE_TIME_LIMIT
 
 
 @dataclass
@@ -24,6 +40,7 @@ class ServerConfig:
     one_session_per_platform: bool = False
     """Tencent's stricter device policy: a login replaces the user's session on the same
     platform (the default replaces only a session with the same device id)."""
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def db_path(self) -> Path:

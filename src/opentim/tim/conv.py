@@ -8,25 +8,40 @@ The older functions take a bare id plus ``conv_type``;
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from opentim.protocol import ConvType, ErrorCode, TIMResult, parse_conversation_id
+from opentim.protocol.limits import MAX_CONVS_PER_CALL, MAX_CUSTOM_DATA_BYTES
+from opentim.protocol.ops import ConvResult
 from opentim.sdk import Client, SdkError
 
 from . import keys as k
 from .convert import (
     CallRefusedError,
+    ConvIdArg,
+    conv_ids_in,
     conv_key,
     draft_in,
     dumps,
+    filter_in,
     json_error,
+    mark_arg,
     need_bool,
     need_callback,
-    need_int,
+    need_str,
+    op_results,
     param_error,
     parse_json,
+    uint_arg,
 )
 from .core import (
+    TIMConvConversationGroupCreatedCallback,
+    TIMConvConversationGroupDeletedCallback,
+    TIMConvConversationGroupNameChangedCallback,
+    TIMConvConversationsAddedToGroupCallback,
+    TIMConvConversationsDeletedFromGroupCallback,
     TIMConvEventCallback,
+    TIMConvTotalUnreadMessageCountChangedByFilterCallback,
     TIMConvTotalUnreadMessageCountChangedCallback,
     TIMCore,
     check_listener,
@@ -38,10 +53,20 @@ HISTORY_PAGE = 100
 
 
 def _uint64(value: object, what: str) -> int:
-    number = need_int(value, what)
-    if not 0 <= number < 2**64:
-        raise param_error(f"{what} must be a uint64")
-    return number
+    return uint_arg(value, what)
+
+
+def _valid_keys(ids: list[ConvIdArg]) -> list[tuple[int, str]]:
+    """The conversation keys among the ids (those in ``c2c_``/``group_`` form), once each."""
+    return list(dict.fromkeys(key for _, key in ids if key is not None))
+
+
+def _check_count(ids: list[ConvIdArg]) -> None:
+    if len(ids) > MAX_CONVS_PER_CALL:
+        raise SdkError(
+            ErrorCode.ERR_SVR_CONV_CONV_MARK_REQ_COUNT_EXCEED_LIMIT,
+            f"at most {MAX_CONVS_PER_CALL} conversations per call",
+        )
 
 
 class ConvAPI(TIMCore):
@@ -71,6 +96,62 @@ class ConvAPI(TIMCore):
         check_listener(cb)
         with self._lock:
             self._total_unread_cb = None if cb is None else (cb, user_data)
+
+    def TIMSetConvUnreadMessageCountChangedByFilterCallback(
+        self,
+        cb: TIMConvTotalUnreadMessageCountChangedByFilterCallback | None,
+        user_data: object = None,
+    ) -> None:
+        """Register ``cb(filter, total_unread_count, user_data)`` (None unregisters): called for
+        each filter subscribed with ``TIMConvSubscribeUnreadMessageCountByFilter`` when its
+        total changes, and only then; ``filter`` is the filter's JSON."""
+        check_listener(cb)
+        with self._lock:
+            self._filter_unread_cb = None if cb is None else (cb, user_data)
+
+    def TIMSetConvConversationGroupCreatedCallback(
+        self, cb: TIMConvConversationGroupCreatedCallback | None, user_data: object = None
+    ) -> None:
+        """Register ``cb(group_name, conversation_array, user_data)``: a conversation group was
+        created (on any device of the user); ``conversation_array`` is a ConvInfo array."""
+        check_listener(cb)
+        with self._lock:
+            self._cgroup_created_cb = None if cb is None else (cb, user_data)
+
+    def TIMSetConvConversationGroupDeletedCallback(
+        self, cb: TIMConvConversationGroupDeletedCallback | None, user_data: object = None
+    ) -> None:
+        """Register ``cb(group_name, user_data)``: a conversation group was deleted."""
+        check_listener(cb)
+        with self._lock:
+            self._cgroup_deleted_cb = None if cb is None else (cb, user_data)
+
+    def TIMSetConvConversationGroupNameChangedCallback(
+        self, cb: TIMConvConversationGroupNameChangedCallback | None, user_data: object = None
+    ) -> None:
+        """Register ``cb(old_name, new_name, user_data)``: a conversation group was renamed."""
+        check_listener(cb)
+        with self._lock:
+            self._cgroup_renamed_cb = None if cb is None else (cb, user_data)
+
+    def TIMSetConvConversationsAddedToGroupCallback(
+        self, cb: TIMConvConversationsAddedToGroupCallback | None, user_data: object = None
+    ) -> None:
+        """Register ``cb(group_name, conversation_array, user_data)``: conversations were
+        added to a group (ConvInfo array)."""
+        check_listener(cb)
+        with self._lock:
+            self._cgroup_added_cb = None if cb is None else (cb, user_data)
+
+    def TIMSetConvConversationsDeletedFromGroupCallback(
+        self, cb: TIMConvConversationsDeletedFromGroupCallback | None, user_data: object = None
+    ) -> None:
+        """Register ``cb(group_name, conversation_array, reason, user_data)``: conversations
+        left a group; ``reason`` 0 when the app removed them, 1 when the group was full
+        (1,000) and its earliest added were evicted."""
+        check_listener(cb)
+        with self._lock:
+            self._cgroup_removed_cb = None if cb is None else (cb, user_data)
 
     # --- reading ----------------------------------------------------------------------------
     @tim_call
@@ -260,7 +341,8 @@ class ConvAPI(TIMCore):
         async def work() -> str:
             if scope is not None:
                 await self._ready(client)
-                unread = [c for c in client.conversations.list() if c.conv_type in scope]
+                everything = client.conversations.list(include_hidden=True)
+                unread = [c for c in everything if c.conv_type in scope]
                 await asyncio.gather(
                     *(
                         client.conversations.mark_read(c.conv_type, c.conv_id)
@@ -301,3 +383,310 @@ class ConvAPI(TIMCore):
             if len(page) < HISTORY_PAGE or page[-1].seq <= 1:
                 return None
             before = page[-1].seq
+
+    # --- filters, paging, unread by filter --------------------------------------------------
+    @tim_call
+    def TIMConvGetConversationListByFilter(
+        self,
+        filter: str,
+        next_seq: int,
+        count: int,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
+    ) -> int:
+        """A page of the conversations a TIMConversationListFilter selects, in list order:
+        ``{"conversation_list_result_conv_list": [ConvInfo…], "…_next_seq": n,
+        "…_is_finished": bool}``.
+
+        Start with ``next_seq`` 0 and call again with the returned ``next_seq`` and the same
+        filter until ``is_finished``. A pass is stable: the order is the one the list had when
+        the pass began, so a conversation that moves meanwhile is returned once, neither
+        skipped nor repeated. Hidden conversations (the Hide mark) are left out unless the
+        filter's ``mark_type`` asks for Hide. A ``next_seq`` that is not from a live pass of
+        this filter: 6017.
+        """
+        client = self._require()
+        conv_filter = filter_in(filter)
+        seq = uint_arg(next_seq, "next_seq")
+        size = uint_arg(count, "count", 32)
+        if size == 0:
+            raise param_error("count must be at least 1")
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            await self._ready(client)
+            convs, after, finished = client.conversations.page(conv_filter, seq, size)
+            rest = dumps(
+                {
+                    k.CONVERSATION_LIST_RESULT_NEXT_SEQ: after,
+                    k.CONVERSATION_LIST_RESULT_IS_FINISHED: finished,
+                }
+            )
+            # The ConvInfo array comes from the per-snapshot cache; only the rest is encoded.
+            head = dumps({k.CONVERSATION_LIST_RESULT_CONV_LIST: None})[:-5]
+            return head + self._conv_array(client, convs) + "," + rest[1:]
+
+        return self._submit(client, CallKind.READ, work, callback, user_data)
+
+    @tim_call
+    def TIMConvGetUnreadMessageCountByFilter(
+        self, filter: str, cb: TIMCommCallback | None, user_data: object = None
+    ) -> int:
+        """Unread over the conversations the filter selects, leaving out those whose receive
+        option is Not_Receive, Not_Notify or Not_Notify_Except_At (reference 6.12):
+        ``{"conv_get_total_unread_message_count_result_unread_count": n}``."""
+        client = self._require()
+        conv_filter = filter_in(filter)
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            await self._ready(client)
+            total = client.conversations.unread_total(conv_filter)
+            return dumps({k.CONV_GET_TOTAL_UNREAD_MESSAGE_COUNT_RESULT_UNREAD_COUNT: total})
+
+        return self._submit(client, CallKind.READ, work, callback, user_data)
+
+    @tim_call
+    def TIMConvSubscribeUnreadMessageCountByFilter(self, filter: str) -> int:
+        """Subscribe a filter: from now on, each change of its unread total (and only a
+        change) calls the callback of ``TIMSetConvUnreadMessageCountChangedByFilterCallback``.
+        Several filters may be subscribed at once; subscribing one twice is one subscription."""
+        client = self._require()
+        conv_filter = filter_in(filter)
+
+        async def work() -> str:
+            client.conversations.subscribe_unread(conv_filter)
+            return ""
+
+        return self._submit(client, CallKind.CHANGE, work, None, None)
+
+    @tim_call
+    def TIMConvUnsubscribeUnreadMessageCountByFilter(self, filter: str) -> int:
+        """Stop the callbacks of a subscribed filter (the same filter JSON)."""
+        client = self._require()
+        conv_filter = filter_in(filter)
+
+        async def work() -> str:
+            client.conversations.unsubscribe_unread(conv_filter)
+            return ""
+
+        return self._submit(client, CallKind.CHANGE, work, None, None)
+
+    # --- batch changes ----------------------------------------------------------------------
+    def _batch(
+        self,
+        client: Client,
+        ids: list[ConvIdArg],
+        call: Callable[[list[tuple[int, str]]], Awaitable[list[ConvResult]]],
+        cb: TIMCommCallback,
+        user_data: object,
+    ) -> int:
+        """Run a batch call on the valid ids; the callback gets a result per id given."""
+
+        async def work() -> str:
+            _check_count(ids)
+            keys = _valid_keys(ids)
+            results = await call(keys) if keys else []
+            return dumps(op_results(ids, results))
+
+        return self._submit(client, CallKind.CHANGE, work, cb, user_data)
+
+    @tim_call
+    def TIMConvDeleteConversationList(
+        self,
+        conversation_id_array: str,
+        clear_message: bool,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
+    ) -> int:
+        """Delete conversations (a JSON array of ``c2c_<user>`` / ``group_<group>``, at most
+        100) on every device of the user; ``clear_message`` true also hides their history
+        for the user. An array of TIMConversationOperationResult (6004 for an id that is not
+        a conversation of the user); ``kTIMConvEvent_Del`` fires first. Over 100 ids: 6017."""
+        client = self._require()
+        ids = conv_ids_in(conversation_id_array, "conversation_id_array")
+        clear = need_bool(clear_message, "clear_message")
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            if len(ids) > MAX_CONVS_PER_CALL:
+                raise SdkError(
+                    ErrorCode.ERR_INVALID_PARAMETERS,
+                    f"at most {MAX_CONVS_PER_CALL} conversations per call",
+                )
+            keys = _valid_keys(ids)
+            results = await client.conversations.delete_many(keys, clear) if keys else []
+            return dumps(op_results(ids, results))
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+
+    @tim_call
+    def TIMConvSetConversationCustomData(
+        self,
+        conversation_id_array: str,
+        custom_data: str | None,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
+    ) -> int:
+        """Set the same custom data (at most 256 bytes; None or "" clears it) on each
+        conversation, for this user on every device (``conv_custom_data``). Over 256 bytes:
+        TIM_ERR_PARAM; over 100 ids: 51006; over 1,000 conversations with custom data: 51008."""
+        client = self._require()
+        ids = conv_ids_in(conversation_id_array, "conversation_id_array")
+        data = "" if custom_data is None else custom_data
+        if not isinstance(data, str):
+            raise param_error("custom_data must be a str or None")
+        if len(data.encode()) > MAX_CUSTOM_DATA_BYTES:
+            raise param_error(f"custom_data over {MAX_CUSTOM_DATA_BYTES} bytes")
+        callback = need_callback(cb)
+        return self._batch(
+            client,
+            ids,
+            lambda keys: client.conversations.set_custom_data(keys, data),
+            callback,
+            user_data,
+        )
+
+    @tim_call
+    def TIMConvMarkConversation(
+        self,
+        conversation_id_array: str,
+        mark_type: int,
+        enable_mark: bool,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
+    ) -> int:
+        """Set (``enable_mark``) or clear marks: the built-in Star 0x1, Unread 0x2, Fold 0x4,
+        Hide 0x8 and app bits ``1 << 32`` … ``1 << 63`` (other bits: TIM_ERR_PARAM). Marks
+        are flags (the Unread mark changes no count); a hidden conversation leaves
+        ``TIMConvGetConvList`` until a new message arrives. Shown as ``conv_mark_array``.
+        Over 100 ids: 51006; over 1,000 marked conversations: 51008."""
+        client = self._require()
+        ids = conv_ids_in(conversation_id_array, "conversation_id_array")
+        mark = mark_arg(mark_type)
+        enable = need_bool(enable_mark, "enable_mark")
+        callback = need_callback(cb)
+        return self._batch(
+            client,
+            ids,
+            lambda keys: client.conversations.mark(keys, mark, enable),
+            callback,
+            user_data,
+        )
+
+    # --- conversation groups ----------------------------------------------------------------
+    @staticmethod
+    def _group_name(value: object, what: str = "group_name") -> str:
+        """A conversation group name: a non-empty str (over 32 bytes: 51011 from the server)."""
+        return need_str(value, what)
+
+    @tim_call
+    def TIMConvCreateConversationGroup(
+        self,
+        group_name: str,
+        conversation_id_array: str,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
+    ) -> int:
+        """Create a conversation group (folder) holding the conversations; results per id.
+        Over 32 bytes: 51011; a 21st group: 51010; over 100 ids: 51006; a name in use: 6017."""
+        client = self._require()
+        name = self._group_name(group_name)
+        ids = conv_ids_in(conversation_id_array, "conversation_id_array")
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            _check_count(ids)
+            results = await client.conversations.create_group(name, _valid_keys(ids))
+            return dumps(op_results(ids, results))
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+
+    @tim_call
+    def TIMConvGetConversationGroupList(
+        self, cb: TIMCommCallback | None, user_data: object = None
+    ) -> int:
+        """The user's conversation groups: a JSON array of names, in creation order."""
+        client = self._require()
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            await self._ready(client)
+            return dumps(client.conversations.group_names())
+
+        return self._submit(client, CallKind.READ, work, callback, user_data)
+
+    @tim_call
+    def TIMConvDeleteConversationGroup(
+        self, group_name: str, cb: TIMCommCallback | None, user_data: object = None
+    ) -> int:
+        """Delete a conversation group (its conversations stay); ``""``, or 51009."""
+        client = self._require()
+        name = self._group_name(group_name)
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            await client.conversations.delete_group(name)
+            return ""
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+
+    @tim_call
+    def TIMConvRenameConversationGroup(
+        self, old_name: str, new_name: str, cb: TIMCommCallback | None, user_data: object = None
+    ) -> int:
+        """Rename a conversation group; ``""``, or 51009 (no such group), 51011 (new name over
+        32 bytes), 6017 (new name in use)."""
+        client = self._require()
+        old = self._group_name(old_name, "old_name")
+        new = self._group_name(new_name, "new_name")
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            await client.conversations.rename_group(old, new)
+            return ""
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+
+    @tim_call
+    def TIMConvAddConversationsToGroup(
+        self,
+        group_name: str,
+        conversation_id_array: str,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
+    ) -> int:
+        """Add conversations to a group; results per id. A group over 1,000 conversations
+        evicts its earliest added (the deleted-from-group callback, reason 1)."""
+        client = self._require()
+        name = self._group_name(group_name)
+        ids = conv_ids_in(conversation_id_array, "conversation_id_array")
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            _check_count(ids)
+            results = await client.conversations.add_to_group(name, _valid_keys(ids))
+            return dumps(op_results(ids, results))
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+
+    @tim_call
+    def TIMConvDeleteConversationsFromGroup(
+        self,
+        group_name: str,
+        conversation_id_array: str,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
+    ) -> int:
+        """Remove conversations from a group; results per id (6004: not in the group)."""
+        client = self._require()
+        name = self._group_name(group_name)
+        ids = conv_ids_in(conversation_id_array, "conversation_id_array")
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            _check_count(ids)
+            results = await client.conversations.remove_from_group(name, _valid_keys(ids))
+            return dumps(op_results(ids, results))
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)

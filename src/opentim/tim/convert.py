@@ -21,15 +21,21 @@ from opentim.protocol import (
     Conversation,
     ConvType,
     Draft,
+    ErrorCode,
     GroupInfo,
     MemberResult,
     Message,
     Profile,
     TIMResult,
     c2c_channel,
+    conversation_id,
     group_channel,
+    parse_conversation_id,
+    valid_marks,
 )
 from opentim.protocol.limits import MAX_DRAFT_BYTES
+from opentim.protocol.ops import ConvResult
+from opentim.sdk import ConvFilter, Receipt
 
 from . import keys as k
 
@@ -248,6 +254,139 @@ def conv_key(conv_id: object, conv_type: object) -> tuple[ConvType, str]:
     return ConvType(kind), cid
 
 
+def uint_arg(value: object, what: str, bits: int = 64) -> int:
+    """An unsigned integer argument (``uint64_t``, ``uint32_t`` …)."""
+    number = need_int(value, what)
+    if not 0 <= number < 1 << bits:
+        raise param_error(f"{what} must be a uint{bits}")
+    return number
+
+
+def mark_arg(value: object) -> int:
+    """``mark_type``: built-in bits (Star, Unread, Fold, Hide) and app bits 32-63 only."""
+    mark = uint_arg(value, "mark_type")
+    if not valid_marks(mark):
+        raise param_error(f"mark_type {mark:#x} is not built-in marks or bits 32-63")
+    return mark
+
+
+ConvIdArg = tuple[str, tuple[ConvType, str] | None]
+"""A conversation-id string as the app gave it, and its ``(conv_type, conv_id)`` (None when it
+is not ``c2c_<user>`` / ``group_<group>``)."""
+
+
+def conv_ids_in(text: object, what: str) -> list[ConvIdArg]:
+    """A JSON array of conversation-id strings (``c2c_<user>``, ``group_<group>``).
+
+    Raises:
+        CallRefusedError: ``TIM_ERR_JSON`` when it is not a JSON array, ``TIM_ERR_PARAM`` when
+            it is empty or holds something other than strings.
+    """
+    items = parse_json(text, list, what)
+    assert items is not None
+    if not items:
+        raise param_error(f"{what} is empty")
+    if not all(isinstance(item, str) for item in items):
+        raise param_error(f"{what} must be an array of strings")
+    return [(item, parse_conversation_id(item)) for item in items]
+
+
+def op_results(ids: list[ConvIdArg], results: list[ConvResult]) -> list[JsonObject]:
+    """TIMConversationOperationResult per id, in the order given; ids that are not
+    conversation ids get 6004."""
+    by_key = {(r.conv_type, r.conv_id): r for r in results}
+    out: list[JsonObject] = []
+    for raw, key in ids:
+        found = by_key.get(key) if key is not None else None
+        code, info = (
+            (found.code, found.desc)
+            if found
+            else (int(ErrorCode.ERR_INVALID_CONVERSATION), "not a conversation id")
+        )
+        out.append(
+            {
+                k.CONVERSATION_OPERATION_RESULT_CONVERSATION_ID: raw,
+                k.CONVERSATION_OPERATION_RESULT_RESULT_CODE: code,
+                k.CONVERSATION_OPERATION_RESULT_RESULT_INFO: info,
+            }
+        )
+    return out
+
+
+def filter_in(text: object, what: str = "filter") -> ConvFilter:
+    """A TIMConversationListFilter; an absent key does not filter. ``conv_type`` 0 (or absent)
+    is any type; ``conversation_group`` ``""`` is "in no group"; ``mark_type`` 0 is "no mark".
+
+    Raises:
+        CallRefusedError: ``TIM_ERR_JSON`` (not an object), ``TIM_ERR_PARAM`` (a key of the
+            wrong type, a mark that is not a mark), ``TIM_ERR_CONV`` (``conv_type`` neither
+            C2C nor Group).
+    """
+    obj = parse_json(text, dict, what, optional=True) or {}
+    conv_type = obj.get(k.CONVERSATION_LIST_FILTER_CONV_TYPE)
+    if conv_type is not None:
+        conv_type = need_int(conv_type, k.CONVERSATION_LIST_FILTER_CONV_TYPE)
+        if conv_type == k.kTIMConv_Invalid:
+            conv_type = None
+        elif conv_type not in (k.kTIMConv_C2C, k.kTIMConv_Group):
+            raise CallRefusedError(TIMResult.TIM_ERR_CONV, f"conv_type {conv_type} in {what}")
+    group = obj.get(k.CONVERSATION_LIST_FILTER_CONVERSATION_GROUP)
+    if group is not None and not isinstance(group, str):
+        raise param_error(f"{k.CONVERSATION_LIST_FILTER_CONVERSATION_GROUP} must be a string")
+    mark = obj.get(k.CONVERSATION_LIST_FILTER_MARK_TYPE)
+    if mark is not None:
+        mark = uint_arg(mark, k.CONVERSATION_LIST_FILTER_MARK_TYPE)
+        if mark:
+            mark = mark_arg(mark)
+    unread = obj.get(k.CONVERSATION_LIST_FILTER_HAS_UNREAD_COUNT)
+    if unread is not None:
+        unread = need_bool(unread, k.CONVERSATION_LIST_FILTER_HAS_UNREAD_COUNT)
+    at = obj.get(k.CONVERSATION_LIST_FILTER_HAS_GROUP_AT_INFO)
+    if at is not None:
+        at = need_bool(at, k.CONVERSATION_LIST_FILTER_HAS_GROUP_AT_INFO)
+    return ConvFilter(conv_type=conv_type, group=group, mark=mark, has_unread=unread, has_at=at)
+
+
+def filter_json(conv_filter: ConvFilter) -> JsonObject:
+    """A filter as TIMConversationListFilter JSON: the keys it filters on."""
+    out: JsonObject = {}
+    if conv_filter.conv_type is not None:
+        out[k.CONVERSATION_LIST_FILTER_CONV_TYPE] = conv_filter.conv_type
+    if conv_filter.group is not None:
+        out[k.CONVERSATION_LIST_FILTER_CONVERSATION_GROUP] = conv_filter.group
+    if conv_filter.mark is not None:
+        out[k.CONVERSATION_LIST_FILTER_MARK_TYPE] = conv_filter.mark
+    if conv_filter.has_unread is not None:
+        out[k.CONVERSATION_LIST_FILTER_HAS_UNREAD_COUNT] = conv_filter.has_unread
+    if conv_filter.has_at is not None:
+        out[k.CONVERSATION_LIST_FILTER_HAS_GROUP_AT_INFO] = conv_filter.has_at
+    return out
+
+
+def receipt_json(receipt: Receipt) -> JsonObject:
+    """A MessageReceipt for a C2C read report: the peer read up to ``time``."""
+    return {
+        k.MSG_RECEIPT_CONV_ID: receipt.reader,
+        k.MSG_RECEIPT_CONV_TYPE: k.kTIMConv_C2C,
+        k.MSG_RECEIPT_MSG_ID: receipt.msg_id,
+        k.MSG_RECEIPT_TIME_STAMP: receipt.time,
+        k.MSG_RECEIPT_IS_PEER_READ: True,
+    }
+
+
+def group_tip_json(msg: Message) -> JsonObject | None:
+    """The GroupTipsElem of a tips message (without ``elem_type``), or None."""
+    for elem in msg.elems:
+        if elem.get(k.ELEM_TYPE) == k.kTIMElem_GroupTips:
+            return {key: value for key, value in elem.items() if key != k.ELEM_TYPE}
+    return None
+
+
+def conversation_id_of(conv: Conversation) -> str:
+    """``c2c_<user>`` / ``group_<group>`` of a conversation."""
+    return conversation_id(conv.conv_type, conv.conv_id)
+
+
 def elems_in(value: object) -> list[JsonObject]:
     """``message_elem_array`` of an outgoing message or draft: a non-empty array of elements.
 
@@ -345,9 +484,10 @@ def message_json(msg: Message, me: str, read_seq: int) -> JsonObject:
 
     ``message_is_read``: sent by ``me``, or at or below the read position.
     ``message_is_peer_read`` is always false (opentim does not track the peer's read position).
+    A revoked message has status Revoked (6), no elements, and the revoker's id.
     """
     from_self = msg.sender == me
-    return {
+    out: JsonObject = {
         k.MESSAGE_ELEM_ARRAY: msg.elems,
         k.MESSAGE_CONV_ID: msg.conv_id_for(me),
         k.MESSAGE_CONV_TYPE: msg.conv_type,
@@ -361,7 +501,7 @@ def message_json(msg: Message, me: str, read_seq: int) -> JsonObject:
         k.MESSAGE_IS_READ: from_self or msg.seq <= read_seq,
         k.MESSAGE_IS_ONLINE_MSG: False,
         k.MESSAGE_IS_PEER_READ: False,
-        k.MESSAGE_STATUS: k.kTIMMsg_SendSucc,
+        k.MESSAGE_STATUS: k.kTIMMsg_Revoked if msg.revoker else k.kTIMMsg_SendSucc,
         k.MESSAGE_UNIQUE_ID: unique_id(msg),
         k.MESSAGE_MSG_ID: msg.msg_id,
         k.MESSAGE_RAND: msg.random,
@@ -373,6 +513,20 @@ def message_json(msg: Message, me: str, read_seq: int) -> JsonObject:
         k.MESSAGE_EXCLUDED_FROM_LAST_MESSAGE: msg.excluded_from_last,
         k.MESSAGE_GROUP_AT_USER_ARRAY: msg.at_users,
     }
+    if msg.revoker:
+        out[k.MESSAGE_REVOKER_USER_ID] = msg.revoker
+        out[k.MESSAGE_REVOKE_REASON] = msg.revoke_reason
+    return out
+
+
+def mark_array(marks: int) -> list[int]:
+    """``conv_mark_array``: each mark bit set, as its own uint64 value, lowest first."""
+    out: list[int] = []
+    while marks:
+        low = marks & -marks
+        out.append(low)
+        marks ^= low
+    return out
 
 
 def draft_json(draft: Draft) -> JsonObject:
@@ -403,10 +557,13 @@ def conv_info(conv: Conversation, me: str) -> JsonObject:
         k.CONV_IS_HAS_DRAFT: conv.draft is not None,
         k.CONV_IS_PINNED: conv.pinned,
         k.CONV_RECV_OPT: conv.recv_opt,
-        k.CONV_GROUP_AT_INFO_ARRAY: [],
-        k.CONV_MARK_ARRAY: [],
+        k.CONV_GROUP_AT_INFO_ARRAY: [
+            {k.CONV_GROUP_AT_INFO_SEQ: a.seq, k.CONV_GROUP_AT_INFO_AT_TYPE: a.at_type}
+            for a in conv.at_info
+        ],
+        k.CONV_MARK_ARRAY: mark_array(conv.marks),
         k.CONV_CUSTOM_DATA: conv.custom_data,
-        k.CONV_CONVERSATION_GROUP_ARRAY: [],
+        k.CONV_CONVERSATION_GROUP_ARRAY: conv.groups,
     }
     if last is not None:
         info[k.CONV_LAST_MSG] = message_json(last, me, conv.read_seq)

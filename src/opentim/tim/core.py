@@ -16,10 +16,28 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
 from opentim.protocol import Conversation, ErrorCode, Message, TIMResult
-from opentim.sdk import Client, ConvEvent, LoginStatus, SdkError
+from opentim.sdk import (
+    Client,
+    ConvEvent,
+    ConvFilter,
+    ConvGroupEvent,
+    ConvGroupEventKind,
+    LoginStatus,
+    Receipt,
+    SdkError,
+)
 
 from . import keys as k
-from .convert import CallRefusedError, conv_info, dumps, encode, message_json
+from .convert import (
+    CallRefusedError,
+    conv_info,
+    dumps,
+    encode,
+    filter_json,
+    group_tip_json,
+    message_json,
+    receipt_json,
+)
 from .runtime import CallKind, SdkThread, TIMCommCallback, deliver
 
 log = logging.getLogger(__name__)
@@ -33,11 +51,31 @@ TIMConvTotalUnreadMessageCountChangedCallback = Callable[[int, Any], object]
 TIMRecvNewMsgCallback = Callable[[str, Any], object]
 """``cb(json_msg_array, user_data)``."""
 TIMKickedOfflineCallback = Callable[[Any], object]
-TIMUserSigExpiredCallback = Callable[[Any], object]
-"""``cb(user_data)``."""
 """``cb(user_data)``."""
 TIMNetworkStatusListenerCallback = Callable[[int, int, str, Any], object]
 """``cb(status, code, desc, user_data)``."""
+TIMUserSigExpiredCallback = Callable[[Any], object]
+"""``cb(user_data)``."""
+TIMConvTotalUnreadMessageCountChangedByFilterCallback = Callable[[str, int, Any], object]
+"""``cb(filter, total_unread_count, user_data)``."""
+TIMConvConversationGroupCreatedCallback = Callable[[str, str, Any], object]
+"""``cb(group_name, conversation_array, user_data)``."""
+TIMConvConversationGroupDeletedCallback = Callable[[str, Any], object]
+"""``cb(group_name, user_data)``."""
+TIMConvConversationGroupNameChangedCallback = Callable[[str, str, Any], object]
+"""``cb(old_name, new_name, user_data)``."""
+TIMConvConversationsAddedToGroupCallback = Callable[[str, str, Any], object]
+"""``cb(group_name, conversation_array, user_data)``."""
+TIMConvConversationsDeletedFromGroupCallback = Callable[[str, str, int, Any], object]
+"""``cb(group_name, conversation_array, reason, user_data)``."""
+TIMMsgReadedReceiptCallback = Callable[[str, Any], object]
+"""``cb(json_msg_read_receipt_array, user_data)``."""
+TIMMsgRevokeCallback = Callable[[str, Any], object]
+"""``cb(json_msg_revoke_info_array, user_data)``."""
+TIMMsgUpdateCallback = Callable[[str, Any], object]
+"""``cb(json_msg_array, user_data)``."""
+TIMGroupTipsEventCallback = Callable[[str, Any], object]
+"""``cb(json_group_tip, user_data)``."""
 
 
 CB = TypeVar("CB")
@@ -84,8 +122,20 @@ class TIMCore:
         self._total_unread_armed = False
         self._recv_msg_cbs: list[tuple[TIMRecvNewMsgCallback, object]] = []
         self._kicked_cb: Registered[TIMKickedOfflineCallback] = None
-        self._sig_expired_cb: Registered[TIMUserSigExpiredCallback] = None
         self._network_cb: Registered[TIMNetworkStatusListenerCallback] = None
+        self._sig_expired_cb: Registered[TIMUserSigExpiredCallback] = None
+        self._filter_unread_cb: Registered[
+            TIMConvTotalUnreadMessageCountChangedByFilterCallback
+        ] = None
+        self._cgroup_created_cb: Registered[TIMConvConversationGroupCreatedCallback] = None
+        self._cgroup_deleted_cb: Registered[TIMConvConversationGroupDeletedCallback] = None
+        self._cgroup_renamed_cb: Registered[TIMConvConversationGroupNameChangedCallback] = None
+        self._cgroup_added_cb: Registered[TIMConvConversationsAddedToGroupCallback] = None
+        self._cgroup_removed_cb: Registered[TIMConvConversationsDeletedFromGroupCallback] = None
+        self._receipt_cb: Registered[TIMMsgReadedReceiptCallback] = None
+        self._revoke_cb: Registered[TIMMsgRevokeCallback] = None
+        self._update_cb: Registered[TIMMsgUpdateCallback] = None
+        self._group_tips_cb: Registered[TIMGroupTipsEventCallback] = None
         self._conv_cache: dict[tuple[int, str], tuple[Conversation, str, bytes]] = {}
         """ConvInfo JSON by conversation, valid while the SDK holds the same snapshot object
         (the SDK replaces a snapshot on every change, never edits it) for the same user."""
@@ -164,6 +214,10 @@ class TIMCore:
         client.events.kicked.add(lambda code, desc: self._on_kicked(client))
         client.events.sig_expired.add(lambda: self._on_sig_expired(client))
         client.events.network.add(self._on_network)
+        client.events.filter_unread.add(self._on_filter_unread)
+        client.events.conv_groups.add(lambda event: self._on_conv_group(client, event))
+        client.events.revoked.add(lambda msgs: self._on_revoked(client, msgs))
+        client.events.receipts.add(self._on_receipts)
 
     def _on_convs(self, client: Client, kind: ConvEvent, convs: list[Conversation]) -> None:
         registered = self._conv_event_cb
@@ -186,11 +240,52 @@ class TIMCore:
     def _on_messages(self, client: Client, msgs: list[Message]) -> None:
         with self._lock:
             listeners = list(self._recv_msg_cbs)
-        if not listeners:
+        if listeners:
+            text = dumps([self._msg_json(client, m) for m in msgs])
+            for cb, user_data in listeners:
+                deliver(cb, text, user_data)
+        tips = self._group_tips_cb
+        if tips is not None:
+            for msg in msgs:
+                tip = group_tip_json(msg) if msg.is_tips else None
+                if tip is not None:
+                    deliver(tips[0], dumps(tip), tips[1])
+
+    def _on_filter_unread(self, conv_filter: ConvFilter, total: int) -> None:
+        registered = self._filter_unread_cb
+        if registered is not None:
+            deliver(registered[0], dumps(filter_json(conv_filter)), total, registered[1])
+
+    def _on_conv_group(self, client: Client, event: ConvGroupEvent) -> None:
+        kind = event.kind
+        if kind is ConvGroupEventKind.CREATED and (cb := self._cgroup_created_cb):
+            deliver(cb[0], event.name, self._conv_array(client, event.convs), cb[1])
+        elif kind is ConvGroupEventKind.DELETED and (cb2 := self._cgroup_deleted_cb):
+            deliver(cb2[0], event.name, cb2[1])
+        elif kind is ConvGroupEventKind.RENAMED and (cb3 := self._cgroup_renamed_cb):
+            deliver(cb3[0], event.name, event.new_name, cb3[1])
+        elif kind is ConvGroupEventKind.ADDED and (cb4 := self._cgroup_added_cb):
+            deliver(cb4[0], event.name, self._conv_array(client, event.convs), cb4[1])
+        elif kind is ConvGroupEventKind.REMOVED and (cb5 := self._cgroup_removed_cb):
+            text = self._conv_array(client, event.convs)
+            deliver(cb5[0], event.name, text, event.reason, cb5[1])
+
+    def _on_revoked(self, client: Client, msgs: list[Message]) -> None:
+        """A revoke reaches the app twice: as the revoke (TIMMsgRevokeCallback) and as the
+        message's new state (TIMMsgUpdateCallback: status Revoked, elements gone)."""
+        revoke, update = self._revoke_cb, self._update_cb
+        if revoke is None and update is None:
             return
         text = dumps([self._msg_json(client, m) for m in msgs])
-        for cb, user_data in listeners:
-            deliver(cb, text, user_data)
+        if revoke is not None:
+            deliver(revoke[0], text, revoke[1])
+        if update is not None:
+            deliver(update[0], text, update[1])
+
+    def _on_receipts(self, receipts: list[Receipt]) -> None:
+        registered = self._receipt_cb
+        if registered is not None:
+            deliver(registered[0], dumps([receipt_json(r) for r in receipts]), registered[1])
 
     def _on_kicked(self, client: Client) -> None:
         self._on_session_ended(client, self._kicked_cb)

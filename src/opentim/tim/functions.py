@@ -6,9 +6,19 @@ Each is documented on the ``TIMSDK`` method of the same name.
 from __future__ import annotations
 
 from .core import (
+    TIMConvConversationGroupCreatedCallback,
+    TIMConvConversationGroupDeletedCallback,
+    TIMConvConversationGroupNameChangedCallback,
+    TIMConvConversationsAddedToGroupCallback,
+    TIMConvConversationsDeletedFromGroupCallback,
     TIMConvEventCallback,
+    TIMConvTotalUnreadMessageCountChangedByFilterCallback,
     TIMConvTotalUnreadMessageCountChangedCallback,
+    TIMGroupTipsEventCallback,
     TIMKickedOfflineCallback,
+    TIMMsgReadedReceiptCallback,
+    TIMMsgRevokeCallback,
+    TIMMsgUpdateCallback,
     TIMNetworkStatusListenerCallback,
     TIMRecvNewMsgCallback,
     TIMUserSigExpiredCallback,
@@ -50,13 +60,6 @@ def TIMGetLoginStatus() -> int:
 def TIMGetLoginUserID(user_id_buffer: bytearray | None) -> int:
     """``TIMSDK.TIMGetLoginUserID`` on the default instance."""
     return _default.TIMGetLoginUserID(user_id_buffer)
-
-
-def TIMSetUserSigExpiredCallback(
-    cb: TIMUserSigExpiredCallback | None, user_data: object = None
-) -> None:
-    """``TIMSDK.TIMSetUserSigExpiredCallback`` on the default instance."""
-    return _default.TIMSetUserSigExpiredCallback(cb, user_data)
 
 
 def TIMSetKickedOfflineCallback(
@@ -242,17 +245,265 @@ def TIMGroupGetJoinedGroupList(cb: TIMCommCallback | None, user_data: object = N
     return _default.TIMGroupGetJoinedGroupList(cb, user_data)
 
 
+def TIMConvAddConversationsToGroup(
+    group_name: str,
+    conversation_id_array: str,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMConvAddConversationsToGroup`` on the default instance."""
+    return _default.TIMConvAddConversationsToGroup(group_name, conversation_id_array, cb, user_data)
+
+
+def TIMConvCreateConversationGroup(
+    group_name: str,
+    conversation_id_array: str,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMConvCreateConversationGroup`` on the default instance."""
+    return _default.TIMConvCreateConversationGroup(group_name, conversation_id_array, cb, user_data)
+
+
+def TIMConvDeleteConversationGroup(
+    group_name: str, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMConvDeleteConversationGroup`` on the default instance."""
+    return _default.TIMConvDeleteConversationGroup(group_name, cb, user_data)
+
+
+def TIMConvDeleteConversationList(
+    conversation_id_array: str,
+    clear_message: bool,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMConvDeleteConversationList`` on the default instance."""
+    return _default.TIMConvDeleteConversationList(
+        conversation_id_array, clear_message, cb, user_data
+    )
+
+
+def TIMConvDeleteConversationsFromGroup(
+    group_name: str,
+    conversation_id_array: str,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMConvDeleteConversationsFromGroup`` on the default instance."""
+    return _default.TIMConvDeleteConversationsFromGroup(
+        group_name, conversation_id_array, cb, user_data
+    )
+
+
+def TIMConvGetConversationGroupList(cb: TIMCommCallback | None, user_data: object = None) -> int:
+    """``TIMSDK.TIMConvGetConversationGroupList`` on the default instance."""
+    return _default.TIMConvGetConversationGroupList(cb, user_data)
+
+
+def TIMConvGetConversationListByFilter(
+    filter: str, next_seq: int, count: int, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMConvGetConversationListByFilter`` on the default instance."""
+    return _default.TIMConvGetConversationListByFilter(filter, next_seq, count, cb, user_data)
+
+
+def TIMConvGetUnreadMessageCountByFilter(
+    filter: str, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMConvGetUnreadMessageCountByFilter`` on the default instance."""
+    return _default.TIMConvGetUnreadMessageCountByFilter(filter, cb, user_data)
+
+
+def TIMConvMarkConversation(
+    conversation_id_array: str,
+    mark_type: int,
+    enable_mark: bool,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMConvMarkConversation`` on the default instance."""
+    return _default.TIMConvMarkConversation(
+        conversation_id_array, mark_type, enable_mark, cb, user_data
+    )
+
+
+def TIMConvRenameConversationGroup(
+    old_name: str, new_name: str, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMConvRenameConversationGroup`` on the default instance."""
+    return _default.TIMConvRenameConversationGroup(old_name, new_name, cb, user_data)
+
+
+def TIMConvSetConversationCustomData(
+    conversation_id_array: str,
+    custom_data: str | None,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMConvSetConversationCustomData`` on the default instance."""
+    return _default.TIMConvSetConversationCustomData(
+        conversation_id_array, custom_data, cb, user_data
+    )
+
+
+def TIMConvSubscribeUnreadMessageCountByFilter(filter: str) -> int:
+    """``TIMSDK.TIMConvSubscribeUnreadMessageCountByFilter`` on the default instance."""
+    return _default.TIMConvSubscribeUnreadMessageCountByFilter(filter)
+
+
+def TIMConvUnsubscribeUnreadMessageCountByFilter(filter: str) -> int:
+    """``TIMSDK.TIMConvUnsubscribeUnreadMessageCountByFilter`` on the default instance."""
+    return _default.TIMConvUnsubscribeUnreadMessageCountByFilter(filter)
+
+
+def TIMMsgClearHistoryMessage(
+    conv_id: str, conv_type: int, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMMsgClearHistoryMessage`` on the default instance."""
+    return _default.TIMMsgClearHistoryMessage(conv_id, conv_type, cb, user_data)
+
+
+def TIMMsgDelete(
+    conv_id: str,
+    conv_type: int,
+    json_msgdel_param: str,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMMsgDelete`` on the default instance."""
+    return _default.TIMMsgDelete(conv_id, conv_type, json_msgdel_param, cb, user_data)
+
+
+def TIMMsgGetC2CReceiveMessageOpt(
+    json_identifier_array: str, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMMsgGetC2CReceiveMessageOpt`` on the default instance."""
+    return _default.TIMMsgGetC2CReceiveMessageOpt(json_identifier_array, cb, user_data)
+
+
+def TIMMsgRevoke(
+    conv_id: str,
+    conv_type: int,
+    json_msg_param: str,
+    cb: TIMCommCallback | None,
+    user_data: object = None,
+) -> int:
+    """``TIMSDK.TIMMsgRevoke`` on the default instance."""
+    return _default.TIMMsgRevoke(conv_id, conv_type, json_msg_param, cb, user_data)
+
+
+def TIMMsgSetC2CReceiveMessageOpt(
+    json_identifier_array: str, opt: int, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMMsgSetC2CReceiveMessageOpt`` on the default instance."""
+    return _default.TIMMsgSetC2CReceiveMessageOpt(json_identifier_array, opt, cb, user_data)
+
+
+def TIMMsgSetGroupReceiveMessageOpt(
+    group_id: str, opt: int, cb: TIMCommCallback | None, user_data: object = None
+) -> int:
+    """``TIMSDK.TIMMsgSetGroupReceiveMessageOpt`` on the default instance."""
+    return _default.TIMMsgSetGroupReceiveMessageOpt(group_id, opt, cb, user_data)
+
+
+def TIMSetConvConversationGroupCreatedCallback(
+    cb: TIMConvConversationGroupCreatedCallback | None, user_data: object = None
+) -> None:
+    """``TIMSDK.TIMSetConvConversationGroupCreatedCallback`` on the default instance."""
+    return _default.TIMSetConvConversationGroupCreatedCallback(cb, user_data)
+
+
+def TIMSetConvConversationGroupDeletedCallback(
+    cb: TIMConvConversationGroupDeletedCallback | None, user_data: object = None
+) -> None:
+    """``TIMSDK.TIMSetConvConversationGroupDeletedCallback`` on the default instance."""
+    return _default.TIMSetConvConversationGroupDeletedCallback(cb, user_data)
+
+
+def TIMSetConvConversationGroupNameChangedCallback(
+    cb: TIMConvConversationGroupNameChangedCallback | None, user_data: object = None
+) -> None:
+    """``TIMSDK.TIMSetConvConversationGroupNameChangedCallback`` on the default instance."""
+    return _default.TIMSetConvConversationGroupNameChangedCallback(cb, user_data)
+
+
+def TIMSetConvConversationsAddedToGroupCallback(
+    cb: TIMConvConversationsAddedToGroupCallback | None, user_data: object = None
+) -> None:
+    """``TIMSDK.TIMSetConvConversationsAddedToGroupCallback`` on the default instance."""
+    return _default.TIMSetConvConversationsAddedToGroupCallback(cb, user_data)
+
+
+def TIMSetConvConversationsDeletedFromGroupCallback(
+    cb: TIMConvConversationsDeletedFromGroupCallback | None, user_data: object = None
+) -> None:
+    """``TIMSDK.TIMSetConvConversationsDeletedFromGroupCallback`` on the default instance."""
+    return _default.TIMSetConvConversationsDeletedFromGroupCallback(cb, user_data)
+
+
+def TIMSetConvUnreadMessageCountChangedByFilterCallback(
+    cb: TIMConvTotalUnreadMessageCountChangedByFilterCallback | None, user_data: object = None
+) -> None:
+    """``TIMSDK.TIMSetConvUnreadMessageCountChangedByFilterCallback`` on the default instance."""
+    return _default.TIMSetConvUnreadMessageCountChangedByFilterCallback(cb, user_data)
+
+
+def TIMSetGroupTipsEventCallback(
+    cb: TIMGroupTipsEventCallback | None, user_data: object = None
+) -> None:
+    """``TIMSDK.TIMSetGroupTipsEventCallback`` on the default instance."""
+    return _default.TIMSetGroupTipsEventCallback(cb, user_data)
+
+
+def TIMSetMsgReadedReceiptCallback(
+    cb: TIMMsgReadedReceiptCallback | None, user_data: object = None
+) -> None:
+    """``TIMSDK.TIMSetMsgReadedReceiptCallback`` on the default instance."""
+    return _default.TIMSetMsgReadedReceiptCallback(cb, user_data)
+
+
+def TIMSetMsgRevokeCallback(cb: TIMMsgRevokeCallback | None, user_data: object = None) -> None:
+    """``TIMSDK.TIMSetMsgRevokeCallback`` on the default instance."""
+    return _default.TIMSetMsgRevokeCallback(cb, user_data)
+
+
+def TIMSetMsgUpdateCallback(cb: TIMMsgUpdateCallback | None, user_data: object = None) -> None:
+    """``TIMSDK.TIMSetMsgUpdateCallback`` on the default instance."""
+    return _default.TIMSetMsgUpdateCallback(cb, user_data)
+
+
+def TIMSetUserSigExpiredCallback(
+    cb: TIMUserSigExpiredCallback | None, user_data: object = None
+) -> None:
+    """``TIMSDK.TIMSetUserSigExpiredCallback`` on the default instance."""
+    return _default.TIMSetUserSigExpiredCallback(cb, user_data)
+
+
 __all__ = [
     "TIMAddRecvNewMsgCallback",
+    "TIMConvAddConversationsToGroup",
     "TIMConvCancelDraft",
     "TIMConvCleanConversationUnreadMessageCount",
     "TIMConvCreate",
+    "TIMConvCreateConversationGroup",
     "TIMConvDelete",
+    "TIMConvDeleteConversationGroup",
+    "TIMConvDeleteConversationList",
+    "TIMConvDeleteConversationsFromGroup",
     "TIMConvGetConvInfo",
     "TIMConvGetConvList",
+    "TIMConvGetConversationGroupList",
+    "TIMConvGetConversationListByFilter",
     "TIMConvGetTotalUnreadMessageCount",
+    "TIMConvGetUnreadMessageCountByFilter",
+    "TIMConvMarkConversation",
     "TIMConvPinConversation",
+    "TIMConvRenameConversationGroup",
+    "TIMConvSetConversationCustomData",
     "TIMConvSetDraft",
+    "TIMConvSubscribeUnreadMessageCountByFilter",
+    "TIMConvUnsubscribeUnreadMessageCountByFilter",
     "TIMGetLoginStatus",
     "TIMGetLoginUserID",
     "TIMGroupCreate",
@@ -265,13 +516,29 @@ __all__ = [
     "TIMInit",
     "TIMLogin",
     "TIMLogout",
+    "TIMMsgClearHistoryMessage",
+    "TIMMsgDelete",
+    "TIMMsgGetC2CReceiveMessageOpt",
     "TIMMsgGetMsgList",
     "TIMMsgReportReaded",
+    "TIMMsgRevoke",
     "TIMMsgSendMessage",
+    "TIMMsgSetC2CReceiveMessageOpt",
+    "TIMMsgSetGroupReceiveMessageOpt",
     "TIMRemoveRecvNewMsgCallback",
+    "TIMSetConvConversationGroupCreatedCallback",
+    "TIMSetConvConversationGroupDeletedCallback",
+    "TIMSetConvConversationGroupNameChangedCallback",
+    "TIMSetConvConversationsAddedToGroupCallback",
+    "TIMSetConvConversationsDeletedFromGroupCallback",
     "TIMSetConvEventCallback",
     "TIMSetConvTotalUnreadMessageCountChangedCallback",
+    "TIMSetConvUnreadMessageCountChangedByFilterCallback",
+    "TIMSetGroupTipsEventCallback",
     "TIMSetKickedOfflineCallback",
+    "TIMSetMsgReadedReceiptCallback",
+    "TIMSetMsgRevokeCallback",
+    "TIMSetMsgUpdateCallback",
     "TIMSetNetworkStatusListenerCallback",
     "TIMSetUserSigExpiredCallback",
     "TIMUninit",

@@ -25,7 +25,7 @@ from .convert import (
     opt_uint,
     param_error,
 )
-from .core import TIMCore, tim_call
+from .core import TIMCore, TIMGroupTipsEventCallback, check_listener, tim_call
 from .runtime import CallKind, TIMCommCallback
 
 
@@ -50,6 +50,16 @@ def _members(obj: JsonObject) -> list[str]:
 
 class GroupAPI(TIMCore):
     """Groups."""
+
+    def TIMSetGroupTipsEventCallback(
+        self, cb: TIMGroupTipsEventCallback | None, user_data: object = None
+    ) -> None:
+        """Register ``cb(json_group_tip, user_data)``: a member joined, quit or was removed
+        (a GroupTipsElem object). The tips also arrive as messages of the group conversation,
+        where they never count as unread. None unregisters."""
+        check_listener(cb)
+        with self._lock:
+            self._group_tips_cb = None if cb is None else (cb, user_data)
 
     @tim_call
     def TIMGroupCreate(

@@ -16,8 +16,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from opentim.protocol import TIMResult
-from opentim.sdk import Client
+from opentim.protocol import ErrorCode, TIMResult
+from opentim.sdk import Client, SdkError
 
 from . import keys as k
 from .convert import (
@@ -40,7 +40,7 @@ from .core import (
     tim_call,
 )
 from .extensions import DEFAULT_SERVER_URL, SDK_CONFIG_SERVER_URL
-from .runtime import CallKind, SdkThread, TIMCommCallback
+from .runtime import CallKind, SdkThread, TIMCommCallback, deliver
 
 DEVICE_ID_FILE = "opentim-device-id"
 """The file, in ``sdk_config_config_file_path``, that holds this device's id."""
@@ -167,6 +167,11 @@ class ManagerAPI(TIMCore):
         async def work() -> str:
             try:
                 await client.login(uid, sig)
+            except SdkError as exc:
+                expired = self._sig_expired_cb
+                if exc.code == ErrorCode.ERR_SVR_ACCOUNT_USERSIG_EXPIRED and expired is not None:
+                    deliver(expired[0], expired[1])
+                raise
             finally:
                 self._settle(client, gen)
             return ""
@@ -218,7 +223,8 @@ class ManagerAPI(TIMCore):
         self, cb: TIMUserSigExpiredCallback | None, user_data: object = None
     ) -> None:
         """Register ``cb(user_data)``, called when the UserSig expires while logged in (the
-        session ends: log in again with a new sig); None unregisters."""
+        session ends), or when a login is refused because it expired (the login callback then
+        gets 70001); log in again with a new sig. None unregisters."""
         check_listener(cb)
         with self._lock:
             self._sig_expired_cb = None if cb is None else (cb, user_data)

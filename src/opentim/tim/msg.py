@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from opentim.protocol import ErrorCode, Message
+from opentim.protocol import ConvType, ErrorCode, Message
+from opentim.protocol.limits import MAX_RECV_OPT_USERS
 from opentim.sdk import SdkError
 
 from . import keys as k
@@ -14,16 +15,58 @@ from .convert import (
     fill_buffer,
     in_enum,
     need_callback,
+    need_int,
     need_object,
     opt_bool,
     opt_obj,
     opt_str,
     opt_str_list,
     opt_uint,
+    param_error,
     parse_json,
 )
-from .core import TIMCore, TIMRecvNewMsgCallback, check_listener, tim_call
+from .core import (
+    TIMCore,
+    TIMMsgReadedReceiptCallback,
+    TIMMsgRevokeCallback,
+    TIMMsgUpdateCallback,
+    TIMRecvNewMsgCallback,
+    check_listener,
+    tim_call,
+)
+from .group import group_id_arg
 from .runtime import CallKind, TIMCommCallback
+
+
+def _recv_opt(value: object) -> int:
+    return in_enum(need_int(value, "opt"), k.TIMReceiveMessageOpt, "opt")
+
+
+def _user_ids(text: object, what: str) -> list[str]:
+    """A JSON array of 1 to 30 user ids."""
+    items = parse_json(text, list, what)
+    assert items is not None
+    if not items or not all(isinstance(i, str) and i for i in items):
+        raise param_error(f"{what} must be a non-empty array of user ids")
+    if len(items) > MAX_RECV_OPT_USERS:
+        raise param_error(f"{what}: at most {MAX_RECV_OPT_USERS} users per call")
+    return items
+
+
+def _message_ref(obj: dict[str, object], what: str) -> Message:
+    """The message an app hands back (a Message it got from opentim): its seq and id."""
+    seq = opt_uint(obj, k.MESSAGE_SEQ)
+    if not seq:
+        raise param_error(f"{what} needs the {k.MESSAGE_SEQ} of a stored message")
+    return Message(
+        msg_id=opt_str(obj, k.MESSAGE_MSG_ID),
+        conv_type=0,
+        sender="",
+        receiver="",
+        elems=[],
+        seq=seq,
+    )
+
 
 DEFAULT_MSG_COUNT = 20
 """``msg_getmsglist_param_count`` when it is absent or 0."""
@@ -54,6 +97,35 @@ class MsgAPI(TIMCore):
         """Remove a callback added with ``TIMAddRecvNewMsgCallback`` (the same callable)."""
         with self._lock:
             self._recv_msg_cbs = [(f, u) for f, u in self._recv_msg_cbs if f != cb]
+
+    def TIMSetMsgReadedReceiptCallback(
+        self, cb: TIMMsgReadedReceiptCallback | None, user_data: object = None
+    ) -> None:
+        """Register ``cb(json_msg_read_receipt_array, user_data)``: a C2C peer read the
+        conversation (an array of MessageReceipt: the reader as ``msg_receipt_conv_id``, the
+        time as ``msg_receipt_time_stamp``). None unregisters."""
+        check_listener(cb)
+        with self._lock:
+            self._receipt_cb = None if cb is None else (cb, user_data)
+
+    def TIMSetMsgRevokeCallback(
+        self, cb: TIMMsgRevokeCallback | None, user_data: object = None
+    ) -> None:
+        """Register ``cb(json_msg_revoke_info_array, user_data)``: messages were revoked (an
+        array of Message with status Revoked, ``message_revoker_user_id`` and
+        ``message_revoke_reason``). None unregisters."""
+        check_listener(cb)
+        with self._lock:
+            self._revoke_cb = None if cb is None else (cb, user_data)
+
+    def TIMSetMsgUpdateCallback(
+        self, cb: TIMMsgUpdateCallback | None, user_data: object = None
+    ) -> None:
+        """Register ``cb(json_msg_array, user_data)``: stored messages changed; in opentim
+        that is a revoke (the message as it is now). None unregisters."""
+        check_listener(cb)
+        with self._lock:
+            self._update_cb = None if cb is None else (cb, user_data)
 
     # --- sending ----------------------------------------------------------------------------
     @tim_call
@@ -177,3 +249,138 @@ class MsgAPI(TIMCore):
             return dumps([self._msg_json(client, m) for m in msgs])
 
         return self._submit(client, CallKind.READ, work, callback, user_data)
+
+    # --- receive options --------------------------------------------------------------------
+    @tim_call
+    def TIMMsgSetC2CReceiveMessageOpt(
+        self,
+        json_identifier_array: str,
+        opt: int,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
+    ) -> int:
+        """Set the receive option (TIMReceiveMessageOpt) for 1 to 30 C2C peers, kept on the
+        server for every device (``conv_recv_opt``). Not_Receive, Not_Notify and
+        Not_Notify_Except_At leave the conversation out of the unread totals. ``""``, or 6032
+        when a user does not exist."""
+        client = self._require()
+        users = _user_ids(json_identifier_array, "json_identifier_array")
+        option = _recv_opt(opt)
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            await client.messages.set_recv_opt(ConvType.C2C, users, option)
+            return ""
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+
+    @tim_call
+    def TIMMsgGetC2CReceiveMessageOpt(
+        self, json_identifier_array: str, cb: TIMCommCallback | None, user_data: object = None
+    ) -> int:
+        """The receive option for each of 1 to 30 users: an array of GetC2CRecvMsgOptResult
+        (Receive for a user with no option set)."""
+        client = self._require()
+        users = _user_ids(json_identifier_array, "json_identifier_array")
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            opts = await client.messages.c2c_recv_opts(users)
+            return dumps(
+                [
+                    {
+                        k.MSG_RECV_MSG_OPT_RESULT_IDENTIFIER: user,
+                        k.MSG_RECV_MSG_OPT_RESULT_OPT: opts.get(user, k.kTIMRecvMsgOpt_Receive),
+                    }
+                    for user in dict.fromkeys(users)
+                ]
+            )
+
+        return self._submit(client, CallKind.READ, work, callback, user_data)
+
+    @tim_call
+    def TIMMsgSetGroupReceiveMessageOpt(
+        self, group_id: str, opt: int, cb: TIMCommCallback | None, user_data: object = None
+    ) -> int:
+        """Set this member's receive option for a group (``conv_recv_opt``, every device);
+        ``""``, or 10010 (no such group), 10007 (not a member)."""
+        client = self._require()
+        gid = group_id_arg(group_id)
+        option = _recv_opt(opt)
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            await client.messages.set_recv_opt(ConvType.GROUP, [gid], option)
+            return ""
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+
+    # --- revoke, delete, clear --------------------------------------------------------------
+    @tim_call
+    def TIMMsgRevoke(
+        self,
+        conv_id: str,
+        conv_type: int,
+        json_msg_param: str,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
+    ) -> int:
+        """Revoke a message (the Message as opentim gave it: its ``message_seq`` and
+        ``message_msg_id``). The sender may, for 2 minutes; in a group, the owner or an admin
+        may at any time. It keeps its place in unread counts; every member's conversation
+        shows it revoked and their revoke callback fires. ``""``, or 10030/20003 (no such
+        message), 10032/7014 (not allowed), 10031/20016 (too late)."""
+        client = self._require()
+        conv_type_, cid = conv_key(conv_id, conv_type)
+        msg = _message_ref(need_object(json_msg_param, "json_msg_param"), "json_msg_param")
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            await client.messages.revoke(conv_type_, cid, msg)
+            return ""
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+
+    @tim_call
+    def TIMMsgDelete(
+        self,
+        conv_id: str,
+        conv_type: int,
+        json_msgdel_param: str,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
+    ) -> int:
+        """Delete a message for this user only (a MsgDeleteParam): with
+        ``msg_delete_param_is_ramble`` true on the server, so on every device of the user;
+        otherwise on this device only. Others keep it. ``""``, or 6017 (no such message)."""
+        client = self._require()
+        conv_type_, cid = conv_key(conv_id, conv_type)
+        obj = need_object(json_msgdel_param, "json_msgdel_param")
+        target = obj.get(k.MSG_DELETE_PARAM_MSG)
+        if not isinstance(target, dict):
+            raise param_error(f"{k.MSG_DELETE_PARAM_MSG} must be a Message object")
+        msg = _message_ref(target, k.MSG_DELETE_PARAM_MSG)
+        cloud = opt_bool(obj, k.MSG_DELETE_PARAM_IS_RAMBLE)
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            await client.messages.delete(conv_type_, cid, [msg], cloud=cloud)
+            return ""
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+
+    @tim_call
+    def TIMMsgClearHistoryMessage(
+        self, conv_id: str, conv_type: int, cb: TIMCommCallback | None, user_data: object = None
+    ) -> int:
+        """Clear the conversation's history for this user, on every device; the conversation
+        stays in the list, read. ``""``, or 6004."""
+        client = self._require()
+        conv_type_, cid = conv_key(conv_id, conv_type)
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            await client.conversations.clear_history(conv_type_, cid)
+            return ""
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)

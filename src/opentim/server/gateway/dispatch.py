@@ -12,9 +12,16 @@ import msgspec
 from opentim.protocol import ErrorCode, error_response, response
 from opentim.protocol.ops import (
     CatchUpReq,
+    ConvCustomReq,
+    ConvDeleteListReq,
+    ConvDeleteReq,
     ConvGetReq,
+    ConvGroupListRes,
+    ConvGroupReq,
     ConvKey,
+    ConvMarkReq,
     ConvRes,
+    ConvResultsRes,
     ConvsRes,
     DraftReq,
     Empty,
@@ -27,9 +34,16 @@ from opentim.protocol.ops import (
     HistoryReq,
     HistoryRes,
     MemberResultsRes,
+    MsgDeleteReq,
     ProfileGetReq,
     ProfileSetReq,
     ProfilesRes,
+    RecvOptGetReq,
+    RecvOptItem,
+    RecvOptReq,
+    RecvOptsRes,
+    RevokeReq,
+    RevokeRes,
     SyncReq,
     SyncRes,
 )
@@ -91,8 +105,8 @@ def build_handlers(s: Services) -> dict[str, Handler]:
         return HistoryRes(msgs=msgs)
 
     async def conv_sync(c: Connection, b: SyncReq) -> msgspec.Struct:
-        convs, cursor, more = await s.conversations.sync(c.user_id, b.cursor, b.limit)
-        return SyncRes(convs=convs, cursor=cursor, more=more)
+        convs, cursor, more, names = await s.conversations.sync(c.user_id, b.cursor, b.limit)
+        return SyncRes(convs=convs, cursor=cursor, more=more, conv_groups=names)
 
     async def conv_get(c: Connection, b: ConvGetReq) -> msgspec.Struct:
         keys = [(k.conv_type, k.conv_id) for k in b.keys]
@@ -119,6 +133,81 @@ def build_handlers(s: Services) -> dict[str, Handler]:
             c.user_id, b.conv_type, b.conv_id, ConvChange(create=True), c.conn_id
         )
         return ConvRes(conv=conv, created=not before or before[0].deleted)
+
+    def keys_of(b: Any) -> list[tuple[int, str]]:
+        return [(k.conv_type, k.conv_id) for k in b.keys]
+
+    async def conv_delete(c: Connection, b: ConvDeleteReq) -> msgspec.Struct:
+        change = ConvChange(delete=True, keep_history=not b.clear_messages)
+        conv = await s.conversations.change(c.user_id, b.conv_type, b.conv_id, change, c.conn_id)
+        return ConvRes(conv=conv)
+
+    async def conv_delete_list(c: Connection, b: ConvDeleteListReq) -> msgspec.Struct:
+        results, convs = await s.conversations.delete_many(
+            c.user_id, keys_of(b), b.clear_messages, c.conn_id
+        )
+        return ConvResultsRes(results=results, convs=convs)
+
+    async def conv_mark(c: Connection, b: ConvMarkReq) -> msgspec.Struct:
+        results, convs = await s.conversations.mark(
+            c.user_id, keys_of(b), b.mark, b.enable, c.conn_id
+        )
+        return ConvResultsRes(results=results, convs=convs)
+
+    async def conv_custom(c: Connection, b: ConvCustomReq) -> msgspec.Struct:
+        results, convs = await s.conversations.set_custom_data(
+            c.user_id, keys_of(b), b.custom_data, c.conn_id
+        )
+        return ConvResultsRes(results=results, convs=convs)
+
+    async def cgroup_create(c: Connection, b: ConvGroupReq) -> msgspec.Struct:
+        results, convs = await s.conversations.create_group(
+            c.user_id, b.name, keys_of(b), c.conn_id
+        )
+        return ConvResultsRes(results=results, convs=convs)
+
+    async def cgroup_delete(c: Connection, b: ConvGroupReq) -> msgspec.Struct:
+        return ConvsRes(convs=await s.conversations.delete_group(c.user_id, b.name, c.conn_id))
+
+    async def cgroup_rename(c: Connection, b: ConvGroupReq) -> msgspec.Struct:
+        convs = await s.conversations.rename_group(c.user_id, b.name, b.new_name, c.conn_id)
+        return ConvsRes(convs=convs)
+
+    async def cgroup_add(c: Connection, b: ConvGroupReq) -> msgspec.Struct:
+        results, added, evicted = await s.conversations.add_to_group(
+            c.user_id, b.name, keys_of(b), c.conn_id
+        )
+        return ConvResultsRes(results=results, convs=added, evicted=evicted)
+
+    async def cgroup_remove(c: Connection, b: ConvGroupReq) -> msgspec.Struct:
+        results, convs = await s.conversations.remove_from_group(
+            c.user_id, b.name, keys_of(b), c.conn_id
+        )
+        return ConvResultsRes(results=results, convs=convs)
+
+    async def cgroup_list(c: Connection, b: Empty) -> msgspec.Struct:
+        return ConvGroupListRes(names=await s.conversations.group_names(c.user_id))
+
+    async def recv_opt_set(c: Connection, b: RecvOptReq) -> msgspec.Struct:
+        convs = await s.conversations.set_recv_opt(
+            c.user_id, b.conv_type, b.conv_ids, b.opt, c.conn_id
+        )
+        opts = [RecvOptItem(conv_id=i, opt=b.opt) for i in dict.fromkeys(b.conv_ids)]
+        return RecvOptsRes(opts=opts, convs=convs)
+
+    async def recv_opt_get(c: Connection, b: RecvOptGetReq) -> msgspec.Struct:
+        found = await s.conversations.get_recv_opts(c.user_id, b.user_ids)
+        return RecvOptsRes(opts=[RecvOptItem(conv_id=u, opt=o) for u, o in found.items()])
+
+    async def msg_revoke(c: Connection, b: RevokeReq) -> msgspec.Struct:
+        msg, pos = await s.messages.revoke(
+            c.user_id, b.conv_type, b.conv_id, b.seq, b.msg_id, b.reason, c.conn_id
+        )
+        return RevokeRes(msg=msg, pos=pos)
+
+    async def msg_delete(c: Connection, b: MsgDeleteReq) -> msgspec.Struct:
+        conv = await s.messages.delete(c.user_id, b.conv_type, b.conv_id, b.seqs, c.conn_id)
+        return ConvRes(conv=conv)
 
     async def group_create(c: Connection, b: GroupCreateReq) -> msgspec.Struct:
         return GroupIdRes(group_id=await s.groups.create(c.user_id, b))
@@ -152,7 +241,21 @@ def build_handlers(s: Services) -> dict[str, Handler]:
         "conv_sync": conv_sync,
         "conv_get": conv_get,
         "conv_create": conv_create,
-        "conv_delete": change(lambda b: ConvChange(delete=True)),
+        "conv_delete": conv_delete,
+        "conv_delete_list": conv_delete_list,
+        "conv_mark": conv_mark,
+        "conv_custom": conv_custom,
+        "conv_clear_history": change(lambda b: ConvChange(clear_history=True)),
+        "cgroup_create": cgroup_create,
+        "cgroup_delete": cgroup_delete,
+        "cgroup_rename": cgroup_rename,
+        "cgroup_add": cgroup_add,
+        "cgroup_remove": cgroup_remove,
+        "cgroup_list": cgroup_list,
+        "recv_opt_set": recv_opt_set,
+        "recv_opt_get": recv_opt_get,
+        "msg_revoke": msg_revoke,
+        "msg_delete": msg_delete,
         "conv_pin": change(lambda b: ConvChange(pinned=b.pinned)),
         "conv_draft": change(draft_change),
         "conv_read": change(lambda b: ConvChange(read_up_to=b.seq)),

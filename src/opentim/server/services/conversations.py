@@ -1,6 +1,13 @@
-"""Each user's conversation list: sync by change cursor, get, create, delete, pin, draft, read."""
+"""Each user's conversation list: sync by change cursor, get, create, delete, pin, draft, read;
+marks, custom data, receive options and conversation groups (folders), with their limits.
+
+Every change moves the conversation's change position in the store, so a device that syncs
+later sees it, and is pushed to the user's other devices at once (``publish``).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import msgspec
 
@@ -9,28 +16,44 @@ from opentim.protocol import (
     ConvType,
     ErrorCode,
     OpenTimProtocolError,
+    RecvOpt,
     encode_token,
     parse_token,
     push_frame,
+    valid_marks,
 )
 from opentim.protocol.limits import MAX_DRAFT_BYTES, SYNC_PAGE
-from opentim.protocol.ops import ConvPush
+from opentim.protocol.ops import ConvGroupChange, ConvGroupPush, ConvPush, ConvResult, ReadPush
 
 from ..bus.base import Bus, Envelope
-from ..store.base import ConvChange, Store
+from ..config import Limits
+from ..store.base import ConvChange, DuplicateConvGroupError, Key, Store
 from .errors import ConvNotFoundError, GroupNotFoundError, NotMemberError, ServiceError
 from .users import UserService
 
 _encoder = msgspec.json.Encoder()
 
 
+def _refuse(code: int, desc: str) -> ServiceError:
+    return ServiceError(code, desc)
+
+
 class ConversationService:
     """Per-user conversation state; every change is pushed to the user's other devices."""
 
-    def __init__(self, store: Store, bus: Bus, users: UserService) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        users: UserService,
+        limits: Limits | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.store = store
         self.bus = bus
         self.users = users
+        self.limits = limits or Limits()
+        self.clock = clock or users.clock
 
     def publish(self, user_id: str, convs: list[Conversation], conn_id: str = "") -> None:
         """Tell ``user_id``'s devices (but connection ``conn_id``) about changed conversations."""
@@ -38,10 +61,16 @@ class ConversationService:
             frame = push_frame("conv", ConvPush(convs=convs))
             self.bus.publish(Envelope(frame=frame, users=[user_id], skip_conn=conn_id))
 
+    def publish_group_change(self, user_id: str, change: ConvGroupChange, conn_id: str) -> None:
+        """Tell the user's other devices about a change to their conversation groups."""
+        frame = push_frame("cgroup", ConvGroupPush(change=change))
+        self.bus.publish(Envelope(frame=frame, users=[user_id], skip_conn=conn_id))
+
     async def sync(
         self, user_id: str, cursor: str, limit: int
-    ) -> tuple[list[Conversation], str, bool]:
-        """A page of the user's conversations changed since ``cursor`` (a sync token)."""
+    ) -> tuple[list[Conversation], str, bool, list[str]]:
+        """A page of the user's conversations changed since ``cursor`` (a sync token), and the
+        names of the user's conversation groups."""
         try:
             token = parse_token(cursor)
         except OpenTimProtocolError as exc:
@@ -49,17 +78,21 @@ class ConversationService:
         convs, after, more = await self.store.sync_conversations(
             user_id, token, max(1, min(limit, SYNC_PAGE))
         )
-        return convs, encode_token(after), more
+        return convs, encode_token(after), more, await self.store.conv_groups(user_id)
 
     async def get(self, user_id: str, keys: list[tuple[int, str]]) -> list[Conversation]:
         return await self.store.get_conversations(user_id, keys)
+
+    @staticmethod
+    def _check_key(conv_type: int, conv_id: str) -> None:
+        if conv_type not in (ConvType.C2C, ConvType.GROUP) or not conv_id:
+            raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, "invalid conversation")
 
     async def change(
         self, user_id: str, conv_type: int, conv_id: str, change: ConvChange, conn_id: str
     ) -> Conversation:
         """Apply a change to an existing conversation (or create one) and publish it."""
-        if conv_type not in (ConvType.C2C, ConvType.GROUP) or not conv_id:
-            raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, "invalid conversation")
+        self._check_key(conv_type, conv_id)
         if change.draft is not None and len(_encoder.encode(change.draft)) > MAX_DRAFT_BYTES:
             raise ServiceError(
                 ErrorCode.ERR_INVALID_PARAMETERS, f"draft over {MAX_DRAFT_BYTES} bytes"
@@ -70,7 +103,21 @@ class ConversationService:
         if conv is None:
             raise ConvNotFoundError(conv_id)
         self.publish(user_id, [conv], conn_id)
+        if change.read_up_to is not None and conv_type == ConvType.C2C:
+            self._receipt(user_id, conv)
         return conv
+
+    def _receipt(self, reader: str, conv: Conversation) -> None:
+        """Tell the C2C peer how far ``reader`` has read (TIMSetMsgReadedReceiptCallback)."""
+        last = conv.last_msg
+        receipt = ReadPush(
+            reader=reader,
+            seq=conv.read_seq,
+            time=int(self.clock()),
+            msg_id=last.msg_id if last is not None and last.seq == conv.read_seq else "",
+        )
+        frame = push_frame("read", receipt)
+        self.bus.publish(Envelope(frame=frame, users=[conv.conv_id]))
 
     async def _check_can_create(self, user_id: str, conv_type: int, conv_id: str) -> None:
         if conv_type == ConvType.C2C:
@@ -81,3 +128,262 @@ class ConversationService:
             raise GroupNotFoundError(conv_id)
         if user_id not in await self.store.get_members(conv_id):
             raise NotMemberError(f"{user_id!r} is not a member of {conv_id!r}")
+
+    # --- batch calls: one result per conversation -------------------------------------------
+    def _check_batch(self, keys: list[Key]) -> None:
+        if not keys:
+            raise _refuse(ErrorCode.ERR_INVALID_PARAMETERS, "no conversations given")
+        if len(keys) > self.limits.convs_per_call:
+            raise _refuse(
+                ErrorCode.ERR_SVR_CONV_CONV_MARK_REQ_COUNT_EXCEED_LIMIT,
+                f"at most {self.limits.convs_per_call} conversations per call",
+            )
+
+    async def change_many(
+        self, user_id: str, keys: list[Key], change: ConvChange, conn_id: str
+    ) -> tuple[list[ConvResult], list[Conversation]]:
+        """Apply ``change`` to each conversation; results in the order of ``keys`` (6004 for
+        ids that are not valid or not the user's), and the snapshots that changed."""
+        valid = list(
+            dict.fromkeys(k for k in keys if k[0] in (ConvType.C2C, ConvType.GROUP) and k[1])
+        )
+        snapshots = await self.store.change_conversations(user_id, valid, change)
+        found = dict(zip(valid, snapshots, strict=True))
+        results: list[ConvResult] = []
+        changed: list[Conversation] = []
+        for conv_type, conv_id in keys:
+            conv = found.get((conv_type, conv_id))
+            if conv is None:
+                results.append(
+                    ConvResult(
+                        conv_type=conv_type,
+                        conv_id=conv_id,
+                        code=ErrorCode.ERR_INVALID_CONVERSATION,
+                        desc="no such conversation",
+                    )
+                )
+            else:
+                results.append(ConvResult(conv_type=conv_type, conv_id=conv_id))
+                changed.append(conv)
+        unique = list({(c.conv_type, c.conv_id): c for c in changed}.values())
+        self.publish(user_id, unique, conn_id)
+        return results, unique
+
+    async def delete_many(
+        self, user_id: str, keys: list[Key], clear_messages: bool, conn_id: str
+    ) -> tuple[list[ConvResult], list[Conversation]]:
+        if not keys:
+            raise _refuse(ErrorCode.ERR_INVALID_PARAMETERS, "no conversations given")
+        if len(keys) > self.limits.convs_per_call:
+            raise _refuse(
+                ErrorCode.ERR_INVALID_PARAMETERS,
+                f"at most {self.limits.convs_per_call} conversations per call",
+            )
+        change = ConvChange(delete=True, keep_history=not clear_messages)
+        return await self.change_many(user_id, keys, change, conn_id)
+
+    async def mark(
+        self, user_id: str, keys: list[Key], mark: int, enable: bool, conn_id: str
+    ) -> tuple[list[ConvResult], list[Conversation]]:
+        """Set or clear mark bits (built-in 0-3, app 32-63); 51006 over the per-call limit,
+        51008 when more conversations than the limit would carry a mark."""
+        if not valid_marks(mark):
+            raise _refuse(
+                ErrorCode.ERR_INVALID_PARAMETERS,
+                f"mark {mark:#x}: use the built-in bits 0x1-0x8 or bits 32-63",
+            )
+        self._check_batch(keys)
+        if enable:
+            current = await self.store.get_conversations(user_id, list(dict.fromkeys(keys)))
+            newly = sum(1 for c in current if not c.deleted and not c.marks)
+            marked = await self.store.count_conversations(user_id, marked=True)
+            if newly and marked + newly > self.limits.marked_convs:
+                raise _refuse(
+                    ErrorCode.ERR_SVR_CONV_CONV_MARK_TOTAL_COUNT_EXCEED_LIMIT,
+                    f"at most {self.limits.marked_convs} marked conversations",
+                )
+        change = ConvChange(mark_set=mark) if enable else ConvChange(mark_clear=mark)
+        return await self.change_many(user_id, keys, change, conn_id)
+
+    async def set_custom_data(
+        self, user_id: str, keys: list[Key], custom_data: str, conn_id: str
+    ) -> tuple[list[ConvResult], list[Conversation]]:
+        """Set the same custom data on each conversation (at most 256 bytes)."""
+        limit = self.limits.custom_data_bytes
+        if len(custom_data.encode()) > limit:
+            raise _refuse(ErrorCode.ERR_INVALID_PARAMETERS, f"custom data over {limit} bytes")
+        self._check_batch(keys)
+        if custom_data:
+            current = await self.store.get_conversations(user_id, list(dict.fromkeys(keys)))
+            newly = sum(1 for c in current if not c.deleted and not c.custom_data)
+            holding = await self.store.count_conversations(user_id, custom_data=True)
+            if newly and holding + newly > self.limits.marked_convs:
+                raise _refuse(
+                    ErrorCode.ERR_SVR_CONV_CONV_MARK_TOTAL_COUNT_EXCEED_LIMIT,
+                    f"at most {self.limits.marked_convs} conversations with custom data",
+                )
+        return await self.change_many(user_id, keys, ConvChange(custom_data=custom_data), conn_id)
+
+    # --- receive options --------------------------------------------------------------------
+    async def set_recv_opt(
+        self, user_id: str, conv_type: int, conv_ids: list[str], opt: int, conn_id: str
+    ) -> list[Conversation]:
+        """Set the receive option: per peer user for C2C (at most 30 per call), per member for
+        a group. Kept on the server and synced to every device."""
+        if opt not in set(RecvOpt):
+            raise _refuse(ErrorCode.ERR_INVALID_PARAMETERS, f"bad receive option {opt}")
+        ids = list(dict.fromkeys(conv_ids))
+        if not ids or not all(ids):
+            raise _refuse(ErrorCode.ERR_INVALID_PARAMETERS, "no ids given")
+        if conv_type == ConvType.C2C:
+            if len(ids) > self.limits.recv_opt_users:
+                raise _refuse(
+                    ErrorCode.ERR_INVALID_PARAMETERS,
+                    f"at most {self.limits.recv_opt_users} users per call",
+                )
+            known = {p.user_id for p in await self.users.profiles(ids)}
+            missing = [u for u in ids if u not in known]
+            if missing:
+                raise _refuse(ErrorCode.ERR_INVALID_MSG_RECEIVER, f"no users {missing!r}")
+        elif conv_type == ConvType.GROUP:
+            for group_id in ids:
+                if await self.store.get_group(group_id) is None:
+                    raise GroupNotFoundError(group_id)
+                if user_id not in await self.store.get_members(group_id):
+                    raise NotMemberError(f"{user_id!r} is not a member of {group_id!r}")
+        else:
+            raise _refuse(ErrorCode.ERR_INVALID_CONVERSATION, f"bad conv_type {conv_type}")
+        keys = [(conv_type, i) for i in ids]
+        change = ConvChange(recv_opt=opt, ensure=True)
+        convs = [c for c in await self.store.change_conversations(user_id, keys, change) if c]
+        self.publish(user_id, convs, conn_id)
+        return convs
+
+    async def get_recv_opts(self, user_id: str, user_ids: list[str]) -> dict[str, int]:
+        """C2C receive options for ``user_ids`` (Receive where none was set)."""
+        if len(user_ids) > self.limits.recv_opt_users:
+            raise _refuse(
+                ErrorCode.ERR_INVALID_PARAMETERS,
+                f"at most {self.limits.recv_opt_users} users per call",
+            )
+        found = await self.store.recv_opts(user_id, ConvType.C2C, list(dict.fromkeys(user_ids)))
+        return {u: found.get(u, RecvOpt.RECEIVE) for u in user_ids}
+
+    # --- conversation groups ----------------------------------------------------------------
+    def _check_name(self, name: str) -> None:
+        if not name:
+            raise _refuse(ErrorCode.ERR_INVALID_PARAMETERS, "a conversation group needs a name")
+        if len(name.encode()) > self.limits.conv_group_name_bytes:
+            raise _refuse(
+                ErrorCode.ERR_SVR_CONV_CONV_GROUP_NAME_EXCEED_LENGTH,
+                f"conversation group names are at most {self.limits.conv_group_name_bytes} bytes",
+            )
+
+    @staticmethod
+    def _no_group(name: str) -> ServiceError:
+        return _refuse(
+            ErrorCode.ERR_SVR_CONV_CONV_GROUP_NOT_EXIST, f"no conversation group {name!r}"
+        )
+
+    @staticmethod
+    def _results(keys: list[Key], done: list[Conversation], code: int) -> list[ConvResult]:
+        ok = {(c.conv_type, c.conv_id) for c in done}
+        return [
+            ConvResult(conv_type=t, conv_id=i)
+            if (t, i) in ok
+            else ConvResult(conv_type=t, conv_id=i, code=code, desc="not done")
+            for t, i in keys
+        ]
+
+    async def create_group(
+        self, user_id: str, name: str, keys: list[Key], conn_id: str
+    ) -> tuple[list[ConvResult], list[Conversation]]:
+        self._check_name(name)
+        self._check_batch(keys)
+        if len(await self.store.conv_groups(user_id)) >= self.limits.conv_groups:
+            raise _refuse(
+                ErrorCode.ERR_SVR_CONV_CONV_GROUP_TOTAL_COUNT_EXCEED_LIMIT,
+                f"at most {self.limits.conv_groups} conversation groups",
+            )
+        try:
+            added = await self.store.create_conv_group(user_id, name, keys, int(self.clock()))
+        except DuplicateConvGroupError as exc:
+            raise _refuse(
+                ErrorCode.ERR_INVALID_PARAMETERS, f"conversation group {name!r} exists"
+            ) from exc
+        self.publish(user_id, added, conn_id)
+        self.publish_group_change(
+            user_id, ConvGroupChange(kind="created", name=name, convs=added), conn_id
+        )
+        return self._results(keys, added, ErrorCode.ERR_INVALID_CONVERSATION), added
+
+    async def delete_group(self, user_id: str, name: str, conn_id: str) -> list[Conversation]:
+        self._check_name(name)
+        convs = await self.store.delete_conv_group(user_id, name)
+        if convs is None:
+            raise self._no_group(name)
+        self.publish(user_id, convs, conn_id)
+        self.publish_group_change(user_id, ConvGroupChange(kind="deleted", name=name), conn_id)
+        return convs
+
+    async def rename_group(
+        self, user_id: str, name: str, new_name: str, conn_id: str
+    ) -> list[Conversation]:
+        self._check_name(name)
+        self._check_name(new_name)
+        try:
+            convs = await self.store.rename_conv_group(user_id, name, new_name)
+        except DuplicateConvGroupError as exc:
+            raise _refuse(
+                ErrorCode.ERR_INVALID_PARAMETERS, f"conversation group {new_name!r} exists"
+            ) from exc
+        if convs is None:
+            raise self._no_group(name)
+        self.publish(user_id, convs, conn_id)
+        self.publish_group_change(
+            user_id, ConvGroupChange(kind="renamed", name=name, new_name=new_name), conn_id
+        )
+        return convs
+
+    async def add_to_group(
+        self, user_id: str, name: str, keys: list[Key], conn_id: str
+    ) -> tuple[list[ConvResult], list[Conversation], list[Conversation]]:
+        """Add conversations; a group over its limit evicts its earliest added (reason 1)."""
+        self._check_name(name)
+        self._check_batch(keys)
+        found = await self.store.add_to_conv_group(user_id, name, keys, self.limits.convs_per_group)
+        if found is None:
+            raise self._no_group(name)
+        added, evicted = found
+        self.publish(user_id, added + evicted, conn_id)
+        if added:
+            self.publish_group_change(
+                user_id, ConvGroupChange(kind="added", name=name, convs=added), conn_id
+            )
+        if evicted:
+            self.publish_group_change(
+                user_id,
+                ConvGroupChange(kind="removed", name=name, convs=evicted, reason=1),
+                conn_id,
+            )
+        current = await self.store.get_conversations(user_id, keys)
+        members = [c for c in current if name in c.groups]
+        return self._results(keys, members, ErrorCode.ERR_INVALID_CONVERSATION), added, evicted
+
+    async def remove_from_group(
+        self, user_id: str, name: str, keys: list[Key], conn_id: str
+    ) -> tuple[list[ConvResult], list[Conversation]]:
+        self._check_name(name)
+        self._check_batch(keys)
+        removed = await self.store.remove_from_conv_group(user_id, name, keys)
+        if removed is None:
+            raise self._no_group(name)
+        self.publish(user_id, removed, conn_id)
+        if removed:
+            self.publish_group_change(
+                user_id, ConvGroupChange(kind="removed", name=name, convs=removed), conn_id
+            )
+        return self._results(keys, removed, ErrorCode.ERR_INVALID_CONVERSATION), removed
+
+    async def group_names(self, user_id: str) -> list[str]:
+        return await self.store.conv_groups(user_id)

@@ -7,11 +7,20 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 
-from opentim.protocol import ConvType, ErrorCode, Message, channel_of, push_frame
+from opentim.protocol import (
+    Conversation,
+    ConvType,
+    ErrorCode,
+    MemberRole,
+    Message,
+    channel_of,
+    push_frame,
+)
 from opentim.protocol.limits import MAX_ELEMS_BYTES, MAX_HISTORY_PAGE
-from opentim.protocol.ops import MsgPush, OutMessage
+from opentim.protocol.ops import ConvPush, MsgPush, OutMessage, RevokePush
 
 from ..bus.base import Bus, Envelope
+from ..config import Limits
 from ..store.base import Appended, NewMessage, Store
 from .errors import GroupNotFoundError, NotMemberError, ServiceError
 from .users import UserService
@@ -48,11 +57,13 @@ class MessageService:
         bus: Bus,
         users: UserService,
         clock: Callable[[], float],
+        limits: Limits | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.users = users
         self.clock = clock
+        self.limits = limits or Limits()
 
     async def submit(
         self, user_id: str, conv_type: int, conv_id: str, out: OutMessage, conn_id: str
@@ -109,7 +120,11 @@ class MessageService:
         self, msg: Message, conn_id: str = "", extra_users: list[str] | None = None
     ) -> None:
         """Push ``msg`` to everyone in its channel but connection ``conn_id``."""
-        frame = push_frame("msg", MsgPush(msg=msg))
+        self._publish(push_frame("msg", MsgPush(msg=msg)), msg, conn_id, extra_users)
+
+    def _publish(
+        self, frame: bytes, msg: Message, conn_id: str = "", extra_users: list[str] | None = None
+    ) -> None:
         if msg.conv_type == ConvType.C2C:
             users = [msg.sender] if msg.sender == msg.receiver else [msg.sender, msg.receiver]
             self.bus.publish(Envelope(frame=frame, users=users, skip_conn=conn_id))
@@ -137,6 +152,101 @@ class MessageService:
         """Messages of the user's conversation after ``after_seq``, oldest first."""
         count = max(1, min(count, MAX_HISTORY_PAGE))
         return await self.store.messages_after(user_id, conv_type, conv_id, after_seq, count)
+
+    async def _own_message(self, user_id: str, conv_type: int, conv_id: str, seq: int) -> Message:
+        """A message of one of the user's conversations (group: while a member)."""
+        if conv_type == ConvType.GROUP:
+            if await self.store.get_group(conv_id) is None:
+                raise GroupNotFoundError(conv_id)
+            if user_id not in await self.store.get_members(conv_id):
+                raise NotMemberError(f"{user_id!r} is not a member of {conv_id!r}")
+        elif conv_type != ConvType.C2C or not conv_id:
+            raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, "invalid conversation")
+        msg = await self.store.get_message(channel_of(user_id, conv_type, conv_id), seq)
+        if msg is None or seq <= 0:
+            code = (
+                ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND
+                if conv_type == ConvType.GROUP
+                else ErrorCode.ERR_SVR_MSG_INVALID_ID
+            )
+            raise ServiceError(code, f"no message {seq} in {conv_id!r}")
+        return msg
+
+    async def revoke(
+        self,
+        user_id: str,
+        conv_type: int,
+        conv_id: str,
+        seq: int,
+        msg_id: str,
+        reason: str,
+        conn_id: str,
+    ) -> tuple[Message, int]:
+        """Revoke a message: its elements go, its seq and unread count stay (DESIGN §3), and
+        every member of the channel is told, so their conversation's last message follows.
+
+        The sender may revoke within the time limit; in a group the owner or an admin may
+        revoke anyone's message at any time.
+        """
+        msg = await self._own_message(user_id, conv_type, conv_id, seq)
+        group = conv_type == ConvType.GROUP
+        if msg_id and msg.msg_id != msg_id:
+            code = (
+                ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND
+                if group
+                else ErrorCode.ERR_SVR_MSG_INVALID_ID
+            )
+            raise ServiceError(code, f"message {seq} is not {msg_id!r}")
+        admin = False
+        if group:
+            role = (await self.store.get_members(conv_id)).get(user_id, 0)
+            admin = role >= MemberRole.ADMIN and not msg.is_tips
+        if msg.sender != user_id and not admin:
+            code = (
+                ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_DENY
+                if group
+                else ErrorCode.ERR_SDK_INVALID_OPERATION
+            )
+            raise ServiceError(code, "only the sender (or a group admin) may revoke it")
+        if msg.revoked:
+            return msg, 0
+        window = self.limits.revoke_seconds
+        late = window > 0 and self.clock() - msg.server_time > window
+        if late and not admin:
+            code = (
+                ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_TIME_LIMIT
+                if group
+                else ErrorCode.ERR_SVR_MSG_REVOKE_TIME_LIMIT
+            )
+            raise ServiceError(code, f"messages may be revoked for {window} s")
+        done = await self.store.revoke_message(
+            channel_of(user_id, conv_type, conv_id), seq, user_id, reason
+        )
+        if done is None:
+            return msg, 0
+        revoked = done.msg
+        self._publish(push_frame("revoke", RevokePush(msg=revoked, pos=done.pos)), revoked, conn_id)
+        return revoked, done.pos
+
+    async def delete(
+        self, user_id: str, conv_type: int, conv_id: str, seqs: list[int], conn_id: str
+    ) -> Conversation:
+        """Delete messages for this user only, on all their devices; others keep them."""
+        wanted = list(dict.fromkeys(seqs))
+        if not wanted or len(wanted) > MAX_HISTORY_PAGE:
+            raise ServiceError(
+                ErrorCode.ERR_INVALID_PARAMETERS, f"1 to {MAX_HISTORY_PAGE} messages per call"
+            )
+        channel_id = channel_of(user_id, conv_type, conv_id)
+        for seq in wanted:
+            if seq <= 0 or await self.store.get_message(channel_id, seq) is None:
+                raise ServiceError(ErrorCode.ERR_INVALID_PARAMETERS, f"no message {seq}")
+        conv = await self.store.delete_messages(user_id, conv_type, conv_id, wanted)
+        if conv is None:
+            raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, f"no conversation {conv_id!r}")
+        frame = push_frame("conv", ConvPush(convs=[conv]))
+        self.bus.publish(Envelope(frame=frame, users=[user_id], skip_conn=conn_id))
+        return conv
 
 
 __all__ = ["MessageService"]

@@ -22,6 +22,10 @@ class DuplicateGroupError(StoreError):
     """The group id is taken."""
 
 
+class DuplicateConvGroupError(StoreError):
+    """The user already has a conversation group of that name."""
+
+
 @dataclass(slots=True)
 class NewMessage:
     """A message to append; the store fills seq, count, activity and server time."""
@@ -66,6 +70,28 @@ class ConvChange:
     """Read up to this seq (0 = the newest)."""
     delete: bool = False
     create: bool = False
+    keep_history: bool = False
+    """With ``delete``: the messages stay readable (TIMConvDeleteConversationList, clear false)."""
+    clear_history: bool = False
+    """Hide the history so far for this user and read it, keeping the conversation."""
+    mark_set: int = 0
+    mark_clear: int = 0
+    custom_data: str | None = None
+    recv_opt: int | None = None
+    ensure: bool = False
+    """Create the row hidden when the user has none (a receive option set before any message)."""
+
+
+Key = tuple[int, str]
+"""``(conv_type, conv_id)`` of one user's conversation."""
+
+
+@dataclass(slots=True)
+class Revoked:
+    """A revoked message as it is now, and the change position of the revoke."""
+
+    msg: Message
+    pos: int
 
 
 @dataclass(slots=True)
@@ -121,6 +147,72 @@ class Store(Protocol):
     async def change_conversation(
         self, user_id: str, conv_type: int, conv_id: str, change: ConvChange
     ) -> Conversation | None: ...
+    async def change_conversations(
+        self, user_id: str, keys: list[Key], change: ConvChange
+    ) -> list[Conversation | None]:
+        """Apply one change to several conversations in one transaction; each one's snapshot
+        after it (None where the user has no such conversation), in the order of ``keys``."""
+        ...
+
+    async def count_conversations(
+        self, user_id: str, *, marked: bool = False, custom_data: bool = False
+    ) -> int:
+        """How many of the user's conversations carry a mark (or custom data)."""
+        ...
+
+    async def recv_opts(self, user_id: str, conv_type: int, conv_ids: list[str]) -> dict[str, int]:
+        """Receive options of the user's conversations among ``conv_ids`` (absent: none set)."""
+        ...
+
+    # conversation groups (folders)
+    async def conv_groups(self, user_id: str) -> list[str]:
+        """The user's conversation group names, in creation order."""
+        ...
+
+    async def create_conv_group(
+        self, user_id: str, name: str, keys: list[Key], now: int
+    ) -> list[Conversation]:
+        """Create a group holding ``keys`` (those the user has); raise DuplicateConvGroupError
+        when the name is taken. Returns the snapshots of the conversations added."""
+        ...
+
+    async def delete_conv_group(self, user_id: str, name: str) -> list[Conversation] | None:
+        """Delete the group; the snapshots of its conversations, or None when it does not exist."""
+        ...
+
+    async def rename_conv_group(
+        self, user_id: str, name: str, new_name: str
+    ) -> list[Conversation] | None:
+        """Rename; raise DuplicateConvGroupError when ``new_name`` is taken; None when ``name``
+        does not exist. Returns the snapshots of its conversations."""
+        ...
+
+    async def add_to_conv_group(
+        self, user_id: str, name: str, keys: list[Key], max_items: int
+    ) -> tuple[list[Conversation], list[Conversation]] | None:
+        """Add conversations (already members are left as they are); past ``max_items`` the
+        earliest added are evicted. Returns (added, evicted) snapshots, None for no group."""
+        ...
+
+    async def remove_from_conv_group(
+        self, user_id: str, name: str, keys: list[Key]
+    ) -> list[Conversation] | None:
+        """Remove conversations from the group; the snapshots of those that were in it."""
+        ...
+
+    # message changes
+    async def get_message(self, channel_id: str, seq: int) -> Message | None: ...
+    async def revoke_message(
+        self, channel_id: str, seq: int, revoker: str, reason: str
+    ) -> Revoked | None:
+        """Replace the message's elements with the revoke marker; its seq and count stay."""
+        ...
+
+    async def delete_messages(
+        self, user_id: str, conv_type: int, conv_id: str, seqs: list[int]
+    ) -> Conversation | None:
+        """Hide messages of a conversation from ``user_id`` only; the conversation after it."""
+        ...
 
     # groups
     async def get_group(self, group_id: str) -> GroupRow | None: ...

@@ -93,4 +93,44 @@ MIGRATIONS: Final[list[list[str]]] = [
         # When the draft was last set or cancelled: the later edit wins across devices.
         "ALTER TABLE conversations ADD COLUMN draft_time BIGINT NOT NULL DEFAULT 0",
     ],
+    [
+        # Marks, custom data, conversation groups, receive options, @-mentions,
+        # revoke, per-user message deletion, clearing history without deleting.
+        "ALTER TABLE conversations ADD COLUMN marks BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE conversations ADD COLUMN hide_seq BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE conversations ADD COLUMN cgroups TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE conversations ADD COLUMN cleared_up_to BIGINT NOT NULL DEFAULT 0",
+        "UPDATE conversations SET cleared_up_to = deleted_up_to",
+        "ALTER TABLE channels ADD COLUMN changed BIGINT NOT NULL DEFAULT 0",
+        "UPDATE channels SET changed = activity",
+        "ALTER TABLE messages ADD COLUMN revoker TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE messages ADD COLUMN revoke_reason TEXT NOT NULL DEFAULT ''",
+        """CREATE TABLE mentions (
+            channel_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            PRIMARY KEY (channel_id, user_id, seq)
+        )""",
+        """CREATE TABLE msg_deletions (
+            user_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            PRIMARY KEY (user_id, channel_id, seq)
+        )""",
+        """CREATE TABLE conv_groups (
+            user_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            created BIGINT NOT NULL,
+            PRIMARY KEY (user_id, name)
+        )""",
+        """CREATE TABLE conv_group_items (
+            user_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            conv_type INTEGER NOT NULL,
+            conv_id TEXT NOT NULL,
+            added BIGINT NOT NULL,
+            PRIMARY KEY (user_id, name, conv_type, conv_id)
+        )""",
+        "CREATE INDEX conv_group_items_order ON conv_group_items (user_id, name, added)",
+    ],
 ]

@@ -23,10 +23,14 @@ from typing import Any, TypeVar
 import msgspec
 
 from opentim.protocol import (
+    AT_ALL,
+    AtInfo,
+    AtType,
     Conversation,
     ConvType,
     Draft,
     GroupInfo,
+    Mark,
     Message,
     Profile,
     SyncToken,
@@ -35,7 +39,17 @@ from opentim.protocol import (
 )
 from opentim.protocol.cursors import FRESH, FULL, INCREMENTAL
 
-from .base import Appended, ConvChange, DuplicateGroupError, GroupRow, NewMessage, StoreError
+from .base import (
+    Appended,
+    ConvChange,
+    DuplicateConvGroupError,
+    DuplicateGroupError,
+    GroupRow,
+    Key,
+    NewMessage,
+    Revoked,
+    StoreError,
+)
 from .schema import MIGRATIONS
 
 T = TypeVar("T")
@@ -53,30 +67,41 @@ _draft_decoder = msgspec.json.Decoder(Draft)
 _MSG_COLS = (
     "m.seq, m.msg_id, m.conv_type, m.sender, m.receiver, m.count, m.activity, m.server_time, "
     "m.client_time, m.random, m.priority, m.platform, m.flags, m.elems, m.cloud_custom_data, "
-    "m.at_users, u.profile"
+    "m.at_users, u.profile, m.revoker, m.revoke_reason"
 )
 _CONV_COLS = f"""
 c.conv_type, c.conv_id, c.read_seq, c.read_count, c.pinned, c.draft, c.bump, c.deleted,
        c.deleted_up_to, c.end_seq, c.end_count, c.end_activity, c.recv_opt, c.custom_data,
        h.max_seq, h.count, h.activity,
        g.name, g.face_url, g.group_type, pu.profile,
-       {_MSG_COLS}, c.changed"""
-_CONV_FROM = """
+       {_MSG_COLS}, c.changed, h.changed, c.marks, c.hide_seq, c.cgroups, c.cleared_up_to,
+       d.seq, c.channel_id"""
+_TOP = "(CASE WHEN c.end_seq IS NULL THEN h.last_seq ELSE min(h.last_seq, c.end_seq) END)"
+_CONV_FROM = f"""
 FROM conversations c
 JOIN channels h ON h.channel_id = c.channel_id
 LEFT JOIN messages m ON m.channel_id = c.channel_id
-     AND m.seq = (CASE WHEN c.end_seq IS NULL THEN h.last_seq ELSE min(h.last_seq, c.end_seq) END)
-     AND m.seq > c.deleted_up_to
+     AND m.seq = {_TOP}
+     AND m.seq > c.cleared_up_to
 LEFT JOIN users u ON u.user_id = m.sender
+LEFT JOIN msg_deletions d ON d.user_id = c.user_id AND d.channel_id = c.channel_id
+     AND d.seq = m.seq
 LEFT JOIN groups g ON c.conv_type = 2 AND g.group_id = c.conv_id
 LEFT JOIN users pu ON c.conv_type = 1 AND pu.user_id = c.conv_id
 """
 _CONV_SELECT = f"SELECT {_CONV_COLS} {_CONV_FROM}"
-_POS = "max(c.changed, CASE WHEN c.end_seq IS NULL THEN h.activity ELSE c.end_activity END)"
+_POS = "max(c.changed, CASE WHEN c.end_seq IS NULL THEN h.changed ELSE c.end_activity END)"
+_NOT_DELETED = (
+    "NOT EXISTS (SELECT 1 FROM msg_deletions d WHERE d.user_id = ? "
+    "AND d.channel_id = m.channel_id AND d.seq = m.seq)"
+)
+_MENTION_ALL = "*"
+"""The ``mentions`` row user of an @all."""
+_N_MSG_COLS = 19
 
 
 def _message(r: tuple[Any, ...] | sqlite3.Row, o: int = 0) -> Message:
-    """A Message from the 17 message columns of ``_MSG_COLS`` starting at ``o``."""
+    """A Message from the 19 message columns of ``_MSG_COLS`` starting at ``o``."""
     flags = r[o + 12]
     return Message(
         seq=r[o],
@@ -98,14 +123,23 @@ def _message(r: tuple[Any, ...] | sqlite3.Row, o: int = 0) -> Message:
         cloud_custom_data=r[o + 14],
         at_users=_strs_decoder.decode(r[o + 15]),
         sender_profile=_profile_decoder.decode(r[o + 16]) if r[o + 16] else None,
+        revoker=r[o + 17],
+        revoke_reason=r[o + 18],
     )
+
+
+_O = 21 + _N_MSG_COLS
+"""Index of the first conversation column after the last message's."""
 
 
 def _conversation(r: sqlite3.Row) -> Conversation:
     end_seq = r[9]
     max_seq, count, activity = (r[14], r[15], r[16]) if end_seq is None else (end_seq, r[10], r[11])
-    pos = max(r[38], activity)
+    pos = max(r[_O], r[_O + 1] if end_seq is None else r[11])
     activity = max(activity, r[6])
+    marks = r[_O + 2]
+    if marks & Mark.HIDE and max_seq > r[_O + 3]:
+        marks &= ~Mark.HIDE
     deleted = bool(r[7]) and max_seq <= r[8]
     read_seq, read_count = r[2], r[3]
     conv_type = r[0]
@@ -130,10 +164,13 @@ def _conversation(r: sqlite3.Row) -> Conversation:
         ended=end_seq is not None,
         recv_opt=r[12],
         custom_data=r[13],
+        marks=marks,
+        hide_seq=r[_O + 3],
+        groups=_strs_decoder.decode(r[_O + 4]),
         show_name=show_name,
         face_url=face_url,
         group_type=group_type,
-        last_msg=None if r[21] is None else _message(r, 21),
+        last_msg=None if r[21] is None or r[_O + 6] is not None else _message(r, 21),
         pos=pos,
     )
 
@@ -141,13 +178,16 @@ def _conversation(r: sqlite3.Row) -> Conversation:
 class _Head:
     """A channel head, as the writer knows it."""
 
-    __slots__ = ("activity", "count", "in_db", "last_seq", "max_seq", "owners")
+    __slots__ = ("activity", "changed", "count", "in_db", "last_seq", "max_seq", "owners")
 
-    def __init__(self, max_seq: int, count: int, last_seq: int, activity: int, in_db: bool):
+    def __init__(
+        self, max_seq: int, count: int, last_seq: int, activity: int, changed: int, in_db: bool
+    ):
         self.max_seq = max_seq
         self.count = count
         self.last_seq = last_seq
         self.activity = activity
+        self.changed = changed
         self.in_db = in_db
         self.owners: set[str] = set()
 
@@ -170,10 +210,15 @@ class _Tx:
         head = heads.get(channel_id)
         if head is None:
             row = self.conn.execute(
-                "SELECT max_seq, count, last_seq, activity FROM channels WHERE channel_id = ?",
+                "SELECT max_seq, count, last_seq, activity, changed FROM channels "
+                "WHERE channel_id = ?",
                 (channel_id,),
             ).fetchone()
-            head = _Head(row[0], row[1], row[2], row[3], True) if row else _Head(0, 0, 0, 0, False)
+            head = (
+                _Head(row[0], row[1], row[2], row[3], row[4], True)
+                if row
+                else _Head(0, 0, 0, 0, 0, False)
+            )
             if row and channel_id.startswith("c:"):
                 owners = self.conn.execute(
                     "SELECT user_id FROM conversations WHERE channel_id = ?", (channel_id,)
@@ -334,18 +379,18 @@ class SqliteStore:
         dirty, self._dirty = self._dirty, {}
         new = [(cid, h) for cid, h in dirty.items() if not h.in_db]
         conn.executemany(
-            "UPDATE channels SET max_seq = ?, count = ?, last_seq = ?, activity = ? "
+            "UPDATE channels SET max_seq = ?, count = ?, last_seq = ?, activity = ?, changed = ? "
             "WHERE channel_id = ?",
             [
-                (h.max_seq, h.count, h.last_seq, h.activity, cid)
+                (h.max_seq, h.count, h.last_seq, h.activity, h.changed, cid)
                 for cid, h in dirty.items()
                 if h.in_db
             ],
         )
         conn.executemany(
-            "INSERT INTO channels (channel_id, max_seq, count, last_seq, activity) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(cid, h.max_seq, h.count, h.last_seq, h.activity) for cid, h in new],
+            "INSERT INTO channels (channel_id, max_seq, count, last_seq, activity, changed) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(cid, h.max_seq, h.count, h.last_seq, h.activity, h.changed) for cid, h in new],
         )
         for _, head in new:
             head.in_db = True
@@ -445,6 +490,12 @@ class SqliteStore:
             if row is None:
                 raise
             return Appended(_message(row), True)
+        if m.at_users and m.conv_type == ConvType.GROUP:
+            mentioned = {_MENTION_ALL if u == AT_ALL else u for u in m.at_users} - {m.sender}
+            conn.executemany(
+                "INSERT OR IGNORE INTO mentions (channel_id, user_id, seq) VALUES (?, ?, ?)",
+                [(m.channel_id, u, seq) for u in mentioned],
+            )
         new_owners = [o for o in m.owners if o[0] not in head.owners]
         for user_id, conv_type, conv_id in new_owners:
             conn.execute(
@@ -459,7 +510,7 @@ class SqliteStore:
         )
         # The cache changes only once every statement has succeeded: a failed item leaves no gap.
         head.owners.update(o[0] for o in new_owners)
-        head.max_seq, head.count, head.activity = seq, count, activity
+        head.max_seq, head.count, head.activity, head.changed = seq, count, activity, activity
         if not m.excluded_from_last:
             head.last_seq = seq
         tx.save_head(m.channel_id, head)
@@ -521,9 +572,9 @@ class SqliteStore:
         order: str,
     ) -> list[Message]:
         """Messages with ``low < seq <= high`` that the user may see: after their deletion
-        point, and not past the point they left the group."""
+        or cleared history, not past the point they left the group, not deleted by them."""
         row = conn.execute(
-            "SELECT deleted_up_to, end_seq FROM conversations "
+            "SELECT cleared_up_to, end_seq FROM conversations "
             "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
             (user_id, conv_type, conv_id),
         ).fetchone()
@@ -534,10 +585,75 @@ class SqliteStore:
             high = min(high, row[1])
         rows = conn.execute(
             f"SELECT {_MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
-            f"WHERE m.channel_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq {order} LIMIT ?",
-            (channel_of(user_id, conv_type, conv_id), low, high, count),
+            f"WHERE m.channel_id = ? AND m.seq > ? AND m.seq <= ? AND {_NOT_DELETED} "
+            f"ORDER BY m.seq {order} LIMIT ?",
+            (channel_of(user_id, conv_type, conv_id), low, high, user_id, count),
         )
         return [_message(r) for r in rows]
+
+    async def get_message(self, channel_id: str, seq: int) -> Message | None:
+        def read(conn: sqlite3.Connection) -> Message | None:
+            row = conn.execute(
+                f"SELECT {_MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
+                "WHERE m.channel_id = ? AND m.seq = ?",
+                (channel_id, seq),
+            ).fetchone()
+            return _message(row) if row else None
+
+        return await self._read(read)
+
+    async def revoke_message(
+        self, channel_id: str, seq: int, revoker: str, reason: str
+    ) -> Revoked | None:
+        """Empty the message's elements and record who revoked it. The channel's change
+        position moves (so every member's snapshot is new), its order key does not."""
+
+        def write(tx: _Tx) -> int | None:
+            cur = tx.conn.execute(
+                "UPDATE messages SET elems = '[]', revoker = ?, revoke_reason = ? "
+                "WHERE channel_id = ? AND seq = ? AND revoker = ''",
+                (revoker, reason, channel_id, seq),
+            )
+            if cur.rowcount == 0:
+                return None
+            head = tx.head(channel_id)
+            head.changed = tx.tick()
+            tx.save_head(channel_id, head)
+            return head.changed
+
+        pos = await self._write(write)
+        if pos is None:
+            return None
+        msg = await self.get_message(channel_id, seq)
+        return None if msg is None else Revoked(msg, pos)
+
+    async def delete_messages(
+        self, user_id: str, conv_type: int, conv_id: str, seqs: list[int]
+    ) -> Conversation | None:
+        channel_id = channel_of(user_id, conv_type, conv_id)
+
+        def write(tx: _Tx) -> bool:
+            row = tx.conn.execute(
+                "SELECT 1 FROM conversations WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
+                (user_id, conv_type, conv_id),
+            ).fetchone()
+            if row is None:
+                return False
+            tx.conn.executemany(
+                "INSERT OR IGNORE INTO msg_deletions (user_id, channel_id, seq) VALUES (?, ?, ?)",
+                [(user_id, channel_id, seq) for seq in seqs],
+            )
+            tx.conn.execute(
+                "UPDATE conversations SET changed = ? "
+                "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
+                (tx.tick(), user_id, conv_type, conv_id),
+            )
+            return True
+
+        if not await self._write(write):
+            return None
+        found = await self.get_conversations(user_id, [(conv_type, conv_id)])
+        return found[0] if found else None
 
     # --- conversations ----------------------------------------------------------------------
     async def get_conversations(
@@ -560,9 +676,49 @@ class SqliteStore:
                 _CONV_SELECT + " WHERE c.user_id = ? AND c.conv_type = ? AND c.conv_id = ?",
                 (user_id, conv_type, conv_id),
             ).fetchone()
-            if row is not None:
-                found.append(_conversation(row))
+            if row is None:
+                continue
+            conv = _conversation(row)
+            channel_id, cleared = row[_O + 7], row[_O + 5]
+            if row[_O + 6] is not None:
+                # The last message was deleted for this user: the one before it follows.
+                conv.last_msg = SqliteStore._last_kept(conn, user_id, channel_id, row[21], cleared)
+            if conv_type == ConvType.GROUP and not conv.deleted and conv.max_seq > conv.read_seq:
+                conv.at_info = SqliteStore._at_info(
+                    conn, user_id, channel_id, max(conv.read_seq, cleared), conv.max_seq
+                )
+            found.append(conv)
         return found
+
+    @staticmethod
+    def _last_kept(
+        conn: sqlite3.Connection, user_id: str, channel_id: str, below: int, cleared: int
+    ) -> Message | None:
+        row = conn.execute(
+            f"SELECT {_MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
+            f"WHERE m.channel_id = ? AND m.seq < ? AND m.seq > ? AND m.flags & ? = 0 "
+            f"AND {_NOT_DELETED} ORDER BY m.seq DESC LIMIT 1",
+            (channel_id, below, cleared, FLAG_EXCLUDED_LAST, user_id),
+        ).fetchone()
+        return _message(row) if row else None
+
+    @staticmethod
+    def _at_info(
+        conn: sqlite3.Connection, user_id: str, channel_id: str, after: int, upto: int
+    ) -> list[AtInfo]:
+        """Pending mentions of ``user_id`` (or @all) with ``after < seq <= upto``: the mentions
+        index is written at send time, for the mentioned users only (cost per mention, not per
+        member), and read only for group conversations with something unread."""
+        rows = conn.execute(
+            "SELECT seq, user_id FROM mentions WHERE channel_id = ? AND user_id IN (?, ?) "
+            "AND seq > ? AND seq <= ? ORDER BY seq",
+            (channel_id, user_id, _MENTION_ALL, after, upto),
+        ).fetchall()
+        by_seq: dict[int, int] = {}
+        for seq, who in rows:
+            bit = AtType.AT_ALL if who == _MENTION_ALL else AtType.AT_ME
+            by_seq[seq] = by_seq.get(seq, 0) | bit
+        return [AtInfo(seq=seq, at_type=at_type) for seq, at_type in by_seq.items()]
 
     async def sync_conversations(
         self, user_id: str, token: SyncToken, limit: int
@@ -626,30 +782,41 @@ class SqliteStore:
         self, tx: _Tx, user_id: str, conv_type: int, conv_id: str, change: ConvChange
     ) -> bool:
         conn = tx.conn
-        row = conn.execute(
-            "SELECT channel_id, end_seq, deleted, deleted_up_to, draft_time FROM conversations "
-            "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
-            (user_id, conv_type, conv_id),
-        ).fetchone()
+        where = (user_id, conv_type, conv_id)
+        select = (
+            "SELECT channel_id, end_seq, deleted, deleted_up_to, marks, hide_seq, draft_time "
+            "FROM conversations WHERE user_id = ? AND conv_type = ? AND conv_id = ?"
+        )
+        row = conn.execute(select, where).fetchone()
         channel_id = channel_of(user_id, conv_type, conv_id)
-        # A deleted conversation with nothing new since is gone: only creating it brings it back.
-        tombstone = row is not None and row[2] and tx.head(channel_id).max_seq <= row[3]
-        if tombstone and not change.create:
-            return False
         if row is None:
-            if not change.create:
+            if not (change.create or change.ensure):
                 return False
             head = tx.head(channel_id)
             if not head.in_db:
                 tx.save_head(channel_id, head)
             clock = tx.tick()
+            if change.create:
+                conn.execute(
+                    "INSERT INTO conversations (user_id, conv_type, conv_id, channel_id, "
+                    "read_seq, read_count, bump, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*where, channel_id, head.max_seq, head.count, clock, clock),
+                )
+                head.owners.add(user_id)
+                return True
+            # Hidden until a message comes: the row only carries settings (a receive option).
             conn.execute(
                 "INSERT INTO conversations (user_id, conv_type, conv_id, channel_id, read_seq, "
-                "read_count, bump, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (user_id, conv_type, conv_id, channel_id, head.max_seq, head.count, clock, clock),
+                "read_count, changed, deleted, deleted_up_to, cleared_up_to) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                (*where, channel_id, head.max_seq, head.count, clock, head.max_seq, head.max_seq),
             )
             head.owners.add(user_id)
-            return True
+            row = conn.execute(select, where).fetchone()
+        # A deleted conversation with nothing new since is gone: only creating it brings it back.
+        tombstone = bool(row[2]) and tx.head(channel_id).max_seq <= row[3]
+        if tombstone and not (change.create or change.ensure):
+            return False
         sets: list[str] = []
         args: list[Any] = []
         clock = tx.tick()
@@ -666,7 +833,7 @@ class SqliteStore:
                 sets.append("bump = ?")
                 args.append(clock)
         drafting = change.draft is not None or change.clear_draft
-        if drafting and change.draft_time < row[4]:
+        if drafting and change.draft_time < row[6]:
             drafting = False  # a later edit is already stored: this one lost
             if change == ConvChange(
                 draft=change.draft, clear_draft=change.clear_draft, draft_time=change.draft_time
@@ -678,10 +845,24 @@ class SqliteStore:
         elif drafting:
             sets += ["draft = NULL", "draft_time = ?"]
             args.append(change.draft_time)
-        if change.read_up_to is not None or change.delete:
-            head = tx.head(channel_id)
-            end_seq = row[1]
-            top = head.max_seq if end_seq is None else end_seq
+        if change.custom_data is not None:
+            sets.append("custom_data = ?")
+            args.append(change.custom_data)
+        if change.recv_opt is not None:
+            sets.append("recv_opt = ?")
+            args.append(change.recv_opt)
+        end_seq = row[1]
+        top = tx.head(channel_id).max_seq if end_seq is None else end_seq
+        if change.mark_set or change.mark_clear:
+            marks, hide_seq = row[4], row[5]
+            if marks & Mark.HIDE and top > hide_seq:
+                marks &= ~Mark.HIDE  # a message since hiding already showed it again
+            marks = (marks | change.mark_set) & ~change.mark_clear
+            if change.mark_set & Mark.HIDE:
+                hide_seq = top
+            sets += ["marks = ?", "hide_seq = ?"]
+            args += [marks, hide_seq]
+        if change.read_up_to is not None or change.delete or change.clear_history:
             seq = top if not change.read_up_to else min(change.read_up_to, top)
             count_row = conn.execute(
                 "SELECT count FROM messages WHERE channel_id = ? AND seq = ?", (channel_id, seq)
@@ -692,12 +873,21 @@ class SqliteStore:
             if change.delete:
                 sets += ["deleted = 1", "deleted_up_to = ?", "draft = NULL", "pinned = 0"]
                 args.append(seq)
+                sets += ["cgroups = '[]'"]
+                conn.execute(
+                    "DELETE FROM conv_group_items WHERE user_id = ? AND conv_type = ? "
+                    "AND conv_id = ?",
+                    where,
+                )
+            if (change.delete and not change.keep_history) or change.clear_history:
+                sets.append("cleared_up_to = max(cleared_up_to, ?)")
+                args.append(seq)
         sets.append("changed = ?")
         args.append(clock)
         conn.execute(
             f"UPDATE conversations SET {', '.join(sets)} "
             "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
-            (*args, user_id, conv_type, conv_id),
+            (*args, *where),
         )
         return True
 
@@ -705,11 +895,220 @@ class SqliteStore:
         self, user_id: str, conv_type: int, conv_id: str, change: ConvChange
     ) -> Conversation | None:
         """Apply ``change``; the conversation after it, or None when the user has none."""
-        found = await self._write(lambda tx: self._change(tx, user_id, conv_type, conv_id, change))
-        if not found:
+        return (await self.change_conversations(user_id, [(conv_type, conv_id)], change))[0]
+
+    async def change_conversations(
+        self, user_id: str, keys: list[Key], change: ConvChange
+    ) -> list[Conversation | None]:
+        """Apply ``change`` to each of ``keys`` in one transaction; snapshots after it."""
+
+        def write(tx: _Tx) -> list[bool]:
+            return [self._change(tx, user_id, t, i, change) for t, i in keys]
+
+        found = await self._write(write)
+        hit = [key for key, ok in zip(keys, found, strict=True) if ok]
+        convs = {(c.conv_type, c.conv_id): c for c in await self.get_conversations(user_id, hit)}
+        return [convs.get(key) for key in keys]
+
+    async def count_conversations(
+        self, user_id: str, *, marked: bool = False, custom_data: bool = False
+    ) -> int:
+        cond = "marks != 0" if marked else "custom_data != ''" if custom_data else "1 = 1"
+
+        def read(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                f"SELECT count(*) FROM conversations WHERE user_id = ? AND {cond}", (user_id,)
+            ).fetchone()
+            return int(row[0])
+
+        return await self._read(read)
+
+    async def recv_opts(self, user_id: str, conv_type: int, conv_ids: list[str]) -> dict[str, int]:
+        def read(conn: sqlite3.Connection) -> dict[str, int]:
+            marks = ",".join("?" * len(conv_ids))
+            rows = conn.execute(
+                "SELECT conv_id, recv_opt FROM conversations WHERE user_id = ? AND conv_type = ? "
+                f"AND conv_id IN ({marks})",
+                (user_id, conv_type, *conv_ids),
+            )
+            return dict(rows.fetchall())
+
+        return await self._read(read) if conv_ids else {}
+
+    # --- conversation groups ----------------------------------------------------------------
+    async def conv_groups(self, user_id: str) -> list[str]:
+        def read(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
+                "SELECT name FROM conv_groups WHERE user_id = ? ORDER BY created, name", (user_id,)
+            )
+            return [name for (name,) in rows]
+
+        return await self._read(read)
+
+    @staticmethod
+    def _set_cgroups(tx: _Tx, user_id: str, key: Key, edit: Callable[[list[str]], None]) -> None:
+        """Edit one conversation's list of group names, and move its change position."""
+        row = tx.conn.execute(
+            "SELECT cgroups FROM conversations WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
+            (user_id, *key),
+        ).fetchone()
+        names = _strs_decoder.decode(row[0])
+        edit(names)
+        tx.conn.execute(
+            "UPDATE conversations SET cgroups = ?, changed = ? "
+            "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
+            (_json.encode(names), tx.tick(), user_id, *key),
+        )
+
+    @staticmethod
+    def _group_exists(tx: _Tx, user_id: str, name: str) -> bool:
+        row = tx.conn.execute(
+            "SELECT 1 FROM conv_groups WHERE user_id = ? AND name = ?", (user_id, name)
+        ).fetchone()
+        return row is not None
+
+    @staticmethod
+    def _group_keys(tx: _Tx, user_id: str, name: str) -> list[Key]:
+        rows = tx.conn.execute(
+            "SELECT conv_type, conv_id FROM conv_group_items WHERE user_id = ? AND name = ? "
+            "ORDER BY added",
+            (user_id, name),
+        )
+        return [(t, i) for t, i in rows]
+
+    @staticmethod
+    def _live_keys(tx: _Tx, user_id: str, keys: list[Key]) -> list[Key]:
+        """Those of ``keys`` the user has a visible conversation for."""
+        live: list[Key] = []
+        for key in dict.fromkeys(keys):
+            row = tx.conn.execute(
+                "SELECT channel_id, deleted, deleted_up_to FROM conversations "
+                "WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
+                (user_id, *key),
+            ).fetchone()
+            if row is not None and not (row[1] and tx.head(row[0]).max_seq <= row[2]):
+                live.append(key)
+        return live
+
+    def _add_items(
+        self, tx: _Tx, user_id: str, name: str, keys: list[Key], max_items: int
+    ) -> tuple[list[Key], list[Key]]:
+        present = set(self._group_keys(tx, user_id, name))
+        added = [key for key in self._live_keys(tx, user_id, keys) if key not in present]
+        for key in added:
+            tx.conn.execute(
+                "INSERT INTO conv_group_items (user_id, name, conv_type, conv_id, added) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (user_id, name, *key, tx.tick()),
+            )
+            self._set_cgroups(tx, user_id, key, lambda names: names.append(name))
+        evicted: list[Key] = []
+        over = len(present) + len(added) - max_items
+        if over > 0:
+            evicted = self._group_keys(tx, user_id, name)[:over]
+            self._remove_items(tx, user_id, name, evicted)
+        return added, evicted
+
+    def _remove_items(self, tx: _Tx, user_id: str, name: str, keys: list[Key]) -> list[Key]:
+        removed: list[Key] = []
+        for key in dict.fromkeys(keys):
+            cur = tx.conn.execute(
+                "DELETE FROM conv_group_items WHERE user_id = ? AND name = ? AND conv_type = ? "
+                "AND conv_id = ?",
+                (user_id, name, *key),
+            )
+            if cur.rowcount:
+                removed.append(key)
+                self._set_cgroups(
+                    tx, user_id, key, lambda names: names.remove(name) if name in names else None
+                )
+        return removed
+
+    async def _group_write(
+        self, user_id: str, fn: Callable[[_Tx], list[Key] | None]
+    ) -> list[Conversation] | None:
+        keys = await self._write(fn)
+        return None if keys is None else await self.get_conversations(user_id, keys)
+
+    async def create_conv_group(
+        self, user_id: str, name: str, keys: list[Key], now: int
+    ) -> list[Conversation]:
+        def write(tx: _Tx) -> list[Key]:
+            if self._group_exists(tx, user_id, name):
+                raise DuplicateConvGroupError(name)
+            tx.conn.execute(
+                "INSERT INTO conv_groups (user_id, name, created) VALUES (?, ?, ?)",
+                (user_id, name, tx.tick()),
+            )
+            return self._add_items(tx, user_id, name, keys, len(keys))[0]
+
+        return await self._group_write(user_id, write) or []
+
+    async def delete_conv_group(self, user_id: str, name: str) -> list[Conversation] | None:
+        def write(tx: _Tx) -> list[Key] | None:
+            if not self._group_exists(tx, user_id, name):
+                return None
+            keys = self._remove_items(tx, user_id, name, self._group_keys(tx, user_id, name))
+            tx.conn.execute(
+                "DELETE FROM conv_groups WHERE user_id = ? AND name = ?", (user_id, name)
+            )
+            return keys
+
+        return await self._group_write(user_id, write)
+
+    async def rename_conv_group(
+        self, user_id: str, name: str, new_name: str
+    ) -> list[Conversation] | None:
+        def write(tx: _Tx) -> list[Key] | None:
+            if not self._group_exists(tx, user_id, name):
+                return None
+            if self._group_exists(tx, user_id, new_name):
+                raise DuplicateConvGroupError(new_name)
+            keys = self._group_keys(tx, user_id, name)
+            tx.conn.execute(
+                "UPDATE conv_groups SET name = ? WHERE user_id = ? AND name = ?",
+                (new_name, user_id, name),
+            )
+            tx.conn.execute(
+                "UPDATE conv_group_items SET name = ? WHERE user_id = ? AND name = ?",
+                (new_name, user_id, name),
+            )
+
+            def rename(names: list[str]) -> None:
+                names[names.index(name)] = new_name
+
+            for key in keys:
+                self._set_cgroups(tx, user_id, key, rename)
+            return keys
+
+        return await self._group_write(user_id, write)
+
+    async def add_to_conv_group(
+        self, user_id: str, name: str, keys: list[Key], max_items: int
+    ) -> tuple[list[Conversation], list[Conversation]] | None:
+        def write(tx: _Tx) -> tuple[list[Key], list[Key]] | None:
+            if not self._group_exists(tx, user_id, name):
+                return None
+            return self._add_items(tx, user_id, name, keys, max_items)
+
+        found = await self._write(write)
+        if found is None:
             return None
-        convs = await self.get_conversations(user_id, [(conv_type, conv_id)])
-        return convs[0] if convs else None
+        added, evicted = found
+        return (
+            await self.get_conversations(user_id, [k for k in added if k not in evicted]),
+            await self.get_conversations(user_id, evicted),
+        )
+
+    async def remove_from_conv_group(
+        self, user_id: str, name: str, keys: list[Key]
+    ) -> list[Conversation] | None:
+        def write(tx: _Tx) -> list[Key] | None:
+            if not self._group_exists(tx, user_id, name):
+                return None
+            return self._remove_items(tx, user_id, name, keys)
+
+        return await self._group_write(user_id, write)
 
     # --- groups -----------------------------------------------------------------------------
     async def get_group(self, group_id: str) -> GroupRow | None:
@@ -764,7 +1163,7 @@ class SqliteStore:
                 "ON CONFLICT (user_id, conv_type, conv_id) DO UPDATE SET end_seq = NULL, "
                 "end_count = NULL, end_activity = NULL, read_seq = excluded.read_seq, "
                 "read_count = excluded.read_count, changed = excluded.changed, deleted = 0, "
-                "deleted_up_to = excluded.read_seq",
+                "deleted_up_to = excluded.read_seq, cleared_up_to = excluded.read_seq",
                 (user_id, group_id, channel_id, head.max_seq, head.count, clock),
             )
 
