@@ -14,6 +14,7 @@ from opentim.protocol import ConvType, ErrorCode, TIMResult, parse_conversation_
 from opentim.protocol.limits import MAX_CONVS_PER_CALL, MAX_CUSTOM_DATA_BYTES
 from opentim.protocol.ops import ConvResult
 from opentim.sdk import Client, SdkError
+from opentim.sdk.conversations import ConversationManager
 
 from . import keys as k
 from .convert import (
@@ -575,6 +576,29 @@ class ConvAPI(TIMCore):
         )
 
     # --- conversation groups ----------------------------------------------------------------
+    def _group_items(
+        self,
+        group_name: str,
+        conversation_id_array: str,
+        cb: TIMCommCallback | None,
+        user_data: object,
+        change: Callable[
+            [ConversationManager, str, list[tuple[int, str]]], Awaitable[list[ConvResult]]
+        ],
+    ) -> int:
+        """Create a group with, add to it, or remove from it: results per conversation id."""
+        client = self._require()
+        name = self._group_name(group_name)
+        ids = conv_ids_in(conversation_id_array, "conversation_id_array")
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            _check_count(ids)
+            results = await change(client.conversations, name, _valid_keys(ids))
+            return dumps(op_results(ids, results))
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+
     @staticmethod
     def _group_name(value: object, what: str = "group_name") -> str:
         """A conversation group name: a non-empty str (over 32 bytes: 51011 from the server)."""
@@ -590,17 +614,9 @@ class ConvAPI(TIMCore):
     ) -> int:
         """Create a conversation group (folder) holding the conversations; results per id.
         Over 32 bytes: 51011; a 21st group: 51010; over 100 ids: 51006; a name in use: 6017."""
-        client = self._require()
-        name = self._group_name(group_name)
-        ids = conv_ids_in(conversation_id_array, "conversation_id_array")
-        callback = need_callback(cb)
-
-        async def work() -> str:
-            _check_count(ids)
-            results = await client.conversations.create_group(name, _valid_keys(ids))
-            return dumps(op_results(ids, results))
-
-        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+        return self._group_items(
+            group_name, conversation_id_array, cb, user_data, ConversationManager.create_group
+        )
 
     @tim_call
     def TIMConvGetConversationGroupList(
@@ -658,17 +674,9 @@ class ConvAPI(TIMCore):
     ) -> int:
         """Add conversations to a group; results per id. A group over 1,000 conversations
         evicts its earliest added (the deleted-from-group callback, reason 1)."""
-        client = self._require()
-        name = self._group_name(group_name)
-        ids = conv_ids_in(conversation_id_array, "conversation_id_array")
-        callback = need_callback(cb)
-
-        async def work() -> str:
-            _check_count(ids)
-            results = await client.conversations.add_to_group(name, _valid_keys(ids))
-            return dumps(op_results(ids, results))
-
-        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+        return self._group_items(
+            group_name, conversation_id_array, cb, user_data, ConversationManager.add_to_group
+        )
 
     @tim_call
     def TIMConvDeleteConversationsFromGroup(
@@ -679,14 +687,6 @@ class ConvAPI(TIMCore):
         user_data: object = None,
     ) -> int:
         """Remove conversations from a group; results per id (6004: not in the group)."""
-        client = self._require()
-        name = self._group_name(group_name)
-        ids = conv_ids_in(conversation_id_array, "conversation_id_array")
-        callback = need_callback(cb)
-
-        async def work() -> str:
-            _check_count(ids)
-            results = await client.conversations.remove_from_group(name, _valid_keys(ids))
-            return dumps(op_results(ids, results))
-
-        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+        return self._group_items(
+            group_name, conversation_id_array, cb, user_data, ConversationManager.remove_from_group
+        )
