@@ -22,6 +22,7 @@ are answered here, without the server:
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -106,6 +107,22 @@ def _bits(mask: int) -> Iterator[int]:
         mask ^= low
 
 
+@functools.lru_cache(maxsize=4096)
+def _tags(
+    conv_type: int, groups: tuple[str, ...], marks: int, unread: bool, has_at: bool
+) -> frozenset[object]:
+    """The index lists a conversation belongs in; most conversations share a few such sets,
+    so each is built once (a cold start indexes thousands of snapshots)."""
+    tags: list[object] = ["all", ("t", conv_type)]
+    tags += [("g", name) for name in groups]
+    tags += [("m", bit) for bit in _bits(marks)]
+    if unread:
+        tags.append("unread")
+    if has_at:
+        tags.append("at")
+    return frozenset(tags)
+
+
 class Entry:
     """What the index and filters need of one conversation, computed once per snapshot."""
 
@@ -132,14 +149,9 @@ class Entry:
         self.counted = 0 if conv.recv_opt in UNCOUNTED_RECV_OPTS else self.unread
         self.has_at = bool(conv.at_info)
         self.hidden = bool(conv.marks & Mark.HIDE)
-        tags: list[object] = ["all", ("t", conv.conv_type)]
-        tags += [("g", name) for name in conv.groups]
-        tags += [("m", bit) for bit in _bits(conv.marks)]
-        if self.unread:
-            tags.append("unread")
-        if self.has_at:
-            tags.append("at")
-        self.tags = frozenset(tags)
+        self.tags = _tags(
+            conv.conv_type, tuple(conv.groups), conv.marks, bool(self.unread), self.has_at
+        )
 
 
 class Subscription:
