@@ -58,9 +58,13 @@ import asyncpg
 import msgspec
 
 from opentim.protocol import (
+    AT_ALL,
+    AtInfo,
+    AtType,
     Conversation,
     ConvType,
     GroupInfo,
+    Mark,
     Message,
     Profile,
     SyncToken,
@@ -72,21 +76,27 @@ from opentim.protocol.cursors import FRESH, FULL, INCREMENTAL
 from .base import (
     Appended,
     ConvChange,
+    DuplicateConvGroupError,
     DuplicateGroupError,
     GroupRow,
+    Key,
     NewMessage,
+    Revoked,
     StoreError,
     StoreUnavailableError,
 )
 from .schema import MIGRATIONS
 from .sqlite import (
     _CONV_COLS,
+    _MENTION_ALL,
     _MSG_COLS,
+    _O,
     FLAG_EXCLUDED_LAST,
     FLAG_EXCLUDED_UNREAD,
     FLAG_TIPS,
     _conversation,
     _message,
+    _strs_decoder,
 )
 
 log = logging.getLogger(__name__)
@@ -102,18 +112,31 @@ _json = msgspec.json.Encoder()
 _profile_decoder = msgspec.json.Decoder(Profile)
 _draft_json = msgspec.json.Encoder()
 
-_CONV_FROM = """
+_TOP = "(CASE WHEN c.end_seq IS NULL THEN h.last_seq ELSE LEAST(h.last_seq, c.end_seq) END)"
+_CONV_FROM = f"""
 FROM conversations c
 JOIN channels h ON h.channel_id = c.channel_id
 LEFT JOIN messages m ON m.channel_id = c.channel_id
-     AND m.seq = (CASE WHEN c.end_seq IS NULL THEN h.last_seq ELSE LEAST(h.last_seq, c.end_seq) END)
-     AND m.seq > c.deleted_up_to
+     AND m.seq = {_TOP}
+     AND m.seq > c.cleared_up_to
 LEFT JOIN users u ON u.user_id = m.sender
+LEFT JOIN msg_deletions d ON d.user_id = c.user_id AND d.channel_id = c.channel_id
+     AND d.seq = m.seq
 LEFT JOIN groups g ON c.conv_type = 2 AND g.group_id = c.conv_id
 LEFT JOIN users pu ON c.conv_type = 1 AND pu.user_id = c.conv_id
 """
 _CONV_SELECT = f"SELECT {_CONV_COLS} {_CONV_FROM}"
-_POS = "GREATEST(c.changed, CASE WHEN c.end_seq IS NULL THEN h.activity ELSE c.end_activity END)"
+_POS = "GREATEST(c.changed, CASE WHEN c.end_seq IS NULL THEN h.changed ELSE c.end_activity END)"
+
+
+def _not_deleted(user_param: str) -> str:
+    """The condition that ``m`` is not deleted for the user bound to ``user_param``."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM msg_deletions d WHERE d.user_id = {user_param} "
+        "AND d.channel_id = m.channel_id AND d.seq = m.seq)"
+    )
+
+
 _MSG_FROM = "FROM messages m LEFT JOIN users u ON u.user_id = m.sender"
 
 _INSERT_MESSAGE = (
@@ -130,11 +153,14 @@ _SENDER_READ = (
     "UPDATE conversations SET read_seq = $1, read_count = $2 "
     "WHERE user_id = $3 AND conv_type = $4 AND conv_id = $5"
 )
+_INSERT_MENTION = (
+    "INSERT INTO mentions (channel_id, user_id, seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+)
 _UPSERT_HEAD = (
-    "INSERT INTO channels (channel_id, max_seq, count, last_seq, activity) "
-    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel_id) DO UPDATE SET "
+    "INSERT INTO channels (channel_id, max_seq, count, last_seq, activity, changed) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (channel_id) DO UPDATE SET "
     "max_seq = excluded.max_seq, count = excluded.count, last_seq = excluded.last_seq, "
-    "activity = excluded.activity"
+    "activity = excluded.activity, changed = excluded.changed"
 )
 
 
@@ -165,16 +191,20 @@ def redact(url: str) -> str:
 class _Head:
     """A channel head as read (locked) in the current transaction."""
 
-    __slots__ = ("activity", "count", "last_seq", "max_seq")
+    __slots__ = ("activity", "changed", "count", "last_seq", "max_seq")
 
-    def __init__(self, max_seq: int, count: int, last_seq: int, activity: int) -> None:
+    def __init__(
+        self, max_seq: int, count: int, last_seq: int, activity: int, changed: int
+    ) -> None:
         self.max_seq = max_seq
         self.count = count
         self.last_seq = last_seq
         self.activity = activity
+        self.changed = changed
+        """The channel's change position: its last message, or a later revoke."""
 
-    def values(self) -> tuple[int, int, int, int]:
-        return self.max_seq, self.count, self.last_seq, self.activity
+    def values(self) -> tuple[int, int, int, int, int]:
+        return self.max_seq, self.count, self.last_seq, self.activity, self.changed
 
 
 @dataclass(slots=True)
@@ -201,6 +231,7 @@ class _Tx:
         self.msg_rows: list[Tuple] = []
         self.owner_rows: list[Tuple] = []
         self.read_rows: list[Tuple] = []
+        self.mention_rows: list[Tuple] = []
         self.new_convs: set[tuple[str, int, str]] = set()
         self.after: list[Callable[[], None]] = []
 
@@ -219,14 +250,14 @@ class _Tx:
         if not missing:
             return
         rows = await self.conn.fetch(
-            "SELECT channel_id, max_seq, count, last_seq, activity FROM channels "
+            "SELECT channel_id, max_seq, count, last_seq, activity, changed FROM channels "
             "WHERE channel_id = ANY($1::text[]) FOR UPDATE",
             missing,
         )
         for r in rows:
-            self.heads[r[0]] = _Head(r[1], r[2], r[3], r[4])
+            self.heads[r[0]] = _Head(r[1], r[2], r[3], r[4], r[5])
         for channel_id in missing:
-            self.heads.setdefault(channel_id, _Head(0, 0, 0, 0))
+            self.heads.setdefault(channel_id, _Head(0, 0, 0, 0, 0))
 
     async def prepare(self, msgs: list[NewMessage]) -> None:
         """Lock the heads of ``msgs`` and find those already stored (resends), in two queries."""
@@ -258,6 +289,9 @@ class _Tx:
         if self.read_rows:
             await conn.executemany(_SENDER_READ, self.read_rows)
             self.read_rows = []
+        if self.mention_rows:
+            await conn.executemany(_INSERT_MENTION, self.mention_rows)
+            self.mention_rows = []
         if self.dirty:
             await conn.executemany(
                 _UPSERT_HEAD, [(cid, *self.heads[cid].values()) for cid in self.dirty]
@@ -282,7 +316,7 @@ class _Tx:
         self.dirty, self.seen, self.checked, self.new_convs = dirty, seen, checked, new_convs
         del self.after[n_after:]
         self.clock = clock
-        self.msg_rows, self.owner_rows, self.read_rows = [], [], []
+        self.msg_rows, self.owner_rows, self.read_rows, self.mention_rows = [], [], [], []
 
 
 class PostgresStore:
@@ -557,7 +591,10 @@ class PostgresStore:
                 tx.new_convs.add(owner)
                 tx.owner_rows.append((*owner, m.channel_id, activity))
         tx.read_rows.append((seq, count, m.sender, m.conv_type, m.receiver))
-        head.max_seq, head.count, head.activity = seq, count, activity
+        if m.at_users and m.conv_type == ConvType.GROUP:
+            mentioned = {_MENTION_ALL if u == AT_ALL else u for u in m.at_users} - {m.sender}
+            tx.mention_rows.extend((m.channel_id, u, seq) for u in sorted(mentioned))
+        head.max_seq, head.count, head.activity, head.changed = seq, count, activity, activity
         if not m.excluded_from_last:
             head.last_seq = seq
         tx.dirty.add(m.channel_id)
@@ -604,33 +641,133 @@ class PostgresStore:
     async def history(
         self, user_id: str, conv_type: int, conv_id: str, before_seq: int, count: int
     ) -> list[Message]:
+        high = before_seq - 1 if before_seq > 0 else (1 << 62)
+        return await self._read(
+            lambda conn: self._messages(conn, user_id, conv_type, conv_id, 0, high, count, "DESC")
+        )
+
+    async def messages_after(
+        self, user_id: str, conv_type: int, conv_id: str, after_seq: int, count: int
+    ) -> list[Message]:
+        return await self._read(
+            lambda conn: self._messages(
+                conn, user_id, conv_type, conv_id, after_seq, 1 << 62, count, "ASC"
+            )
+        )
+
+    @staticmethod
+    async def _messages(
+        conn: Conn,
+        user_id: str,
+        conv_type: int,
+        conv_id: str,
+        low: int,
+        high: int,
+        count: int,
+        order: str,
+    ) -> list[Message]:
+        """Messages with ``low < seq <= high`` that the user may see: after their deletion
+        or cleared history, not past the point they left the group, not deleted by them."""
+        row = await conn.fetchrow(
+            "SELECT cleared_up_to, end_seq FROM conversations "
+            "WHERE user_id = $1 AND conv_type = $2 AND conv_id = $3",
+            user_id,
+            conv_type,
+            conv_id,
+        )
+        if row is None:
+            return []
+        low = max(low, row[0])
+        if row[1] is not None:
+            high = min(high, row[1])
+        rows = await conn.fetch(
+            f"SELECT {_MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq > $2 "
+            f"AND m.seq <= $3 AND {_not_deleted('$4')} ORDER BY m.seq {order} LIMIT $5",
+            channel_of(user_id, conv_type, conv_id),
+            low,
+            high,
+            user_id,
+            count,
+        )
+        return [_message(tuple(r)) for r in rows]
+
+    async def get_message(self, channel_id: str, seq: int) -> Message | None:
+        async def read(conn: Conn) -> Message | None:
+            row = await conn.fetchrow(
+                f"SELECT {_MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq = $2",
+                channel_id,
+                seq,
+            )
+            return _message(tuple(row)) if row else None
+
+        return await self._read(read)
+
+    async def revoke_message(
+        self, channel_id: str, seq: int, revoker: str, reason: str
+    ) -> Revoked | None:
+        """Empty the message's elements and record who revoked it. The channel's change
+        position moves (so every member's snapshot is new), its order key does not."""
+
+        async def write(tx: _Tx) -> Revoked | None:
+            done = await tx.conn.fetchval(
+                "UPDATE messages SET elems = '[]', revoker = $1, revoke_reason = $2 "
+                "WHERE channel_id = $3 AND seq = $4 AND revoker = '' RETURNING seq",
+                revoker,
+                reason,
+                channel_id,
+                seq,
+            )
+            if done is None:
+                return None
+            head = await tx.head(channel_id)
+            head.changed = tx.tick()
+            tx.dirty.add(channel_id)
+            row = await tx.conn.fetchrow(
+                f"SELECT {_MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq = $2",
+                channel_id,
+                seq,
+            )
+            assert row is not None, "updated in this transaction"
+            return Revoked(_message(tuple(row)), head.changed)
+
+        return await self._write(write)
+
+    async def delete_messages(
+        self, user_id: str, conv_type: int, conv_id: str, seqs: list[int]
+    ) -> Conversation | None:
         channel_id = channel_of(user_id, conv_type, conv_id)
 
-        async def read(conn: Conn) -> list[Message]:
-            row = await conn.fetchrow(
-                "SELECT deleted_up_to, end_seq FROM conversations "
-                "WHERE user_id = $1 AND conv_type = $2 AND conv_id = $3",
+        async def write(tx: _Tx) -> bool:
+            found = await tx.conn.fetchval(
+                "SELECT 1 FROM conversations WHERE user_id = $1 AND conv_type = $2 "
+                "AND conv_id = $3 FOR UPDATE",
                 user_id,
                 conv_type,
                 conv_id,
             )
-            if row is None:
-                return []
-            low, end = row[0], row[1]
-            high = before_seq - 1 if before_seq > 0 else (1 << 62)
-            if end is not None:
-                high = min(high, end)
-            rows = await conn.fetch(
-                f"SELECT {_MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq > $2 "
-                "AND m.seq <= $3 ORDER BY m.seq DESC LIMIT $4",
+            if found is None:
+                return False
+            await tx.conn.execute(
+                "INSERT INTO msg_deletions (user_id, channel_id, seq) "
+                "SELECT $1, $2, s FROM unnest($3::bigint[]) AS t(s) ON CONFLICT DO NOTHING",
+                user_id,
                 channel_id,
-                low,
-                high,
-                count,
+                seqs,
             )
-            return [_message(tuple(r)) for r in rows]
+            await tx.conn.execute(
+                "UPDATE conversations SET changed = $1 "
+                "WHERE user_id = $2 AND conv_type = $3 AND conv_id = $4",
+                tx.tick(),
+                user_id,
+                conv_type,
+                conv_id,
+            )
+            return True
 
-        return await self._read(read)
+        if not await self._write(write):
+            return None
+        found = await self.get_conversations(user_id, [(conv_type, conv_id)])
+        return found[0] if found else None
 
     async def messages_between(self, channel_id: str, after_seq: int, to_seq: int) -> list[Message]:
         async def read(conn: Conn) -> list[Message]:
@@ -669,8 +806,74 @@ class PostgresStore:
             [k[0] for k in keys],
             [k[1] for k in keys],
         )
-        found = {(r[0], r[1]): _conversation(cast(Any, r)) for r in rows}
+        found: dict[Key, Conversation] = {}
+        pending: dict[str, Conversation] = {}
+        bounds: list[tuple[str, int, int]] = []
+        for r in rows:
+            conv = found[(r[0], r[1])] = _conversation(cast(Any, r))
+            channel_id, cleared = r[_O + 7], r[_O + 5]
+            if r[_O + 6] is not None:
+                # The last message was deleted for this user: the one before it follows.
+                conv.last_msg = await PostgresStore._last_kept(
+                    conn, user_id, channel_id, r[21], cleared
+                )
+            if (
+                conv.conv_type == ConvType.GROUP
+                and not conv.deleted
+                and conv.max_seq > conv.read_seq
+            ):
+                pending[channel_id] = conv
+                bounds.append((channel_id, max(conv.read_seq, cleared), conv.max_seq))
+        if bounds:
+            for channel_id, at_info in (
+                await PostgresStore._at_info(conn, user_id, bounds)
+            ).items():
+                pending[channel_id].at_info = at_info
         return [found[k] for k in keys if k in found]
+
+    @staticmethod
+    async def _last_kept(
+        conn: Conn, user_id: str, channel_id: str, below: int, cleared: int
+    ) -> Message | None:
+        row = await conn.fetchrow(
+            f"SELECT {_MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq < $2 "
+            f"AND m.seq > $3 AND (m.flags & $4) = 0 AND {_not_deleted('$5')} "
+            "ORDER BY m.seq DESC LIMIT 1",
+            channel_id,
+            below,
+            cleared,
+            FLAG_EXCLUDED_LAST,
+            user_id,
+        )
+        return _message(tuple(row)) if row else None
+
+    @staticmethod
+    async def _at_info(
+        conn: Conn, user_id: str, bounds: list[tuple[str, int, int]]
+    ) -> dict[str, list[AtInfo]]:
+        """Pending mentions of ``user_id`` (or @all) in each ``(channel_id, after, upto)``
+        with ``after < seq <= upto``, in one query (as SqliteStore: the mentions index is
+        written at send time for the mentioned users only)."""
+        rows = await conn.fetch(
+            "SELECT x.channel_id, x.seq, x.user_id "
+            "FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS t(ch, lo, hi) "
+            "JOIN mentions x ON x.channel_id = t.ch AND x.user_id IN ($1, $5) "
+            "AND x.seq > t.lo AND x.seq <= t.hi ORDER BY x.channel_id, x.seq",
+            user_id,
+            [b[0] for b in bounds],
+            [b[1] for b in bounds],
+            [b[2] for b in bounds],
+            _MENTION_ALL,
+        )
+        by_channel: dict[str, dict[int, int]] = {}
+        for channel_id, seq, who in rows:
+            bit = AtType.AT_ALL if who == _MENTION_ALL else AtType.AT_ME
+            by_seq = by_channel.setdefault(channel_id, {})
+            by_seq[seq] = by_seq.get(seq, 0) | bit
+        return {
+            channel_id: [AtInfo(seq=seq, at_type=at_type) for seq, at_type in by_seq.items()]
+            for channel_id, by_seq in by_channel.items()
+        }
 
     async def sync_conversations(
         self, user_id: str, token: SyncToken, limit: int
@@ -729,41 +932,52 @@ class PostgresStore:
     async def _change(
         self, tx: _Tx, user_id: str, conv_type: int, conv_id: str, change: ConvChange
     ) -> bool:
+        """SqliteStore._change on PostgreSQL: the same rules, statement for statement."""
         conn = tx.conn
-        row = await conn.fetchrow(
-            "SELECT channel_id, end_seq, deleted, deleted_up_to FROM conversations "
-            "WHERE user_id = $1 AND conv_type = $2 AND conv_id = $3 FOR UPDATE",
-            user_id,
-            conv_type,
-            conv_id,
+        where = (user_id, conv_type, conv_id)
+        select = (
+            "SELECT channel_id, end_seq, deleted, deleted_up_to, marks, hide_seq, draft_time "
+            "FROM conversations WHERE user_id = $1 AND conv_type = $2 AND conv_id = $3 "
+            "FOR UPDATE"
         )
+        row = await conn.fetchrow(select, *where)
         channel_id = channel_of(user_id, conv_type, conv_id)
-        # A deleted conversation with nothing new since is gone: only creating it brings it back.
-        tombstone = (
-            row is not None and bool(row[2]) and (await tx.head(channel_id)).max_seq <= row[3]
-        )
-        if tombstone and not change.create:
-            return False
         if row is None:
-            if not change.create:
+            if not (change.create or change.ensure):
                 return False
             head = await tx.head(channel_id)
             tx.dirty.add(channel_id)  # a channel with no message yet gets its head row
             clock = tx.tick()
+            tx.new_convs.add(where)
+            if change.create:
+                await conn.execute(
+                    "INSERT INTO conversations (user_id, conv_type, conv_id, channel_id, "
+                    "read_seq, read_count, bump, changed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    *where,
+                    channel_id,
+                    head.max_seq,
+                    head.count,
+                    clock,
+                    clock,
+                )
+                return True
+            # Hidden until a message comes: the row only carries settings (a receive option).
             await conn.execute(
                 "INSERT INTO conversations (user_id, conv_type, conv_id, channel_id, read_seq, "
-                "read_count, bump, changed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                user_id,
-                conv_type,
-                conv_id,
+                "read_count, changed, deleted, deleted_up_to, cleared_up_to) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $5, $5)",
+                *where,
                 channel_id,
                 head.max_seq,
                 head.count,
                 clock,
-                clock,
             )
-            tx.new_convs.add((user_id, conv_type, conv_id))
-            return True
+            row = await conn.fetchrow(select, *where)
+            assert row is not None
+        # A deleted conversation with nothing new since is gone: only creating it brings it back.
+        tombstone = bool(row[2]) and (await tx.head(channel_id)).max_seq <= row[3]
+        if tombstone and not (change.create or change.ensure):
+            return False
         sets: list[str] = []
         args: list[Any] = []
 
@@ -784,15 +998,36 @@ class PostgresStore:
             put("pinned = ?", int(change.pinned))
             if change.pinned:
                 put("bump = ?", clock)
-        if change.draft is not None:
+        drafting = change.draft is not None or change.clear_draft
+        if drafting and change.draft_time < row[6]:
+            drafting = False  # a later edit is already stored: this one lost
+            if change == ConvChange(
+                draft=change.draft, clear_draft=change.clear_draft, draft_time=change.draft_time
+            ):
+                return True
+        if drafting and change.draft is not None:
             put("draft = ?", _draft_json.encode(change.draft).decode())
             put("bump = ?", clock)
-        if change.clear_draft:
+            put("draft_time = ?", change.draft_time)
+        elif drafting:
             put("draft = NULL")
-        if change.read_up_to is not None or change.delete:
-            head = await tx.head(channel_id)
-            end_seq = row[1]
-            top = head.max_seq if end_seq is None else end_seq
+            put("draft_time = ?", change.draft_time)
+        if change.custom_data is not None:
+            put("custom_data = ?", change.custom_data)
+        if change.recv_opt is not None:
+            put("recv_opt = ?", change.recv_opt)
+        end_seq = row[1]
+        top = (await tx.head(channel_id)).max_seq if end_seq is None else end_seq
+        if change.mark_set or change.mark_clear:
+            marks, hide_seq = row[4], row[5]
+            if marks & Mark.HIDE and top > hide_seq:
+                marks &= ~Mark.HIDE  # a message since hiding already showed it again
+            marks = (marks | change.mark_set) & ~change.mark_clear
+            if change.mark_set & Mark.HIDE:
+                hide_seq = top
+            put("marks = ?", marks)
+            put("hide_seq = ?", hide_seq)
+        if change.read_up_to is not None or change.delete or change.clear_history:
             seq = top if not change.read_up_to else min(change.read_up_to, top)
             count = await conn.fetchval(
                 "SELECT count FROM messages WHERE channel_id = $1 AND seq = $2", channel_id, seq
@@ -804,15 +1039,21 @@ class PostgresStore:
                 put("deleted_up_to = ?", seq)
                 put("draft = NULL")
                 put("pinned = 0")
+                put("cgroups = '[]'")
+                await conn.execute(
+                    "DELETE FROM conv_group_items WHERE user_id = $1 AND conv_type = $2 "
+                    "AND conv_id = $3",
+                    *where,
+                )
+            if (change.delete and not change.keep_history) or change.clear_history:
+                put("cleared_up_to = GREATEST(cleared_up_to, ?)", seq)
         put("changed = ?", clock)
         n = len(args)
         await conn.execute(
             f"UPDATE conversations SET {', '.join(sets)} "
             f"WHERE user_id = ${n + 1} AND conv_type = ${n + 2} AND conv_id = ${n + 3}",
             *args,
-            user_id,
-            conv_type,
-            conv_id,
+            *where,
         )
         return True
 
@@ -820,14 +1061,250 @@ class PostgresStore:
         self, user_id: str, conv_type: int, conv_id: str, change: ConvChange
     ) -> Conversation | None:
         """Apply ``change``; the conversation after it, or None when the user has none."""
+        return (await self.change_conversations(user_id, [(conv_type, conv_id)], change))[0]
 
-        async def write(tx: _Tx) -> bool:
-            return await self._change(tx, user_id, conv_type, conv_id, change)
+    async def change_conversations(
+        self, user_id: str, keys: list[Key], change: ConvChange
+    ) -> list[Conversation | None]:
+        """Apply ``change`` to each of ``keys`` in one transaction; snapshots after it."""
 
-        if not await self._write(write):
+        async def write(tx: _Tx) -> list[bool]:
+            await tx.load_heads([channel_of(user_id, t, i) for t, i in keys])
+            return [await self._change(tx, user_id, t, i, change) for t, i in keys]
+
+        found = await self._write(write)
+        hit = [key for key, ok in zip(keys, found, strict=True) if ok]
+        convs = {(c.conv_type, c.conv_id): c for c in await self.get_conversations(user_id, hit)}
+        return [convs.get(key) for key in keys]
+
+    async def count_conversations(
+        self, user_id: str, *, marked: bool = False, custom_data: bool = False
+    ) -> int:
+        cond = "marks != 0" if marked else "custom_data != ''" if custom_data else "TRUE"
+
+        async def read(conn: Conn) -> int:
+            n = await conn.fetchval(
+                f"SELECT count(*) FROM conversations WHERE user_id = $1 AND {cond}", user_id
+            )
+            return int(n)
+
+        return await self._read(read)
+
+    async def recv_opts(self, user_id: str, conv_type: int, conv_ids: list[str]) -> dict[str, int]:
+        async def read(conn: Conn) -> dict[str, int]:
+            rows = await conn.fetch(
+                "SELECT conv_id, recv_opt FROM conversations WHERE user_id = $1 "
+                "AND conv_type = $2 AND conv_id = ANY($3::text[])",
+                user_id,
+                conv_type,
+                conv_ids,
+            )
+            return {r[0]: r[1] for r in rows}
+
+        return await self._read(read) if conv_ids else {}
+
+    # --- conversation groups ----------------------------------------------------------------
+    async def conv_groups(self, user_id: str) -> list[str]:
+        async def read(conn: Conn) -> list[str]:
+            rows = await conn.fetch(
+                "SELECT name FROM conv_groups WHERE user_id = $1 ORDER BY created, name", user_id
+            )
+            return [r[0] for r in rows]
+
+        return await self._read(read)
+
+    @staticmethod
+    async def _set_cgroups(
+        tx: _Tx, user_id: str, keys: list[Key], edit: Callable[[list[str]], None]
+    ) -> None:
+        """Edit the list of group names of each of ``keys`` and move its change position (one
+        tick each, in the order of ``keys``), in two round trips."""
+        if not keys:
+            return
+        rows = await tx.conn.fetch(
+            "SELECT conv_type, conv_id, cgroups FROM conversations WHERE user_id = $1 "
+            "AND (conv_type, conv_id) IN (SELECT * FROM unnest($2::int[], $3::text[]))",
+            user_id,
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+        )
+        names_of = {(r[0], r[1]): _strs_decoder.decode(r[2]) for r in rows}
+        updates: list[Tuple] = []
+        for key in keys:
+            names = names_of[key]
+            edit(names)
+            updates.append((_json.encode(names).decode(), tx.tick(), user_id, *key))
+        await tx.conn.executemany(
+            "UPDATE conversations SET cgroups = $1, changed = $2 "
+            "WHERE user_id = $3 AND conv_type = $4 AND conv_id = $5",
+            updates,
+        )
+
+    @staticmethod
+    async def _group_exists(tx: _Tx, user_id: str, name: str) -> bool:
+        found = await tx.conn.fetchval(
+            "SELECT 1 FROM conv_groups WHERE user_id = $1 AND name = $2", user_id, name
+        )
+        return found is not None
+
+    @staticmethod
+    async def _group_keys(tx: _Tx, user_id: str, name: str) -> list[Key]:
+        rows = await tx.conn.fetch(
+            "SELECT conv_type, conv_id FROM conv_group_items WHERE user_id = $1 AND name = $2 "
+            "ORDER BY added",
+            user_id,
+            name,
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    @staticmethod
+    async def _live_keys(tx: _Tx, user_id: str, keys: list[Key]) -> list[Key]:
+        """Those of ``keys`` the user has a visible conversation for, in the order given."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return []
+        rows = await tx.conn.fetch(
+            "SELECT conv_type, conv_id, channel_id, deleted, deleted_up_to FROM conversations "
+            "WHERE user_id = $1 AND (conv_type, conv_id) IN "
+            "(SELECT * FROM unnest($2::int[], $3::text[]))",
+            user_id,
+            [k[0] for k in wanted],
+            [k[1] for k in wanted],
+        )
+        await tx.load_heads([r[2] for r in rows])
+        live = {
+            (r[0], r[1])
+            for r in rows
+            if not (r[3] and tx.heads[r[2]].max_seq <= r[4])  # not a deleted conversation
+        }
+        return [key for key in wanted if key in live]
+
+    async def _add_items(
+        self, tx: _Tx, user_id: str, name: str, keys: list[Key], max_items: int
+    ) -> tuple[list[Key], list[Key]]:
+        present = set(await self._group_keys(tx, user_id, name))
+        added = [key for key in await self._live_keys(tx, user_id, keys) if key not in present]
+        if added:
+            await tx.conn.executemany(
+                "INSERT INTO conv_group_items (user_id, name, conv_type, conv_id, added) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                [(user_id, name, *key, tx.tick()) for key in added],
+            )
+            await self._set_cgroups(tx, user_id, added, lambda names: names.append(name))
+        evicted: list[Key] = []
+        over = len(present) + len(added) - max_items
+        if over > 0:
+            evicted = (await self._group_keys(tx, user_id, name))[:over]
+            await self._remove_items(tx, user_id, name, evicted)
+        return added, evicted
+
+    async def _remove_items(self, tx: _Tx, user_id: str, name: str, keys: list[Key]) -> list[Key]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return []
+        rows = await tx.conn.fetch(
+            "DELETE FROM conv_group_items WHERE user_id = $1 AND name = $2 "
+            "AND (conv_type, conv_id) IN (SELECT * FROM unnest($3::int[], $4::text[])) "
+            "RETURNING conv_type, conv_id",
+            user_id,
+            name,
+            [k[0] for k in wanted],
+            [k[1] for k in wanted],
+        )
+        gone = {(r[0], r[1]) for r in rows}
+        removed = [key for key in wanted if key in gone]
+        await self._set_cgroups(
+            tx, user_id, removed, lambda names: names.remove(name) if name in names else None
+        )
+        return removed
+
+    async def _group_write(
+        self, user_id: str, fn: Callable[[_Tx], Awaitable[list[Key] | None]]
+    ) -> list[Conversation] | None:
+        keys = await self._write(fn)
+        return None if keys is None else await self.get_conversations(user_id, keys)
+
+    async def create_conv_group(
+        self, user_id: str, name: str, keys: list[Key], now: int
+    ) -> list[Conversation]:
+        async def write(tx: _Tx) -> list[Key]:
+            if await self._group_exists(tx, user_id, name):
+                raise DuplicateConvGroupError(name)
+            await tx.conn.execute(
+                "INSERT INTO conv_groups (user_id, name, created) VALUES ($1, $2, $3)",
+                user_id,
+                name,
+                tx.tick(),
+            )
+            return (await self._add_items(tx, user_id, name, keys, len(keys)))[0]
+
+        return await self._group_write(user_id, write) or []
+
+    async def delete_conv_group(self, user_id: str, name: str) -> list[Conversation] | None:
+        async def write(tx: _Tx) -> list[Key] | None:
+            if not await self._group_exists(tx, user_id, name):
+                return None
+            keys = await self._remove_items(
+                tx, user_id, name, await self._group_keys(tx, user_id, name)
+            )
+            await tx.conn.execute(
+                "DELETE FROM conv_groups WHERE user_id = $1 AND name = $2", user_id, name
+            )
+            return keys
+
+        return await self._group_write(user_id, write)
+
+    async def rename_conv_group(
+        self, user_id: str, name: str, new_name: str
+    ) -> list[Conversation] | None:
+        async def write(tx: _Tx) -> list[Key] | None:
+            if not await self._group_exists(tx, user_id, name):
+                return None
+            if await self._group_exists(tx, user_id, new_name):
+                raise DuplicateConvGroupError(new_name)
+            keys = await self._group_keys(tx, user_id, name)
+            for table in ("conv_groups", "conv_group_items"):
+                await tx.conn.execute(
+                    f"UPDATE {table} SET name = $1 WHERE user_id = $2 AND name = $3",
+                    new_name,
+                    user_id,
+                    name,
+                )
+
+            def rename(names: list[str]) -> None:
+                names[names.index(name)] = new_name
+
+            await self._set_cgroups(tx, user_id, keys, rename)
+            return keys
+
+        return await self._group_write(user_id, write)
+
+    async def add_to_conv_group(
+        self, user_id: str, name: str, keys: list[Key], max_items: int
+    ) -> tuple[list[Conversation], list[Conversation]] | None:
+        async def write(tx: _Tx) -> tuple[list[Key], list[Key]] | None:
+            if not await self._group_exists(tx, user_id, name):
+                return None
+            return await self._add_items(tx, user_id, name, keys, max_items)
+
+        found = await self._write(write)
+        if found is None:
             return None
-        convs = await self.get_conversations(user_id, [(conv_type, conv_id)])
-        return convs[0] if convs else None
+        added, evicted = found
+        return (
+            await self.get_conversations(user_id, [k for k in added if k not in evicted]),
+            await self.get_conversations(user_id, evicted),
+        )
+
+    async def remove_from_conv_group(
+        self, user_id: str, name: str, keys: list[Key]
+    ) -> list[Conversation] | None:
+        async def write(tx: _Tx) -> list[Key] | None:
+            if not await self._group_exists(tx, user_id, name):
+                return None
+            return await self._remove_items(tx, user_id, name, keys)
+
+        return await self._group_write(user_id, write)
 
     # --- groups -----------------------------------------------------------------------------
     async def get_group(self, group_id: str) -> GroupRow | None:
@@ -880,7 +1357,7 @@ class PostgresStore:
             "ON CONFLICT (user_id, conv_type, conv_id) DO UPDATE SET end_seq = NULL, "
             "end_count = NULL, end_activity = NULL, read_seq = excluded.read_seq, "
             "read_count = excluded.read_count, changed = excluded.changed, deleted = 0, "
-            "deleted_up_to = excluded.read_seq",
+            "deleted_up_to = excluded.read_seq, cleared_up_to = excluded.read_seq",
             group_id,
             channel_id,
             head.max_seq,
