@@ -12,12 +12,14 @@ import random
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
 
 from opentim.protocol import Conversation, ConvType, SyncToken, group_channel
 from opentim.protocol.cursors import INCREMENTAL
 from opentim.server.store.base import ConvChange, StoreUnavailableError
 from opentim.server.store.postgres import PostgresStore
+from opentim.server.store.schema import MIGRATIONS
 
 from ..services import POSTGRES_URL, TcpProxy, temp_schema
 from .test_store_contract import c2c, group_msg, group_row, tip
@@ -71,7 +73,8 @@ async def test_a_resend_through_another_node_is_the_same_message(
 async def test_sync_under_concurrent_writers_never_skips_a_change(
     nodes: list[PostgresStore],
 ) -> None:
-    """Writers on two nodes change one user's conversations while a third node syncs
+    """Writers on two nodes change one user's conversations (messages, revokes, pins, marks)
+    while a third node syncs
     incrementally in a loop; the reader's final view must equal the truth. A clock value
     committed after a larger one became visible would be skipped for good."""
     reader, writers = nodes[0], nodes[1:]
@@ -100,8 +103,14 @@ async def test_sync_under_concurrent_writers_never_skips_a_change(
             peer = rng.choice(peers)
             if i % 3 == 0:
                 await node.change_conversation("me", 1, peer, ConvChange(pinned=i % 2 == 0))
+            elif i % 5 == 0:
+                await node.change_conversation("me", 1, peer, ConvChange(mark_set=1 << i % 4))
             else:
-                await node.append(c2c(peer, "me", f"{tag}-{i}"), 1)
+                sent = await node.append(c2c(peer, "me", f"{tag}-{i}"), 1)
+                if i % 4 == 1:  # a revoke moves the channel's position, not its seq
+                    await node.revoke_message(
+                        c2c(peer, "me", "").channel_id, sent.msg.seq, peer, ""
+                    )
 
     async def read() -> None:
         nonlocal token
@@ -119,9 +128,12 @@ async def test_sync_under_concurrent_writers_never_skips_a_change(
     async with asyncio.timeout(60):
         await asyncio.gather(read(), writers_then_done())
     truth = await reader.get_conversations("me", [(1, p) for p in peers])
-    assert {(c.conv_id, c.max_seq, c.pinned, c.pos) for c in truth} == {
-        (c.conv_id, c.max_seq, c.pinned, c.pos) for c in seen.values()
-    }
+
+    def state(c: Conversation) -> tuple[object, ...]:
+        last = c.last_msg
+        return c.conv_id, c.max_seq, c.pinned, c.marks, c.pos, last and (last.seq, last.revoked)
+
+    assert {state(c) for c in truth} == {state(c) for c in seen.values()}
 
 
 async def test_a_lost_database_fails_requests_clearly_and_the_store_recovers(url: str) -> None:
@@ -151,3 +163,34 @@ async def test_an_unreachable_database_is_named_at_open() -> None:
     store = PostgresStore("postgresql://postgres@127.0.0.1:1/test", connect_timeout=2)
     with pytest.raises(StoreUnavailableError, match=r"127\.0\.0\.1:1\b"):
         await store.open()
+
+
+async def test_a_schema_1_database_is_upgraded_in_place(url: str) -> None:
+    """A database a node of before issue 3 made gets the newer columns and tables on open."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("CREATE TABLE schema_version (version INTEGER)")
+        for sql in MIGRATIONS[0]:
+            await conn.execute(sql)
+        await conn.execute("INSERT INTO schema_version (version) VALUES (1)")
+        await conn.execute("INSERT INTO channels VALUES ('c:1:a:b', 3, 3, 3, 7)")
+        await conn.execute(
+            "INSERT INTO conversations (user_id, conv_type, conv_id, channel_id, deleted, "
+            "deleted_up_to, changed) VALUES ('a', 1, 'b', 'c:1:a:b', 1, 2, 5)"
+        )
+    finally:
+        await conn.close()
+    store = PostgresStore(url)
+    await store.open()
+    try:
+        (conv,) = await store.get_conversations("a", [(ConvType.C2C, "b")])
+        assert conv.pos == 7, "the channel's change position starts at its activity"
+        assert (conv.marks, conv.groups, conv.draft) == (0, [], None)
+    finally:
+        await store.close()
+    conn = await asyncpg.connect(url)
+    try:
+        assert await conn.fetchval("SELECT cleared_up_to FROM conversations") == 2
+        assert await conn.fetchval("SELECT version FROM schema_version") == len(MIGRATIONS)
+    finally:
+        await conn.close()

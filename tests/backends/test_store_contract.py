@@ -1,5 +1,8 @@
 """The Store contract, on every engine (SQLite file, PostgreSQL schema): seqs, idempotency,
-group commit, unread arithmetic, sync paging, groups, durability across reopening."""
+group commit, unread arithmetic, sync paging, groups, durability across reopening; and the
+conversation state of issue 3: batch changes, marks and Hide, custom data, receive options
+before any message, conversation groups with eviction, mentions, revoke, per-user deletion,
+clearing history."""
 
 from __future__ import annotations
 
@@ -9,10 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from opentim.protocol import ConvType, Draft, SyncToken, c2c_channel, group_channel
+from opentim.protocol import (
+    AT_ALL,
+    AtType,
+    ConvType,
+    Draft,
+    Mark,
+    SyncToken,
+    c2c_channel,
+    group_channel,
+)
 from opentim.protocol.cursors import FULL, INCREMENTAL
 from opentim.server.store.base import (
     ConvChange,
+    DuplicateConvGroupError,
     DuplicateGroupError,
     GroupRow,
     NewMessage,
@@ -24,6 +37,7 @@ from opentim.server.store.sqlite import SqliteStore
 from ..services import temp_schema
 
 Factory = Callable[[], Store]
+C2C, GROUP = ConvType.C2C, ConvType.GROUP
 
 
 def c2c(sender: str, receiver: str, msg_id: str, **kw: object) -> NewMessage:
@@ -244,7 +258,9 @@ def tip(group_id: str, msg_id: str) -> NewMessage:
     )
 
 
-def group_msg(sender: str, group_id: str, msg_id: str) -> NewMessage:
+def group_msg(
+    sender: str, group_id: str, msg_id: str, at_users: list[str] | None = None
+) -> NewMessage:
     return NewMessage(
         channel_id=group_channel(group_id),
         conv_type=ConvType.GROUP,
@@ -252,6 +268,7 @@ def group_msg(sender: str, group_id: str, msg_id: str) -> NewMessage:
         receiver=group_id,
         msg_id=msg_id,
         elems=[{"elem_type": 0, "text_elem_content": msg_id}],
+        at_users=at_users or [],
     )
 
 
@@ -325,3 +342,311 @@ async def test_a_failing_write_leaves_the_others_in_its_batch(store: Store) -> N
     assert [r.msg.seq for r in (results[0], results[2])] == [1, 2]  # type: ignore[union-attr]
     (g1,) = await store.get_conversations("o", [(2, "g1")])
     assert g1.max_seq == 1
+
+
+# --- issue 3: per-user conversation state, conversation groups, mentions, revoke, deletion ----
+
+
+async def make_group(store: Store, members: list[str], group_id: str = "g") -> None:
+    """A group owned by the first of ``members``; its creation tip is seq 1."""
+    await store.create_group(
+        group_row(group_id, members[0]),
+        dict.fromkeys(members, 200),
+        tip(group_id, f"t-{group_id}"),
+        100,
+    )
+
+
+async def test_batch_changes_report_unknown_conversations_as_none(store: Store) -> None:
+    await store.append(c2c("p1", "me", "a"), 100)
+    found = await store.change_conversations(
+        "me", [(C2C, "p1"), (C2C, "nobody")], ConvChange(mark_set=Mark.STAR, custom_data="x")
+    )
+    assert found[1] is None
+    assert found[0] is not None
+    assert (found[0].marks, found[0].custom_data) == (Mark.STAR, "x")
+    assert await store.count_conversations("me", marked=True) == 1
+    assert await store.count_conversations("me", custom_data=True) == 1
+
+
+async def test_marks_and_custom_data_are_set_and_cleared(store: Store) -> None:
+    for peer in ("p1", "p2"):
+        await store.append(c2c(peer, "me", peer), 100)
+    keys = [(C2C, "p1"), (C2C, "p2")]
+    both = await store.change_conversations("me", keys, ConvChange(mark_set=Mark.STAR | 1 << 40))
+    assert [c.marks if c else None for c in both] == [Mark.STAR | 1 << 40] * 2
+    (p1,) = await store.change_conversations(
+        "me", keys[:1], ConvChange(mark_clear=Mark.STAR, custom_data="cd")
+    )
+    assert p1 is not None
+    assert (p1.marks, p1.custom_data) == (1 << 40, "cd")
+    assert p1.pos > max(c.pos for c in both if c)
+    (p1,) = await store.change_conversations(
+        "me", keys[:1], ConvChange(mark_clear=1 << 40, custom_data="")
+    )
+    assert p1 is not None
+    assert (p1.marks, p1.custom_data) == (0, "")
+    assert await store.count_conversations("me", marked=True) == 1
+    assert await store.count_conversations("me", custom_data=True) == 0
+
+
+async def test_hide_holds_until_a_new_message(store: Store) -> None:
+    await store.append(c2c("p1", "me", "a"), 100)
+    (conv,) = await store.change_conversations("me", [(C2C, "p1")], ConvChange(mark_set=Mark.HIDE))
+    assert conv is not None
+    assert conv.marks == Mark.HIDE
+    before = conv.pos
+    await store.append(c2c("p1", "me", "b"), 100)
+    (conv2,) = await store.get_conversations("me", [(C2C, "p1")])
+    assert conv2.marks == 0
+    assert conv2.pos > before
+    # A Hide that a message already lifted does not come back with another mark.
+    starred = await store.change_conversation("me", C2C, "p1", ConvChange(mark_set=Mark.STAR))
+    assert starred is not None
+    assert starred.marks == Mark.STAR
+    hidden = await store.change_conversation("me", C2C, "p1", ConvChange(mark_set=Mark.HIDE))
+    assert hidden is not None
+    assert (hidden.marks, hidden.hide_seq) == (Mark.STAR | Mark.HIDE, 2)
+
+
+async def test_recv_opt_before_any_message_is_kept_hidden(store: Store) -> None:
+    for user in ("me", "p1"):
+        await store.ensure_user(user, True)
+    (conv,) = await store.change_conversations(
+        "me", [(C2C, "p1")], ConvChange(recv_opt=2, ensure=True)
+    )
+    assert conv is not None
+    assert conv.deleted, "a settings-only row is not listed"
+    assert await store.recv_opts("me", C2C, ["p1", "p2"]) == {"p1": 2}
+    assert await store.change_conversation("me", C2C, "p1", ConvChange(pinned=True)) is None
+    await store.append(c2c("p1", "me", "a"), 100)
+    (after,) = await store.get_conversations("me", [(C2C, "p1")])
+    assert (after.deleted, after.recv_opt, after.unread) == (False, 2, 1)
+    assert [m.msg_id for m in await store.history("me", C2C, "p1", 0, 10)] == ["a"]
+
+
+async def test_ensure_on_a_listed_conversation_only_changes_settings(store: Store) -> None:
+    await store.append(c2c("p1", "me", "a"), 100)
+    conv = await store.change_conversation("me", C2C, "p1", ConvChange(recv_opt=1, ensure=True))
+    assert conv is not None
+    assert (conv.deleted, conv.recv_opt, conv.unread) == (False, 1, 1)
+    assert await store.recv_opts("me", C2C, ["p1"]) == {"p1": 1}
+
+
+async def test_conversation_groups_evict_the_earliest_added(store: Store) -> None:
+    for peer in ("p1", "p2", "p3"):
+        await store.append(c2c(peer, "me", peer), 100)
+    added = await store.create_conv_group("me", "a", [(C2C, "p1"), (C2C, "p2"), (C2C, "x")], 0)
+    assert [c.conv_id for c in added] == ["p1", "p2"]
+    assert await store.conv_groups("me") == ["a"]
+    found = await store.add_to_conv_group("me", "a", [(C2C, "p3")], 2)
+    assert found is not None
+    new, evicted = found
+    assert [c.conv_id for c in new] == ["p3"]
+    assert [(c.conv_id, c.groups) for c in evicted] == [("p1", [])]
+    renamed = await store.rename_conv_group("me", "a", "b")
+    assert renamed is not None
+    assert sorted((c.conv_id, tuple(c.groups)) for c in renamed) == [("p2", ("b",)), ("p3", ("b",))]
+    assert await store.rename_conv_group("me", "nope", "c") is None
+    removed = await store.remove_from_conv_group("me", "b", [(C2C, "p2"), (C2C, "p1")])
+    assert removed is not None
+    assert [c.conv_id for c in removed] == ["p2"]
+    gone = await store.delete_conv_group("me", "b")
+    assert gone is not None
+    assert [(c.conv_id, c.groups) for c in gone] == [("p3", [])]
+    assert await store.conv_groups("me") == []
+
+
+async def test_conversation_group_names_are_unique_and_missing_groups_are_none(
+    store: Store,
+) -> None:
+    for peer in ("p1", "p2"):
+        await store.append(c2c(peer, "me", peer), 100)
+    await store.create_conv_group("me", "work", [(C2C, "p1")], 0)
+    await store.create_conv_group("me", "home", [(C2C, "p1"), (C2C, "p2")], 0)
+    assert await store.conv_groups("me") == ["work", "home"], "in creation order"
+    assert await store.conv_groups("p1") == [], "each user has their own"
+    with pytest.raises(DuplicateConvGroupError):
+        await store.create_conv_group("me", "work", [(C2C, "p2")], 0)
+    with pytest.raises(DuplicateConvGroupError):
+        await store.rename_conv_group("me", "work", "home")
+    (p1,) = await store.get_conversations("me", [(C2C, "p1")])
+    assert p1.groups == ["work", "home"]
+    assert await store.add_to_conv_group("me", "nope", [(C2C, "p1")], 10) is None
+    assert await store.remove_from_conv_group("me", "nope", [(C2C, "p1")]) is None
+    assert await store.delete_conv_group("me", "nope") is None
+    again = await store.add_to_conv_group("me", "work", [(C2C, "p1"), (C2C, "p2")], 10)
+    assert again is not None
+    assert ([c.conv_id for c in again[0]], again[1]) == (["p2"], []), "members stay as they are"
+
+
+async def test_deleting_a_conversation_takes_it_out_of_its_groups(store: Store) -> None:
+    for peer in ("p1", "p2"):
+        await store.append(c2c(peer, "me", peer), 100)
+    await store.create_conv_group("me", "g1", [(C2C, "p1"), (C2C, "p2")], 0)
+    deleted = await store.change_conversation("me", C2C, "p1", ConvChange(delete=True))
+    assert deleted is not None
+    assert deleted.groups == []
+    gone = await store.delete_conv_group("me", "g1")
+    assert gone is not None
+    assert [c.conv_id for c in gone] == ["p2"]
+    await store.create_conv_group("me", "g2", [], 0)
+    found = await store.add_to_conv_group("me", "g2", [(C2C, "p1"), (C2C, "p2")], 10)
+    assert found is not None
+    assert [c.conv_id for c in found[0]] == ["p2"], "a deleted conversation cannot be added"
+
+
+async def test_mentions_are_pending_until_read(store: Store) -> None:
+    await make_group(store, ["owner", "me", "other"])
+    m1 = (await store.append(group_msg("owner", "g", "m1", ["me"]), 100)).msg
+    m2 = (await store.append(group_msg("owner", "g", "m2", [AT_ALL]), 100)).msg
+    m3 = (await store.append(group_msg("owner", "g", "m3", [AT_ALL, "me"]), 100)).msg
+    (me,) = await store.get_conversations("me", [(GROUP, "g")])
+    assert [(a.seq, a.at_type) for a in me.at_info] == [
+        (m1.seq, AtType.AT_ME),
+        (m2.seq, AtType.AT_ALL),
+        (m3.seq, AtType.AT_ALL_AT_ME),
+    ]
+    (other,) = await store.get_conversations("other", [(GROUP, "g")])
+    assert [a.at_type for a in other.at_info] == [AtType.AT_ALL, AtType.AT_ALL]
+    (owner,) = await store.get_conversations("owner", [(GROUP, "g")])
+    assert owner.at_info == []
+    await store.change_conversation("me", GROUP, "g", ConvChange(read_up_to=m2.seq))
+    (me,) = await store.get_conversations("me", [(GROUP, "g")])
+    assert [a.seq for a in me.at_info] == [m3.seq]
+    page, _, _ = await store.sync_conversations("other", SyncToken(), 10)
+    assert [len(c.at_info) for c in page] == [2], "a sync page carries them too"
+
+
+async def test_mentions_in_several_groups_each_stay_in_their_own(store: Store) -> None:
+    await make_group(store, ["owner", "me"], "g1")
+    await make_group(store, ["owner", "me"], "g2")
+    await store.append(group_msg("owner", "g1", "x1", ["me"]), 100)
+    await store.append(group_msg("owner", "g2", "y1", [AT_ALL]), 100)
+    await store.append(group_msg("owner", "g2", "y2", []), 100)
+    g1, g2 = await store.get_conversations("me", [(GROUP, "g1"), (GROUP, "g2")])
+    assert [(a.seq, a.at_type) for a in g1.at_info] == [(2, AtType.AT_ME)]
+    assert [(a.seq, a.at_type) for a in g2.at_info] == [(2, AtType.AT_ALL)]
+    cleared = await store.change_conversation("me", GROUP, "g2", ConvChange(clear_history=True))
+    assert cleared is not None
+    assert cleared.at_info == []
+
+
+async def test_revoke_moves_the_channel_position_not_the_order(store: Store) -> None:
+    sent = (await store.append(c2c("a", "b", "x"), 100)).msg
+    (before,) = await store.get_conversations("b", [(C2C, "a")])
+    done = await store.revoke_message(c2c("a", "b", "x").channel_id, sent.seq, "a", "typo")
+    assert done is not None
+    assert (done.msg.revoker, done.msg.revoke_reason, done.msg.elems) == ("a", "typo", [])
+    (after,) = await store.get_conversations("b", [(C2C, "a")])
+    assert after.pos == done.pos > before.pos
+    assert after.order_key == before.order_key
+    assert after.unread == before.unread == 1
+    assert after.last_msg is not None
+    assert after.last_msg.revoked
+    token = SyncToken(phase=INCREMENTAL, pos=before.pos)
+    page, _, _ = await store.sync_conversations("b", token, 10)
+    assert [c.conv_id for c in page] == ["a"], "a device that syncs sees the revoke"
+
+
+async def test_a_message_is_revoked_once_and_read_back_revoked(store: Store) -> None:
+    await make_group(store, ["owner", "me"])
+    sent = (await store.append(group_msg("me", "g", "oops"), 100)).msg
+    channel = group_channel("g")
+    found = await store.get_message(channel, sent.seq)
+    assert found is not None
+    assert (found.msg_id, found.revoked) == ("oops", False)
+    assert await store.get_message(channel, 99) is None
+    done = await store.revoke_message(channel, sent.seq, "owner", "")
+    assert done is not None
+    assert await store.revoke_message(channel, sent.seq, "me", "again") is None
+    assert await store.revoke_message(channel, 99, "me", "") is None
+    (history,) = await store.history("me", GROUP, "g", 0, 1)
+    assert (history.msg_id, history.revoker, history.elems) == ("oops", "owner", [])
+    owner, me = [(await store.get_conversations(u, [(GROUP, "g")]))[0] for u in ("owner", "me")]
+    assert owner.pos == me.pos == done.pos, "every member's conversation moved"
+    assert owner.unread == 1
+
+
+async def test_per_user_deletion_and_clearing_history(store: Store) -> None:
+    first = (await store.append(c2c("a", "b", "one"), 100)).msg
+    second = (await store.append(c2c("a", "b", "two"), 100)).msg
+    conv = await store.delete_messages("b", C2C, "a", [second.seq])
+    assert conv is not None
+    assert conv.last_msg is not None
+    assert conv.last_msg.msg_id == first.msg_id
+    assert [m.seq for m in await store.history("b", C2C, "a", 0, 10)] == [1]
+    assert [m.seq for m in await store.history("a", C2C, "b", 0, 10)] == [2, 1]
+    cleared = await store.change_conversation("a", C2C, "b", ConvChange(clear_history=True))
+    assert cleared is not None
+    assert (cleared.deleted, cleared.last_msg, cleared.unread) == (False, None, 0)
+    assert await store.history("a", C2C, "b", 0, 10) == []
+
+
+async def test_deletion_skips_excluded_messages_and_catch_up_honours_it(store: Store) -> None:
+    for i in range(3):
+        await store.append(c2c("a", "b", f"m{i}"), 100)
+    await store.append(c2c("a", "b", "quiet", excluded_from_last=True), 100)
+    await store.append(c2c("a", "b", "m4"), 100)
+    conv = await store.delete_messages("b", C2C, "a", [5, 3, 5])
+    assert conv is not None
+    assert conv.last_msg is not None
+    assert conv.last_msg.msg_id == "m1", "neither deleted nor excluded from the last message"
+    assert [m.seq for m in await store.messages_after("b", C2C, "a", 0, 10)] == [1, 2, 4]
+    assert [m.seq for m in await store.messages_after("a", C2C, "b", 3, 10)] == [4, 5]
+    assert await store.delete_messages("b", C2C, "nobody", [1]) is None
+    everything = await store.delete_messages("b", C2C, "a", [1, 2, 4])
+    assert everything is not None
+    assert (everything.last_msg, everything.deleted) == (None, False)
+
+
+async def test_cleared_history_stays_hidden_from_catch_up(store: Store) -> None:
+    for i in range(3):
+        await store.append(c2c("a", "b", f"m{i}"), 100)
+    await store.change_conversation("b", C2C, "a", ConvChange(clear_history=True))
+    await store.append(c2c("a", "b", "m3"), 100)
+    assert [m.seq for m in await store.messages_after("b", C2C, "a", 0, 10)] == [4]
+    assert [m.seq for m in await store.history("b", C2C, "a", 0, 10)] == [4]
+    (conv,) = await store.get_conversations("b", [(C2C, "a")])
+    assert conv.last_msg is not None
+    assert (conv.last_msg.seq, conv.unread) == (4, 1)
+
+
+async def test_deleting_with_keep_history_leaves_the_messages_readable(store: Store) -> None:
+    for i in range(2):
+        await store.append(c2c("a", "b", f"m{i}"), 100)
+    await store.append(c2c("b", "a", "r"), 100)
+    kept = await store.change_conversation(
+        "b", C2C, "a", ConvChange(delete=True, keep_history=True)
+    )
+    assert kept is not None
+    assert (kept.deleted, kept.unread) == (True, 0)
+    assert [m.seq for m in await store.history("b", C2C, "a", 0, 10)] == [3, 2, 1]
+    dropped = await store.change_conversation("a", C2C, "b", ConvChange(delete=True))
+    assert dropped is not None
+    assert await store.history("a", C2C, "b", 0, 10) == []
+    await store.append(c2c("b", "a", "back"), 100)
+    (b_side,) = await store.get_conversations("b", [(C2C, "a")])
+    assert not b_side.deleted
+    assert [m.seq for m in await store.history("b", C2C, "a", 0, 10)] == [4, 3, 2, 1]
+    assert [m.seq for m in await store.history("a", C2C, "b", 0, 10)] == [4]
+
+
+async def test_joining_again_starts_the_history_at_the_join(store: Store) -> None:
+    await make_group(store, ["owner", "me"])
+    await store.append(group_msg("owner", "g", "before"), 100)
+    await store.change_conversation("me", GROUP, "g", ConvChange(clear_history=True))
+    await store.remove_members("g", ["me"], tip("g", "kick"), 100)
+    await store.append(group_msg("owner", "g", "while away"), 100)
+    rejoined = await store.add_members("g", {"me": 200}, tip("g", "back"), 100)
+    (conv,) = await store.get_conversations("me", [(GROUP, "g")])
+    assert (conv.ended, conv.deleted, conv.unread, conv.max_seq) == (
+        False,
+        False,
+        0,
+        rejoined.seq,
+    )
+    assert await store.history("me", GROUP, "g", 0, 10) == []
+    await store.append(group_msg("owner", "g", "after"), 100)
+    assert [m.msg_id for m in await store.history("me", GROUP, "g", 0, 10)] == ["after"]
+    assert [m.msg_id for m in await store.messages_after("me", GROUP, "g", 0, 10)] == ["after"]
