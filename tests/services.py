@@ -1,5 +1,6 @@
 """Real services for tests: a private PostgreSQL schema, a private bus prefix, a TCP proxy that can
-cut a connection on demand (asyncpg's ``trigger_connectivity_loss`` habit, STYLE §2.5).
+cut a connection on demand (asyncpg's ``trigger_connectivity_loss`` habit, STYLE §2.5) or send
+new connections elsewhere (a balancer).
 
 Every test that uses PostgreSQL gets its own schema in the ``test`` database (dropped after it);
 every test that uses a bus gets its own key/subject prefix, so tests never see each other.
@@ -97,6 +98,11 @@ class TcpProxy:
 
     def restore(self) -> None:
         self._open = True
+
+    def retarget(self, host: str, port: int) -> None:
+        """Send new connections to ``(host, port)`` (a balancer moving to another node);
+        connections already made stay where they are."""
+        self.target = (host, port)
 
     async def close(self) -> None:
         self.cut()

@@ -1,7 +1,9 @@
 """Three ``opentim serve`` processes on different ports sharing PostgreSQL and a bus (Redis or
-NATS): users on different nodes chat, one user's two devices on two nodes agree, concurrent
-senders on three nodes make one gap-free sequence, and a killed node loses no acknowledged
-message (its users log in on another node and catch up)."""
+NATS): users on different nodes chat, one user's two devices on two nodes agree (also on marks,
+custom data and conversation groups), @-mentions and revokes reach group members on every node,
+concurrent senders on three nodes make one gap-free sequence, and a killed node loses no
+acknowledged message (a device behind a balancer reconnects to another node, catches up and
+sends again what was not acknowledged)."""
 
 from __future__ import annotations
 
@@ -12,13 +14,20 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from opentim.protocol import ConvType, ErrorCode, Message
+from opentim.protocol import AtType, ConvType, ErrorCode, Mark, Message
 from opentim.protocol.ops import OutMessage
-from opentim.sdk import Client, SdkError
+from opentim.sdk import (
+    Client,
+    Conversation,
+    ConvGroupEvent,
+    ConvGroupEventKind,
+    NetworkStatus,
+    SdkError,
+)
 from opentim.server.app import Server
 
 from ..conftest import SECRET_KEY, server_config, sig
@@ -169,6 +178,116 @@ async def test_users_on_different_nodes_chat_and_two_devices_agree(cluster: Clus
     assert pushed.sender_profile.nick == "Bob"
 
 
+def conv(client: Client, conv_type: int, conv_id: str) -> Conversation:
+    found = client.conversations.cached(conv_type, conv_id)
+    assert found is not None, f"{client.user_id} has no {conv_id}"
+    return found
+
+
+async def test_conversation_state_and_revokes_reach_devices_on_other_nodes(
+    cluster: Cluster,
+) -> None:
+    alice = await cluster.login("alice", 0)
+    tablet = await cluster.login("alice", 1, device_id="alice-tablet")
+    bob = await cluster.login("bob", 1)
+    carol = await cluster.login("carol", 2)
+    await bob.messages.send_text(C2C, "alice", "hi from bob")
+    await carol.messages.send_text(C2C, "alice", "hi from carol")
+    for device in (alice, tablet):
+        await until(
+            device,
+            lambda d=device: all(d.conversations.cached(C2C, p) for p in ("bob", "carol")),  # type: ignore[misc]
+        )
+
+    # Marks, custom data and a conversation group set through node 0 reach the tablet on node 1.
+    group_events: list[ConvGroupEvent] = []
+    created = asyncio.Event()
+
+    def on_group_event(event: ConvGroupEvent) -> None:
+        group_events.append(event)
+        created.set()
+
+    tablet.events.conv_groups.add(on_group_event)
+    await alice.conversations.mark([(C2C, "bob")], Mark.STAR, True)
+    await alice.conversations.set_custom_data([(C2C, "carol")], "vip")
+    await alice.conversations.create_group("work", [(C2C, "bob"), (C2C, "carol")])
+    await alice.conversations.mark([(C2C, "carol")], Mark.HIDE, True)
+
+    def tablet_agrees() -> bool:
+        b, c = tablet.conversations.cached(C2C, "bob"), tablet.conversations.cached(C2C, "carol")
+        return (
+            b is not None
+            and c is not None
+            and (b.marks, b.groups) == (Mark.STAR, ["work"])
+            and (c.marks, c.custom_data, c.groups) == (Mark.HIDE, "vip", ["work"])
+        )
+
+    await until(tablet, tablet_agrees, timeout=10)
+    async with asyncio.timeout(10):
+        await created.wait()
+    assert [(e.kind, e.name) for e in group_events] == [(ConvGroupEventKind.CREATED, "work")]
+    assert tablet.conversations.group_names() == ["work"]
+    assert [c.conv_id for c in tablet.conversations.list()] == ["bob"], "carol is hidden"
+    # Carol writes again through node 2: the Hide lifts on both of alice's devices.
+    await carol.messages.send_text(C2C, "alice", "still there?")
+    for device in (alice, tablet):
+        await until(
+            device,
+            lambda d=device: {c.conv_id for c in d.conversations.list()} == {"bob", "carol"},  # type: ignore[misc]
+            timeout=10,
+        )
+    # The tablet renames the group through node 1; alice's first device on node 0 follows.
+    await tablet.conversations.rename_group("work", "office")
+    await until(alice, lambda: conv(alice, C2C, "bob").groups == ["office"], timeout=10)
+    assert alice.conversations.group_names() == ["office"]
+
+    # In a group with a member on every node: a mention from node 2, then its revoke.
+    gid = await alice.groups.create("team", group_id="team", members=["bob", "carol"])
+    members = {"alice": alice, "tablet": tablet, "bob": bob, "carol": carol}
+    for device in members.values():
+        await until(
+            device,
+            lambda d=device: d.conversations.cached(GROUP, gid) is not None,  # type: ignore[misc]
+            timeout=10,
+        )
+    revoked: dict[str, list[str]] = {name: [] for name in members}
+    for name, device in members.items():
+        device.events.revoked.add(
+            lambda ms, k=name: revoked[k].extend(m.msg_id for m in ms)  # type: ignore[misc]
+        )
+    out = carol.messages.new_message(
+        [{"elem_type": 0, "text_elem_content": "@bob"}], at_users=["bob"]
+    )
+    sent = await carol.messages.send(GROUP, gid, out)
+    await until(
+        bob,
+        lambda: (
+            [(a.seq, a.at_type) for a in conv(bob, GROUP, gid).at_info]
+            == [(sent.seq, AtType.AT_ME)]
+        ),
+        timeout=10,
+    )
+    await carol.messages.revoke(GROUP, gid, sent, "wrong group")
+    for name in ("alice", "tablet", "bob"):
+        await until(
+            members[name],
+            lambda k=name, d=members[name]: (  # type: ignore[misc]
+                revoked[k] == [sent.msg_id]
+                and (m := conv(d, GROUP, gid).last_msg) is not None
+                and m.revoked
+            ),
+            timeout=10,
+        )
+    assert conv(bob, GROUP, gid).unread == 1, "a revoked message stays counted"
+    # A device that logs in afterwards, on yet another node, syncs it revoked.
+    late = await cluster.login("bob", 0, device_id="bob-laptop")
+    last = conv(late, GROUP, gid).last_msg
+    assert last is not None
+    assert (last.msg_id, last.revoked) == (sent.msg_id, True)
+    (history,) = await late.messages.history(GROUP, gid, count=1)
+    assert (history.revoker, history.revoke_reason, history.elems) == ("carol", "wrong group", [])
+
+
 async def test_concurrent_senders_on_three_nodes_make_one_gap_free_sequence(
     cluster: Cluster,
 ) -> None:
@@ -204,70 +323,90 @@ async def test_concurrent_senders_on_three_nodes_make_one_gap_free_sequence(
 
 
 async def test_a_killed_node_loses_no_acknowledged_message(cluster: Cluster) -> None:
+    """The victim's phone reaches node 2 through a balancer (a TCP proxy). Node 2 is killed with
+    sends in flight; the others go on talking; then the balancer sends new connections to node 0.
+    The phone's SDK reconnects there and sends again what was not acknowledged (same msg_id):
+    every message is stored once, gap-free, and what was acknowledged kept its seq."""
     owner = await cluster.login("owner", 0)
-    victim = await cluster.login("victim", 2, device_id="victim-phone")
     peer = await cluster.login("peer", 1)
-    gid = await owner.groups.create("g", group_id="crash", members=["victim", "peer"])
-    await until(victim, lambda: victim.conversations.cached(GROUP, gid) is not None)
-    outgoing = [
-        victim.messages.new_message([{"elem_type": 0, "text_elem_content": f"v{i}"}])
-        for i in range(150)
-    ]
-    acked: dict[str, int] = {}
-    failed: list[BaseException] = []
-    forty = asyncio.Event()
+    node2 = urlsplit(cluster.urls[2])
+    balancer = TcpProxy(node2.hostname or "127.0.0.1", node2.port or 0)
+    port = await balancer.start()
+    try:
+        via_balancer = urlunsplit(node2._replace(netloc=f"127.0.0.1:{port}"))
+        victim = Client(via_balancer, device_id="victim-phone")
+        cluster.clients.append(victim)
+        await victim.login("victim", sig("victim"))
+        await victim.wait_synced(15)
+        gid = await owner.groups.create("g", group_id="crash", members=["victim", "peer"])
+        await until(victim, lambda: victim.conversations.cached(GROUP, gid) is not None)
+        outgoing = [
+            victim.messages.new_message([{"elem_type": 0, "text_elem_content": f"v{i}"}])
+            for i in range(150)
+        ]
+        acked: dict[str, int] = {}
+        forty = asyncio.Event()
+        lost = asyncio.Event()
+        victim.events.network.add(
+            lambda status, *_: lost.set() if status == NetworkStatus.DISCONNECTED else None
+        )
 
-    async def window(part: list[OutMessage]) -> None:  # 4 of these: 4 sends in flight
-        for m in part:
-            try:
+        async def window(part: list[OutMessage]) -> None:  # 4 of these: 4 sends in flight
+            for m in part:
                 stored = await victim.messages.send(GROUP, gid, m)
-            except SdkError as exc:
-                failed.append(exc)
-                continue
-            acked[stored.msg_id] = stored.seq
-            if len(acked) >= 40:
-                forty.set()
+                acked[stored.msg_id] = stored.seq
+                if len(acked) >= 40:
+                    forty.set()
 
-    senders = asyncio.gather(*(window(outgoing[k::4]) for k in range(4)))
-    async with asyncio.timeout(20):
-        await forty.wait()
-    cluster.kill(2)  # with sends in flight
-    await senders
-    assert len(acked) >= 40
-    assert failed
-    # While the victim is away, the others go on talking.
-    await peer.messages.send_text(GROUP, gid, "are you there?")
-    await owner.messages.send_text(C2C, "victim", "ping")
+        senders = asyncio.gather(*(window(outgoing[k::4]) for k in range(4)))
+        async with asyncio.timeout(20):
+            await forty.wait()
+        cluster.kill(2)  # with sends in flight
+        async with asyncio.timeout(10):
+            await lost.wait()
+        before_kill = dict(acked)
+        assert 40 <= len(before_kill) < len(outgoing)
+        # While the victim is away, the others go on talking.
+        await peer.messages.send_text(GROUP, gid, "are you there?")
+        await owner.messages.send_text(C2C, "victim", "ping")
 
-    # The victim's device logs in again on another node and catches up.
-    back = await cluster.login("victim", 0, device_id="victim-phone")
-    history: list[Message] = []
-    before = 0
-    for _ in range(20):
-        page = await back.messages.history(GROUP, gid, before_seq=before, count=100)
-        history += page
-        if len(page) < 100:
-            break
-        before = page[-1].seq
-    by_id = {m.msg_id: m.seq for m in history}
-    assert len(by_id) == len(history), "no message twice"
-    assert all(by_id.get(msg_id) == seq for msg_id, seq in acked.items()), "every ack survived"
-    seqs = sorted(m.seq for m in history)
-    assert seqs == list(range(1, len(history) + 1)), "gap-free"
-    # Resending what was never acknowledged (same msg_id) stores each message once.
-    unacked = [m for m in outgoing if m.msg_id not in acked]
-    resent = [await back.messages.send(GROUP, gid, m) for m in unacked]
-    assert all(r.msg_id not in by_id or by_id[r.msg_id] == r.seq for r in resent)
-    final = await back.messages.history(GROUP, gid, count=100)
-    final_ids = [m.msg_id for m in final]
-    assert len(final_ids) == len(set(final_ids))
-    ping = back.conversations.cached(C2C, "owner")
-    assert ping is not None
-    assert ping.unread == 1
-    group = back.conversations.cached(GROUP, gid)
-    assert group is not None
-    assert group.last_msg is not None
-    assert group.max_seq >= len(history)
+        # The balancer now sends the phone to node 0: it reconnects, catches up, sends the rest.
+        node0 = urlsplit(cluster.urls[0])
+        balancer.retarget(node0.hostname or "127.0.0.1", node0.port or 0)
+        async with asyncio.timeout(60):
+            await senders
+        assert len(acked) == len(outgoing)
+        assert all(acked[msg_id] == seq for msg_id, seq in before_kill.items())
+        await until(
+            victim,
+            lambda: (c := victim.conversations.cached(C2C, "owner")) is not None and c.unread == 1,
+            timeout=15,
+        )
+        history: list[Message] = []
+        before = 0
+        for _ in range(20):
+            page = await victim.messages.history(GROUP, gid, before_seq=before, count=100)
+            history += page
+            if len(page) < 100:
+                break
+            before = page[-1].seq
+        by_id = {m.msg_id: m.seq for m in history}
+        assert len(by_id) == len(history), "no message twice"
+        assert all(by_id.get(msg_id) == seq for msg_id, seq in acked.items()), "every ack kept"
+        seqs = sorted(m.seq for m in history)
+        assert seqs == list(range(1, len(history) + 1)), "gap-free"
+        assert len(history) == 1 + len(outgoing) + 1  # the creation tip and the peer's question
+        group = victim.conversations.cached(GROUP, gid)
+        assert group is not None
+        assert group.last_msg is not None
+        assert group.max_seq == len(history)
+        # Sending the same messages again, through yet another node, stores nothing new.
+        tablet = await cluster.login("victim", 1, device_id="victim-tablet")
+        again = [await tablet.messages.send(GROUP, gid, m) for m in outgoing[:20]]
+        assert [m.seq for m in again] == [acked[m.msg_id] for m in outgoing[:20]]
+        assert (await tablet.messages.history(GROUP, gid, count=1))[0].seq == len(history)
+    finally:
+        await balancer.close()
 
 
 @pytest.mark.parametrize(
