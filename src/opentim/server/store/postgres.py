@@ -797,6 +797,9 @@ class PostgresStore:
     async def _snapshots(
         conn: Conn, user_id: str, keys: list[tuple[int, str]]
     ) -> list[Conversation]:
+        """Snapshots of ``keys`` in one query, plus one for the pending mentions of every group
+        conversation with something unread, and one per conversation whose last message the
+        user deleted (the one before it follows)."""
         if not keys:
             return []
         rows = await conn.fetch(
