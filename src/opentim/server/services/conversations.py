@@ -92,6 +92,7 @@ class ConversationService:
         self, user_id: str, conv_type: int, conv_id: str, change: ConvChange, conn_id: str
     ) -> Conversation:
         """Apply a change to an existing conversation (or create one) and publish it."""
+        self.bus.ensure_up()
         self._check_key(conv_type, conv_id)
         if change.draft is not None and len(_encoder.encode(change.draft)) > MAX_DRAFT_BYTES:
             raise ServiceError(
@@ -144,6 +145,7 @@ class ConversationService:
     ) -> tuple[list[ConvResult], list[Conversation]]:
         """Apply ``change`` to each conversation; results in the order of ``keys`` (6004 for
         ids that are not valid or not the user's), and the snapshots that changed."""
+        self.bus.ensure_up()
         valid = list(
             dict.fromkeys(k for k in keys if k[0] in (ConvType.C2C, ConvType.GROUP) and k[1])
         )
@@ -230,6 +232,7 @@ class ConversationService:
     ) -> list[Conversation]:
         """Set the receive option: per peer user for C2C (at most 30 per call), per member for
         a group. Kept on the server and synced to every device."""
+        self.bus.ensure_up()
         if opt not in set(RecvOpt):
             raise _refuse(ErrorCode.ERR_INVALID_PARAMETERS, f"bad receive option {opt}")
         ids = list(dict.fromkeys(conv_ids))
@@ -298,6 +301,7 @@ class ConversationService:
     async def create_group(
         self, user_id: str, name: str, keys: list[Key], conn_id: str
     ) -> tuple[list[ConvResult], list[Conversation]]:
+        self.bus.ensure_up()
         self._check_name(name)
         self._check_batch(keys)
         if len(await self.store.conv_groups(user_id)) >= self.limits.conv_groups:
@@ -318,6 +322,7 @@ class ConversationService:
         return self._results(keys, added, ErrorCode.ERR_INVALID_CONVERSATION), added
 
     async def delete_group(self, user_id: str, name: str, conn_id: str) -> list[Conversation]:
+        self.bus.ensure_up()
         self._check_name(name)
         convs = await self.store.delete_conv_group(user_id, name)
         if convs is None:
@@ -329,6 +334,7 @@ class ConversationService:
     async def rename_group(
         self, user_id: str, name: str, new_name: str, conn_id: str
     ) -> list[Conversation]:
+        self.bus.ensure_up()
         self._check_name(name)
         self._check_name(new_name)
         try:
@@ -349,6 +355,7 @@ class ConversationService:
         self, user_id: str, name: str, keys: list[Key], conn_id: str
     ) -> tuple[list[ConvResult], list[Conversation], list[Conversation]]:
         """Add conversations; a group over its limit evicts its earliest added (reason 1)."""
+        self.bus.ensure_up()
         self._check_name(name)
         self._check_batch(keys)
         found = await self.store.add_to_conv_group(user_id, name, keys, self.limits.convs_per_group)
@@ -373,6 +380,7 @@ class ConversationService:
     async def remove_from_group(
         self, user_id: str, name: str, keys: list[Key], conn_id: str
     ) -> tuple[list[ConvResult], list[Conversation]]:
+        self.bus.ensure_up()
         self._check_name(name)
         self._check_batch(keys)
         removed = await self.store.remove_from_conv_group(user_id, name, keys)

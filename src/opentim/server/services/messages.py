@@ -71,7 +71,9 @@ class MessageService:
         """Check and queue a message; the returned awaitable resolves once it is durable.
 
         Queuing happens before this returns, so one connection's messages keep their order.
+        Refused while the bus cannot carry the message to its recipients (BusUnavailableError).
         """
+        self.bus.ensure_up()
         check_elems(out)
         if conv_type == ConvType.C2C:
             if not conv_id or await self.users.profile(conv_id) is None:
@@ -83,7 +85,7 @@ class MessageService:
         elif conv_type == ConvType.GROUP:
             if await self.store.get_group(conv_id) is None:
                 raise GroupNotFoundError(conv_id)
-            if user_id not in await self.store.get_members(conv_id):
+            if await self.store.member_role(conv_id, user_id) is None:
                 raise NotMemberError(f"{user_id!r} is not a member of {conv_id!r}")
             owners = ()
         else:
@@ -111,7 +113,9 @@ class MessageService:
     async def _finish(self, stored: Awaitable[Appended], conn_id: str) -> Message:
         appended = await stored
         msg = appended.msg
-        msg.sender_profile = self.users.cached_profile(msg.sender)
+        msg.sender_profile = self.users.cached_profile(msg.sender) or await self.users.profile(
+            msg.sender
+        )
         if not appended.duplicate:
             self.publish(msg, conn_id)
         return msg
@@ -120,14 +124,15 @@ class MessageService:
         self, msg: Message, conn_id: str = "", extra_users: list[str] | None = None
     ) -> None:
         """Push ``msg`` to everyone in its channel but connection ``conn_id``."""
-        self._publish(push_frame("msg", MsgPush(msg=msg)), msg, conn_id, extra_users)
-
-    def _publish(
-        self, frame: bytes, msg: Message, conn_id: str = "", extra_users: list[str] | None = None
-    ) -> None:
+        frame = push_frame("msg", MsgPush(msg=msg))
+        channel_id = channel_of(msg.sender, msg.conv_type, msg.receiver)
         if msg.conv_type == ConvType.C2C:
             users = [msg.sender] if msg.sender == msg.receiver else [msg.sender, msg.receiver]
-            self.bus.publish(Envelope(frame=frame, users=users, skip_conn=conn_id))
+            self.bus.publish(
+                Envelope(
+                    frame=frame, users=users, skip_conn=conn_id, channel_id=channel_id, seq=msg.seq
+                )
+            )
         else:
             self.bus.publish(
                 Envelope(
@@ -135,6 +140,9 @@ class MessageService:
                     group_id=msg.receiver,
                     extra_users=extra_users or [],
                     skip_conn=conn_id,
+                    channel_id=channel_id,
+                    seq=msg.seq,
+                    members_changed=msg.is_tips,
                 )
             )
 
@@ -225,7 +233,14 @@ class MessageService:
         if done is None:
             return msg, 0
         revoked = done.msg
-        self._publish(push_frame("revoke", RevokePush(msg=revoked, pos=done.pos)), revoked, conn_id)
+        # A revoke is not a new seq, so it goes past the relay's per-channel ordering, to the
+        # channel's users directly (read once: revokes are rare).
+        if conv_type == ConvType.GROUP:
+            users = list(await self.store.get_members(conv_id))
+        else:
+            users = [revoked.sender, revoked.receiver]
+        frame = push_frame("revoke", RevokePush(msg=revoked, pos=done.pos))
+        self.bus.publish(Envelope(frame=frame, users=users, skip_conn=conn_id))
         return revoked, done.pos
 
     async def delete(

@@ -26,6 +26,11 @@ class DuplicateConvGroupError(StoreError):
     """The user already has a conversation group of that name."""
 
 
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached (or the connection broke mid-request); nothing the
+    request asked for was acknowledged, and the same request may be retried later."""
+
+
 @dataclass(slots=True)
 class NewMessage:
     """A message to append; the store fills seq, count, activity and server time."""
@@ -126,6 +131,10 @@ class Store(Protocol):
     async def history(
         self, user_id: str, conv_type: int, conv_id: str, before_seq: int, count: int
     ) -> list[Message]: ...
+    async def messages_between(self, channel_id: str, after_seq: int, to_seq: int) -> list[Message]:
+        """The channel's messages with ``after_seq < seq <= to_seq``, oldest first (a node
+        filling a gap in what the bus brought it; STYLE §2.3)."""
+        ...
 
     async def messages_after(
         self, user_id: str, conv_type: int, conv_id: str, after_seq: int, count: int
@@ -217,6 +226,10 @@ class Store(Protocol):
     # groups
     async def get_group(self, group_id: str) -> GroupRow | None: ...
     async def get_members(self, group_id: str) -> dict[str, int]: ...
+    async def member_role(self, group_id: str, user_id: str) -> int | None:
+        """The user's role in the group, None when not a member (one row, not the whole list)."""
+        ...
+
     async def create_group(
         self, group: GroupRow, members: dict[str, int], tip: NewMessage, server_time: int
     ) -> Message: ...
