@@ -22,6 +22,11 @@ class DuplicateGroupError(StoreError):
     """The group id is taken."""
 
 
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached (or the connection broke mid-request); nothing the
+    request asked for was acknowledged, and the same request may be retried later."""
+
+
 @dataclass(slots=True)
 class NewMessage:
     """A message to append; the store fills seq, count, activity and server time."""
@@ -98,6 +103,10 @@ class Store(Protocol):
     async def history(
         self, user_id: str, conv_type: int, conv_id: str, before_seq: int, count: int
     ) -> list[Message]: ...
+    async def messages_between(self, channel_id: str, after_seq: int, to_seq: int) -> list[Message]:
+        """The channel's messages with ``after_seq < seq <= to_seq``, oldest first (a node
+        filling a gap in what the bus brought it; STYLE §2.3)."""
+        ...
 
     # conversations
     async def get_conversations(
@@ -117,6 +126,10 @@ class Store(Protocol):
     # groups
     async def get_group(self, group_id: str) -> GroupRow | None: ...
     async def get_members(self, group_id: str) -> dict[str, int]: ...
+    async def member_role(self, group_id: str, user_id: str) -> int | None:
+        """The user's role in the group, None when not a member (one row, not the whole list)."""
+        ...
+
     async def create_group(
         self, group: GroupRow, members: dict[str, int], tip: NewMessage, server_time: int
     ) -> Message: ...

@@ -518,6 +518,17 @@ class SqliteStore:
 
         return await self._read(read)
 
+    async def messages_between(self, channel_id: str, after_seq: int, to_seq: int) -> list[Message]:
+        def read(conn: sqlite3.Connection) -> list[Message]:
+            rows = conn.execute(
+                f"SELECT {_MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
+                "WHERE m.channel_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq",
+                (channel_id, after_seq, to_seq),
+            )
+            return [_message(r) for r in rows]
+
+        return await self._read(read)
+
     # --- conversations ----------------------------------------------------------------------
     async def get_conversations(
         self, user_id: str, keys: list[tuple[int, str]]
@@ -706,6 +717,9 @@ class SqliteStore:
 
         members = await self._read(read)
         return self._members.setdefault(group_id, members)
+
+    async def member_role(self, group_id: str, user_id: str) -> int | None:
+        return (await self.get_members(group_id)).get(user_id)
 
     def _set_members(self, tx: _Tx, group_id: str, members: dict[str, int] | None) -> None:
         def apply() -> None:

@@ -1,16 +1,29 @@
-"""SqliteStore on a real file: seqs, idempotency, group commit, unread arithmetic, sync paging."""
+"""The Store contract, on every engine (SQLite file, PostgreSQL schema): seqs, idempotency,
+group commit, unread arithmetic, sync paging, groups, durability across reopening."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from opentim.protocol import ConvType, Draft, SyncToken, c2c_channel
+from opentim.protocol import ConvType, Draft, SyncToken, c2c_channel, group_channel
 from opentim.protocol.cursors import FULL, INCREMENTAL
-from opentim.server.store.base import ConvChange, NewMessage
+from opentim.server.store.base import (
+    ConvChange,
+    DuplicateGroupError,
+    GroupRow,
+    NewMessage,
+    Store,
+)
+from opentim.server.store.postgres import PostgresStore
 from opentim.server.store.sqlite import SqliteStore
+
+from ..services import temp_schema
+
+Factory = Callable[[], Store]
 
 
 def c2c(sender: str, receiver: str, msg_id: str, **kw: object) -> NewMessage:
@@ -26,22 +39,33 @@ def c2c(sender: str, receiver: str, msg_id: str, **kw: object) -> NewMessage:
     )
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Factory]:
+    """Makes (unopened) stores of one engine on one private database."""
+    if request.param == "sqlite":
+        path = tmp_path / "t.db"
+        yield lambda: SqliteStore(path)
+    else:
+        async with temp_schema() as url:
+            yield lambda: PostgresStore(url)
+
+
 @pytest.fixture
-async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    s = SqliteStore(tmp_path / "t.db")
+async def store(factory: Factory) -> AsyncIterator[Store]:
+    s = factory()
     await s.open()
     yield s
     await s.close()
 
 
-async def test_concurrent_appends_get_gap_free_seqs_in_call_order(store: SqliteStore) -> None:
+async def test_concurrent_appends_get_gap_free_seqs_in_call_order(store: Store) -> None:
     futures = [store.append(c2c("a", "b", f"m{i}"), 100) for i in range(500)]
     results = await asyncio.gather(*futures)
     assert [r.msg.seq for r in results] == list(range(1, 501))
     assert [r.msg.count for r in results] == list(range(1, 501))
 
 
-async def test_resend_with_same_msg_id_is_the_same_message(store: SqliteStore) -> None:
+async def test_resend_with_same_msg_id_is_the_same_message(store: Store) -> None:
     first = await store.append(c2c("a", "b", "x"), 100)
     again = await store.append(c2c("a", "b", "x"), 200)
     assert not first.duplicate
@@ -51,7 +75,7 @@ async def test_resend_with_same_msg_id_is_the_same_message(store: SqliteStore) -
 
 
 async def test_unread_is_sequence_arithmetic_and_own_messages_never_count(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     for i in range(3):
         await store.append(c2c("a", "b", f"a{i}"), 100)
@@ -68,7 +92,7 @@ async def test_unread_is_sequence_arithmetic_and_own_messages_never_count(
 
 
 async def test_delete_hides_until_a_later_message_shows_only_what_follows(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     await store.append(c2c("a", "b", "old"), 100)
     deleted = await store.change_conversation("b", 1, "a", ConvChange(delete=True))
@@ -84,7 +108,7 @@ async def test_delete_hides_until_a_later_message_shows_only_what_follows(
     assert [m.msg_id for m in await store.history("a", 1, "b", 0, 10)] == ["new", "old"]
 
 
-async def test_order_key_bumps_on_draft_and_pin_not_on_unpin_or_read(store: SqliteStore) -> None:
+async def test_order_key_bumps_on_draft_and_pin_not_on_unpin_or_read(store: Store) -> None:
     await store.append(c2c("a", "b", "m"), 100)
     (c,) = await store.get_conversations("a", [(1, "b")])
     pinned = await store.change_conversation("a", 1, "b", ConvChange(pinned=True))
@@ -103,7 +127,7 @@ async def test_order_key_bumps_on_draft_and_pin_not_on_unpin_or_read(store: Sqli
 
 
 async def sync_all(
-    store: SqliteStore, token: SyncToken, limit: int = 10
+    store: Store, token: SyncToken, limit: int = 10
 ) -> tuple[list[str], SyncToken, int]:
     """Page until the store says nothing more: the ids seen, the last token, pages asked."""
     seen: list[str] = []
@@ -115,7 +139,7 @@ async def sync_all(
     return seen, token, pages
 
 
-async def test_sync_pages_every_conversation_then_only_new_changes(store: SqliteStore) -> None:
+async def test_sync_pages_every_conversation_then_only_new_changes(store: Store) -> None:
     for i in range(25):
         await store.append(c2c(f"p{i}", "me", f"m{i}"), 100)
     seen, token, pages = await sync_all(store, SyncToken())
@@ -129,7 +153,7 @@ async def test_sync_pages_every_conversation_then_only_new_changes(store: Sqlite
     assert not more
 
 
-async def test_changes_during_a_full_pass_come_after_it(store: SqliteStore) -> None:
+async def test_changes_during_a_full_pass_come_after_it(store: Store) -> None:
     for i in range(12):
         await store.append(c2c(f"p{i:02}", "me", f"m{i}"), 100)
     first, token, _ = await store.sync_conversations("me", SyncToken(), 5)
@@ -142,12 +166,12 @@ async def test_changes_during_a_full_pass_come_after_it(store: SqliteStore) -> N
     assert "p00" in rest  # its change after the horizon is delivered again
 
 
-async def test_everything_acknowledged_survives_reopening(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "t.db")
+async def test_everything_acknowledged_survives_reopening(factory: Factory) -> None:
+    store = factory()
     await store.open()
     acked = await asyncio.gather(*(store.append(c2c("a", "b", f"m{i}"), 1) for i in range(50)))
     await store.close()
-    reopened = SqliteStore(tmp_path / "t.db")
+    reopened = factory()
     await reopened.open()
     try:
         history = await reopened.history("b", 1, "a", 0, 100)
@@ -159,7 +183,7 @@ async def test_everything_acknowledged_survives_reopening(tmp_path: Path) -> Non
 
 
 async def test_a_deleted_conversation_refuses_changes_until_created_again(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     await store.append(c2c("a", "b", "m"), 100)
     await store.change_conversation("b", 1, "a", ConvChange(pinned=True))
@@ -171,3 +195,99 @@ async def test_a_deleted_conversation_refuses_changes_until_created_again(
     assert not back.deleted
     assert not back.pinned
     assert back.unread == 0
+
+
+def tip(group_id: str, msg_id: str) -> NewMessage:
+    return NewMessage(
+        channel_id=group_channel(group_id),
+        conv_type=ConvType.GROUP,
+        sender="@TIM#SYSTEM",
+        receiver=group_id,
+        msg_id=msg_id,
+        elems=[{"elem_type": 5}],
+        is_tips=True,
+        excluded_from_unread=True,
+    )
+
+
+def group_msg(sender: str, group_id: str, msg_id: str) -> NewMessage:
+    return NewMessage(
+        channel_id=group_channel(group_id),
+        conv_type=ConvType.GROUP,
+        sender=sender,
+        receiver=group_id,
+        msg_id=msg_id,
+        elems=[{"elem_type": 0, "text_elem_content": msg_id}],
+    )
+
+
+def group_row(group_id: str, owner: str = "o") -> GroupRow:
+    return GroupRow(group_id=group_id, name=group_id, group_type=1, owner=owner, add_option=2)
+
+
+async def test_group_members_conversations_and_unread(store: Store) -> None:
+    for user in ("o", "a", "b"):
+        await store.ensure_user(user, create=True)
+    created = await store.create_group(group_row("g"), {"o": 400, "a": 200}, tip("g", "t1"), 1)
+    assert (created.seq, created.count) == (1, 0)
+    assert await store.get_members("g") == {"o": 400, "a": 200}
+    assert await store.member_role("g", "a") == 200
+    assert await store.member_role("g", "b") is None
+    with pytest.raises(DuplicateGroupError):
+        await store.create_group(group_row("g"), {"o": 400}, tip("g", "t2"), 1)
+    (fresh,) = await store.get_conversations("a", [(2, "g")])
+    assert (fresh.unread, fresh.show_name, fresh.max_seq) == (0, "g", 1)
+    await store.append(group_msg("o", "g", "hello"), 2)
+    await store.add_members("g", {"b": 200}, tip("g", "t3"), 3)
+    (b_conv,) = await store.get_conversations("b", [(2, "g")])
+    assert b_conv.unread == 0  # joins read up to the group's max_seq
+    await store.append(group_msg("a", "g", "hi"), 4)
+    unread = {u: (await store.get_conversations(u, [(2, "g")]))[0].unread for u in "oab"}
+    assert unread == {"o": 1, "a": 0, "b": 1}
+    removed = await store.remove_members("g", ["a"], tip("g", "t4"), 5)
+    (ended,) = await store.get_conversations("a", [(2, "g")])
+    assert ended.ended
+    assert ended.max_seq == removed.seq
+    await store.append(group_msg("o", "g", "after a left"), 6)
+    (ended,) = await store.get_conversations("a", [(2, "g")])
+    assert ended.max_seq == removed.seq  # a sees nothing after leaving
+    assert [g.group_id for g in await store.joined_groups("b")] == ["g"]
+    assert await store.joined_groups("a") == []
+    await store.dismiss_group("g", tip("g", "t5"), 7)
+    assert await store.get_group("g") is None
+    assert await store.get_members("g") == {}
+
+
+async def test_messages_between_reads_a_channel_range_oldest_first(store: Store) -> None:
+    await store.ensure_user("a", create=True)
+    for i in range(6):
+        await store.append(c2c("a", "b", f"m{i}"), 100)
+    found = await store.messages_between(c2c_channel("a", "b"), 2, 5)
+    assert [m.seq for m in found] == [3, 4, 5]
+    assert [m.msg_id for m in found] == ["m2", "m3", "m4"]
+    assert found[0].sender_profile is not None
+    assert await store.messages_between(c2c_channel("a", "b"), 6, 10) == []
+
+
+async def test_profiles_are_created_once_and_updated(store: Store) -> None:
+    assert await store.ensure_user("x", create=False) is None
+    made = await store.ensure_user("x", create=True)
+    assert made is not None
+    assert made.user_id == "x"
+    changed = await store.update_profile("x", {"nick": "X"})
+    assert changed.nick == "X"
+    assert (await store.get_profiles(["x", "nobody"]))["x"].nick == "X"
+
+
+async def test_a_failing_write_leaves_the_others_in_its_batch(store: Store) -> None:
+    await store.create_group(group_row("g1"), {"o": 400}, tip("g1", "t1"), 1)
+    results = await asyncio.gather(
+        store.append(c2c("a", "b", "before"), 1),
+        store.create_group(group_row("g1"), {"o": 400}, tip("g1", "t2"), 1),
+        store.append(c2c("a", "b", "after"), 1),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], DuplicateGroupError)
+    assert [r.msg.seq for r in (results[0], results[2])] == [1, 2]  # type: ignore[union-attr]
+    (g1,) = await store.get_conversations("o", [(2, "g1")])
+    assert g1.max_seq == 1
