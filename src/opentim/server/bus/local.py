@@ -18,5 +18,8 @@ class LocalBus:
         if self._handler is not None:
             self._handler(envelope)
 
+    def ensure_up(self) -> None:
+        """Always up: nothing between the publisher and the handler."""
+
     async def close(self) -> None:
         self._handler = None
