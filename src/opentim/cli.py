@@ -5,22 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 import time
+import tomllib
+from dataclasses import fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from opentim.protocol import DEFAULT_EXPIRE, make_usersig
-from opentim.server.app import Server
+from opentim.server.app import Server, make_store
+from opentim.server.bus.base import BusUnavailableError
 from opentim.server.config import (
     DEFAULT_DATA_DIR,
     DEFAULT_PORT,
     DEFAULT_SDKAPPID,
+    ConfigError,
     ServerConfig,
     load_or_create_secret_key,
 )
-from opentim.server.store.sqlite import SqliteStore
+from opentim.server.store.base import StoreError
 
 app = typer.Typer(
     add_completion=False,
@@ -42,10 +47,45 @@ SecretKey = Annotated[
         envvar="OPENTIM_SECRET_KEY", help="UserSig secret key (default: kept in the data dir)."
     ),
 ]
+StoreUrl = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        envvar="OPENTIM_STORE",
+        help="postgresql://… to share state between nodes (default: SQLite in the data dir).",
+    ),
+]
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Settings from a TOML file, named as the flags (``store``, ``bus``, ``node-id`` …), at the
+    top level or under ``[opentim]``.
+
+    Raises:
+        ConfigError: the file cannot be read, or names a setting that does not exist.
+    """
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    section = data.get("opentim", data)
+    settings = {str(k).replace("-", "_"): v for k, v in section.items()}
+    known = {f.name for f in fields(ServerConfig)} | {"log_level", "no_auto_register"}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ConfigError(f"unknown settings in {path}: {', '.join(unknown)}")
+    return settings
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one line on stderr; the exit to raise."""
+    typer.echo(f"opentim: {message}", err=True)
+    return typer.Exit(1)
 
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Host = "127.0.0.1",
     port: Port = DEFAULT_PORT,
     data_dir: DataDir = Path(DEFAULT_DATA_DIR),
@@ -60,27 +100,89 @@ def serve(
         ),
     ] = False,
     log_level: Annotated[str, typer.Option(envvar="OPENTIM_LOG_LEVEL")] = "WARNING",
+    store: StoreUrl = "",
+    bus: Annotated[
+        str,
+        typer.Option(
+            envvar="OPENTIM_BUS",
+            help="redis://… or nats://… to fan out between nodes (default: in-process).",
+        ),
+    ] = "",
+    node_id: Annotated[
+        str, typer.Option(envvar="OPENTIM_NODE_ID", help="This node's name (default: random).")
+    ] = "",
+    bus_prefix: Annotated[
+        str,
+        typer.Option(
+            envvar="OPENTIM_BUS_PREFIX",
+            help="Bus channel/subject prefix: one per deployment sharing a Redis or NATS.",
+        ),
+    ] = "opentim",
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="OPENTIM_CONFIG",
+            help="A TOML file of these settings (flags and environment variables win).",
+        ),
+    ] = None,
 ) -> None:
-    """Run a server on the embedded SQLite store until SIGINT or SIGTERM."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    config = ServerConfig(
-        host=host,
-        port=port,
-        data_dir=data_dir,
-        sdkappid=sdkappid,
-        secret_key=secret_key,
-        auto_register=not no_auto_register,
+    """Run a server node until SIGINT or SIGTERM: SQLite by default; PostgreSQL with Redis or
+    NATS to run several nodes."""
+    given: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "data_dir": data_dir,
+        "sdkappid": sdkappid,
+        "secret_key": secret_key,
+        "no_auto_register": no_auto_register,
+        "log_level": log_level,
+        "store": store,
+        "bus": bus,
+        "node_id": node_id,
+        "bus_prefix": bus_prefix,
+    }
+    if config is not None:
+        try:
+            from_file = read_config_file(config)
+        except ConfigError as exc:
+            raise fail(str(exc)) from exc
+        for name, value in from_file.items():
+            source = ctx.get_parameter_source(name)
+            if source is None or source.name == "DEFAULT":
+                given[name] = Path(value) if name == "data_dir" else value
+    logging.basicConfig(
+        level=str(given["log_level"]).upper(), format="%(asctime)s %(levelname)s %(message)s"
     )
-    asyncio.run(_serve(config))
+    server_config = ServerConfig(
+        host=given["host"],
+        port=int(given["port"]),
+        data_dir=Path(given["data_dir"]),
+        sdkappid=int(given["sdkappid"]),
+        secret_key=given["secret_key"],
+        auto_register=not given["no_auto_register"],
+        store=given["store"],
+        bus=given["bus"],
+        node_id=str(given["node_id"]),
+        bus_prefix=given["bus_prefix"],
+    )
+    try:
+        server = Server(server_config)
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
+    asyncio.run(_serve(server))
 
 
-async def _serve(config: ServerConfig) -> None:
-    server = Server(config)
+async def _serve(server: Server) -> None:
+    config = server.config
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await server.start()
+    try:
+        await server.start()
+    except (StoreError, BusUnavailableError) as exc:
+        print(f"opentim: cannot start: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
     if server.secret_key_created:
         print(f"opentim created a secret key in {config.secret_key_path}", flush=True)
     print(f"opentim listening on {server.url}", flush=True)
@@ -111,16 +213,25 @@ def usersig(
 
 
 @app.command()
-def migrate(data_dir: DataDir = Path(DEFAULT_DATA_DIR)) -> None:
-    """Create or upgrade the database schema, then exit."""
+def migrate(data_dir: DataDir = Path(DEFAULT_DATA_DIR), store: StoreUrl = "") -> None:
+    """Create or upgrade the database schema (SQLite in the data dir, or ``--store``), then exit.
+
+    Nodes also migrate when they start; several starting at once migrate once.
+    """
+    try:
+        target = make_store(ServerConfig(data_dir=data_dir, store=store))
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
 
     async def run() -> None:
-        store = SqliteStore(ServerConfig(data_dir=data_dir).db_path)
-        await store.open()
-        await store.close()
+        await target.open()
+        await target.close()
 
-    asyncio.run(run())
-    typer.echo(f"schema up to date in {data_dir}")
+    try:
+        asyncio.run(run())
+    except StoreError as exc:
+        raise fail(f"cannot migrate: {exc}") from exc
+    typer.echo(f"schema up to date in {store or data_dir}")
 
 
 @app.command()

@@ -29,7 +29,9 @@ def maker(kind: str, url: str | None = None) -> Make:
         return lambda prefix: LocalBus()
     if kind == "redis":
         return lambda prefix: RedisBus(url or BUS_URLS["redis"], prefix, backoff_max=0.2)
-    return lambda prefix: NatsBus(url or BUS_URLS["nats"], prefix, reconnect_wait=0.1)
+    return lambda prefix: NatsBus(
+        url or BUS_URLS["nats"], prefix, reconnect_wait=0.1, connect_timeout=1
+    )
 
 
 class Node:

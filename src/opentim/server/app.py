@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from .bus.base import Bus
 from .bus.local import LocalBus
-from .config import ServerConfig, load_or_create_secret_key
+from .bus.nats import NatsBus
+from .bus.redis import RedisBus
+from .config import ConfigError, ServerConfig, load_or_create_secret_key
 from .gateway.dispatch import Services, build_handlers
+from .gateway.relay import Relay
 from .gateway.sessions import SessionRegistry
 from .gateway.websocket import WS_PATH, Gateway
 from .services.conversations import ConversationService
@@ -16,6 +21,7 @@ from .services.groups import GroupService
 from .services.messages import MessageService
 from .services.users import UserService
 from .store.base import Store
+from .store.postgres import PostgresStore
 from .store.sqlite import SqliteStore
 
 
@@ -32,8 +38,10 @@ class Server:
     ) -> None:
         self.config = config
         self.clock = clock
-        self.store: Store = store or SqliteStore(config.db_path)
-        self.bus: Bus = bus or LocalBus()
+        self.store: Store = store or make_store(config)
+        self.bus: Bus = bus or make_bus(config)
+        self.node_id = config.node_id or secrets.token_hex(3)
+        self.relay: Relay | None = None
         self.secret_key_created = False
         self.port = 0
         self._gateway: Gateway | None = None
@@ -50,22 +58,41 @@ class Server:
         return self.config.secret_key
 
     async def start(self) -> None:
+        """Open the store (migrating it), join the bus, listen.
+
+        Raises:
+            StoreUnavailableError, BusUnavailableError: a service is unreachable (the message
+                names it); nothing is left open.
+        """
         key = self.secret_key()
         await self.store.open()
+        registry = SessionRegistry()
+        # Services publish through the relay, which also orders what the bus brings back.
+        relay = self.relay = Relay(self.bus, self.store, registry.by_user)
         users = UserService(
             self.store,
             sdkappid=self.config.sdkappid,
             secret_key=key,
             auto_register=self.config.auto_register,
             clock=self.clock,
+            bus=relay,
+            # Another node may change a profile; its announcement can be lost while the bus is
+            # away, so a copy is re-read after a minute at most.
+            profile_ttl=60.0 if self.config.clustered else None,
         )
-        messages = MessageService(self.store, self.bus, users, self.clock)
-        conversations = ConversationService(self.store, self.bus, users)
+        relay.on_profile_changed = users.forget
+        messages = MessageService(self.store, relay, users, self.clock)
+        conversations = ConversationService(self.store, relay, users)
         groups = GroupService(self.store, users, messages, conversations, self.clock)
         services = Services(users, messages, conversations, groups)
-        registry = SessionRegistry(self.store.get_members)
-        await self.bus.start(registry.deliver)
-        self._gateway = Gateway(services, build_handlers(services), registry)
+        try:
+            await relay.start(registry.deliver)
+        except BaseException:
+            await self.store.close()
+            raise
+        self._gateway = Gateway(
+            services, build_handlers(services), registry, f"{self.node_id}.{secrets.token_hex(2)}"
+        )
         self.port = await self._gateway.start(self.config.host, self.config.port)
 
     async def stop(self) -> None:
@@ -73,5 +100,32 @@ class Server:
         if self._gateway is not None:
             await self._gateway.stop()
             self._gateway = None
-        await self.bus.close()
+        if self.relay is not None:
+            await self.relay.close()
+            self.relay = None
         await self.store.close()
+
+
+def make_store(config: ServerConfig) -> Store:
+    """The store ``config.store`` names: SQLite (the default, in the data directory, or
+    ``sqlite:PATH``) or PostgreSQL (``postgresql://…``)."""
+    url = config.store
+    if not url:
+        return SqliteStore(config.db_path)
+    if url.startswith("sqlite:"):
+        return SqliteStore(Path(url.removeprefix("sqlite:").removeprefix("//")))
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresStore(url)
+    raise ConfigError(f"unknown store {url!r}: use postgresql://… or sqlite:PATH")
+
+
+def make_bus(config: ServerConfig) -> Bus:
+    """The bus ``config.bus`` names: in-process (the default), ``redis://…`` or ``nats://…``."""
+    url = config.bus
+    if url in ("", "local"):
+        return LocalBus()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisBus(url, config.bus_prefix)
+    if url.startswith(("nats://", "tls://")):
+        return NatsBus(url, config.bus_prefix)
+    raise ConfigError(f"unknown bus {url!r}: use redis://…, nats://… or local")

@@ -15,6 +15,15 @@ DB_FILE = "opentim.db"
 
 @dataclass
 class ServerConfig:
+    store: str = ""
+    """``""`` (SQLite in the data directory), ``sqlite:PATH`` or ``postgresql://…``."""
+    bus: str = ""
+    """``""``/``local`` (in-process, one node), ``redis://…`` or ``nats://…``."""
+    bus_prefix: str = "opentim"
+    """Names this deployment's bus channel/subject: deployments sharing a server stay apart."""
+    node_id: str = ""
+    """This node's name in logs and connection ids (default: random)."""
+
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     data_dir: Path = Path(DEFAULT_DATA_DIR)
@@ -30,6 +39,11 @@ class ServerConfig:
     def secret_key_path(self) -> Path:
         return self.data_dir / SECRET_KEY_FILE
 
+    @property
+    def clustered(self) -> bool:
+        """Whether other nodes may share the state (a networked bus)."""
+        return self.bus not in ("", "local")
+
 
 def load_or_create_secret_key(data_dir: Path) -> tuple[str, bool]:
     """The data directory's secret key, made (64 random hex characters) on first use.
@@ -44,3 +58,7 @@ def load_or_create_secret_key(data_dir: Path) -> tuple[str, bool]:
     path.write_text(key + "\n")
     path.chmod(0o600)
     return key, True
+
+
+class ConfigError(Exception):
+    """A setting that cannot work: an unknown store or bus URL, a bad config file."""

@@ -58,7 +58,10 @@ class NatsBus:
         async def reconnected() -> None:
             log.warning("nats: reconnected to %s", self.url)
 
+        last_error: list[Exception] = []
+
         async def error(exc: Exception) -> None:
+            last_error[:] = [exc]
             log.debug("nats: %s", exc)
 
         try:
@@ -75,7 +78,9 @@ class NatsBus:
                     name="opentim",
                 )
         except (NatsError, OSError, TimeoutError) as exc:
-            raise BusUnavailableError(f"NATS at {self.url} is unreachable: {exc}") from exc
+            cause = last_error[0] if last_error else exc
+            why = str(cause) or type(cause).__name__
+            raise BusUnavailableError(f"NATS at {self.url} is unreachable: {why}") from exc
         self._nc = nc
         await nc.subscribe(self.subject, cb=self._on_msg)
         await nc.flush()

@@ -33,12 +33,13 @@ from opentim.protocol.ops import (
     SyncRes,
 )
 
+from ..bus.base import BusUnavailableError
 from ..services.conversations import ConversationService
 from ..services.errors import ServiceError
 from ..services.groups import GroupService
 from ..services.messages import MessageService
 from ..services.users import UserService
-from ..store.base import ConvChange, StoreError
+from ..store.base import ConvChange, StoreError, StoreUnavailableError
 from .sessions import Connection
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,15 @@ def error_frame(req_id: int, exc: BaseException) -> bytes:
     """Turn any failure into an error frame; unexpected ones are logged with their traceback."""
     if isinstance(exc, ServiceError):
         return error_response(req_id, exc.code, exc.desc)
+    if isinstance(exc, StoreUnavailableError):
+        log.warning("store unavailable: %s", exc)
+        return error_response(req_id, ErrorCode.ERR_SDK_COMM_DATABASE_FAILURE, str(exc))
     if isinstance(exc, StoreError):
         log.error("store failure", exc_info=exc)
         return error_response(req_id, ErrorCode.ERR_SDK_COMM_DATABASE_FAILURE, str(exc))
+    if isinstance(exc, BusUnavailableError):
+        log.warning("bus unavailable: %s", exc)
+        return error_response(req_id, ErrorCode.ERR_SVR_MSG_INTERNAL_ERROR1, str(exc))
     log.error("internal error", exc_info=exc)
     return error_response(req_id, ErrorCode.ERR_SDK_INTERNAL_ERROR, "internal error")
 

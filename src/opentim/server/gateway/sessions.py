@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -78,12 +77,11 @@ class Connection:
 
 
 class SessionRegistry:
-    """user → live connections on this node. Group envelopes are resolved here, per node."""
+    """user → live connections on this node. Group envelopes arrive here already resolved to
+    this node's members (gateway/relay.py)."""
 
-    def __init__(self, members: Callable[[str], Awaitable[dict[str, int]]]) -> None:
-        self._members = members
+    def __init__(self) -> None:
         self.by_user: dict[str, dict[str, Connection]] = {}
-        self._pending: set[asyncio.Task[None]] = set()
 
     def add(self, conn: Connection) -> list[Connection]:
         """Register a logged-in connection; return older ones it replaces (same device id)."""
@@ -109,25 +107,9 @@ class SessionRegistry:
                     conn.send(frame)
 
     def deliver(self, env: Envelope) -> None:
-        """The bus handler: push ``env.frame`` to every local connection it is meant for."""
+        """Push ``env.frame`` to every local connection of ``env.users`` and ``env.extra_users``
+        but ``env.skip_conn``."""
         for user_id in env.users:
             self._send_to(user_id, env.frame, env.skip_conn)
         for user_id in env.extra_users:
             self._send_to(user_id, env.frame, env.skip_conn)
-        if env.group_id:
-            task = asyncio.ensure_future(self._deliver_group(env))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
-
-    async def _deliver_group(self, env: Envelope) -> None:
-        members = await self._members(env.group_id)
-        online = self.by_user
-        # Walk the smaller side: a huge group with few members online here costs little.
-        if len(members) <= len(online):
-            for user_id in members:
-                if user_id in online:
-                    self._send_to(user_id, env.frame, env.skip_conn)
-        else:
-            for user_id in list(online):
-                if user_id in members:
-                    self._send_to(user_id, env.frame, env.skip_conn)

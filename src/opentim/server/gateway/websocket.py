@@ -37,8 +37,10 @@ class Gateway:
         services: Services,
         handlers: dict[str, Handler],
         registry: SessionRegistry,
+        node_id: str = "n",
     ) -> None:
         self.services = services
+        self.node_id = node_id
         self.handlers = handlers
         self.registry = registry
         self._ids = itertools.count(1)
@@ -72,7 +74,7 @@ class Gateway:
         return None
 
     async def _handle(self, ws: ServerConnection) -> None:
-        conn = Connection(f"n{next(self._ids)}", ws)
+        conn = Connection(f"{self.node_id}-{next(self._ids)}", ws)
         try:
             async for data in ws:
                 await self._on_frame(conn, data)

@@ -58,6 +58,7 @@ class ConversationService:
         self, user_id: str, conv_type: int, conv_id: str, change: ConvChange, conn_id: str
     ) -> Conversation:
         """Apply a change to an existing conversation (or create one) and publish it."""
+        self.bus.ensure_up()
         if conv_type not in (ConvType.C2C, ConvType.GROUP) or not conv_id:
             raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, "invalid conversation")
         if change.draft is not None and len(_encoder.encode(change.draft)) > MAX_DRAFT_BYTES:

@@ -102,6 +102,7 @@ class GroupService:
             self.conversations.publish(user_id, convs)
 
     async def create(self, user_id: str, req: GroupCreateReq) -> str:
+        self.messages.bus.ensure_up()
         name_bytes = len(req.name.encode())
         if not 0 < name_bytes <= MAX_GROUP_NAME_BYTES:
             raise ServiceError(
@@ -162,6 +163,7 @@ class GroupService:
         return group_id
 
     async def delete(self, user_id: str, group_id: str) -> None:
+        self.messages.bus.ensure_up()
         group = await self._group(group_id)
         if group.group_type == GroupType.PRIVATE:
             raise NotMemberError("a Private (Work) group cannot be dismissed")
@@ -173,6 +175,7 @@ class GroupService:
         await self._announce(msg, members, removed=members)
 
     async def join(self, user_id: str, group_id: str) -> None:
+        self.messages.bus.ensure_up()
         group = await self._group(group_id)
         members = await self.store.get_members(group_id)
         if user_id in members:
@@ -204,6 +207,7 @@ class GroupService:
         await self._announce(msg, [user_id])
 
     async def quit(self, user_id: str, group_id: str) -> None:
+        self.messages.bus.ensure_up()
         group = await self._group(group_id)
         members = await self.store.get_members(group_id)
         if user_id not in members:
@@ -219,6 +223,7 @@ class GroupService:
         await self._announce(msg, [user_id], removed=[user_id])
 
     async def invite(self, user_id: str, group_id: str, user_ids: list[str]) -> list[MemberResult]:
+        self.messages.bus.ensure_up()
         group = await self._group(group_id)
         members = await self.store.get_members(group_id)
         role = members.get(user_id)
@@ -260,6 +265,7 @@ class GroupService:
         return results
 
     async def kick(self, user_id: str, group_id: str, user_ids: list[str]) -> list[MemberResult]:
+        self.messages.bus.ensure_up()
         group = await self._group(group_id)
         members = await self.store.get_members(group_id)
         role = members.get(user_id, MemberRole.NONE)

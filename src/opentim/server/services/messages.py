@@ -60,7 +60,9 @@ class MessageService:
         """Check and queue a message; the returned awaitable resolves once it is durable.
 
         Queuing happens before this returns, so one connection's messages keep their order.
+        Refused while the bus cannot carry the message to its recipients (BusUnavailableError).
         """
+        self.bus.ensure_up()
         check_elems(out)
         if conv_type == ConvType.C2C:
             if not conv_id or await self.users.profile(conv_id) is None:
@@ -72,7 +74,7 @@ class MessageService:
         elif conv_type == ConvType.GROUP:
             if await self.store.get_group(conv_id) is None:
                 raise GroupNotFoundError(conv_id)
-            if user_id not in await self.store.get_members(conv_id):
+            if await self.store.member_role(conv_id, user_id) is None:
                 raise NotMemberError(f"{user_id!r} is not a member of {conv_id!r}")
             owners = ()
         else:
@@ -100,7 +102,9 @@ class MessageService:
     async def _finish(self, stored: Awaitable[Appended], conn_id: str) -> Message:
         appended = await stored
         msg = appended.msg
-        msg.sender_profile = self.users.cached_profile(msg.sender)
+        msg.sender_profile = self.users.cached_profile(msg.sender) or await self.users.profile(
+            msg.sender
+        )
         if not appended.duplicate:
             self.publish(msg, conn_id)
         return msg
@@ -110,9 +114,14 @@ class MessageService:
     ) -> None:
         """Push ``msg`` to everyone in its channel but connection ``conn_id``."""
         frame = push_frame("msg", MsgPush(msg=msg))
+        channel_id = channel_of(msg.sender, msg.conv_type, msg.receiver)
         if msg.conv_type == ConvType.C2C:
             users = [msg.sender] if msg.sender == msg.receiver else [msg.sender, msg.receiver]
-            self.bus.publish(Envelope(frame=frame, users=users, skip_conn=conn_id))
+            self.bus.publish(
+                Envelope(
+                    frame=frame, users=users, skip_conn=conn_id, channel_id=channel_id, seq=msg.seq
+                )
+            )
         else:
             self.bus.publish(
                 Envelope(
@@ -120,6 +129,9 @@ class MessageService:
                     group_id=msg.receiver,
                     extra_users=extra_users or [],
                     skip_conn=conn_id,
+                    channel_id=channel_id,
+                    seq=msg.seq,
+                    members_changed=msg.is_tips,
                 )
             )
 

@@ -1,4 +1,9 @@
-"""Login (UserSig check, auto-registration) and profiles, with a profile cache for the hot path."""
+"""Login (UserSig check, auto-registration) and profiles, with a profile cache for the hot path.
+
+With several nodes, a profile may change on another node. The change is announced on the bus
+(``Envelope.profile_changed``) and every node drops its copy; ``profile_ttl`` bounds how long a
+copy may live anyway, in case an announcement was lost while the bus was away.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 from opentim.protocol import ErrorCode, OpenTimProtocolError, Profile, verify_usersig
 from opentim.protocol.limits import valid_user_id
 
+from ..bus.base import Bus, Envelope
 from ..store.base import Store
 from .errors import ServiceError
 
@@ -38,13 +44,28 @@ class UserService:
         secret_key: str,
         auto_register: bool,
         clock: Callable[[], float],
+        bus: Bus | None = None,
+        profile_ttl: float | None = None,
     ) -> None:
         self.store = store
         self.sdkappid = sdkappid
         self.secret_key = secret_key
         self.auto_register = auto_register
         self.clock = clock
+        self.bus = bus
+        self.profile_ttl = profile_ttl
         self._profiles: dict[str, Profile] = {}
+        self._fetched: dict[str, float] = {}
+
+    def _keep(self, profile: Profile) -> None:
+        self._profiles[profile.user_id] = profile
+        if self.profile_ttl is not None:
+            self._fetched[profile.user_id] = self.clock()
+
+    def forget(self, user_id: str) -> None:
+        """Drop the cached profile (it changed on another node)."""
+        self._profiles.pop(user_id, None)
+        self._fetched.pop(user_id, None)
 
     async def login(self, user_id: str, user_sig: str, sdkappid: int) -> tuple[Profile, int]:
         """Check the UserSig; return the user's profile and the sig's expiry time."""
@@ -66,18 +87,21 @@ class UserService:
             raise ServiceError(
                 ErrorCode.ERR_SVR_ACCOUNT_NOT_FOUND, f"no account {user_id!r} and no auto-register"
             )
-        self._profiles[user_id] = profile
+        self._keep(profile)
         return profile, expires
 
     async def profile(self, user_id: str) -> Profile | None:
         """A user's profile, or None for an unknown user."""
         cached = self._profiles.get(user_id)
-        if cached is not None:
+        if cached is not None and (
+            self.profile_ttl is None
+            or self.clock() - self._fetched.get(user_id, 0.0) < self.profile_ttl
+        ):
             return cached
         found = await self.store.get_profiles([user_id])
         profile = found.get(user_id)
         if profile is not None:
-            self._profiles[user_id] = profile
+            self._keep(profile)
         return profile
 
     def cached_profile(self, user_id: str) -> Profile | None:
@@ -85,12 +109,15 @@ class UserService:
 
     async def profiles(self, user_ids: list[str]) -> list[Profile]:
         found = await self.store.get_profiles(list(dict.fromkeys(user_ids)))
-        self._profiles.update(found)
+        for profile in found.values():
+            self._keep(profile)
         return [found[u] for u in user_ids if u in found]
 
     async def set_profile(self, user_id: str, changes: dict[str, Any]) -> Profile:
         """Change the caller's own profile; only known fields, ``None`` meaning unchanged."""
         clean = {k: v for k, v in changes.items() if k in PROFILE_FIELDS and v is not None}
         profile = await self.store.update_profile(user_id, clean)
-        self._profiles[user_id] = profile
+        self._keep(profile)
+        if self.bus is not None:
+            self.bus.publish(Envelope(profile_changed=user_id))
         return profile

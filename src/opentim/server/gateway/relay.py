@@ -1,0 +1,269 @@
+"""Relay: between the bus and this node's sessions. Each channel's pushes in seq order, gaps
+filled from the store, group members resolved on this node (DESIGN §4, STYLE §2.3).
+
+With several nodes, messages of one channel are committed by different nodes and reach a node
+through the bus in any order, or not at all (pub/sub is at-most-once, and a node may have been
+disconnected). The relay keeps, per channel, the last seq it delivered ("unknown before" for a
+channel it has not seen: a client catches up on what came before by sync):
+
+- the next seq is delivered at once (the common case, with no task and no await);
+- a seq below it was delivered already and is dropped;
+- a seq past a gap waits a moment (``grace``) for the missing envelopes, which are usually just
+  behind on the bus, and then reads the missing messages from the store, which has them: a seq is
+  taken only after the one below it committed (postgres.py), so a gap is always fillable.
+
+A group envelope names the group, not its members. The relay keeps each group's member list,
+read from the store the first time and dropped when a membership tip of that group passes (in
+the channel's order, so later messages of the group see the change). Only members with a session
+here are pushed to. The relay also stands in front of the bus for the services (it is a Bus), to
+remember which connection sent each of this node's messages: a message filled from the store is
+then still not echoed to the connection that sent it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+from collections.abc import Callable, Mapping
+
+from opentim.protocol import ConvType, Message, push_frame
+from opentim.protocol.ops import MsgPush
+
+from ..bus.base import Bus, Envelope, Handler
+from ..store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+class _Channel:
+    """What this node knows of one channel: the last seq delivered and what waits behind a gap."""
+
+    __slots__ = ("busy", "last", "pending", "wake")
+
+    def __init__(self) -> None:
+        self.last = 0
+        self.pending: list[tuple[int, int, Envelope]] = []
+        self.busy = False
+        self.wake = asyncio.Event()
+
+
+class Relay:
+    """The bus as the services see it, and the bus's handler on this node.
+
+    Args:
+        bus: the backend (in-process, Redis, NATS).
+        store: where gaps are filled from and member lists read.
+        online: user id → anything, for the users with a session here (the registry's map).
+        grace: seconds a gap may wait for the bus before the store is read.
+        max_channels: channels remembered; past it the idle ones are forgotten (a forgotten
+            channel starts again from whatever seq comes next).
+    """
+
+    def __init__(
+        self,
+        bus: Bus,
+        store: Store,
+        online: Mapping[str, object],
+        *,
+        grace: float = 0.05,
+        max_channels: int = 200_000,
+        max_groups: int = 10_000,
+    ) -> None:
+        self.bus = bus
+        self.store = store
+        self.online = online
+        self.grace = grace
+        self.max_channels = max_channels
+        self.max_groups = max_groups
+        self.on_profile_changed: Callable[[str], None] = lambda user_id: None
+        self.filled = 0
+        """Messages this node read from the store to fill gaps (for tests and metrics)."""
+        self._deliver: Handler = lambda env: None
+        self._channels: dict[str, _Channel] = {}
+        self._members: dict[str, dict[str, int]] = {}
+        self._senders: dict[tuple[str, int], str] = {}
+        self._order = itertools.count()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- the Bus, as the services use it ----------------------------------------------------
+    async def start(self, handler: Handler) -> None:
+        """Deliver through ``handler`` (the session registry) what the bus brings."""
+        self._deliver = handler
+        await self.bus.start(self.receive)
+
+    def publish(self, envelope: Envelope) -> None:
+        if envelope.channel_id and envelope.skip_conn:
+            senders = self._senders
+            if len(senders) >= 10_000:
+                del senders[next(iter(senders))]
+            senders[(envelope.channel_id, envelope.seq)] = envelope.skip_conn
+        self.bus.publish(envelope)
+
+    def ensure_up(self) -> None:
+        self.bus.ensure_up()
+
+    async def close(self) -> None:
+        await self.bus.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- receiving --------------------------------------------------------------------------
+    def receive(self, env: Envelope) -> None:
+        """The bus handler: deliver now, or queue behind the channel's gap."""
+        if env.profile_changed:
+            self.on_profile_changed(env.profile_changed)
+        if not env.channel_id:
+            if env.frame:
+                self._deliver(env)
+            return
+        channels = self._channels
+        ch = channels.get(env.channel_id)
+        if ch is None:
+            if not self._concerns_us(env):
+                return  # nobody here: nothing to order (a later login syncs from the store)
+            if len(channels) >= self.max_channels:
+                self._forget_idle()
+            ch = channels[env.channel_id] = _Channel()
+        if not ch.busy:
+            if ch.last and env.seq <= ch.last:
+                return
+            if not ch.last or env.seq == ch.last + 1:
+                members = self._cached_members(env)
+                if members is not None:
+                    ch.last = env.seq
+                    self._send(env, members)
+                    return
+        heapq.heappush(ch.pending, (env.seq, next(self._order), env))
+        ch.wake.set()
+        if not ch.busy:
+            ch.busy = True
+            task = asyncio.ensure_future(self._drain(env.channel_id, ch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _concerns_us(self, env: Envelope) -> bool:
+        online = self.online
+        if not online:
+            return False
+        if env.group_id:
+            # Always followed: a member list is only trusted while its channel is followed
+            # (a lost membership tip then shows as a gap, and the gap is filled from the store).
+            return True
+        return any(u in online for u in env.users) or any(u in online for u in env.extra_users)
+
+    def _cached_members(self, env: Envelope) -> Mapping[str, int] | None:
+        """``{}`` for a non-group envelope; the group's members if known and still valid."""
+        if not env.group_id:
+            return {}
+        if env.members_changed:
+            return None
+        return self._members.get(env.group_id)
+
+    async def _members_of(self, env: Envelope) -> Mapping[str, int]:
+        if not env.group_id:
+            return {}
+        if env.members_changed:
+            self._members.pop(env.group_id, None)
+        members = self._members.get(env.group_id)
+        if members is None:
+            members = await self.store.get_members(env.group_id)
+            if len(self._members) >= self.max_groups:
+                self._members.clear()
+            self._members[env.group_id] = members
+        return members
+
+    async def _drain(self, channel_id: str, ch: _Channel) -> None:
+        """Deliver the channel's queued envelopes in seq order, filling gaps (one task per
+        channel at a time)."""
+        loop = asyncio.get_running_loop()
+        deadline: float | None = None
+        try:
+            while ch.pending:
+                seq, _, env = ch.pending[0]
+                if ch.last and seq <= ch.last:
+                    heapq.heappop(ch.pending)
+                    continue
+                if ch.last and seq > ch.last + 1:
+                    if deadline is None:
+                        deadline = loop.time() + self.grace
+                    left = deadline - loop.time()
+                    if left > 0:
+                        ch.wake.clear()
+                        try:
+                            async with asyncio.timeout(left):
+                                await ch.wake.wait()
+                        except TimeoutError:
+                            pass
+                        continue
+                    await self._fill(channel_id, ch, seq - 1)
+                    deadline = None
+                    continue
+                heapq.heappop(ch.pending)
+                self._send(env, await self._members_of(env))
+                ch.last = seq
+                deadline = None
+        except Exception:
+            log.exception("relay: delivering on %s failed", channel_id)
+            ch.pending.clear()
+        finally:
+            ch.busy = False
+
+    async def _fill(self, channel_id: str, ch: _Channel, to_seq: int) -> None:
+        """Deliver the channel's messages ``ch.last+1 … to_seq`` read from the store."""
+        try:
+            msgs = await self.store.messages_between(channel_id, ch.last, to_seq)
+        except Exception as exc:
+            log.warning("relay: cannot fill %s up to %d (%s); skipping it", channel_id, to_seq, exc)
+            msgs = []
+        for msg in msgs:
+            if msg.seq <= ch.last:
+                continue
+            env = self._envelope_of(channel_id, msg)
+            self._send(env, await self._members_of(env))
+            ch.last = msg.seq
+            self.filled += 1
+        ch.last = max(ch.last, to_seq)
+
+    def _envelope_of(self, channel_id: str, msg: Message) -> Envelope:
+        frame = push_frame("msg", MsgPush(msg=msg))
+        skip = self._senders.pop((channel_id, msg.seq), "")
+        if msg.conv_type == ConvType.C2C:
+            users = [msg.sender] if msg.sender == msg.receiver else [msg.sender, msg.receiver]
+            return Envelope(
+                frame=frame, users=users, skip_conn=skip, channel_id=channel_id, seq=msg.seq
+            )
+        return Envelope(
+            frame=frame,
+            group_id=msg.receiver,
+            skip_conn=skip,
+            channel_id=channel_id,
+            seq=msg.seq,
+            members_changed=msg.is_tips,
+        )
+
+    def _send(self, env: Envelope, members: Mapping[str, int]) -> None:
+        if not env.group_id:
+            self._deliver(env)
+            return
+        online = self.online
+        # Walk the smaller side: a huge group with few members online here costs little.
+        if len(members) <= len(online):
+            here = [u for u in members if u in online]
+        else:
+            here = [u for u in online if u in members]
+        self._deliver(
+            Envelope(
+                frame=env.frame,
+                users=here,
+                extra_users=env.extra_users,
+                skip_conn=env.skip_conn,
+            )
+        )
+
+    def _forget_idle(self) -> None:
+        for channel_id in [c for c, ch in self._channels.items() if not ch.busy]:
+            del self._channels[channel_id]
+        self._members.clear()

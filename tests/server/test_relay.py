@@ -1,0 +1,182 @@
+"""The relay between bus and sessions: per-channel order, gap filling from the store, group
+members resolved per node and invalidated in channel order."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+import pytest
+
+from opentim.protocol import ConvType, Message, c2c_channel, group_channel
+from opentim.server.bus.base import Envelope
+from opentim.server.bus.local import LocalBus
+from opentim.server.gateway.relay import Relay
+
+C = c2c_channel("a", "b")
+G = group_channel("g")
+
+
+class FakeStore:
+    """The two reads the relay makes, counted."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, list[Message]] = {}
+        self.members: dict[str, dict[str, int]] = {}
+        self.reads: list[tuple[str, int, int]] = []
+        self.member_reads = 0
+
+    async def messages_between(self, channel_id: str, after: int, to: int) -> list[Message]:
+        self.reads.append((channel_id, after, to))
+        return [m for m in self.messages.get(channel_id, []) if after < m.seq <= to]
+
+    async def get_members(self, group_id: str) -> dict[str, int]:
+        self.member_reads += 1
+        return dict(self.members.get(group_id, {}))
+
+
+class LosingBus(LocalBus):
+    """Loses everything this node publishes (as a bus that was away would)."""
+
+    def publish(self, envelope: Envelope) -> None:
+        pass
+
+
+class Harness:
+    def __init__(self, online: list[str], grace: float = 0.02, bus: LocalBus | None = None) -> None:
+        self.store = FakeStore()
+        self.online: dict[str, object] = dict.fromkeys(online, object())
+        self.relay = Relay(bus or LocalBus(), self.store, self.online, grace=grace)  # type: ignore[arg-type]
+        self.got: list[Envelope] = []
+        self._changed = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.relay.start(self.deliver)
+
+    def deliver(self, env: Envelope) -> None:
+        self.got.append(env)
+        self._changed.set()
+
+    async def until(self, n: int) -> None:
+        async with asyncio.timeout(5):
+            while len(self.got) < n:
+                await self._changed.wait()
+                self._changed.clear()
+
+    def seqs(self) -> list[int]:
+        return [msgspec.json.decode(e.frame)["body"]["msg"]["seq"] for e in self.got]
+
+
+def c2c(seq: int, **kw: Any) -> Envelope:
+    frame = msgspec.json.encode({"body": {"msg": {"seq": seq}}})
+    return Envelope(frame=frame, users=["a", "b"], channel_id=C, seq=seq, **kw)
+
+
+def grp(seq: int, **kw: Any) -> Envelope:
+    frame = msgspec.json.encode({"body": {"msg": {"seq": seq}}})
+    return Envelope(frame=frame, group_id="g", channel_id=G, seq=seq, **kw)
+
+
+def stored(seq: int, channel: str = C) -> Message:
+    if channel == C:
+        return Message(
+            msg_id=f"m{seq}", conv_type=ConvType.C2C, sender="a", receiver="b", seq=seq, elems=[]
+        )
+    return Message(
+        msg_id=f"m{seq}", conv_type=ConvType.GROUP, sender="a", receiver="g", seq=seq, elems=[]
+    )
+
+
+@pytest.fixture
+async def h() -> Harness:
+    harness = Harness(["b"])
+    await harness.start()
+    return harness
+
+
+async def test_in_order_envelopes_pass_at_once_and_repeats_are_dropped(h: Harness) -> None:
+    for seq in (5, 6, 6, 7, 5):
+        h.relay.receive(c2c(seq))
+    assert h.seqs() == [5, 6, 7]  # synchronously: no task, no store
+    assert h.store.reads == []
+
+
+async def test_a_late_envelope_within_the_grace_is_put_back_in_order(h: Harness) -> None:
+    h.relay.receive(c2c(1))
+    h.relay.receive(c2c(3))
+    h.relay.receive(c2c(4))
+    assert h.seqs() == [1]
+    h.relay.receive(c2c(2))
+    await h.until(4)
+    assert h.seqs() == [1, 2, 3, 4]
+    assert h.store.reads == []
+
+
+async def test_a_gap_the_bus_never_fills_is_read_from_the_store() -> None:
+    h = Harness(["b"], bus=LosingBus())
+    await h.start()
+    h.store.messages[C] = [stored(s) for s in range(1, 6)]
+    h.relay.publish(c2c(2, skip_conn="node-7"))  # this node sent 2 (from node-7); lost
+    h.relay.receive(c2c(1))
+    h.relay.receive(c2c(4))
+    await h.until(4)
+    assert h.store.reads == [(C, 1, 3)]
+    assert [e.seq for e in h.got] == [1, 2, 3, 4]
+    assert [e.skip_conn for e in h.got] == ["", "node-7", "", ""]  # no echo to the sender
+    assert h.relay.filled == 2
+    h.relay.receive(c2c(3))  # the lost one turns up after all
+    assert len(h.got) == 4
+
+
+async def test_channels_with_nobody_here_are_not_followed(h: Harness) -> None:
+    env = Envelope(frame=b"x", users=["x", "y"], channel_id=c2c_channel("x", "y"), seq=9)
+    h.relay.receive(env)
+    h.relay.receive(Envelope(frame=b"x", users=["x", "y"], channel_id=env.channel_id, seq=12))
+    await asyncio.sleep(0)
+    assert h.got == []
+    assert h.store.reads == []
+
+
+async def test_group_envelopes_reach_members_online_here_and_tips_refresh_the_list() -> None:
+    h = Harness(["b", "c", "z"])
+    await h.start()
+    h.store.members["g"] = {"a": 400, "b": 200}
+    h.relay.receive(grp(1))
+    await h.until(1)
+    h.relay.receive(grp(2))  # cached list: synchronous
+    assert [e.users for e in h.got] == [["b"], ["b"]]
+    assert h.store.member_reads == 1
+    h.store.members["g"]["c"] = 200
+    h.relay.receive(grp(3, members_changed=True, extra_users=[]))
+    h.relay.receive(grp(4))
+    await h.until(4)
+    assert [sorted(e.users) for e in h.got[2:]] == [["b", "c"], ["b", "c"]]
+    assert h.store.member_reads == 2
+    assert all(not e.group_id for e in h.got)  # resolved before the registry sees them
+
+
+async def test_a_lost_membership_tip_filled_from_the_store_refreshes_the_list() -> None:
+    h = Harness(["b", "c"])
+    await h.start()
+    h.store.members["g"] = {"b": 200}
+    h.relay.receive(grp(1))
+    await h.until(1)
+    h.store.members["g"]["c"] = 200
+    tip = stored(2, G)
+    tip.is_tips = True
+    h.store.messages[G] = [tip]
+    h.relay.receive(grp(3))  # 2, the tip adding c, was lost on the bus
+    await h.until(3)
+    assert [sorted(e.users) for e in h.got] == [["b"], ["b", "c"], ["b", "c"]]
+
+
+async def test_pushes_without_a_position_pass_and_profile_changes_are_announced(
+    h: Harness,
+) -> None:
+    forgotten: list[str] = []
+    h.relay.on_profile_changed = forgotten.append
+    h.relay.receive(Envelope(frame=b"conv", users=["b"]))
+    h.relay.receive(Envelope(profile_changed="a"))
+    assert [e.frame for e in h.got] == [b"conv"]
+    assert forgotten == ["a"]
