@@ -46,6 +46,7 @@ class NatsBus:
         self.connect_timeout = connect_timeout
         self.reconnect_wait = reconnect_wait
         self._nc: NatsClient | None = None
+        self._closing = False
         self._handler: Handler | None = None
         self._outbox = Outbox(self._send, "nats", backoff=backoff, backoff_max=backoff_max)
 
@@ -53,7 +54,8 @@ class NatsBus:
         self._handler = handler
 
         async def disconnected() -> None:
-            log.warning("nats: disconnected from %s; reconnecting", self.url)
+            if not self._closing:
+                log.warning("nats: disconnected from %s; reconnecting", self.url)
 
         async def reconnected() -> None:
             log.warning("nats: reconnected to %s", self.url)
@@ -115,6 +117,7 @@ class NatsBus:
             raise BusUnavailableError(f"NATS at {self.url} is unreachable")
 
     async def close(self) -> None:
+        self._closing = True
         await self._outbox.close()
         if self._nc is not None:
             with contextlib.suppress(NatsError, OSError, TimeoutError):

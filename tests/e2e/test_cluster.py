@@ -1,0 +1,334 @@
+"""Three ``opentim serve`` processes on different ports sharing PostgreSQL and a bus (Redis or
+NATS): users on different nodes chat, one user's two devices on two nodes agree, concurrent
+senders on three nodes make one gap-free sequence, and a killed node loses no acknowledged
+message (its users log in on another node and catch up)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from opentim.protocol import ConvType, ErrorCode, Message
+from opentim.protocol.ops import OutMessage
+from opentim.sdk import Client, SdkError
+from opentim.server.app import Server
+
+from ..conftest import SECRET_KEY, server_config, sig
+from ..helpers import until
+from ..services import BUS_URLS, POSTGRES_URL, TcpProxy, bus_prefix, temp_schema
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+OPENTIM = [sys.executable, "-c", "from opentim.cli import main; main()"]
+C2C, GROUP = ConvType.C2C, ConvType.GROUP
+
+
+class Cluster:
+    """Server processes on one schema and one bus prefix, and the clients logged in to them."""
+
+    def __init__(self, store: str, bus: str, prefix: str, data_dir: Path) -> None:
+        self.store, self.bus, self.prefix, self.data_dir = store, bus, prefix, data_dir
+        self.procs: list[asyncio.subprocess.Process] = []
+        self.urls: list[str] = []
+        self.clients: list[Client] = []
+
+    async def start(self, count: int) -> None:
+        started = await asyncio.gather(*(self._spawn(i) for i in range(count)))
+        for proc, url in started:
+            self.procs.append(proc)
+            self.urls.append(url)
+
+    async def _spawn(self, i: int) -> tuple[asyncio.subprocess.Process, str]:
+        # The store and bus come from the environment, the node id from a flag: both paths.
+        env = {**os.environ, "OPENTIM_STORE": self.store, "OPENTIM_BUS": self.bus}
+        proc = await asyncio.create_subprocess_exec(
+            *OPENTIM,
+            "serve",
+            "--port",
+            "0",
+            "--node-id",
+            f"node{i}",
+            "--bus-prefix",
+            self.prefix,
+            "--secret-key",
+            SECRET_KEY,
+            "--data-dir",
+            str(self.data_dir / f"node{i}"),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert proc.stdout is not None
+        async with asyncio.timeout(30):
+            while True:
+                line = (await proc.stdout.readline()).decode()
+                assert line, f"node{i} exited before listening"
+                if line.startswith("opentim listening on "):
+                    return proc, line.removeprefix("opentim listening on ").strip()
+
+    async def login(self, user_id: str, node: int, device_id: str | None = None) -> Client:
+        client = Client(self.urls[node], device_id=device_id)
+        self.clients.append(client)
+        await client.login(user_id, sig(user_id))
+        await client.wait_synced(15)
+        return client
+
+    def kill(self, node: int) -> None:
+        self.procs[node].send_signal(signal.SIGKILL)
+
+    async def close(self) -> None:
+        for client in self.clients:
+            with contextlib.suppress(Exception):
+                await client.close()
+        for proc in self.procs:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                async with asyncio.timeout(15):
+                    await proc.communicate()
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("nats", marks=pytest.mark.nats),
+    ]
+)
+async def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Cluster]:
+    async with temp_schema() as store:
+        nodes = Cluster(store, BUS_URLS[request.param], bus_prefix(), tmp_path)
+        try:
+            await nodes.start(3)
+            yield nodes
+        finally:
+            await nodes.close()
+
+
+def texts(msgs: list[Message]) -> list[str]:
+    return [m.elems[0]["text_elem_content"] for m in msgs if not m.is_tips]
+
+
+async def test_users_on_different_nodes_chat_and_two_devices_agree(cluster: Cluster) -> None:
+    alice = await cluster.login("alice", 0)
+    bob = await cluster.login("bob", 1)
+    carol = await cluster.login("carol", 2)
+    alice_phone = await cluster.login("alice", 2)  # alice's second device, on another node
+    got: dict[str, list[str]] = {"bob": [], "carol": [], "phone": []}
+    bob.events.new_messages.add(lambda ms: got["bob"].extend(texts(ms)))
+    carol.events.new_messages.add(lambda ms: got["carol"].extend(texts(ms)))
+    alice_phone.events.new_messages.add(lambda ms: got["phone"].extend(texts(ms)))
+
+    for i in range(3):
+        await alice.messages.send_text(C2C, "bob", f"c2c {i}")
+    await until(bob, lambda: got["bob"] == ["c2c 0", "c2c 1", "c2c 2"])
+    await until(alice_phone, lambda: got["phone"] == ["c2c 0", "c2c 1", "c2c 2"])
+    await until(bob, lambda: bob.conversations.total_unread() == 3)
+
+    gid = await alice.groups.create("team", group_id="team", members=["bob", "carol"])
+    await until(carol, lambda: carol.conversations.cached(GROUP, gid) is not None)
+    await bob.messages.send_text(GROUP, gid, "hello from node 1")
+    await carol.messages.send_text(GROUP, gid, "hello from node 2")
+    await until(
+        alice_phone, lambda: got["phone"][-2:] == ["hello from node 1", "hello from node 2"]
+    )
+    await until(carol, lambda: got["carol"] == ["hello from node 1"])
+
+    # The second device sees what the first one does, and the other way round.
+    await alice_phone.conversations.pin(C2C, "bob", True)
+    await until(
+        alice, lambda: (c := alice.conversations.cached(C2C, "bob")) is not None and c.pinned
+    )
+    await alice.conversations.mark_read(GROUP, gid)
+    await until(alice_phone, lambda: alice_phone.conversations.total_unread() == 0)
+    assert [c.conv_id for c in alice.conversations.list()] == [
+        c.conv_id for c in alice_phone.conversations.list()
+    ]
+    # A profile changed through one node is what another node sends with the next message.
+    bob_tablet = await cluster.login("bob", 2)
+    await bob.set_profile(nick="Bob")
+    received: list[Message] = []
+    alice.events.new_messages.add(received.extend)
+    async with asyncio.timeout(10):
+        while True:  # the change reaches node 2 over the bus; its next message shows it
+            sent = await bob_tablet.messages.send_text(C2C, "alice", "with my new name")
+            if sent.sender_profile is not None and sent.sender_profile.nick == "Bob":
+                break
+    await until(alice, lambda: any(m.msg_id == sent.msg_id for m in received))
+    pushed = next(m for m in received if m.msg_id == sent.msg_id)
+    assert pushed.sender_profile is not None
+    assert pushed.sender_profile.nick == "Bob"
+
+
+async def test_concurrent_senders_on_three_nodes_make_one_gap_free_sequence(
+    cluster: Cluster,
+) -> None:
+    senders = [await cluster.login(f"s{i}", i) for i in range(3)]
+    listeners = [await cluster.login(f"l{i}", i) for i in range(3)]
+    members = [c.user_id for c in senders[1:] + listeners]
+    gid = await senders[0].groups.create("busy", group_id="busy", members=members)
+    seen: dict[str, list[int]] = {c.user_id: [] for c in listeners}
+    for c in listeners:
+        await until(c, lambda c=c: c.conversations.cached(GROUP, gid) is not None)  # type: ignore[misc]
+        c.events.new_messages.add(
+            lambda ms, u=c.user_id: seen[u].extend(m.seq for m in ms if not m.is_tips)  # type: ignore[misc]
+        )
+    per_sender = 60
+
+    async def burst(client: Client) -> list[int]:
+        sends = [
+            client.messages.send_text(GROUP, gid, f"{client.user_id}-{i}")
+            for i in range(per_sender)
+        ]
+        return [m.seq for m in await asyncio.gather(*sends)]
+
+    acked = await asyncio.gather(*(burst(c) for c in senders))
+    total = 3 * per_sender
+    all_seqs = sorted(s for seqs in acked for s in seqs)
+    assert all_seqs == list(range(2, 2 + total))  # seq 1 is the creation tip
+    for c in listeners:
+        await until(c, lambda u=c.user_id: len(seen[u]) >= total, timeout=30)  # type: ignore[misc]
+        assert seen[c.user_id] == list(range(2, 2 + total)), "each node delivers in seq order"
+        conv = c.conversations.cached(GROUP, gid)
+        assert conv is not None
+        assert (conv.max_seq, conv.unread) == (1 + total, total)
+
+
+async def test_a_killed_node_loses_no_acknowledged_message(cluster: Cluster) -> None:
+    owner = await cluster.login("owner", 0)
+    victim = await cluster.login("victim", 2, device_id="victim-phone")
+    peer = await cluster.login("peer", 1)
+    gid = await owner.groups.create("g", group_id="crash", members=["victim", "peer"])
+    await until(victim, lambda: victim.conversations.cached(GROUP, gid) is not None)
+    outgoing = [
+        victim.messages.new_message([{"elem_type": 0, "text_elem_content": f"v{i}"}])
+        for i in range(150)
+    ]
+    acked: dict[str, int] = {}
+    failed: list[BaseException] = []
+    forty = asyncio.Event()
+
+    async def window(part: list[OutMessage]) -> None:  # 4 of these: 4 sends in flight
+        for m in part:
+            try:
+                stored = await victim.messages.send(GROUP, gid, m)
+            except SdkError as exc:
+                failed.append(exc)
+                continue
+            acked[stored.msg_id] = stored.seq
+            if len(acked) >= 40:
+                forty.set()
+
+    senders = asyncio.gather(*(window(outgoing[k::4]) for k in range(4)))
+    async with asyncio.timeout(20):
+        await forty.wait()
+    cluster.kill(2)  # with sends in flight
+    await senders
+    assert len(acked) >= 40
+    assert failed
+    # While the victim is away, the others go on talking.
+    await peer.messages.send_text(GROUP, gid, "are you there?")
+    await owner.messages.send_text(C2C, "victim", "ping")
+
+    # The victim's device logs in again on another node and catches up.
+    back = await cluster.login("victim", 0, device_id="victim-phone")
+    history: list[Message] = []
+    before = 0
+    for _ in range(20):
+        page = await back.messages.history(GROUP, gid, before_seq=before, count=100)
+        history += page
+        if len(page) < 100:
+            break
+        before = page[-1].seq
+    by_id = {m.msg_id: m.seq for m in history}
+    assert len(by_id) == len(history), "no message twice"
+    assert all(by_id.get(msg_id) == seq for msg_id, seq in acked.items()), "every ack survived"
+    seqs = sorted(m.seq for m in history)
+    assert seqs == list(range(1, len(history) + 1)), "gap-free"
+    # Resending what was never acknowledged (same msg_id) stores each message once.
+    unacked = [m for m in outgoing if m.msg_id not in acked]
+    resent = [await back.messages.send(GROUP, gid, m) for m in unacked]
+    assert all(r.msg_id not in by_id or by_id[r.msg_id] == r.seq for r in resent)
+    final = await back.messages.history(GROUP, gid, count=100)
+    final_ids = [m.msg_id for m in final]
+    assert len(final_ids) == len(set(final_ids))
+    ping = back.conversations.cached(C2C, "owner")
+    assert ping is not None
+    assert ping.unread == 1
+    group = back.conversations.cached(GROUP, gid)
+    assert group is not None
+    assert group.last_msg is not None
+    assert group.max_seq >= len(history)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [pytest.param("redis", marks=pytest.mark.redis), pytest.param("nats", marks=pytest.mark.nats)],
+)
+async def test_a_node_that_loses_postgres_or_its_bus_refuses_clearly_and_recovers(
+    kind: str, tmp_path: Path
+) -> None:
+    pg, bus_url = urlsplit(POSTGRES_URL), urlsplit(BUS_URLS[kind])
+    pg_proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432)
+    bus_proxy = TcpProxy(bus_url.hostname or "127.0.0.1", bus_url.port or 0)
+    pg_port, bus_port = await pg_proxy.start(), await bus_proxy.start()
+    async with temp_schema() as store:
+        config = server_config(
+            tmp_path,
+            store=store.replace(f":{pg.port or 5432}/", f":{pg_port}/"),
+            bus=f"{bus_url.scheme}://127.0.0.1:{bus_port}{bus_url.path}",
+            bus_prefix=bus_prefix(),
+        )
+        server = Server(config)
+        await server.start()
+        try:
+            alice, bob = Client(server.url), Client(server.url)
+            await alice.login("alice", sig("alice"))
+            await bob.login("bob", sig("bob"))
+            before = await alice.messages.send_text(C2C, "bob", "before")
+
+            pg_proxy.cut()
+            with pytest.raises(SdkError) as refused:
+                await alice.messages.send_text(C2C, "bob", "while the database is away")
+            assert refused.value.code == ErrorCode.ERR_SDK_COMM_DATABASE_FAILURE
+            pg_proxy.restore()
+            after_db = await alice.messages.send_text(C2C, "bob", "database back")
+            assert after_db.seq == before.seq + 1
+
+            bus_proxy.cut()
+            code = 0
+            async with asyncio.timeout(10):  # the node notices (poll its state: no fixed sleep)
+                while not code:
+                    try:
+                        await alice.conversations.pin(C2C, "bob", True)
+                    except SdkError as exc:
+                        code = exc.code
+                    else:
+                        await asyncio.sleep(0.02)
+            assert code == ErrorCode.ERR_SVR_MSG_INTERNAL_ERROR1
+            bus_proxy.restore()
+            async with asyncio.timeout(10):
+                while True:
+                    try:
+                        sent = await alice.messages.send_text(C2C, "bob", "bus back")
+                        break
+                    except SdkError:
+                        await asyncio.sleep(0.02)
+            history = await bob.messages.history(C2C, "alice", count=10)
+            assert history[0].msg_id == sent.msg_id
+            assert {before.msg_id, after_db.msg_id} <= {m.msg_id for m in history}
+            await alice.close()
+            await bob.close()
+        finally:
+            await server.stop()
+            await pg_proxy.close()
+            await bus_proxy.close()
