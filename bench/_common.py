@@ -78,6 +78,34 @@ def split_main_thread(
     return main, others
 
 
+def pids_named(*names: str) -> list[int]:
+    """Processes whose command name (``/proc/<pid>/comm``) is one of ``names``."""
+    found: list[int] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError), open(f"/proc/{entry}/comm") as f:
+            if f.read().strip() in names:
+                found.append(int(entry))
+    return found
+
+
+def cpu_seconds_of(pids: Sequence[int]) -> dict[int, float]:
+    """User + system CPU seconds of each live process among ``pids``."""
+    found: dict[int, float] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError):
+            found[pid] = proc_cpu_seconds(pid)
+    return found
+
+
+def cpu_since(names: Sequence[str], before: dict[int, float]) -> float:
+    """CPU seconds the processes called ``names`` spent since ``before`` (a ``cpu_seconds_of``
+    sample); one started since counts whole (a database backend opened during the run)."""
+    after = cpu_seconds_of(pids_named(*names))
+    return sum(v - before.get(pid, 0.0) for pid, v in after.items())
+
+
 def self_cpu_seconds() -> float:
     """User + system CPU seconds of the calling process."""
     t = os.times()
@@ -138,9 +166,12 @@ class ServerProcess:
     Output goes to ``<data_dir>.log`` (no pipe to fill). Stopped with SIGTERM, then SIGKILL.
     """
 
-    def __init__(self, data_dir: Path, secret_key: str = SECRET_KEY) -> None:
+    def __init__(
+        self, data_dir: Path, secret_key: str = SECRET_KEY, extra_args: Sequence[str] = ()
+    ) -> None:
         self.data_dir = data_dir
         self.secret_key = secret_key
+        self.extra_args = list(extra_args)
         self.log_path = data_dir.with_name(data_dir.name + ".log")
         self.url = ""
         self._proc: subprocess.Popen[bytes] | None = None
@@ -160,6 +191,7 @@ class ServerProcess:
             str(self.data_dir),
             "--secret-key",
             self.secret_key,
+            *self.extra_args,
         ]
         with open(self.log_path, "wb") as log:
             self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
