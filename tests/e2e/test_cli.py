@@ -6,11 +6,17 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
+import asyncpg
 import pytest
 
+from opentim.protocol import make_usersig
 from opentim.sdk import Client, ConvType
+from opentim.server.store.schema import MIGRATIONS
+
+from ..services import temp_schema
 
 pytestmark = pytest.mark.e2e
 OPENTIM = [sys.executable, "-c", "from opentim.cli import main; main()"]
@@ -84,3 +90,82 @@ async def test_demo_chats_and_prints_every_users_list() -> None:
     assert "== carol: total unread 1" in text
     assert '"conv_is_pinned": true' in text
     assert '"draft_user_define": "typing"' in text
+
+
+@pytest.mark.parametrize(
+    ("flag", "url", "service"),
+    [
+        ("--store", "postgresql://postgres@127.0.0.1:1/opentim", "PostgreSQL"),
+        ("--bus", "redis://127.0.0.1:1/0", "Redis"),
+        ("--bus", "nats://127.0.0.1:1", "NATS"),
+    ],
+)
+async def test_serve_names_an_unreachable_service_in_one_line(
+    tmp_path: Path, flag: str, url: str, service: str
+) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        *OPENTIM,
+        "serve",
+        "--port",
+        "0",
+        "--data-dir",
+        str(tmp_path),
+        flag,
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(30):
+        out, err = await proc.communicate()
+    assert proc.returncode == 1
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"opentim: cannot start: {service} at {url} is unreachable")
+    assert b"listening" not in out
+
+
+async def test_serve_reads_a_config_file_and_flags_win(tmp_path: Path) -> None:
+    config = tmp_path / "opentim.toml"
+    config.write_text('[opentim]\nnode-id = "from-file"\nport = 1\nsecret-key = "file-key"\n')
+    proc, url = await start_serve(tmp_path, "--config", str(config))
+    try:
+        assert not url.endswith(":1/ws")  # --port 0 on the command line wins
+        assert not (tmp_path / "secret_key").exists()  # the file's key is used
+        client = Client(url)
+        await client.login("alice", make_usersig("file-key", 1400000000, "alice", int(time.time())))
+        await client.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(20):
+            await proc.communicate()
+    assert proc.returncode == 0
+
+
+async def test_a_config_file_with_an_unknown_setting_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "opentim.toml"
+    config.write_text('stroe = "postgresql://x"\n')
+    proc = await asyncio.create_subprocess_exec(
+        *OPENTIM, "serve", "--config", str(config), stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await proc.communicate()
+    assert proc.returncode == 1
+    assert b"unknown settings" in err
+    assert b"stroe" in err
+
+
+@pytest.mark.postgres
+async def test_migrate_brings_a_postgres_schema_up_to_date(tmp_path: Path) -> None:
+    async with temp_schema() as url:
+        for _ in range(2):  # a second run finds nothing to do
+            proc = await asyncio.create_subprocess_exec(
+                *OPENTIM, "migrate", "--store", url, stdout=asyncio.subprocess.PIPE
+            )
+            out, _ = await proc.communicate()
+            assert proc.returncode == 0
+            assert b"schema up to date" in out
+        conn = await asyncpg.connect(url)
+        try:
+            version = await conn.fetchval("SELECT version FROM schema_version")
+        finally:
+            await conn.close()
+        assert version == len(MIGRATIONS)
