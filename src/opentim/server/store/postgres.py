@@ -97,6 +97,7 @@ from .sqlite import (
     _conversation,
     _message,
     _strs_decoder,
+    joined_group,
 )
 
 log = logging.getLogger(__name__)
@@ -1462,26 +1463,7 @@ class PostgresStore:
                 "WHERE m.user_id = $1 AND g.dismissed = 0 ORDER BY m.join_time, g.group_id",
                 user_id,
             )
-            return [
-                GroupInfo(
-                    group_id=r[0],
-                    name=r[1],
-                    group_type=r[2],
-                    owner=r[3],
-                    add_option=r[4],
-                    face_url=r[5],
-                    introduction=r[6],
-                    notification=r[7],
-                    create_time=r[8],
-                    self_role=r[9],
-                    self_join_time=r[10],
-                    max_seq=r[11],
-                    self_read_seq=r[13] or 0,
-                    self_unread=max(0, r[12] - (r[14] or 0)),
-                    member_count=r[15],
-                )
-                for r in rows
-            ]
+            return [joined_group(r) for r in rows]
 
         return await self._read(read)
 

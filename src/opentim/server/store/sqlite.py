@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
@@ -172,6 +172,33 @@ def _conversation(r: sqlite3.Row) -> Conversation:
         group_type=group_type,
         last_msg=None if r[21] is None or r[_O + 6] is not None else _message(r, 21),
         pos=pos,
+    )
+
+
+class Row(Protocol):
+    """A result row of either engine (sqlite3 tuples and rows, asyncpg records)."""
+
+    def __getitem__(self, index: int, /) -> Any: ...
+
+
+def joined_group(r: Row) -> GroupInfo:
+    """A GroupInfo from a joined-groups row (the same columns on both engines)."""
+    return GroupInfo(
+        group_id=r[0],
+        name=r[1],
+        group_type=r[2],
+        owner=r[3],
+        add_option=r[4],
+        face_url=r[5],
+        introduction=r[6],
+        notification=r[7],
+        create_time=r[8],
+        self_role=r[9],
+        self_join_time=r[10],
+        max_seq=r[11],
+        self_read_seq=r[13] or 0,
+        self_unread=max(0, r[12] - (r[14] or 0)),
+        member_count=r[15],
     )
 
 
@@ -1272,25 +1299,6 @@ class SqliteStore:
                 "WHERE m.user_id = ? AND g.dismissed = 0 ORDER BY m.join_time, g.group_id",
                 (user_id,),
             )
-            return [
-                GroupInfo(
-                    group_id=r[0],
-                    name=r[1],
-                    group_type=r[2],
-                    owner=r[3],
-                    add_option=r[4],
-                    face_url=r[5],
-                    introduction=r[6],
-                    notification=r[7],
-                    create_time=r[8],
-                    self_role=r[9],
-                    self_join_time=r[10],
-                    max_seq=r[11],
-                    self_read_seq=r[13] or 0,
-                    self_unread=max(0, r[12] - (r[14] or 0)),
-                    member_count=r[15],
-                )
-                for r in rows
-            ]
+            return [joined_group(r) for r in rows]
 
         return await self._read(read)
