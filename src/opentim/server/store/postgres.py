@@ -85,20 +85,21 @@ from .base import (
     StoreError,
     StoreUnavailableError,
 )
-from .schema import MIGRATIONS
-from .sqlite import (
-    _CONV_COLS,
-    _MENTION_ALL,
-    _MSG_COLS,
-    _O,
+from .rows import (
+    CONV_EXTRA,
+    CONV_SELECT,
     FLAG_EXCLUDED_LAST,
     FLAG_EXCLUDED_UNREAD,
     FLAG_TIPS,
-    _conversation,
-    _message,
-    _strs_decoder,
+    MENTION_ALL,
+    MSG_COLS,
+    conversation_row,
     joined_group,
+    message_row,
+    stored_message,
+    strs_decoder,
 )
+from .schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
@@ -113,20 +114,6 @@ _json = msgspec.json.Encoder()
 _profile_decoder = msgspec.json.Decoder(Profile)
 _draft_json = msgspec.json.Encoder()
 
-_TOP = "(CASE WHEN c.end_seq IS NULL THEN h.last_seq ELSE LEAST(h.last_seq, c.end_seq) END)"
-_CONV_FROM = f"""
-FROM conversations c
-JOIN channels h ON h.channel_id = c.channel_id
-LEFT JOIN messages m ON m.channel_id = c.channel_id
-     AND m.seq = {_TOP}
-     AND m.seq > c.cleared_up_to
-LEFT JOIN users u ON u.user_id = m.sender
-LEFT JOIN msg_deletions d ON d.user_id = c.user_id AND d.channel_id = c.channel_id
-     AND d.seq = m.seq
-LEFT JOIN groups g ON c.conv_type = 2 AND g.group_id = c.conv_id
-LEFT JOIN users pu ON c.conv_type = 1 AND pu.user_id = c.conv_id
-"""
-_CONV_SELECT = f"SELECT {_CONV_COLS} {_CONV_FROM}"
 _POS = "GREATEST(c.changed, CASE WHEN c.end_seq IS NULL THEN h.changed ELSE c.end_activity END)"
 
 
@@ -270,13 +257,13 @@ class _Tx:
             return
         self.checked.update(keys)
         rows = await self.conn.fetch(
-            f"SELECT {_MSG_COLS} {_MSG_FROM} WHERE (m.sender, m.msg_id) IN "
+            f"SELECT {MSG_COLS} {_MSG_FROM} WHERE (m.sender, m.msg_id) IN "
             "(SELECT * FROM unnest($1::text[], $2::text[]))",
             [k[0] for k in keys],
             [k[1] for k in keys],
         )
         for r in rows:
-            self.seen[(r[3], r[1])] = _message(tuple(r))
+            self.seen[(r[3], r[1])] = message_row(tuple(r))
 
     async def flush(self) -> None:
         """Write the buffered rows and changed heads (each kind in one round trip)."""
@@ -593,32 +580,13 @@ class PostgresStore:
                 tx.owner_rows.append((*owner, m.channel_id, activity))
         tx.read_rows.append((seq, count, m.sender, m.conv_type, m.receiver))
         if m.at_users and m.conv_type == ConvType.GROUP:
-            mentioned = {_MENTION_ALL if u == AT_ALL else u for u in m.at_users} - {m.sender}
+            mentioned = {MENTION_ALL if u == AT_ALL else u for u in m.at_users} - {m.sender}
             tx.mention_rows.extend((m.channel_id, u, seq) for u in sorted(mentioned))
         head.max_seq, head.count, head.activity, head.changed = seq, count, activity, activity
         if not m.excluded_from_last:
             head.last_seq = seq
         tx.dirty.add(m.channel_id)
-        msg = Message(
-            msg_id=m.msg_id,
-            conv_type=m.conv_type,
-            sender=m.sender,
-            receiver=m.receiver,
-            elems=m.elems,
-            seq=seq,
-            count=count,
-            activity=activity,
-            server_time=server_time,
-            client_time=m.client_time,
-            random=m.random,
-            priority=m.priority,
-            platform=m.platform,
-            cloud_custom_data=m.cloud_custom_data,
-            excluded_from_unread=m.excluded_from_unread,
-            excluded_from_last=m.excluded_from_last,
-            is_tips=m.is_tips,
-            at_users=m.at_users,
-        )
+        msg = stored_message(m, seq, count, activity, server_time)
         tx.seen[key] = msg
         return Appended(msg, False)
 
@@ -682,7 +650,7 @@ class PostgresStore:
         if row[1] is not None:
             high = min(high, row[1])
         rows = await conn.fetch(
-            f"SELECT {_MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq > $2 "
+            f"SELECT {MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq > $2 "
             f"AND m.seq <= $3 AND {_not_deleted('$4')} ORDER BY m.seq {order} LIMIT $5",
             channel_of(user_id, conv_type, conv_id),
             low,
@@ -690,16 +658,16 @@ class PostgresStore:
             user_id,
             count,
         )
-        return [_message(tuple(r)) for r in rows]
+        return [message_row(tuple(r)) for r in rows]
 
     async def get_message(self, channel_id: str, seq: int) -> Message | None:
         async def read(conn: Conn) -> Message | None:
             row = await conn.fetchrow(
-                f"SELECT {_MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq = $2",
+                f"SELECT {MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq = $2",
                 channel_id,
                 seq,
             )
-            return _message(tuple(row)) if row else None
+            return message_row(tuple(row)) if row else None
 
         return await self._read(read)
 
@@ -724,12 +692,12 @@ class PostgresStore:
             head.changed = tx.tick()
             tx.dirty.add(channel_id)
             row = await tx.conn.fetchrow(
-                f"SELECT {_MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq = $2",
+                f"SELECT {MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq = $2",
                 channel_id,
                 seq,
             )
             assert row is not None, "updated in this transaction"
-            return Revoked(_message(tuple(row)), head.changed)
+            return Revoked(message_row(tuple(row)), head.changed)
 
         return await self._write(write)
 
@@ -773,13 +741,13 @@ class PostgresStore:
     async def messages_between(self, channel_id: str, after_seq: int, to_seq: int) -> list[Message]:
         async def read(conn: Conn) -> list[Message]:
             rows = await conn.fetch(
-                f"SELECT {_MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq > $2 "
+                f"SELECT {MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq > $2 "
                 "AND m.seq <= $3 ORDER BY m.seq",
                 channel_id,
                 after_seq,
                 to_seq,
             )
-            return [_message(tuple(r)) for r in rows]
+            return [message_row(tuple(r)) for r in rows]
 
         return await self._read(read)
 
@@ -804,7 +772,7 @@ class PostgresStore:
         if not keys:
             return []
         rows = await conn.fetch(
-            _CONV_SELECT + " WHERE c.user_id = $1 AND (c.conv_type, c.conv_id) IN "
+            CONV_SELECT + " WHERE c.user_id = $1 AND (c.conv_type, c.conv_id) IN "
             "(SELECT * FROM unnest($2::int[], $3::text[]))",
             user_id,
             [k[0] for k in keys],
@@ -814,9 +782,9 @@ class PostgresStore:
         pending: dict[str, Conversation] = {}
         bounds: list[tuple[str, int, int]] = []
         for r in rows:
-            conv = found[(r[0], r[1])] = _conversation(cast(Any, r))
-            channel_id, cleared = r[_O + 7], r[_O + 5]
-            if r[_O + 6] is not None:
+            conv = found[(r[0], r[1])] = conversation_row(cast(Any, r))
+            channel_id, cleared = r[CONV_EXTRA + 7], r[CONV_EXTRA + 5]
+            if r[CONV_EXTRA + 6] is not None:
                 # The last message was deleted for this user: the one before it follows.
                 conv.last_msg = await PostgresStore._last_kept(
                     conn, user_id, channel_id, r[21], cleared
@@ -840,7 +808,7 @@ class PostgresStore:
         conn: Conn, user_id: str, channel_id: str, below: int, cleared: int
     ) -> Message | None:
         row = await conn.fetchrow(
-            f"SELECT {_MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq < $2 "
+            f"SELECT {MSG_COLS} {_MSG_FROM} WHERE m.channel_id = $1 AND m.seq < $2 "
             f"AND m.seq > $3 AND (m.flags & $4) = 0 AND {_not_deleted('$5')} "
             "ORDER BY m.seq DESC LIMIT 1",
             channel_id,
@@ -849,7 +817,7 @@ class PostgresStore:
             FLAG_EXCLUDED_LAST,
             user_id,
         )
-        return _message(tuple(row)) if row else None
+        return message_row(tuple(row)) if row else None
 
     @staticmethod
     async def _at_info(
@@ -867,11 +835,11 @@ class PostgresStore:
             [b[0] for b in bounds],
             [b[1] for b in bounds],
             [b[2] for b in bounds],
-            _MENTION_ALL,
+            MENTION_ALL,
         )
         by_channel: dict[str, dict[int, int]] = {}
         for channel_id, seq, who in rows:
-            bit = AtType.AT_ALL if who == _MENTION_ALL else AtType.AT_ME
+            bit = AtType.AT_ALL if who == MENTION_ALL else AtType.AT_ME
             by_seq = by_channel.setdefault(channel_id, {})
             by_seq[seq] = by_seq.get(seq, 0) | bit
         return {
@@ -1132,7 +1100,7 @@ class PostgresStore:
             [k[0] for k in keys],
             [k[1] for k in keys],
         )
-        names_of = {(r[0], r[1]): _strs_decoder.decode(r[2]) for r in rows}
+        names_of = {(r[0], r[1]): strs_decoder.decode(r[2]) for r in rows}
         updates: list[Tuple] = []
         for key in keys:
             names = names_of[key]

@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -28,7 +28,6 @@ from opentim.protocol import (
     AtType,
     Conversation,
     ConvType,
-    Draft,
     GroupInfo,
     Mark,
     Message,
@@ -50,156 +49,31 @@ from .base import (
     Revoked,
     StoreError,
 )
+from .rows import (
+    CONV_EXTRA,
+    CONV_SELECT,
+    FLAG_EXCLUDED_LAST,
+    FLAG_EXCLUDED_UNREAD,
+    FLAG_TIPS,
+    MENTION_ALL,
+    MSG_COLS,
+    conversation_row,
+    joined_group,
+    message_row,
+    stored_message,
+    strs_decoder,
+)
 from .schema import MIGRATIONS
 
 T = TypeVar("T")
 
-FLAG_EXCLUDED_UNREAD = 1
-FLAG_EXCLUDED_LAST = 2
-FLAG_TIPS = 4
-
 _json = msgspec.json.Encoder()
-_elems_decoder = msgspec.json.Decoder(list[dict[str, Any]])
-_strs_decoder = msgspec.json.Decoder(list[str])
 _profile_decoder = msgspec.json.Decoder(Profile)
-_draft_decoder = msgspec.json.Decoder(Draft)
-
-_MSG_COLS = (
-    "m.seq, m.msg_id, m.conv_type, m.sender, m.receiver, m.count, m.activity, m.server_time, "
-    "m.client_time, m.random, m.priority, m.platform, m.flags, m.elems, m.cloud_custom_data, "
-    "m.at_users, u.profile, m.revoker, m.revoke_reason"
-)
-_CONV_COLS = f"""
-c.conv_type, c.conv_id, c.read_seq, c.read_count, c.pinned, c.draft, c.bump, c.deleted,
-       c.deleted_up_to, c.end_seq, c.end_count, c.end_activity, c.recv_opt, c.custom_data,
-       h.max_seq, h.count, h.activity,
-       g.name, g.face_url, g.group_type, pu.profile,
-       {_MSG_COLS}, c.changed, h.changed, c.marks, c.hide_seq, c.cgroups, c.cleared_up_to,
-       d.seq, c.channel_id"""
-_TOP = "(CASE WHEN c.end_seq IS NULL THEN h.last_seq ELSE min(h.last_seq, c.end_seq) END)"
-_CONV_FROM = f"""
-FROM conversations c
-JOIN channels h ON h.channel_id = c.channel_id
-LEFT JOIN messages m ON m.channel_id = c.channel_id
-     AND m.seq = {_TOP}
-     AND m.seq > c.cleared_up_to
-LEFT JOIN users u ON u.user_id = m.sender
-LEFT JOIN msg_deletions d ON d.user_id = c.user_id AND d.channel_id = c.channel_id
-     AND d.seq = m.seq
-LEFT JOIN groups g ON c.conv_type = 2 AND g.group_id = c.conv_id
-LEFT JOIN users pu ON c.conv_type = 1 AND pu.user_id = c.conv_id
-"""
-_CONV_SELECT = f"SELECT {_CONV_COLS} {_CONV_FROM}"
 _POS = "max(c.changed, CASE WHEN c.end_seq IS NULL THEN h.changed ELSE c.end_activity END)"
 _NOT_DELETED = (
     "NOT EXISTS (SELECT 1 FROM msg_deletions d WHERE d.user_id = ? "
     "AND d.channel_id = m.channel_id AND d.seq = m.seq)"
 )
-_MENTION_ALL = "*"
-"""The ``mentions`` row user of an @all."""
-_N_MSG_COLS = 19
-
-
-def _message(r: tuple[Any, ...] | sqlite3.Row, o: int = 0) -> Message:
-    """A Message from the 19 message columns of ``_MSG_COLS`` starting at ``o``."""
-    flags = r[o + 12]
-    return Message(
-        seq=r[o],
-        msg_id=r[o + 1],
-        conv_type=r[o + 2],
-        sender=r[o + 3],
-        receiver=r[o + 4],
-        count=r[o + 5],
-        activity=r[o + 6],
-        server_time=r[o + 7],
-        client_time=r[o + 8],
-        random=r[o + 9],
-        priority=r[o + 10],
-        platform=r[o + 11],
-        excluded_from_unread=bool(flags & FLAG_EXCLUDED_UNREAD),
-        excluded_from_last=bool(flags & FLAG_EXCLUDED_LAST),
-        is_tips=bool(flags & FLAG_TIPS),
-        elems=_elems_decoder.decode(r[o + 13]),
-        cloud_custom_data=r[o + 14],
-        at_users=_strs_decoder.decode(r[o + 15]),
-        sender_profile=_profile_decoder.decode(r[o + 16]) if r[o + 16] else None,
-        revoker=r[o + 17],
-        revoke_reason=r[o + 18],
-    )
-
-
-_O = 21 + _N_MSG_COLS
-"""Index of the first conversation column after the last message's."""
-
-
-def _conversation(r: sqlite3.Row) -> Conversation:
-    end_seq = r[9]
-    max_seq, count, activity = (r[14], r[15], r[16]) if end_seq is None else (end_seq, r[10], r[11])
-    pos = max(r[_O], r[_O + 1] if end_seq is None else r[11])
-    activity = max(activity, r[6])
-    marks = r[_O + 2]
-    if marks & Mark.HIDE and max_seq > r[_O + 3]:
-        marks &= ~Mark.HIDE
-    deleted = bool(r[7]) and max_seq <= r[8]
-    read_seq, read_count = r[2], r[3]
-    conv_type = r[0]
-    if conv_type == ConvType.GROUP:
-        show_name, face_url, group_type = r[17] or r[1], r[18] or "", r[19] or 0
-    else:
-        peer = _profile_decoder.decode(r[20]) if r[20] else None
-        show_name = (peer.nick if peer else "") or r[1]
-        face_url, group_type = (peer.face_url if peer else ""), 0
-    return Conversation(
-        conv_type=conv_type,
-        conv_id=r[1],
-        read_seq=read_seq,
-        read_count=read_count,
-        max_seq=max_seq,
-        count=count,
-        activity=activity,
-        pinned=bool(r[4]),
-        draft=_draft_decoder.decode(r[5]) if r[5] else None,
-        deleted=deleted,
-        deleted_up_to=r[8],
-        ended=end_seq is not None,
-        recv_opt=r[12],
-        custom_data=r[13],
-        marks=marks,
-        hide_seq=r[_O + 3],
-        groups=_strs_decoder.decode(r[_O + 4]),
-        show_name=show_name,
-        face_url=face_url,
-        group_type=group_type,
-        last_msg=None if r[21] is None or r[_O + 6] is not None else _message(r, 21),
-        pos=pos,
-    )
-
-
-class Row(Protocol):
-    """A result row of either engine (sqlite3 tuples and rows, asyncpg records)."""
-
-    def __getitem__(self, index: int, /) -> Any: ...
-
-
-def joined_group(r: Row) -> GroupInfo:
-    """A GroupInfo from a joined-groups row (the same columns on both engines)."""
-    return GroupInfo(
-        group_id=r[0],
-        name=r[1],
-        group_type=r[2],
-        owner=r[3],
-        add_option=r[4],
-        face_url=r[5],
-        introduction=r[6],
-        notification=r[7],
-        create_time=r[8],
-        self_role=r[9],
-        self_join_time=r[10],
-        max_seq=r[11],
-        self_read_seq=r[13] or 0,
-        self_unread=max(0, r[12] - (r[14] or 0)),
-        member_count=r[15],
-    )
 
 
 class _Head:
@@ -510,15 +384,15 @@ class SqliteStore:
             )
         except sqlite3.IntegrityError:
             row = conn.execute(
-                f"SELECT {_MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
+                f"SELECT {MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
                 "WHERE m.sender = ? AND m.msg_id = ?",
                 (m.sender, m.msg_id),
             ).fetchone()
             if row is None:
                 raise
-            return Appended(_message(row), True)
+            return Appended(message_row(row), True)
         if m.at_users and m.conv_type == ConvType.GROUP:
-            mentioned = {_MENTION_ALL if u == AT_ALL else u for u in m.at_users} - {m.sender}
+            mentioned = {MENTION_ALL if u == AT_ALL else u for u in m.at_users} - {m.sender}
             conn.executemany(
                 "INSERT OR IGNORE INTO mentions (channel_id, user_id, seq) VALUES (?, ?, ?)",
                 [(m.channel_id, u, seq) for u in mentioned],
@@ -541,26 +415,7 @@ class SqliteStore:
         if not m.excluded_from_last:
             head.last_seq = seq
         tx.save_head(m.channel_id, head)
-        msg = Message(
-            msg_id=m.msg_id,
-            conv_type=m.conv_type,
-            sender=m.sender,
-            receiver=m.receiver,
-            elems=m.elems,
-            seq=seq,
-            count=count,
-            activity=activity,
-            server_time=server_time,
-            client_time=m.client_time,
-            random=m.random,
-            priority=m.priority,
-            platform=m.platform,
-            cloud_custom_data=m.cloud_custom_data,
-            excluded_from_unread=m.excluded_from_unread,
-            excluded_from_last=m.excluded_from_last,
-            is_tips=m.is_tips,
-            at_users=m.at_users,
-        )
+        msg = stored_message(m, seq, count, activity, server_time)
         return Appended(msg, False)
 
     def append(self, msg: NewMessage, server_time: int) -> asyncio.Future[Appended]:
@@ -611,21 +466,21 @@ class SqliteStore:
         if row[1] is not None:
             high = min(high, row[1])
         rows = conn.execute(
-            f"SELECT {_MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
+            f"SELECT {MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
             f"WHERE m.channel_id = ? AND m.seq > ? AND m.seq <= ? AND {_NOT_DELETED} "
             f"ORDER BY m.seq {order} LIMIT ?",
             (channel_of(user_id, conv_type, conv_id), low, high, user_id, count),
         )
-        return [_message(r) for r in rows]
+        return [message_row(r) for r in rows]
 
     async def get_message(self, channel_id: str, seq: int) -> Message | None:
         def read(conn: sqlite3.Connection) -> Message | None:
             row = conn.execute(
-                f"SELECT {_MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
+                f"SELECT {MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
                 "WHERE m.channel_id = ? AND m.seq = ?",
                 (channel_id, seq),
             ).fetchone()
-            return _message(row) if row else None
+            return message_row(row) if row else None
 
         return await self._read(read)
 
@@ -685,11 +540,11 @@ class SqliteStore:
     async def messages_between(self, channel_id: str, after_seq: int, to_seq: int) -> list[Message]:
         def read(conn: sqlite3.Connection) -> list[Message]:
             rows = conn.execute(
-                f"SELECT {_MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
+                f"SELECT {MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
                 "WHERE m.channel_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq",
                 (channel_id, after_seq, to_seq),
             )
-            return [_message(r) for r in rows]
+            return [message_row(r) for r in rows]
 
         return await self._read(read)
 
@@ -711,14 +566,14 @@ class SqliteStore:
         found: list[Conversation] = []
         for conv_type, conv_id in keys:
             row = conn.execute(
-                _CONV_SELECT + " WHERE c.user_id = ? AND c.conv_type = ? AND c.conv_id = ?",
+                CONV_SELECT + " WHERE c.user_id = ? AND c.conv_type = ? AND c.conv_id = ?",
                 (user_id, conv_type, conv_id),
             ).fetchone()
             if row is None:
                 continue
-            conv = _conversation(row)
-            channel_id, cleared = row[_O + 7], row[_O + 5]
-            if row[_O + 6] is not None:
+            conv = conversation_row(row)
+            channel_id, cleared = row[CONV_EXTRA + 7], row[CONV_EXTRA + 5]
+            if row[CONV_EXTRA + 6] is not None:
                 # The last message was deleted for this user: the one before it follows.
                 conv.last_msg = SqliteStore._last_kept(conn, user_id, channel_id, row[21], cleared)
             if conv_type == ConvType.GROUP and not conv.deleted and conv.max_seq > conv.read_seq:
@@ -733,12 +588,12 @@ class SqliteStore:
         conn: sqlite3.Connection, user_id: str, channel_id: str, below: int, cleared: int
     ) -> Message | None:
         row = conn.execute(
-            f"SELECT {_MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
+            f"SELECT {MSG_COLS} FROM messages m LEFT JOIN users u ON u.user_id = m.sender "
             f"WHERE m.channel_id = ? AND m.seq < ? AND m.seq > ? AND m.flags & ? = 0 "
             f"AND {_NOT_DELETED} ORDER BY m.seq DESC LIMIT 1",
             (channel_id, below, cleared, FLAG_EXCLUDED_LAST, user_id),
         ).fetchone()
-        return _message(row) if row else None
+        return message_row(row) if row else None
 
     @staticmethod
     def _at_info(
@@ -750,11 +605,11 @@ class SqliteStore:
         rows = conn.execute(
             "SELECT seq, user_id FROM mentions WHERE channel_id = ? AND user_id IN (?, ?) "
             "AND seq > ? AND seq <= ? ORDER BY seq",
-            (channel_id, user_id, _MENTION_ALL, after, upto),
+            (channel_id, user_id, MENTION_ALL, after, upto),
         ).fetchall()
         by_seq: dict[int, int] = {}
         for seq, who in rows:
-            bit = AtType.AT_ALL if who == _MENTION_ALL else AtType.AT_ME
+            bit = AtType.AT_ALL if who == MENTION_ALL else AtType.AT_ME
             by_seq[seq] = by_seq.get(seq, 0) | bit
         return [AtInfo(seq=seq, at_type=at_type) for seq, at_type in by_seq.items()]
 
@@ -990,7 +845,7 @@ class SqliteStore:
             "SELECT cgroups FROM conversations WHERE user_id = ? AND conv_type = ? AND conv_id = ?",
             (user_id, *key),
         ).fetchone()
-        names = _strs_decoder.decode(row[0])
+        names = strs_decoder.decode(row[0])
         edit(names)
         tx.conn.execute(
             "UPDATE conversations SET cgroups = ?, changed = ? "
