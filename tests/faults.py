@@ -1,8 +1,9 @@
-"""Fault injection: a TCP proxy on 127.0.0.1 between SDK clients and a server.
+"""Fault injection: a TCP proxy on 127.0.0.1 in front of a server or a service (PostgreSQL,
+Redis, NATS, an opentim node).
 
 It forwards bytes both ways and, on command, cuts every connection (optionally in the middle of
-a frame), refuses new ones while "down", or delays what the server sends. The sleeps in here
-*are* the injected delay, not waits for a race.
+a frame), refuses new ones while "down", delays what the server sends, or sends new connections
+elsewhere (a balancer). The sleeps in here *are* the injected delay, not waits for a race.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import contextlib
 
 
 class Proxy:
-    """Forward 127.0.0.1:<port> to the server's port."""
+    """Forward 127.0.0.1:<port> to ``(host, target_port)``."""
 
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
+    def __init__(self, target_port: int, host: str = "127.0.0.1") -> None:
+        self.target = (host, target_port)
         self.port = 0
         self.down = False
         self.delay = 0.0
@@ -31,9 +32,10 @@ class Proxy:
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
-    async def start(self) -> None:
+    async def start(self) -> int:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
 
     async def stop(self) -> None:
         self.cut()
@@ -43,6 +45,20 @@ class Proxy:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def go_down(self) -> None:
+        """The target goes away: every connection is cut and new ones are refused."""
+        self.down = True
+        self.cut()
+
+    def restore(self) -> None:
+        """The target is back: new connections go through again."""
+        self.down = False
+
+    def retarget(self, host: str, port: int) -> None:
+        """Send new connections to ``(host, port)`` (a balancer moving to another node);
+        connections already made stay where they are."""
+        self.target = (host, port)
 
     def cut(self) -> None:
         """Abort every connection now, both sides."""
@@ -57,7 +73,7 @@ class Proxy:
             writer.transport.abort()
             return
         try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
             writer.transport.abort()
             return

@@ -15,7 +15,8 @@ from opentim.server.bus.local import LocalBus
 from opentim.server.bus.nats import NatsBus
 from opentim.server.bus.redis import RedisBus
 
-from ..services import BUS_URLS, TcpProxy, bus_prefix
+from ..faults import Proxy
+from ..services import BUS_URLS, bus_prefix
 
 Make = Callable[[str], Bus]
 NETWORKED = [
@@ -131,7 +132,7 @@ async def test_a_lost_service_is_refused_then_recovered_without_losing_queued_pu
     kind: str, nodes: Callable[..., object]
 ) -> None:
     target = urlsplit(BUS_URLS[kind])
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 0)
+    proxy = Proxy(target.port or 0, target.hostname or "127.0.0.1")
     port = await proxy.start()
     url = f"{target.scheme}://127.0.0.1:{port}{target.path}"
     prefix = bus_prefix()
@@ -140,7 +141,7 @@ async def test_a_lost_service_is_refused_then_recovered_without_losing_queued_pu
         direct: Node = await nodes(maker(kind), prefix)  # type: ignore[misc]
         cut_off.bus.publish(Envelope(seq=1))
         await direct.until(1)
-        proxy.cut()
+        proxy.go_down()
         async with asyncio.timeout(10):  # the loss is noticed (no sleeping: poll the state)
             while True:
                 try:
@@ -172,4 +173,4 @@ async def test_a_lost_service_is_refused_then_recovered_without_losing_queued_pu
             while not any(e.seq == 3 for e in cut_off.got):
                 await cut_off.until(len(cut_off.got) + 1)
     finally:
-        await proxy.close()
+        await proxy.stop()

@@ -21,7 +21,8 @@ from opentim.server.store.base import ConvChange, StoreUnavailableError
 from opentim.server.store.postgres import PostgresStore
 from opentim.server.store.schema import MIGRATIONS
 
-from ..services import POSTGRES_URL, TcpProxy, temp_schema
+from ..faults import Proxy
+from ..services import POSTGRES_URL, temp_schema
 from .test_store_contract import c2c, group_msg, group_row, tip
 
 pytestmark = pytest.mark.postgres
@@ -138,13 +139,13 @@ async def test_sync_under_concurrent_writers_never_skips_a_change(
 
 async def test_a_lost_database_fails_requests_clearly_and_the_store_recovers(url: str) -> None:
     parts = urlsplit(POSTGRES_URL)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxy = Proxy(parts.port or 5432, parts.hostname or "127.0.0.1")
     port = await proxy.start()
     store = PostgresStore(url.replace(f":{parts.port or 5432}/", f":{port}/"), connect_timeout=2)
     await store.open()
     try:
         acked = await store.append(c2c("a", "b", "before"), 1)
-        proxy.cut()
+        proxy.go_down()
         with pytest.raises(StoreUnavailableError):
             await store.append(c2c("a", "b", "during"), 1)
         with pytest.raises(StoreUnavailableError):
@@ -156,7 +157,7 @@ async def test_a_lost_database_fails_requests_clearly_and_the_store_recovers(url
         assert [m.msg_id for m in history] == ["during", "before"]
     finally:
         await store.close()
-        await proxy.close()
+        await proxy.stop()
 
 
 async def test_an_unreachable_database_is_named_at_open() -> None:

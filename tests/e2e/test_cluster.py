@@ -31,8 +31,9 @@ from opentim.sdk import (
 from opentim.server.app import Server
 
 from ..conftest import SECRET_KEY, server_config, sig
+from ..faults import Proxy
 from ..helpers import until
-from ..services import BUS_URLS, POSTGRES_URL, TcpProxy, bus_prefix, temp_schema
+from ..services import BUS_URLS, POSTGRES_URL, bus_prefix, temp_schema
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 OPENTIM = [sys.executable, "-c", "from opentim.cli import main; main()"]
@@ -330,7 +331,7 @@ async def test_a_killed_node_loses_no_acknowledged_message(cluster: Cluster) -> 
     owner = await cluster.login("owner", 0)
     peer = await cluster.login("peer", 1)
     node2 = urlsplit(cluster.urls[2])
-    balancer = TcpProxy(node2.hostname or "127.0.0.1", node2.port or 0)
+    balancer = Proxy(node2.port or 0, node2.hostname or "127.0.0.1")
     port = await balancer.start()
     try:
         via_balancer = urlunsplit(node2._replace(netloc=f"127.0.0.1:{port}"))
@@ -406,7 +407,7 @@ async def test_a_killed_node_loses_no_acknowledged_message(cluster: Cluster) -> 
         assert [m.seq for m in again] == [acked[m.msg_id] for m in outgoing[:20]]
         assert (await tablet.messages.history(GROUP, gid, count=1))[0].seq == len(history)
     finally:
-        await balancer.close()
+        await balancer.stop()
 
 
 @pytest.mark.parametrize(
@@ -417,8 +418,8 @@ async def test_a_node_that_loses_postgres_or_its_bus_refuses_clearly_and_recover
     kind: str, tmp_path: Path
 ) -> None:
     pg, bus_url = urlsplit(POSTGRES_URL), urlsplit(BUS_URLS[kind])
-    pg_proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432)
-    bus_proxy = TcpProxy(bus_url.hostname or "127.0.0.1", bus_url.port or 0)
+    pg_proxy = Proxy(pg.port or 5432, pg.hostname or "127.0.0.1")
+    bus_proxy = Proxy(bus_url.port or 0, bus_url.hostname or "127.0.0.1")
     pg_port, bus_port = await pg_proxy.start(), await bus_proxy.start()
     async with temp_schema() as store:
         config = server_config(
@@ -435,7 +436,7 @@ async def test_a_node_that_loses_postgres_or_its_bus_refuses_clearly_and_recover
             await bob.login("bob", sig("bob"))
             before = await alice.messages.send_text(C2C, "bob", "before")
 
-            pg_proxy.cut()
+            pg_proxy.go_down()
             with pytest.raises(SdkError) as refused:
                 await alice.messages.send_text(C2C, "bob", "while the database is away")
             assert refused.value.code == ErrorCode.ERR_SDK_COMM_DATABASE_FAILURE
@@ -443,7 +444,7 @@ async def test_a_node_that_loses_postgres_or_its_bus_refuses_clearly_and_recover
             after_db = await alice.messages.send_text(C2C, "bob", "database back")
             assert after_db.seq == before.seq + 1
 
-            bus_proxy.cut()
+            bus_proxy.go_down()
             code = 0
             async with asyncio.timeout(10):  # the node notices (poll its state: no fixed sleep)
                 while not code:
@@ -469,5 +470,5 @@ async def test_a_node_that_loses_postgres_or_its_bus_refuses_clearly_and_recover
             await bob.close()
         finally:
             await server.stop()
-            await pg_proxy.close()
-            await bus_proxy.close()
+            await pg_proxy.stop()
+            await bus_proxy.stop()
