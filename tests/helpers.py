@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from opentim.sdk import Client
+from opentim.sdk import Client, Conversation
 
 
 async def until(client: Client, condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -35,3 +35,10 @@ async def until(client: Client, condition: Callable[[], bool], timeout: float = 
 def ids(client: Client) -> list[str]:
     """The client's conversation list as conv ids, in list order."""
     return [c.conv_id for c in client.conversations.list()]
+
+
+def conv(client: Client, conv_type: int, conv_id: str) -> Conversation:
+    """The client's visible conversation; the test fails when it has none."""
+    found = client.conversations.cached(conv_type, conv_id)
+    assert found is not None, f"{client.user_id} has no {conv_id}"
+    return found

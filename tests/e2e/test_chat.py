@@ -7,20 +7,14 @@ from pathlib import Path
 import pytest
 
 from opentim.protocol import PINNED_BIT, ConvType, Draft, ErrorCode
-from opentim.sdk import Client, Conversation, ConvEvent, SdkError
+from opentim.sdk import Client, ConvEvent, SdkError
 from opentim.server.app import Server
 
 from ..conftest import Login, server_config, sig
-from ..helpers import ids, until
+from ..helpers import conv, ids, until
 
 pytestmark = pytest.mark.e2e
 C2C, GROUP = ConvType.C2C, ConvType.GROUP
-
-
-def conv(client: Client, conv_type: int, conv_id: str) -> Conversation:
-    found = client.conversations.cached(conv_type, conv_id)
-    assert found is not None, f"{client.user_id} has no {conv_id}"
-    return found
 
 
 async def test_c2c_message_reaches_peer_and_counts_unread_only_there(login: Login) -> None:

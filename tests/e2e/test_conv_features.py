@@ -12,7 +12,6 @@ import pytest
 from opentim.protocol import AT_ALL, AtType, ConvType, ErrorCode, Mark, RecvOpt
 from opentim.sdk import (
     Client,
-    Conversation,
     ConvFilter,
     ConvGroupEvent,
     ConvGroupEventKind,
@@ -23,16 +22,10 @@ from opentim.server.app import Server
 from opentim.server.config import Limits
 
 from ..conftest import Login, server_config, sig
-from ..helpers import until
+from ..helpers import conv, until
 
 pytestmark = pytest.mark.e2e
 C2C, GROUP = ConvType.C2C, ConvType.GROUP
-
-
-def conv(client: Client, conv_type: int, conv_id: str) -> Conversation:
-    found = client.conversations.cached(conv_type, conv_id)
-    assert found is not None, f"{client.user_id} has no {conv_id}"
-    return found
 
 
 async def chat(login: Login, me: str, peers: list[str]) -> Client:
