@@ -350,7 +350,7 @@ class ConversationManager:
             if old is not None and snap.pos < old.pos:
                 continue
             pending = self._pending_drafts.get(key)
-            if pending is not None and (snap.draft is None) != (pending.draft is None or False):
+            if pending is not None and snap.draft != pending.draft:
                 # A local edit not yet on the server: keep showing it.
                 snap = msgspec.structs.replace(snap, draft=pending.draft)
             self._convs[key] = snap

@@ -78,7 +78,9 @@ class ConversationService:
         convs, after, more = await self.store.sync_conversations(
             user_id, token, max(1, min(limit, SYNC_PAGE))
         )
-        return convs, encode_token(after), more, await self.store.conv_groups(user_id)
+        # The group names ride on the last page only: that is where the SDK reads them.
+        names = [] if more else await self.store.conv_groups(user_id)
+        return convs, encode_token(after), more, names
 
     async def get(self, user_id: str, keys: list[tuple[int, str]]) -> list[Conversation]:
         return await self.store.get_conversations(user_id, keys)
