@@ -138,7 +138,7 @@ class SyncRes(Struct):
     cursor: str
     more: bool = False
     conv_groups: list[str] = []
-    """The user's conversation groups (folders), in creation order, as of this page."""
+    """The user's conversation groups (folders), in creation order: on the last page."""
 
 
 class PinReq(Struct):
