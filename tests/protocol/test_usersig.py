@@ -53,3 +53,43 @@ def test_junk_sigs_never_crash(junk: bytes) -> None:
     text = junk.decode("latin-1")
     with pytest.raises(RemoteProtocolError):
         verify_usersig(KEY, APP, "alice", text, 1)
+
+
+def _packed(doc: bytes) -> str:
+    """A sig-shaped string around ``doc`` (base64 of zlib, with Tencent's URL alphabet)."""
+    import base64
+    import zlib
+
+    text = base64.b64encode(zlib.compress(doc, 9)).decode()
+    return text.translate(str.maketrans({"+": "*", "/": "-", "=": "_"}))
+
+
+def _peak_bytes(sig: str) -> tuple[int, float]:
+    """The code ``sig`` is refused with is 70003; return the peak memory and time it took."""
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        assert code_of(sig) == ErrorCode.ERR_SVR_ACCOUNT_USERSIG_CHECK_FAILED
+        return tracemalloc.get_traced_memory()[1], time.perf_counter() - start
+    finally:
+        tracemalloc.stop()
+
+
+def test_usersig_zlib_bomb_is_refused_without_inflating_it() -> None:
+    # 246 KB of sig that would inflate to about 250 MB (issue 9, finding 3).
+    bomb = _packed(b'{"TLS.ver": "2.0", "x": "' + b"0" * (250 * 1024 * 1024) + b'"}')
+    assert len(bomb) > 240_000
+    peak, took = _peak_bytes(bomb)
+    assert peak < 2 * 1024 * 1024
+    assert took < 0.1
+
+
+def test_usersig_that_inflates_past_the_cap_is_refused_unread() -> None:
+    # Short enough to pass the length check, yet it would inflate to 4 MB.
+    small_bomb = _packed(b'{"TLS.ver": "2.0", "x": "' + b"0" * (4 * 1024 * 1024) + b'"}')
+    assert len(small_bomb) < 8192
+    peak, _ = _peak_bytes(small_bomb)
+    assert peak < 512 * 1024

@@ -16,6 +16,7 @@ from typing import Any
 
 from .codes import ErrorCode
 from .exceptions import RemoteProtocolError
+from .limits import MAX_USERSIG_CHARS, MAX_USERSIG_JSON_BYTES
 
 DEFAULT_EXPIRE = 180 * 86400
 
@@ -52,6 +53,18 @@ def make_usersig(
     return base64.b64encode(packed).decode().translate(_TO_URL)
 
 
+def _inflate(sig: str) -> bytes:
+    """The sig's JSON, inflated at most to ``MAX_USERSIG_JSON_BYTES``: a sig that is longer, or
+    that would inflate further (a zlib bomb), is refused before it costs memory or time."""
+    if len(sig) > MAX_USERSIG_CHARS:
+        raise ValueError("UserSig too long")
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(base64.b64decode(sig.translate(_FROM_URL)), MAX_USERSIG_JSON_BYTES)
+    if inflater.unconsumed_tail or not inflater.eof:
+        raise ValueError("UserSig inflates too far, or is truncated")
+    return out
+
+
 def verify_usersig(key: str, sdkappid: int, identifier: str, sig: str, now: int) -> int:
     """Check a UserSig; return its expiry time (unix seconds) or raise with the login code.
 
@@ -60,8 +73,7 @@ def verify_usersig(key: str, sdkappid: int, identifier: str, sig: str, now: int)
             identifier, 70014 issued for another sdkappid.
     """
     try:
-        packed = base64.b64decode(sig.translate(_FROM_URL))
-        doc: dict[str, Any] = json.loads(zlib.decompress(packed))
+        doc: dict[str, Any] = json.loads(_inflate(sig))
         ident = str(doc["TLS.identifier"])
         appid = int(doc["TLS.sdkappid"])
         time = int(doc["TLS.time"])
