@@ -390,6 +390,41 @@ async def test_marks_and_custom_data_are_set_and_cleared(store: Store) -> None:
     assert await store.count_conversations("me", custom_data=True) == 0
 
 
+async def test_uint64_values_round_trip_in_signed_columns(factory: Factory) -> None:
+    # Marks, client times and randoms are uint64 in the reference (issue 9, finding 5): bit 63
+    # and 2^64-1 are stored and read back as themselves, after reopening too.
+    top, bit63 = (1 << 64) - 1, 1 << 63
+    store = factory()
+    await store.open()
+    try:
+        sent = await store.append(c2c("p1", "me", "big", client_time=top, random=bit63), 100)
+        assert (sent.msg.client_time, sent.msg.random) == (top, bit63)
+        (conv,) = await store.change_conversations(
+            "me", [(C2C, "p1")], ConvChange(mark_set=bit63 | Mark.STAR)
+        )
+        assert conv is not None
+        assert conv.marks == bit63 | Mark.STAR
+        (conv,) = await store.change_conversations(
+            "me", [(C2C, "p1")], ConvChange(mark_set=1 << 32, mark_clear=Mark.STAR)
+        )
+        assert conv is not None
+        assert conv.marks == bit63 | 1 << 32
+    finally:
+        await store.close()
+    reopened = factory()
+    await reopened.open()
+    try:
+        (msg,) = await reopened.history("me", C2C, "p1", 0, 10)
+        assert (msg.client_time, msg.random) == (top, bit63)
+        (conv,) = await reopened.get_conversations("me", [(C2C, "p1")])
+        assert conv.marks == bit63 | 1 << 32
+        assert conv.last_msg is not None
+        assert conv.last_msg.client_time == top
+        assert await reopened.count_conversations("me", marked=True) == 1
+    finally:
+        await reopened.close()
+
+
 async def test_hide_holds_until_a_new_message(store: Store) -> None:
     await store.append(c2c("p1", "me", "a"), 100)
     (conv,) = await store.change_conversations("me", [(C2C, "p1")], ConvChange(mark_set=Mark.HIDE))

@@ -16,6 +16,7 @@ import msgspec
 
 from .codes import ErrorCode
 from .exceptions import RemoteProtocolError
+from .ranges import U32, Pos
 
 VERSION = 1
 
@@ -30,9 +31,9 @@ class SyncToken(msgspec.Struct, kw_only=True, omit_defaults=True, frozen=True):
 
     v: int = VERSION
     phase: int = FRESH
-    pos: int = 0
-    horizon: int = 0
-    after_type: int = 0
+    pos: Pos = 0
+    horizon: Pos = 0
+    after_type: U32 = 0
     after_id: str = ""
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import msgspec
 
+from .ranges import Pos
+
 
 class ConvType(IntEnum):
     """TIMConvType values."""
@@ -180,7 +182,7 @@ class Draft(Struct):
 
     msg: dict[str, Any] = {}
     user_define: str = ""
-    edit_time: int = 0
+    edit_time: Pos = 0
 
 
 class AtInfo(Struct):

@@ -7,11 +7,29 @@ every other op needs a logged-in session (protocol/session.py enforces it).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from msgspec import Meta
 
+from . import limits
 from .models import Conversation, Draft, GroupInfo, MemberResult, Message, Profile, Struct
+from .ranges import U32, U64, Pos, check_u64
+
+
+def _at_most(n: int) -> Meta:
+    """A list argument's length limit: a longer list is refused with 6017 by the codec."""
+    return Meta(max_length=n)
+
+
+class Req(Struct):
+    """A request body with uint64 fields, checked once decoded (``ranges.check_u64``)."""
+
+    def __post_init__(self) -> None:
+        check_u64(self)
+
+
+UserIds = Annotated[list[str], _at_most(limits.MAX_USERS_PER_CALL)]
 
 
 class Empty(Struct):
@@ -19,12 +37,12 @@ class Empty(Struct):
 
 
 # --- auth -----------------------------------------------------------------------------------
-class LoginReq(Struct):
+class LoginReq(Req):
     user_id: str
     user_sig: str
-    sdkappid: int
+    sdkappid: U64
     device_id: str = ""
-    platform: int = 0
+    platform: U32 = 0
     resume: bool = False
     """An automatic re-login after a lost connection (not the user's own login)."""
 
@@ -38,18 +56,18 @@ class LoginRes(Struct):
 class ProfileSetReq(Struct):
     nick: str | None = None
     face_url: str | None = None
-    gender: int | None = None
+    gender: U32 | None = None
     self_signature: str | None = None
     location: str | None = None
-    language: int | None = None
-    birthday: int | None = None
-    level: int | None = None
-    role: int | None = None
-    add_permission: int | None = None
+    language: U32 | None = None
+    birthday: U32 | None = None
+    level: U32 | None = None
+    role: U32 | None = None
+    add_permission: U32 | None = None
 
 
 class ProfileGetReq(Struct):
-    user_ids: list[str]
+    user_ids: UserIds
 
 
 class ProfilesRes(Struct):
@@ -57,23 +75,23 @@ class ProfilesRes(Struct):
 
 
 # --- messages -------------------------------------------------------------------------------
-class OutMessage(Struct):
+class OutMessage(Req):
     """What a client sends; the server adds seq, count, server time and the sender profile."""
 
     msg_id: str
-    elems: list[dict[str, Any]]
-    client_time: int = 0
-    random: int = 0
-    priority: int = 1
-    platform: int = 0
+    elems: Annotated[list[dict[str, Any]], _at_most(limits.MAX_ELEMS_PER_MSG)]
+    client_time: U64 = 0
+    random: U64 = 0
+    priority: U32 = 1
+    platform: U32 = 0
     cloud_custom_data: str = ""
     excluded_from_unread: bool = False
     excluded_from_last: bool = False
-    at_users: list[str] = []
+    at_users: Annotated[list[str], _at_most(limits.MAX_AT_USERS)] = []
 
 
 class SendReq(Struct):
-    conv_type: int
+    conv_type: U32
     conv_id: str
     msg: OutMessage
 
@@ -84,36 +102,41 @@ class SendRes(Struct):
     msg: Message
 
 
-class HistoryReq(Struct):
+class HistoryReq(Req):
     """Messages of one conversation, newest first, strictly before ``before_seq`` (0 = newest)."""
 
-    conv_type: int
+    conv_type: U32
     conv_id: str
-    before_seq: int = 0
-    count: int = 20
+    before_seq: U64 = 0
+    count: U32 = 20
 
 
 class HistoryRes(Struct):
     msgs: list[Message]
 
 
-class CatchUpReq(Struct):
+class CatchUpReq(Req):
     """Messages of one conversation after ``after_seq``, oldest first: how a device fills a gap."""
 
-    conv_type: int
+    conv_type: U32
     conv_id: str
-    after_seq: int
-    count: int = 100
+    after_seq: U64
+    count: U32 = 100
 
 
 # --- conversations --------------------------------------------------------------------------
 class ConvKey(Struct):
-    conv_type: int
+    conv_type: U32
     conv_id: str
 
 
+ConvKeys = Annotated[list[ConvKey], _at_most(limits.MAX_LIST_ARG)]
+"""The conversations of a batch call: the configured ``convs_per_call`` applies first, with
+its own code (51006); this bounds what any configuration accepts."""
+
+
 class ConvGetReq(Struct):
-    keys: list[ConvKey]
+    keys: Annotated[list[ConvKey], _at_most(limits.MAX_CONVS_PER_CALL)]
 
 
 class ConvsRes(Struct):
@@ -130,7 +153,7 @@ class SyncReq(Struct):
     ``limit`` of them."""
 
     cursor: str = ""
-    limit: int = 100
+    limit: U32 = 100
 
 
 class SyncRes(Struct):
@@ -142,7 +165,7 @@ class SyncRes(Struct):
 
 
 class PinReq(Struct):
-    conv_type: int
+    conv_type: U32
     conv_id: str
     pinned: bool
 
@@ -150,24 +173,24 @@ class PinReq(Struct):
 class DraftReq(Struct):
     """Set the draft, or cancel it (no ``draft``); the later ``edit_time`` wins (0 = now)."""
 
-    conv_type: int
+    conv_type: U32
     conv_id: str
     draft: Draft | None = None
-    edit_time: int = 0
+    edit_time: Pos = 0
 
 
-class ReadReq(Struct):
+class ReadReq(Req):
     """Mark read up to ``seq`` (0 = everything so far)."""
 
-    conv_type: int
+    conv_type: U32
     conv_id: str
-    seq: int = 0
+    seq: U64 = 0
 
 
 class ConvDeleteReq(Struct):
     """Delete one conversation; ``clear_messages`` also hides its history for the user."""
 
-    conv_type: int
+    conv_type: U32
     conv_id: str
     clear_messages: bool = True
 
@@ -191,20 +214,20 @@ class ConvResultsRes(Struct):
 
 
 class ConvDeleteListReq(Struct):
-    keys: list[ConvKey]
+    keys: ConvKeys
     clear_messages: bool = True
 
 
-class ConvMarkReq(Struct):
+class ConvMarkReq(Req):
     """Set (``enable``) or clear the bits of ``mark`` on each conversation."""
 
-    keys: list[ConvKey]
-    mark: int
+    keys: ConvKeys
+    mark: U64
     enable: bool
 
 
 class ConvCustomReq(Struct):
-    keys: list[ConvKey]
+    keys: ConvKeys
     custom_data: str
 
 
@@ -212,7 +235,7 @@ class ConvGroupReq(Struct):
     """A conversation-group call: ``name``, and the conversations or the new name it needs."""
 
     name: str
-    keys: list[ConvKey] = []
+    keys: ConvKeys = []
     new_name: str = ""
 
 
@@ -237,13 +260,13 @@ class ConvGroupChange(Struct):
 class RecvOptReq(Struct):
     """Set the receive option of conversations (C2C: per peer user; group: per member)."""
 
-    conv_type: int
-    conv_ids: list[str]
-    opt: int
+    conv_type: U32
+    conv_ids: Annotated[list[str], _at_most(limits.MAX_LIST_ARG)]
+    opt: U32
 
 
 class RecvOptGetReq(Struct):
-    user_ids: list[str]
+    user_ids: Annotated[list[str], _at_most(limits.MAX_LIST_ARG)]
 
 
 class RecvOptItem(Struct):
@@ -256,12 +279,12 @@ class RecvOptsRes(Struct):
     convs: list[Conversation] = []
 
 
-class MsgRef(Struct):
+class MsgRef(Req):
     """One message of a conversation, by seq (``msg_id``, when given, must match)."""
 
-    conv_type: int
+    conv_type: U32
     conv_id: str
-    seq: int
+    seq: U64
     msg_id: str = ""
 
 
@@ -276,21 +299,21 @@ class RevokeRes(Struct):
     """The change position of the revoke (as ``RevokePush.pos``)."""
 
 
-class MsgDeleteReq(Struct):
+class MsgDeleteReq(Req):
     """Delete messages of one conversation for the calling user only (all their devices)."""
 
-    conv_type: int
+    conv_type: U32
     conv_id: str
-    seqs: list[int]
+    seqs: Annotated[list[U64], _at_most(limits.MAX_HISTORY_PAGE)]
 
 
 # --- groups ---------------------------------------------------------------------------------
 class GroupCreateReq(Struct):
     name: str
     group_id: str = ""
-    group_type: int = 0
-    add_option: int | None = None
-    members: list[str] = []
+    group_type: U32 = 0
+    add_option: U32 | None = None
+    members: Annotated[list[str], _at_most(limits.MAX_CREATE_MEMBERS)] = []
     face_url: str = ""
     introduction: str = ""
     notification: str = ""
@@ -311,7 +334,7 @@ class GroupJoinReq(Struct):
 
 class GroupMembersReq(Struct):
     group_id: str
-    user_ids: list[str]
+    user_ids: Annotated[list[str], _at_most(limits.MAX_INVITE_PER_CALL)]
 
 
 class MemberResultsRes(Struct):

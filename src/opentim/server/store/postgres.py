@@ -94,10 +94,12 @@ from .rows import (
     MENTION_ALL,
     MSG_COLS,
     conversation_row,
+    from_db_u64,
     joined_group,
     message_row,
     stored_message,
     strs_decoder,
+    to_db_u64,
 )
 from .schema import MIGRATIONS
 
@@ -564,8 +566,8 @@ class PostgresStore:
                 count,
                 activity,
                 server_time,
-                m.client_time,
-                m.random,
+                to_db_u64(m.client_time),
+                to_db_u64(m.random),
                 m.priority,
                 m.platform,
                 flags,
@@ -991,13 +993,13 @@ class PostgresStore:
         end_seq = row[1]
         top = (await tx.head(channel_id)).max_seq if end_seq is None else end_seq
         if change.mark_set or change.mark_clear:
-            marks, hide_seq = row[4], row[5]
+            marks, hide_seq = from_db_u64(row[4]), row[5]
             if marks & Mark.HIDE and top > hide_seq:
                 marks &= ~Mark.HIDE  # a message since hiding already showed it again
             marks = (marks | change.mark_set) & ~change.mark_clear
             if change.mark_set & Mark.HIDE:
                 hide_seq = top
-            put("marks = ?", marks)
+            put("marks = ?", to_db_u64(marks))
             put("hide_seq = ?", hide_seq)
         if change.read_up_to is not None or change.delete or change.clear_history:
             seq = top if not change.read_up_to else min(change.read_up_to, top)

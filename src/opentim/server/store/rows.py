@@ -53,6 +53,20 @@ LEFT JOIN groups g ON c.conv_type = 2 AND g.group_id = c.conv_id
 LEFT JOIN users pu ON c.conv_type = 1 AND pu.user_id = c.conv_id
 """
 CONV_SELECT = f"SELECT {CONV_COLS} {CONV_FROM}"
+
+
+def to_db_u64(value: int) -> int:
+    """A uint64 (a mark mask, a client time, a random) as both engines' signed 64-bit columns
+    hold it: two's complement. Values below 2^63 are stored as themselves, so rows written
+    before this conversion existed read back unchanged."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def from_db_u64(value: int) -> int:
+    """The uint64 a signed 64-bit column holds (the inverse of ``to_db_u64``)."""
+    return value + (1 << 64) if value < 0 else value
+
+
 MENTION_ALL = "*"
 """The ``mentions`` row user of an @all."""
 N_MSG_COLS = 19
@@ -70,8 +84,8 @@ def message_row(r: Row, o: int = 0) -> Message:
         count=r[o + 5],
         activity=r[o + 6],
         server_time=r[o + 7],
-        client_time=r[o + 8],
-        random=r[o + 9],
+        client_time=from_db_u64(r[o + 8]),
+        random=from_db_u64(r[o + 9]),
         priority=r[o + 10],
         platform=r[o + 11],
         excluded_from_unread=bool(flags & FLAG_EXCLUDED_UNREAD),
@@ -95,7 +109,7 @@ def conversation_row(r: Row) -> Conversation:
     max_seq, count, activity = (r[14], r[15], r[16]) if end_seq is None else (end_seq, r[10], r[11])
     pos = max(r[CONV_EXTRA], r[CONV_EXTRA + 1] if end_seq is None else r[11])
     activity = max(activity, r[6])
-    marks = r[CONV_EXTRA + 2]
+    marks = from_db_u64(r[CONV_EXTRA + 2])
     if marks & Mark.HIDE and max_seq > r[CONV_EXTRA + 3]:
         marks &= ~Mark.HIDE
     deleted = bool(r[7]) and max_seq <= r[8]
