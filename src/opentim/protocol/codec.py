@@ -45,6 +45,12 @@ def decode_body(kind: type[T], data: bytes | msgspec.Raw) -> T:
         raise RemoteProtocolError(ErrorCode.ERR_INVALID_PARAMETERS, str(exc)) from exc
     except msgspec.DecodeError as exc:
         raise RemoteProtocolError(ErrorCode.ERR_INVALID_JSON, str(exc)) from exc
+    except RecursionError as exc:
+        # JSON nested deeper than the interpreter's stack allows.
+        raise RemoteProtocolError(ErrorCode.ERR_INVALID_JSON, "JSON nested too deeply") from exc
+    except UnicodeError as exc:
+        # A binary frame whose strings are not UTF-8.
+        raise RemoteProtocolError(ErrorCode.ERR_INVALID_JSON, "JSON is not UTF-8") from exc
 
 
 def _check_size(data: bytes | str) -> None:
@@ -52,10 +58,19 @@ def _check_size(data: bytes | str) -> None:
         raise FrameTooBigError(ErrorCode.ERR_SDK_MSG_BODY_SIZE_LIMIT, "frame too big")
 
 
+def _utf8(data: bytes | str) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    try:
+        return data.encode()
+    except UnicodeError as exc:  # a str with a lone surrogate
+        raise RemoteProtocolError(ErrorCode.ERR_INVALID_JSON, "JSON is not UTF-8") from exc
+
+
 def decode_envelope(data: bytes | str) -> Request:
     """Decode a client frame's envelope; the op must be one the table knows."""
     _check_size(data)
-    req = decode_body(Request, data.encode() if isinstance(data, str) else data)
+    req = decode_body(Request, _utf8(data))
     if req.op not in OPS:
         raise RemoteProtocolError(ErrorCode.ERR_SDK_INVALID_OPERATION, f"unknown op {req.op!r}")
     return req
@@ -76,7 +91,7 @@ def decode_server_frame(data: bytes | str) -> Response | Push:
     """Decode a server frame; the body stays raw until the caller knows its type."""
     try:
         return _server_decoder.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError, UnicodeError) as exc:
         raise RemoteProtocolError(ErrorCode.ERR_PARSE_RESPONSE_FAILED, str(exc)) from exc
 
 

@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest, Response as HttpResponse
 
 from opentim.protocol import ErrorCode, Message, error_response, push_frame, response
-from opentim.protocol.limits import MAX_FRAME_BYTES
+from opentim.protocol.limits import MAX_WIRE_FRAME_BYTES
 from opentim.protocol.ops import (
     Empty,
     KickedPush,
@@ -62,7 +62,7 @@ class Gateway:
             host,
             port,
             process_request=self._check_path,
-            max_size=MAX_FRAME_BYTES,
+            max_size=MAX_WIRE_FRAME_BYTES,
             compression=None,
             ping_interval=20,
             ping_timeout=20,
