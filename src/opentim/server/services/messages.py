@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 
 from opentim.protocol import (
+    AT_ALL,
     Conversation,
     ConvType,
     ErrorCode,
@@ -16,8 +17,14 @@ from opentim.protocol import (
     channel_of,
     push_frame,
 )
-from opentim.protocol.limits import MAX_ELEMS_BYTES, MAX_HISTORY_PAGE
+from opentim.protocol.limits import (
+    MAX_ELEMS_BYTES,
+    MAX_HISTORY_PAGE,
+    MAX_JSON_DEPTH,
+    nested_within,
+)
 from opentim.protocol.ops import ConvPush, MsgPush, OutMessage, RevokePush
+from opentim.protocol.ranges import clamp_seq
 
 from ..bus.base import Bus, Envelope
 from ..config import Limits
@@ -40,6 +47,10 @@ def check_elems(msg: OutMessage) -> None:
         kind = elem.get("elem_type")
         if not isinstance(kind, int) or kind not in KNOWN_ELEMS or kind in SERVER_ONLY_ELEMS:
             raise ServiceError(ErrorCode.ERR_INVALID_MSG_ELEM, f"cannot send elem_type {kind!r}")
+    if not nested_within(msg.elems):
+        raise ServiceError(
+            ErrorCode.ERR_INVALID_MSG_ELEM, f"elements nest over {MAX_JSON_DEPTH} levels deep"
+        )
     if len(_encoder.encode(msg.elems)) > MAX_ELEMS_BYTES:
         raise ServiceError(
             ErrorCode.ERR_SDK_MSG_BODY_SIZE_LIMIT, f"elements over {MAX_ELEMS_BYTES} bytes"
@@ -75,6 +86,7 @@ class MessageService:
         """
         self.bus.ensure_up()
         check_elems(out)
+        at_users = out.at_users
         if conv_type == ConvType.C2C:
             if not conv_id or await self.users.profile(conv_id) is None:
                 raise ServiceError(ErrorCode.ERR_INVALID_MSG_RECEIVER, f"no user {conv_id!r}")
@@ -88,6 +100,7 @@ class MessageService:
             if await self.store.member_role(conv_id, user_id) is None:
                 raise NotMemberError(f"{user_id!r} is not a member of {conv_id!r}")
             owners = ()
+            at_users = await self._mentioned(conv_id, out.at_users)
         else:
             raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, f"bad conv_type {conv_type}")
         new = NewMessage(
@@ -104,15 +117,30 @@ class MessageService:
             cloud_custom_data=out.cloud_custom_data,
             excluded_from_unread=out.excluded_from_unread,
             excluded_from_last=out.excluded_from_last,
-            at_users=out.at_users,
+            at_users=at_users,
             owners=owners,
         )
         stored = self.store.append(new, int(self.clock()))
-        return self._finish(stored, conn_id)
+        return self._finish(stored, conn_id, new.channel_id)
 
-    async def _finish(self, stored: Awaitable[Appended], conn_id: str) -> Message:
+    async def _mentioned(self, group_id: str, at_users: list[str]) -> list[str]:
+        """The mentions a group message keeps: @all and members, each once; ids of non-members
+        are dropped (a mention is a hint to the mentioned, never a way to reach anyone else)."""
+        if not at_users:
+            return []
+        members = await self.store.get_members(group_id)
+        return [u for u in dict.fromkeys(at_users) if u == AT_ALL or u in members]
+
+    async def _finish(self, stored: Awaitable[Appended], conn_id: str, channel_id: str) -> Message:
         appended = await stored
         msg = appended.msg
+        if appended.duplicate and channel_of(msg.sender, msg.conv_type, msg.receiver) != channel_id:
+            # msg_id is unique per sender (DESIGN §3): a resend to the same conversation is the
+            # same message, but the id of a message elsewhere names nothing here.
+            raise ServiceError(
+                ErrorCode.ERR_INVALID_PARAMETERS,
+                f"msg_id {msg.msg_id!r} is taken by a message of another conversation",
+            )
         msg.sender_profile = self.users.cached_profile(msg.sender) or await self.users.profile(
             msg.sender
         )
@@ -151,6 +179,7 @@ class MessageService:
     ) -> list[Message]:
         """Messages of the user's conversation, newest first, older than ``before_seq``."""
         count = max(1, min(count, MAX_HISTORY_PAGE))
+        before_seq = clamp_seq(before_seq)
         msgs = await self.store.history(user_id, conv_type, conv_id, before_seq, count)
         return msgs
 
@@ -159,6 +188,7 @@ class MessageService:
     ) -> list[Message]:
         """Messages of the user's conversation after ``after_seq``, oldest first."""
         count = max(1, min(count, MAX_HISTORY_PAGE))
+        after_seq = clamp_seq(after_seq)
         return await self.store.messages_after(user_id, conv_type, conv_id, after_seq, count)
 
     async def _own_message(self, user_id: str, conv_type: int, conv_id: str, seq: int) -> Message:
@@ -170,7 +200,7 @@ class MessageService:
                 raise NotMemberError(f"{user_id!r} is not a member of {conv_id!r}")
         elif conv_type != ConvType.C2C or not conv_id:
             raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, "invalid conversation")
-        msg = await self.store.get_message(channel_of(user_id, conv_type, conv_id), seq)
+        msg = await self.store.get_message(channel_of(user_id, conv_type, conv_id), clamp_seq(seq))
         if msg is None or seq <= 0:
             code = (
                 ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND
@@ -252,9 +282,13 @@ class MessageService:
             raise ServiceError(
                 ErrorCode.ERR_INVALID_PARAMETERS, f"1 to {MAX_HISTORY_PAGE} messages per call"
             )
+        # Whether the conversation is the user's comes first, so that a stranger learns
+        # nothing about the messages of a channel that is not theirs.
+        if not await self.store.get_conversations(user_id, [(conv_type, conv_id)]):
+            raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, f"no conversation {conv_id!r}")
         channel_id = channel_of(user_id, conv_type, conv_id)
         for seq in wanted:
-            if seq <= 0 or await self.store.get_message(channel_id, seq) is None:
+            if seq <= 0 or await self.store.get_message(channel_id, clamp_seq(seq)) is None:
                 raise ServiceError(ErrorCode.ERR_INVALID_PARAMETERS, f"no message {seq}")
         conv = await self.store.delete_messages(user_id, conv_type, conv_id, wanted)
         if conv is None:

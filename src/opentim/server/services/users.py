@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from opentim.protocol import ErrorCode, OpenTimProtocolError, Profile, verify_usersig
-from opentim.protocol.limits import valid_user_id
+from opentim.protocol.limits import RESERVED_USER_ID_PREFIX, reserved_user_id, valid_user_id
 
 from ..bus.base import Bus, Envelope
 from ..store.base import Store
@@ -71,6 +71,12 @@ class UserService:
         """Check the UserSig; return the user's profile and the sig's expiry time."""
         if not valid_user_id(user_id):
             raise ServiceError(ErrorCode.ERR_SDK_COMM_INVALID_IDENTIFIER, "invalid user id")
+        if reserved_user_id(user_id):
+            # @TIM#SYSTEM signs group tips: nobody may log in as it, nor register it.
+            raise ServiceError(
+                ErrorCode.ERR_SDK_COMM_INVALID_IDENTIFIER,
+                f"user ids starting with {RESERVED_USER_ID_PREFIX!r} are reserved",
+            )
         if sdkappid != self.sdkappid:
             raise ServiceError(
                 ErrorCode.ERR_SVR_ACCOUNT_USERSIG_MISMATCH_SDKAPPID,
