@@ -8,6 +8,8 @@ from pathlib import Path
 
 from opentim.protocol import limits
 
+from .private import create_private_file, make_private_dir
+
 DEFAULT_SDKAPPID = 1400000000
 DEFAULT_PORT = 9000
 DEFAULT_DATA_DIR = "./opentim-data"
@@ -73,10 +75,9 @@ def load_or_create_secret_key(data_dir: Path) -> tuple[str, bool]:
     path = data_dir / SECRET_KEY_FILE
     if path.exists():
         return path.read_text().strip(), False
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     key = secrets.token_hex(32)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
+    create_private_file(path, (key + "\n").encode())
     return key, True
 
 

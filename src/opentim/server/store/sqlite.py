@@ -38,6 +38,7 @@ from opentim.protocol import (
 )
 from opentim.protocol.cursors import FRESH, FULL, INCREMENTAL
 
+from ..private import make_private_dir, private_database
 from .base import (
     Appended,
     ConvChange,
@@ -180,7 +181,8 @@ class SqliteStore:
 
     async def open(self) -> None:
         """Create or upgrade the schema and start the writer."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
+        private_database(self.path)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._wexec, self._open_writer)
         self._rconn = await loop.run_in_executor(self._rexec, self._connect)
