@@ -10,6 +10,7 @@ before the callback of any later call that already shows its change (DESIGN §6)
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -83,12 +84,38 @@ Registered = tuple[CB, object] | None
 """A registered callback and its user_data, or nothing."""
 
 
+JSON_PARAMS = frozenset({"conversation_id_array", "filter"})
+"""The JSON parameters whose names do not start with ``json_``."""
+
+
+def _not_unicode(value: str) -> bool:
+    """A Python str with a lone surrogate, which no C string (UTF-8) can carry."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _check_strings(names: list[str], args: tuple[object, ...], kwargs: dict[str, object]) -> None:
+    """Refuse a str argument that is not valid Unicode: ``TIM_ERR_JSON`` for a JSON parameter
+    (it cannot be UTF-8 JSON), ``TIM_ERR_PARAM`` for any other (DESIGN §6)."""
+    for name, value in [*zip(names, args, strict=False), *kwargs.items()]:
+        if isinstance(value, str) and _not_unicode(value):
+            if name.startswith("json_") or name in JSON_PARAMS:
+                raise CallRefusedError(TIMResult.TIM_ERR_JSON, f"{name} is not valid Unicode")
+            raise CallRefusedError(TIMResult.TIM_ERR_PARAM, f"{name} is not valid Unicode")
+
+
 def tim_call(fn: Callable[P, int]) -> Callable[P, int]:
-    """Turn a ``CallRefusedError`` raised while checking a call into the call's return value."""
+    """Turn a ``CallRefusedError`` raised while checking a call into the call's return value;
+    a str argument that is not valid Unicode is refused before the call looks at it."""
+    names = list(inspect.signature(fn).parameters)
 
     @functools.wraps(fn)
     def call(*args: P.args, **kwargs: P.kwargs) -> int:
         try:
+            _check_strings(names, args, kwargs)
             return fn(*args, **kwargs)
         except CallRefusedError as refusal:
             log.debug("%s refused: %s", fn.__name__, refusal)
