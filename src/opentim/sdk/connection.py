@@ -90,6 +90,10 @@ class Connection:
             raise ConnectionLostError() from exc
         finally:
             self._pending.pop(req_id, None)
+            if fut.done() and not fut.cancelled():
+                # The reader may have failed it (the connection ended) while the send was
+                # still failing: this request raises already, so its future's error is seen.
+                fut.exception()
         if res.code:
             raise SdkError(res.code, res.desc)
         try:
