@@ -179,3 +179,11 @@ async def test_a_text_frame_that_is_not_utf8_closes_cleanly_with_a_reason(
     assert info.value.rcvd is not None
     assert (info.value.rcvd.code, bool(info.value.rcvd.reason)) == (1007, True)
     no_tracebacks(caplog)
+
+
+async def test_sdk_pages_a_long_conversation_lookup_under_the_servers_limit(login: Login) -> None:
+    alice = await login("alice")
+    await login("bob")
+    await alice.messages.send_text(1, "bob", "hi")
+    keys = [(1, f"nobody{i}") for i in range(250)] + [(1, "bob")]
+    assert [c.conv_id for c in await alice.conversations.get(keys)] == ["bob"]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from opentim.protocol import AtInfo, Conversation, Draft, ErrorCode, Mark, Message
+from opentim.protocol.limits import MAX_CONVS_PER_CALL
 from opentim.protocol.ops import (
     ConvCustomReq,
     ConvDeleteListReq,
@@ -130,8 +131,9 @@ class ConversationManager:
     async def get(self, keys: KeyList) -> Convs:
         """The user's conversations among ``keys``, in that order; unknown ones are left out."""
         missing = [k for k in keys if k not in self._convs]
-        if missing:
-            res = await self._client.request("conv_get", ConvGetReq(keys=_keys(missing)), ConvsRes)
+        for start in range(0, len(missing), MAX_CONVS_PER_CALL):  # the server's limit per call
+            page = ConvGetReq(keys=_keys(missing[start : start + MAX_CONVS_PER_CALL]))
+            res = await self._client.request("conv_get", page, ConvsRes)
             self.apply(res.convs)
         return [c for k in keys if (c := self.cached(*k)) is not None]
 
