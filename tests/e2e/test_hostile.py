@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -13,11 +14,14 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from opentim.protocol import ErrorCode
+from opentim.protocol import ErrorCode, Mark
 from opentim.protocol.limits import MAX_FRAME_BYTES, MAX_WIRE_FRAME_BYTES
+from opentim.sdk import Client
 from opentim.server.app import Server
 
-from ..conftest import Login, sig
+from ..conftest import Login, server_config, sig
+from ..helpers import conv, until
+from ..services import temp_schema
 
 pytestmark = pytest.mark.e2e
 
@@ -187,3 +191,28 @@ async def test_sdk_pages_a_long_conversation_lookup_under_the_servers_limit(logi
     await alice.messages.send_text(1, "bob", "hi")
     keys = [(1, f"nobody{i}") for i in range(250)] + [(1, "bob")]
     assert [c.conv_id for c in await alice.conversations.get(keys)] == ["bob"]
+
+
+@pytest.mark.postgres
+async def test_app_mark_bit_63_reaches_another_device_on_postgres(tmp_path: Path) -> None:
+    async with temp_schema() as store:
+        server = Server(server_config(tmp_path, store=store))
+        await server.start()
+        clients: list[Client] = []
+        try:
+            for user, device in (("alice", "phone"), ("alice", "tablet"), ("bob", "b")):
+                client = Client(server.url, device_id=device)
+                clients.append(client)
+                await client.login(user, sig(user))
+            phone, tablet, bob = clients
+            await bob.messages.send_text(1, "alice", "hi")
+            await until(phone, lambda: phone.conversations.cached(1, "bob") is not None)
+            results = await phone.conversations.mark([(1, "bob")], 1 << 63 | Mark.STAR, True)
+            assert [r.code for r in results] == [0]
+            await until(tablet, lambda: conv(tablet, 1, "bob").marks == 1 << 63 | Mark.STAR)
+            await phone.conversations.mark([(1, "bob")], Mark.STAR, False)
+            await until(tablet, lambda: conv(tablet, 1, "bob").marks == 1 << 63)
+        finally:
+            for client in clients:
+                await client.close()
+            await server.stop()
