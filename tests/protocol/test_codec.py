@@ -7,10 +7,12 @@ from hypothesis import given, strategies as st
 from opentim.protocol import (
     ErrorCode,
     Message,
+    Push,
     RemoteProtocolError,
     ServerSession,
     SessionState,
     decode_body,
+    decode_push,
     decode_request,
     decode_server_frame,
     encode,
@@ -99,3 +101,26 @@ def test_response_frame_round_trips() -> None:
 def test_send_request_body_requires_fields() -> None:
     with pytest.raises(RemoteProtocolError):
         decode_body(SendReq, b'{"conv_type":1}')
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        b'{"t":"req","id":1,"op":"ping","body":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"t":"req","id":1,"op":"profile_get","body":{"user_ids":["\xff"]}}',
+        '{"t":"req","id":1,"op":"ping","body":{"x":"\ud800"}}',
+    ],
+    ids=["nested-past-the-stack", "binary-not-utf8", "str-with-lone-surrogate"],
+)
+def test_frames_that_are_not_json_are_answered_6027_never_raised(frame: bytes | str) -> None:
+    session = ServerSession()
+    session.logged_in("alice")
+    out = session.receive_data(frame)
+    assert isinstance(out, bytes)
+    assert msgspec.json.decode(out)["code"] == ErrorCode.ERR_INVALID_JSON
+
+
+def test_a_push_nested_past_the_stack_is_a_protocol_error_for_the_sdk() -> None:
+    deep = msgspec.Raw(b'{"msg":' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    with pytest.raises(RemoteProtocolError):
+        decode_push(Push(kind="msg", body=deep))
