@@ -121,6 +121,11 @@ def test_frames_that_are_not_json_are_answered_6027_never_raised(frame: bytes | 
 
 
 def test_a_push_nested_past_the_stack_is_a_protocol_error_for_the_sdk() -> None:
-    deep = msgspec.Raw(b'{"msg":' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    nested = b"[" * 100_000 + b"]" * 100_000
+    deep = msgspec.Raw(
+        b'{"msg":{"msg_id":"m","conv_type":1,"sender":"a","receiver":"b","elems":[{"x":'
+        + nested
+        + b"}]}}"
+    )
     with pytest.raises(RemoteProtocolError):
         decode_push(Push(kind="msg", body=deep))
