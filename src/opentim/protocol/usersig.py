@@ -18,6 +18,9 @@ from .codes import ErrorCode
 from .exceptions import RemoteProtocolError
 
 DEFAULT_EXPIRE = 180 * 86400
+"""How long a minted sig stays valid unless told otherwise: 180 days, in seconds."""
+DEFAULT_SDKAPPID = 1400000000
+"""The SDKAppID a server serves and a client and a sig name unless told otherwise."""
 
 _TO_URL = str.maketrans({"+": "*", "/": "-", "=": "_"})
 _FROM_URL = str.maketrans({"*": "+", "-": "/", "_": "="})
