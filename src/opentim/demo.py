@@ -167,7 +167,7 @@ def run_demo(json_output: bool = False) -> None:
             _call(lambda cb: alice.sdk.TIMGroupCreate(json.dumps(param), cb, None), "group")
             say("alice creates the group lunch-club with bob and carol")
             carol.send("lunch-club", GROUP, "Count me in!", say)
-            alice.send("lunch-club", GROUP, "Noon at the usual place.", say)
+            alice.send("lunch-club", GROUP, "Noon, usual place.", say)
             draft = {
                 k.DRAFT_MSG: {
                     k.MESSAGE_ELEM_ARRAY: [{k.ELEM_TYPE: 0, k.TEXT_ELEM_CONTENT: "Can I"}]

@@ -85,7 +85,7 @@ async def run_demo(*args: str) -> str:
         "demo",
         *args,
         stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "COLUMNS": "120"},
+        env={**os.environ, "COLUMNS": "80"},
     )
     async with asyncio.timeout(60):
         out, _ = await proc.communicate()
@@ -113,16 +113,16 @@ async def test_demo_shows_the_chat_and_a_table_per_user() -> None:
     cells = [cell.strip() for cell in header.strip("┃").split("┃")]
     assert cells == ["conversation", "unread", "pinned", "draft", "last message"]
     assert table_rows(text, "alice: 2 conversations, 0 unread") == [
-        ["Lunch club (group)", "0", "", "", "alice: Noon at the usual place."],
+        ["Lunch club (group)", "0", "", "", "alice: Noon, usual place."],
         ["bob (C2C)", "0", "", "", "alice: Great, see you there."],
     ]
     assert table_rows(text, "bob: 2 conversations, 3 unread") == [
-        ["Lunch club (group)", "2", "yes", "", "alice: Noon at the usual place."],
+        ["Lunch club (group)", "2", "yes", "", "alice: Noon, usual place."],
         ["alice (C2C)", "1", "", "", "alice: Great, see you there."],
     ]
     assert table_rows(text, "carol: 2 conversations, 1 unread") == [
         ["alice (C2C)", "0", "", "Can I", ""],
-        ["Lunch club (group)", "1", "", "", "alice: Noon at the usual place."],
+        ["Lunch club (group)", "1", "", "", "alice: Noon, usual place."],
     ]
     assert "TIMConvGetConvList" not in text
 
