@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 
@@ -53,3 +55,14 @@ async def test_new_text_builds_a_message_whose_text_arrives(login: Login) -> Non
         received = await got.get()
     assert (sent.text, received.text, received.msg_id) == ("hi bob", "hi bob", out.msg_id)
     assert received.cloud_custom_data == "x"
+
+
+def test_import_opentim_loads_nothing_until_a_sig_is_minted() -> None:
+    code = (
+        "import sys, opentim\n"
+        "assert not [m for m in sys.modules if m.startswith('opentim.')], sys.modules\n"
+        "opentim.usersig('alice', secret_key='k')\n"
+        "assert 'opentim.server' not in sys.modules and 'opentim.sdk' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
