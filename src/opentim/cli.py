@@ -245,12 +245,19 @@ def migrate(data_dir: DataDir = Path(DEFAULT_DATA_DIR), store: StoreUrl = "") ->
 
 
 @app.command()
-def demo() -> None:
-    """Start a server in a temporary directory, chat as three users, print their lists."""
+def demo(
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print each user's list as TIMConvGetConvList JSON, not as a table."
+        ),
+    ] = False,
+) -> None:
+    """Start a server in a temporary directory, chat as three users, show their lists."""
     from opentim.demo import DemoError, run_demo
 
     try:
-        run_demo()
+        run_demo(json_output)
     except DemoError as exc:
         typer.echo(f"demo failed: {exc}", err=True)
         raise typer.Exit(1) from exc

@@ -79,17 +79,63 @@ async def test_usersig_without_a_key_explains_itself(tmp_path: Path) -> None:
     assert b"no secret key" in err
 
 
-async def test_demo_chats_and_prints_every_users_list() -> None:
-    proc = await asyncio.create_subprocess_exec(*OPENTIM, "demo", stdout=asyncio.subprocess.PIPE)
+async def run_demo(*args: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        *OPENTIM,
+        "demo",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "80"},
+    )
     async with asyncio.timeout(60):
         out, _ = await proc.communicate()
     assert proc.returncode == 0
-    text = out.decode()
+    return out.decode()
+
+
+def table_rows(text: str, title: str) -> list[list[str]]:
+    """The body rows of the table titled ``title`` in the demo's output, as lists of cells."""
+    lines = text[text.index(title) :].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("┡")) + 1
+    rows = []
+    for line in lines[start:]:
+        if line.startswith("└"):
+            return rows
+        rows.append([cell.strip() for cell in line.strip("│").split("│")])
+    raise AssertionError(f"table {title!r} does not end")
+
+
+async def test_demo_shows_the_chat_and_a_table_per_user() -> None:
+    text = await run_demo()
+    assert "alice → bob: Hi Bob, lunch today?" in text
+    assert "carol → lunch-club: Count me in!" in text
+    header = next(line for line in text.splitlines() if line.startswith("┃"))
+    cells = [cell.strip() for cell in header.strip("┃").split("┃")]
+    assert cells == ["conversation", "unread", "pinned", "draft", "last message"]
+    assert table_rows(text, "alice: 2 conversations, 0 unread") == [
+        ["Lunch club (group)", "0", "", "", "alice: Noon, usual place."],
+        ["bob (C2C)", "0", "", "", "alice: Great, see you there."],
+    ]
+    assert table_rows(text, "bob: 2 conversations, 3 unread") == [
+        ["Lunch club (group)", "2", "yes", "", "alice: Noon, usual place."],
+        ["alice (C2C)", "1", "", "", "alice: Great, see you there."],
+    ]
+    assert table_rows(text, "carol: 2 conversations, 1 unread") == [
+        ["alice (C2C)", "0", "", "Can I", ""],
+        ["Lunch club (group)", "1", "", "", "alice: Noon, usual place."],
+    ]
+    assert "TIMConvGetConvList" not in text
+
+
+async def test_demo_json_prints_every_users_tim_list() -> None:
+    text = await run_demo("--json")
     assert "== alice: total unread 0" in text
     assert "== bob: total unread 3" in text
     assert "== carol: total unread 1" in text
     assert '"conv_is_pinned": true' in text
     assert '"draft_user_define": "typing"' in text
+    assert "→" not in text
+    assert "┃" not in text
 
 
 @pytest.mark.parametrize(

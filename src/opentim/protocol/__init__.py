@@ -34,6 +34,7 @@ from .models import (
     AT_ALL,
     BUILTIN_MARKS,
     PINNED_BIT,
+    TEXT_ELEM,
     UNCOUNTED_RECV_OPTS,
     AddOption,
     AtInfo,
@@ -50,17 +51,21 @@ from .models import (
     Profile,
     RecvOpt,
     TipType,
+    elems_text,
+    text_elem,
     valid_marks,
 )
 from .session import ServerSession, SessionState
-from .usersig import DEFAULT_EXPIRE, make_usersig, verify_usersig
+from .usersig import DEFAULT_EXPIRE, DEFAULT_SDKAPPID, make_usersig, verify_usersig
 
 __all__ = [
     "APP_MARKS",
     "AT_ALL",
     "BUILTIN_MARKS",
     "DEFAULT_EXPIRE",
+    "DEFAULT_SDKAPPID",
     "PINNED_BIT",
+    "TEXT_ELEM",
     "UNCOUNTED_RECV_OPTS",
     "AddOption",
     "AtInfo",
@@ -96,6 +101,7 @@ __all__ = [
     "decode_push",
     "decode_request",
     "decode_server_frame",
+    "elems_text",
     "encode",
     "encode_token",
     "error_response",
@@ -106,6 +112,7 @@ __all__ = [
     "push_frame",
     "raw",
     "response",
+    "text_elem",
     "valid_marks",
     "verify_usersig",
 ]

@@ -88,6 +88,24 @@ class AtType(IntEnum):
     AT_ALL_AT_ME = 3
 
 
+TEXT_ELEM = 0
+"""``elem_type`` of a text element (kTIMElem_Text); its text is in ``text_elem_content``."""
+
+
+def text_elem(text: str) -> dict[str, Any]:
+    """A text element: ``{"elem_type": 0, "text_elem_content": text}``."""
+    return {"elem_type": TEXT_ELEM, "text_elem_content": text}
+
+
+def elems_text(elems: list[Any]) -> str:
+    """The text of the text elements of ``elems``, concatenated (other elements add nothing)."""
+    return "".join(
+        str(e.get("text_elem_content", ""))
+        for e in elems
+        if isinstance(e, dict) and e.get("elem_type") == TEXT_ELEM
+    )
+
+
 PINNED_BIT = 1 << 62
 """Bit set on a pinned conversation's order key (reference example 4611686018427387909)."""
 
@@ -160,6 +178,11 @@ class Message(Struct):
     def revoked(self) -> bool:
         return bool(self.revoker)
 
+    @property
+    def text(self) -> str:
+        """The message's text: its text elements' content, concatenated ("" when it has none)."""
+        return elems_text(self.elems)
+
     def at_type_for(self, user_id: str) -> int:
         """The TIMGroupAtType this group message has for ``user_id``, 0 when none."""
         if self.conv_type != ConvType.GROUP or not self.at_users or self.sender == user_id:
@@ -178,11 +201,19 @@ class Message(Struct):
 
 
 class Draft(Struct):
-    """A conversation draft; ``msg`` is the app's draft message JSON, kept as sent."""
+    """A conversation draft. ``msg`` is the draft message as a TIM Message JSON object, kept as
+    the app set it: ``{"message_elem_array": [element, ...]}`` (the TIM layer keeps only that
+    key)."""
 
     msg: dict[str, Any] = {}
     user_define: str = ""
     edit_time: Pos = 0
+
+    @property
+    def text(self) -> str:
+        """The text of the draft message's text elements, concatenated."""
+        elems = self.msg.get("message_elem_array")
+        return elems_text(elems) if isinstance(elems, list) else ""
 
 
 class AtInfo(Struct):

@@ -19,6 +19,9 @@ from .exceptions import RemoteProtocolError
 from .limits import MAX_USERSIG_CHARS, MAX_USERSIG_JSON_BYTES
 
 DEFAULT_EXPIRE = 180 * 86400
+"""How long a minted sig stays valid unless told otherwise: 180 days, in seconds."""
+DEFAULT_SDKAPPID = 1400000000
+"""The SDKAppID a server serves and a client and a sig name unless told otherwise."""
 
 _TO_URL = str.maketrans({"+": "*", "/": "-", "=": "_"})
 _FROM_URL = str.maketrans({"*": "+", "-": "/", "_": "="})

@@ -14,8 +14,9 @@ from opentim.protocol import (
     Message,
     Profile,
     RecvOpt,
+    text_elem,
 )
-from opentim.protocol.ops import ConvResult
+from opentim.protocol.ops import ConvResult, OutMessage
 
 from .client import Client
 from .events import (
@@ -50,8 +51,10 @@ __all__ = [
     "MemberResult",
     "Message",
     "NetworkStatus",
+    "OutMessage",
     "Profile",
     "Receipt",
     "RecvOpt",
     "SdkError",
+    "text_elem",
 ]

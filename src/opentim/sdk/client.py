@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from opentim.protocol import (
+    DEFAULT_SDKAPPID,
     Conversation,
     ErrorCode,
     Message,
@@ -63,8 +64,6 @@ from .sync import SyncEngine
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=msgspec.Struct)
-
-DEFAULT_SDKAPPID = 1400000000
 
 
 class Client:

@@ -9,7 +9,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from opentim.protocol import ConvType, ErrorCode, Message
+from opentim.protocol import ConvType, ErrorCode, Message, text_elem
 from opentim.protocol.ops import (
     ConvRes,
     HistoryReq,
@@ -107,11 +107,13 @@ class MessageManager:
         except SdkError as exc:
             log.warning("queued message %s refused: %s", msg.msg_id, exc)
 
+    def new_text(self, text: str, **options: Any) -> OutMessage:
+        """Build a one-element text message; ``options`` as ``new_message`` (``at_users`` …)."""
+        return self.new_message([text_elem(text)], **options)
+
     async def send_text(self, conv_type: int, conv_id: str, text: str) -> Message:
         """Send a one-element text message."""
-        return await self.send(
-            conv_type, conv_id, self.new_message([{"elem_type": 0, "text_elem_content": text}])
-        )
+        return await self.send(conv_type, conv_id, self.new_text(text))
 
     async def history(
         self, conv_type: int, conv_id: str, before_seq: int = 0, count: int = 20

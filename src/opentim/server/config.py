@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opentim.protocol import limits
+from opentim.protocol.usersig import DEFAULT_SDKAPPID as DEFAULT_SDKAPPID
+
 
 from .private import create_private_file, make_private_dir
 
-DEFAULT_SDKAPPID = 1400000000
 DEFAULT_PORT = 9000
 DEFAULT_DATA_DIR = "./opentim-data"
 SECRET_KEY_FILE = "secret_key"
