@@ -9,7 +9,6 @@ from pathlib import Path
 from opentim.protocol import limits
 from opentim.protocol.usersig import DEFAULT_SDKAPPID as DEFAULT_SDKAPPID
 
-
 from .private import create_private_file, make_private_dir
 
 DEFAULT_PORT = 9000
