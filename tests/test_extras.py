@@ -72,9 +72,7 @@ def test_sdk_only_usersig_works_and_sdk_imports() -> None:
 
 
 @pytest.mark.parametrize("command", [["serve"], ["migrate"], ["demo"]])
-def test_sdk_only_server_commands_name_the_server_extra(
-    tmp_path: Path, command: list[str]
-) -> None:
+def test_sdk_only_server_commands_name_the_server_extra(tmp_path: Path, command: list[str]) -> None:
     data_dir = tmp_path / "data"
     args = [*command] if command == ["demo"] else [*command, "--data-dir", str(data_dir)]
     result = opentim(SERVER_ONLY + BACKENDS, *args)
