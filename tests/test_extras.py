@@ -18,6 +18,7 @@ from opentim.protocol import verify_usersig
 from opentim.server.defaults import DEFAULT_SDKAPPID
 
 # What each extra brings that `pip install opentim` does not (typer brings pydantic and rich).
+INSTALL_DOC = (Path(__file__).resolve().parent.parent / "docs" / "install.md").read_text()
 SERVER_ONLY = ("pydantic_settings", "dotenv")
 BACKENDS = ("asyncpg", "redis", "hiredis", "nats")
 
@@ -78,6 +79,8 @@ def test_sdk_only_server_commands_name_the_server_extra(tmp_path: Path, command:
     result = opentim(SERVER_ONLY + BACKENDS, *args)
     assert_one_line(result, "server")
     assert "opentim " + command[0] in result.stderr
+    if command == ["serve"]:
+        assert result.stderr.strip() in INSTALL_DOC  # the example in docs/install.md
     assert not data_dir.exists()
 
 
@@ -96,6 +99,8 @@ def test_server_without_a_backend_names_its_extra(
     result = opentim(BACKENDS, "serve", "--data-dir", str(data_dir), "--port", "0", flag, url)
     assert_one_line(result, extra)
     assert not data_dir.exists()
+    if extra == "postgres":
+        assert result.stderr.strip() in INSTALL_DOC
     if flag == "--store":
         migrate = opentim(BACKENDS, "migrate", "--data-dir", str(data_dir), flag, url)
         assert_one_line(migrate, extra)
