@@ -8,6 +8,7 @@ The files under fixtures/prev-0.1.0 were made by make_fixtures.py running the pr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import shutil
@@ -174,7 +175,7 @@ async def test_server_migrates_and_serves_the_previous_release_sqlite(
     server = Server(ServerConfig(port=0, data_dir=data[0]))
     await server.start()
     try:
-        with sqlite3.connect(data[0] / "opentim.db") as db:
+        with contextlib.closing(sqlite3.connect(data[0] / "opentim.db")) as db:
             assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (
                 len(MIGRATIONS),
             )
