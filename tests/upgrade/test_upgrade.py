@@ -13,6 +13,7 @@ import json
 import secrets
 import shutil
 import sqlite3
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -136,10 +137,11 @@ async def check_still_works(clients: dict[str, Client]) -> None:
     )
     new = next(m for m in got if is_text("after the upgrade")(m))
     assert new.seq == 4  # bob and alice had seqs 1-3
+    # "how are you?" was unread before the upgrade, the new one adds to it.
+    await wait_conv(alice, (c2c, "bob"), lambda c: c.max_seq == 4)
     conv = alice.conversations.cached(c2c, "bob")
     assert conv is not None
-    assert conv.unread == 2  # "how are you?" was unread before the upgrade
-    assert conv.custom_data == "custom-bob"
+    assert (conv.unread, conv.custom_data) == (2, "custom-bob")
     got = await wait_for(
         bob, is_text("team again"), carol.messages.send_text(group, scenario.GROUP_ID, "team again")
     )
@@ -337,3 +339,28 @@ async def test_server_migrates_and_serves_the_previous_release_postgres(
             await close_all(clients)
     finally:
         await srv.stop()
+
+
+async def test_opentim_migrate_upgrades_the_previous_release_data_dir(
+    data: tuple[Path, Path],
+) -> None:
+    migrate = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-c", "from opentim.cli import main; main()"),
+        *("migrate", "--data-dir", str(data[0])),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await migrate.communicate()
+    assert migrate.returncode == 0, out.decode()
+    with contextlib.closing(sqlite3.connect(data[0] / "opentim.db")) as db:
+        assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (
+            len(MIGRATIONS),
+        )
+    server = Server(ServerConfig(port=0, data_dir=data[0]))
+    await server.start()
+    try:
+        carol = await login(server, "carol")
+        assert scenario.view(carol) == EXPECTED["users"]["carol"]["view"]
+        await carol.close()
+    finally:
+        await server.stop()
