@@ -10,22 +10,24 @@ import time
 import tomllib
 from dataclasses import fields
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from opentim.extras import MissingExtraError, require_extra
 from opentim.protocol import DEFAULT_EXPIRE, make_usersig
-from opentim.server.app import Server, make_store
-from opentim.server.bus.base import BusUnavailableError
-from opentim.server.config import (
+
+# The server's modules are imported inside the commands that run it, after need("server"): on
+# an SDK-only install (no `server` extra) `opentim usersig` works and `serve` says what to install.
+from opentim.server.defaults import (
     DEFAULT_DATA_DIR,
     DEFAULT_PORT,
     DEFAULT_SDKAPPID,
-    ConfigError,
-    ServerConfig,
     load_or_create_secret_key,
 )
-from opentim.server.store.base import StoreError
+
+if TYPE_CHECKING:
+    from opentim.server.app import Server
 
 app = typer.Typer(
     add_completion=False,
@@ -64,6 +66,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     Raises:
         ConfigError: the file cannot be read, or names a setting that does not exist.
     """
+    from opentim.server.config import ConfigError, ServerConfig
+
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -81,6 +85,14 @@ def fail(message: str) -> typer.Exit:
     """Print one line on stderr; the exit to raise."""
     typer.echo(f"opentim: {message}", err=True)
     return typer.Exit(1)
+
+
+def need(extra: str, command: str) -> None:
+    """Exit with one line naming the extra to install when its packages are missing."""
+    try:
+        require_extra(extra, f"opentim {command}")
+    except MissingExtraError as exc:
+        raise fail(str(exc)) from None
 
 
 @app.command()
@@ -136,6 +148,10 @@ def serve(
 ) -> None:
     """Run a server node until SIGINT or SIGTERM: SQLite by default; PostgreSQL with Redis or
     NATS to run several nodes."""
+    need("server", "serve")
+    from opentim.server.app import Server
+    from opentim.server.config import ConfigError, ServerConfig
+
     given: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -183,6 +199,9 @@ def serve(
 
 
 async def _serve(server: Server) -> None:
+    from opentim.server.bus.base import BusUnavailableError
+    from opentim.server.store.base import StoreError
+
     config = server.config
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -228,6 +247,11 @@ def migrate(data_dir: DataDir = Path(DEFAULT_DATA_DIR), store: StoreUrl = "") ->
 
     Nodes also migrate when they start; several starting at once migrate once.
     """
+    need("server", "migrate")
+    from opentim.server.app import make_store
+    from opentim.server.config import ConfigError, ServerConfig
+    from opentim.server.store.base import StoreError
+
     try:
         target = make_store(ServerConfig(data_dir=data_dir, store=store))
     except ConfigError as exc:
@@ -254,6 +278,7 @@ def demo(
     ] = False,
 ) -> None:
     """Start a server in a temporary directory, chat as three users, show their lists."""
+    need("server", "demo")
     from opentim.demo import DemoError, run_demo
 
     try:

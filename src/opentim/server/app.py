@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from opentim.extras import MissingExtraError, require_extra
+
 from .bus.base import Bus
 from .bus.local import LocalBus
-from .bus.nats import NatsBus
-from .bus.redis import RedisBus
 from .config import ConfigError, ServerConfig, load_or_create_secret_key
 from .gateway.dispatch import Services, build_handlers
 from .gateway.relay import Relay
@@ -21,7 +21,6 @@ from .services.groups import GroupService
 from .services.messages import MessageService
 from .services.users import UserService
 from .store.base import Store
-from .store.postgres import PostgresStore
 from .store.sqlite import SqliteStore
 
 
@@ -116,6 +115,9 @@ def make_store(config: ServerConfig) -> Store:
     if url.startswith("sqlite:"):
         return SqliteStore(Path(url.removeprefix("sqlite:").removeprefix("//")))
     if url.startswith(("postgresql://", "postgres://")):
+        _require("postgres", "--store postgresql://")
+        from .store.postgres import PostgresStore
+
         return PostgresStore(url)
     raise ConfigError(f"unknown store {url!r}: use postgresql://… or sqlite:PATH")
 
@@ -126,7 +128,21 @@ def make_bus(config: ServerConfig) -> Bus:
     if url in ("", "local"):
         return LocalBus()
     if url.startswith(("redis://", "rediss://", "unix://")):
+        _require("redis", "--bus redis://")
+        from .bus.redis import RedisBus
+
         return RedisBus(url, config.bus_prefix)
     if url.startswith(("nats://", "tls://")):
+        _require("nats", "--bus nats://")
+        from .bus.nats import NatsBus
+
         return NatsBus(url, config.bus_prefix)
     raise ConfigError(f"unknown bus {url!r}: use redis://…, nats://… or local")
+
+
+def _require(extra: str, feature: str) -> None:
+    """Backends are imported only when named: their client libraries come as extras."""
+    try:
+        require_extra(extra, feature)
+    except MissingExtraError as exc:
+        raise ConfigError(str(exc)) from None

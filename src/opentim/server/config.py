@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from opentim.protocol import limits
-from opentim.protocol.usersig import DEFAULT_SDKAPPID as DEFAULT_SDKAPPID
 
-from .private import create_private_file, make_private_dir
-
-DEFAULT_PORT = 9000
-DEFAULT_DATA_DIR = "./opentim-data"
-SECRET_KEY_FILE = "secret_key"
-DB_FILE = "opentim.db"
+from .defaults import (
+    DB_FILE as DB_FILE,
+    DEFAULT_DATA_DIR as DEFAULT_DATA_DIR,
+    DEFAULT_PORT as DEFAULT_PORT,
+    DEFAULT_SDKAPPID as DEFAULT_SDKAPPID,
+    SECRET_KEY_FILE as SECRET_KEY_FILE,
+    load_or_create_secret_key as load_or_create_secret_key,
+)
 
 
 @dataclass
@@ -65,20 +65,6 @@ class ServerConfig:
     def clustered(self) -> bool:
         """Whether other nodes may share the state (a networked bus)."""
         return self.bus not in ("", "local")
-
-
-def load_or_create_secret_key(data_dir: Path) -> tuple[str, bool]:
-    """The data directory's secret key, made (64 random hex characters) on first use.
-
-    Returns the key and whether it was just created.
-    """
-    path = data_dir / SECRET_KEY_FILE
-    if path.exists():
-        return path.read_text().strip(), False
-    make_private_dir(data_dir)
-    key = secrets.token_hex(32)
-    create_private_file(path, (key + "\n").encode())
-    return key, True
 
 
 class ConfigError(Exception):

@@ -1,0 +1,38 @@
+"""The optional parts of opentim and the packages each needs (pyproject's extras).
+
+``pip install opentim`` brings the SDK and the TIM layer alone; the server and its backends come
+as extras. A command that needs an extra checks it first and says in one line what to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "server": ("pydantic_settings", "rich"),
+    "postgres": ("asyncpg",),
+    "redis": ("redis",),
+    "nats": ("nats",),
+}
+"""The importable modules each extra installs (pyproject.toml lists the distributions)."""
+
+
+class MissingExtraError(Exception):
+    """A feature was asked for whose extra is not installed; the message says what to run."""
+
+
+def require_extra(extra: str, feature: str) -> None:
+    """Import the modules ``extra`` brings, or raise.
+
+    Raises:
+        MissingExtraError: one of them cannot be imported; the message names ``feature``, the
+            missing module and the pip command installing the extra.
+    """
+    for module in EXTRA_MODULES[extra]:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise MissingExtraError(
+                f"{feature} needs the {extra} extra ({module} is not installed):"
+                f" pip install 'opentim[{extra}]'"
+            ) from None
