@@ -9,7 +9,8 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from opentim.protocol import ConvType, ErrorCode, Message
+from opentim.protocol import ConvType, ErrorCode, Message, encode
+from opentim.protocol.limits import MAX_HISTORY_PAGE, MAX_MSG_BYTES
 from opentim.protocol.ops import (
     ConvRes,
     HistoryReq,
@@ -74,6 +75,12 @@ class MessageManager:
         and goes out on reconnect; if the connection drops with the send in flight, it is sent
         again, and the server, keyed by ``msg_id``, stores it once.
         """
+        if len(encode(msg)) > MAX_MSG_BYTES:
+            # Checked here too, before the outbox: the server refuses it anyway (8001), and
+            # one over the frame limit would only cost the connection, again and again.
+            raise SdkError(
+                ErrorCode.ERR_SDK_MSG_BODY_SIZE_LIMIT, f"message over {MAX_MSG_BYTES} bytes"
+            )
         key = (conv_type, conv_id)
         store = self._client.store
         if store is not None:
@@ -116,15 +123,26 @@ class MessageManager:
     async def history(
         self, conv_type: int, conv_id: str, before_seq: int = 0, count: int = 20
     ) -> list[Message]:
-        """Stored messages of a conversation, newest first, older than ``before_seq``."""
-        res = await self._client.request(
-            "history",
-            HistoryReq(conv_type=conv_type, conv_id=conv_id, before_seq=before_seq, count=count),
-            HistoryRes,
-        )
+        """Stored messages of a conversation, newest first, older than ``before_seq``: up to
+        ``count`` of them, asked for page by page (the server pages by bytes as well as by
+        count, and says when more may follow)."""
+        msgs: list[Message] = []
+        cursor = before_seq
+        while len(msgs) < count:
+            req = HistoryReq(
+                conv_type=conv_type,
+                conv_id=conv_id,
+                before_seq=cursor,
+                count=min(count - len(msgs), MAX_HISTORY_PAGE),
+            )
+            res = await self._client.request("history", req, HistoryRes)
+            msgs += res.msgs
+            if not res.more or not res.msgs or res.msgs[-1].seq <= 1:
+                break
+            cursor = res.msgs[-1].seq
         if not self._hidden:
-            return res.msgs
-        return [m for m in res.msgs if (conv_type, conv_id, m.seq) not in self._hidden]
+            return msgs
+        return [m for m in msgs if (conv_type, conv_id, m.seq) not in self._hidden]
 
     async def revoke(self, conv_type: int, conv_id: str, msg: Message, reason: str = "") -> Message:
         """Revoke a message of the conversation (the sender, within the server's time limit;
