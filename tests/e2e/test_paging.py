@@ -3,6 +3,7 @@ an answer too big for the SDK, so none can stop another user's devices from sync
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from opentim.protocol import ConvType, Draft, ErrorCode, c2c_channel
+from opentim.protocol import ConvType, Draft, ErrorCode, Mark, Profile, c2c_channel
 from opentim.protocol.limits import (
     MAX_DRAFT_BYTES,
     MAX_ELEMS_BYTES,
@@ -23,15 +24,19 @@ from opentim.protocol.ops import (
     ConvGetReq,
     ConvKey,
     ConvsRes,
+    GroupJoinedReq,
+    GroupListRes,
     HistoryReq,
     HistoryRes,
     OutMessage,
+    ProfileGetReq,
+    ProfilesRes,
     SendReq,
     SendRes,
     SyncReq,
     SyncRes,
 )
-from opentim.sdk import Client, SdkError
+from opentim.sdk import Client, NetworkStatus, SdkError, connection
 from opentim.server.app import Server
 from opentim.server.store.base import NewMessage
 
@@ -42,6 +47,8 @@ from ..helpers import until
 pytestmark = pytest.mark.e2e
 C2C = ConvType.C2C
 FAST = (0.02, 0.2)
+ITEM_BYTES = 40_000
+"""What docs/security.md says the largest stored item takes at most, limits in force."""
 _encoder = msgspec.json.Encoder()
 
 
@@ -123,6 +130,8 @@ async def test_history_of_100_maximum_size_messages_comes_in_pages(login: Login)
     # The app still gets the count it asked for.
     history = await bob.messages.history(C2C, "alice", count=100)
     assert [m.seq for m in history] == [m.seq for m in reversed(sent)]
+    # The largest message the limits allow, with the largest sender profile, stays small.
+    assert len(_encoder.encode(history[0])) < ITEM_BYTES
     older = await bob.messages.history(C2C, "alice", before_seq=sent[50].seq, count=100)
     assert [m.seq for m in older] == [m.seq for m in reversed(sent[:50])]
 
@@ -244,6 +253,7 @@ async def test_sync_and_conv_get_are_paged_by_bytes(login: Login) -> None:
     listed = {c.conv_id for c in fresh.conversations.list()}
     assert listed == {p.user_id for p in peers}
     assert all(c.draft is not None for c in fresh.conversations.list())
+    assert max(len(_encoder.encode(c)) for c in fresh.conversations.list()) < ITEM_BYTES
     # conv_get answers what fits and names the keys left to ask for; the SDK asks for them.
     keys = [ConvKey(conv_type=C2C, conv_id=p.user_id) for p in peers]
     res = await bob.request("conv_get", ConvGetReq(keys=keys), ConvsRes)
@@ -254,3 +264,83 @@ async def test_sync_and_conv_get_are_paged_by_bytes(login: Login) -> None:
     other.conversations._convs.clear()
     got = await other.conversations.get([(C2C, p.user_id) for p in peers])
     assert [c.conv_id for c in got] == [p.user_id for p in peers]
+
+
+def legacy_sql(server: Server, sql: str, *args: object) -> None:
+    """Write a row as an earlier release could have, straight into the server's SQLite file."""
+    conn = sqlite3.connect(server.config.db_path)
+    try:
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute(sql, args)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+async def test_group_and_profile_lists_are_paged_by_bytes(login: Login, server: Server) -> None:
+    owner, bob = await login("owner"), await login("bob")
+    gids = [await owner.groups.create(f"g{i}", group_id=f"g{i}") for i in range(4)]
+    for gid in gids:
+        legacy_sql(
+            server, "UPDATE groups SET introduction = ? WHERE group_id = ?", "i" * 100_000, gid
+        )
+    page = await owner.request("group_joined", GroupJoinedReq(), GroupListRes)
+    assert 0 < len(page.groups) < 4
+    assert page.more
+    assert len(_encoder.encode(page)) < MAX_FRAME_BYTES
+    joined = await owner.groups.joined()
+    assert [g.group_id for g in joined] == gids
+    assert all(len(g.introduction) == 100_000 for g in joined)
+    users = [f"u{i}" for i in range(4)]
+    for user in users:
+        await (await login(user)).close()
+        legacy_sql(
+            server,
+            "UPDATE users SET profile = ? WHERE user_id = ?",
+            _encoder.encode(Profile(user_id=user, nick="n" * 100_000)).decode(),
+            user,
+        )
+    res = await bob.request("profile_get", ProfileGetReq(user_ids=users), ProfilesRes)
+    assert 0 < len(res.profiles) < 4
+    assert len(res.profiles) + len(res.left) == 4
+    profiles = await bob.get_profiles(users)
+    assert [p.user_id for p in profiles] == users
+    assert all(len(p.nick) == 100_000 for p in profiles)
+
+
+async def test_batch_answers_and_pushes_of_many_large_conversations(
+    login: Login, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Devices that accept no frame over the client frame limit: any bigger push or answer
+    # would cost them their connection.
+    monkeypatch.setattr(connection, "MAX_SERVER_FRAME_BYTES", MAX_FRAME_BYTES)
+    bob = await login("bob", device_id="b1")
+    other = await login("bob", device_id="b2")
+    lost: list[int] = []
+    for device in (bob, other):
+        device.events.network.add(
+            lambda status, code, desc: (
+                lost.append(code) if status == NetworkStatus.DISCONNECTED else None
+            )
+        )
+    peers = [await login(f"peer{i}") for i in range(20)]
+    for peer in peers:
+        await peer.messages.send(C2C, "bob", biggest(peer))
+    draft = Draft(user_define="d" * (MAX_DRAFT_BYTES - 200))
+    for peer in peers:
+        await bob.conversations.set_draft(C2C, peer.user_id, draft)
+    pushes: list[int] = []
+    other.events.conversations.add(lambda kind, convs: pushes.append(len(convs)))
+    keys = [(C2C, p.user_id) for p in peers]
+    results = await bob.conversations.mark(keys, Mark.STAR, True)
+    assert all(r.code == 0 for r in results)
+
+    def all_starred(client: Client) -> bool:
+        return all(c.marks & Mark.STAR for c in client.conversations.list())
+
+    # The answer carried what fit and said more: the device synced for the rest; the other
+    # device got every change, in several pushes.
+    await until(bob, lambda: all_starred(bob))
+    await until(other, lambda: all_starred(other))
+    assert len(pushes) > 1
+    assert lost == []

@@ -21,6 +21,9 @@ MAX_GROUP_INTRODUCTION_BYTES: Final = 240
 """A group's introduction (Tencent: 240 bytes; 8503)."""
 MAX_GROUP_NOTIFICATION_BYTES: Final = 300
 """A group's notification (Tencent: 300 bytes; 8504)."""
+MAX_AT_INFO: Final = 100
+"""Pending @-mentions a conversation snapshot lists (the latest): however many messages
+mention the user, the snapshot stays small."""
 MAX_TIP_USERS: Final = 1000
 """Users a group tip lists by id (its member count stays exact): a tip is a stored message too,
 and must fit in a page like any other."""
