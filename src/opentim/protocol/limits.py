@@ -56,9 +56,10 @@ MAX_FRAME_BYTES: Final = 256 * 1024
 PAGE_BYTES: Final = 192 * 1024
 """The most the items of one answer or push may take, as JSON: every list the server sends is
 cut to this many bytes as well as to its count (a page that holds at least one item). A stored
-item within the limits above takes well under 40 KB (a message with its sender's profile, or a
-conversation with its draft and last message), so a page of them, with its envelope, stays under
-``MAX_FRAME_BYTES`` and any SDK of this protocol reads it."""
+item within the limits above takes at most about 19 KB (a message with its sender's profile) or
+37 KB (a conversation with its draft and last message; 52 KB if its strings are all escaped
+control characters), so a page of them, with its envelope, stays under ``MAX_FRAME_BYTES``
+(docs/security.md)."""
 MAX_SERVER_FRAME_BYTES: Final = 4 * 1024 * 1024
 """The largest frame the SDK accepts from the server. Above ``PAGE_BYTES`` because of rows
 stored before the field limits existed: then only the client's frame was limited (to
