@@ -184,6 +184,8 @@ class MessageManager:
             "recv_opt_set", RecvOptReq(conv_type=conv_type, conv_ids=conv_ids, opt=opt), RecvOptsRes
         )
         self._client.conversations.apply(res.convs)
+        if res.more:
+            self._client.sync_soon()
 
     async def c2c_recv_opts(self, user_ids: list[str]) -> dict[str, int]:
         """The C2C receive option set for each of ``user_ids`` (0, Receive, when none)."""
