@@ -128,17 +128,18 @@ class MessageManager:
         count, and says when more may follow)."""
         msgs: list[Message] = []
         cursor = before_seq
+        page = MAX_HISTORY_PAGE
         while len(msgs) < count:
-            req = HistoryReq(
-                conv_type=conv_type,
-                conv_id=conv_id,
-                before_seq=cursor,
-                count=min(count - len(msgs), MAX_HISTORY_PAGE),
-            )
+            want = min(count - len(msgs), page)
+            req = HistoryReq(conv_type=conv_type, conv_id=conv_id, before_seq=cursor, count=want)
             res = await self._client.request("history", req, HistoryRes)
             msgs += res.msgs
             if not res.more or not res.msgs or res.msgs[-1].seq <= 1:
                 break
+            if len(res.msgs) < want:
+                # Cut by bytes: large messages. Ask for about what fits, so the server does
+                # not read rows it cannot send.
+                page = max(1, min(MAX_HISTORY_PAGE, 2 * len(res.msgs)))
             cursor = res.msgs[-1].seq
         if not self._hidden:
             return msgs
