@@ -72,6 +72,8 @@ class ProfileGetReq(Struct):
 
 class ProfilesRes(Struct):
     profiles: list[Profile]
+    left: list[str] = []
+    """Ids not looked at, the answer being full (paged by bytes): ask again for them."""
 
 
 # --- messages -------------------------------------------------------------------------------
@@ -113,6 +115,9 @@ class HistoryReq(Req):
 
 class HistoryRes(Struct):
     msgs: list[Message]
+    more: bool = False
+    """More may follow the last message: the page was cut by bytes, or holds all it was asked
+    for. A page without it is the end (DESIGN §7)."""
 
 
 class CatchUpReq(Req):
@@ -141,6 +146,10 @@ class ConvGetReq(Struct):
 
 class ConvsRes(Struct):
     convs: list[Conversation]
+    left: list[ConvKey] = []
+    """``conv_get``: keys not looked at, the answer being full (paged by bytes): ask again."""
+    more: bool = False
+    """Other calls: changed conversations were left out of a full answer; a sync brings them."""
 
 
 class ConvRes(Struct):
@@ -211,6 +220,8 @@ class ConvResultsRes(Struct):
     convs: list[Conversation] = []
     evicted: list[Conversation] = []
     """Conversations pushed out of a full conversation group (the reason-1 removals)."""
+    more: bool = False
+    """Changed conversations were left out of a full answer; a sync brings them."""
 
 
 class ConvDeleteListReq(Struct):
@@ -277,6 +288,8 @@ class RecvOptItem(Struct):
 class RecvOptsRes(Struct):
     opts: list[RecvOptItem]
     convs: list[Conversation] = []
+    more: bool = False
+    """Changed conversations were left out of a full answer; a sync brings them."""
 
 
 class MsgRef(Req):
@@ -341,8 +354,18 @@ class MemberResultsRes(Struct):
     results: list[MemberResult]
 
 
+class GroupJoinedReq(Struct):
+    """The joined groups after the one joined at ``after_time`` with id ``after_id``, in the
+    order of joining (a page: see ``GroupListRes``)."""
+
+    after_time: int = 0
+    after_id: str = ""
+
+
 class GroupListRes(Struct):
     groups: list[GroupInfo]
+    more: bool = False
+    """The page was full (paged by bytes): ask again after its last group."""
 
 
 # --- pushes ---------------------------------------------------------------------------------
@@ -428,7 +451,7 @@ OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
     "group_quit": (GroupIdReq, Empty),
     "group_invite": (GroupMembersReq, MemberResultsRes),
     "group_kick": (GroupMembersReq, MemberResultsRes),
-    "group_joined": (Empty, GroupListRes),
+    "group_joined": (GroupJoinedReq, GroupListRes),
 }
 
 PUSHES: dict[str, type[msgspec.Struct]] = {

@@ -186,8 +186,23 @@ class Client:
         return self.profile
 
     async def get_profiles(self, user_ids: list[str]) -> list[Profile]:
-        req = ProfileGetReq(user_ids=user_ids)
-        return (await self.request("profile_get", req, ProfilesRes)).profiles
+        """The profiles of the known users among ``user_ids`` (asked again for the ids a full
+        answer left out: the server pages answers by bytes)."""
+        profiles: list[Profile] = []
+        left = list(dict.fromkeys(user_ids))
+        while left:
+            res = await self.request("profile_get", ProfileGetReq(user_ids=left), ProfilesRes)
+            profiles += res.profiles
+            if len(res.left) >= len(left):
+                break  # no progress: never loop on a server that does not page
+            left = res.left
+        return profiles
+
+    def sync_soon(self) -> None:
+        """Sync conversations behind the caller: an answer said it left some changed ones out
+        (they come with the sync, as every change moves the change position)."""
+        if self._conn is not None:
+            self._spawn(self.engine.run())
 
     # --- requests ---------------------------------------------------------------------------
     async def request(self, op: str, body: msgspec.Struct, result: type[T]) -> T:

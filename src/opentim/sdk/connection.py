@@ -27,7 +27,7 @@ from opentim.protocol import (
     encode,
     raw,
 )
-from opentim.protocol.limits import MAX_FRAME_BYTES
+from opentim.protocol.limits import MAX_SERVER_FRAME_BYTES
 
 from .exceptions import ConnectionLostError, SdkError
 
@@ -58,7 +58,7 @@ class Connection:
         try:
             async with asyncio.timeout(timeout):
                 self._ws = await connect(
-                    url, max_size=MAX_FRAME_BYTES, compression=None, open_timeout=None
+                    url, max_size=MAX_SERVER_FRAME_BYTES, compression=None, open_timeout=None
                 )
         except TimeoutError as exc:
             raise SdkError(

@@ -132,9 +132,16 @@ class ConversationManager:
         """The user's conversations among ``keys``, in that order; unknown ones are left out."""
         missing = [k for k in keys if k not in self._convs]
         for start in range(0, len(missing), MAX_CONVS_PER_CALL):  # the server's limit per call
-            page = ConvGetReq(keys=_keys(missing[start : start + MAX_CONVS_PER_CALL]))
-            res = await self._client.request("conv_get", page, ConvsRes)
-            self.apply(res.convs)
+            chunk = missing[start : start + MAX_CONVS_PER_CALL]
+            while chunk:
+                res = await self._client.request(
+                    "conv_get", ConvGetReq(keys=_keys(chunk)), ConvsRes
+                )
+                self.apply(res.convs)
+                left = [(k.conv_type, k.conv_id) for k in res.left]
+                if len(left) >= len(chunk):
+                    break  # no progress: never loop on a server that does not page
+                chunk = left  # a full answer (paged by bytes): ask for the rest
         return [c for k in keys if (c := self.cached(*k)) is not None]
 
     # --- changing ---------------------------------------------------------------------------
@@ -223,6 +230,8 @@ class ConversationManager:
     async def _batch(self, op: str, body: msgspec.Struct) -> ConvResultsRes:
         res = await self._client.request(op, body, ConvResultsRes)
         self.apply(res.convs + res.evicted)
+        if res.more:
+            self._client.sync_soon()
         return res
 
     async def delete_many(self, keys: KeyList, clear_messages: bool = True) -> Results:
@@ -253,12 +262,16 @@ class ConversationManager:
     async def delete_group(self, name: str) -> None:
         res = await self._client.request("cgroup_delete", ConvGroupReq(name=name), ConvsRes)
         self.apply(res.convs)
+        if res.more:
+            self._client.sync_soon()
         self._on_group_change(ConvGroupChange(kind="deleted", name=name))
 
     async def rename_group(self, name: str, new_name: str) -> None:
         req = ConvGroupReq(name=name, new_name=new_name)
         res = await self._client.request("cgroup_rename", req, ConvsRes)
         self.apply(res.convs)
+        if res.more:
+            self._client.sync_soon()
         self._on_group_change(ConvGroupChange(kind="renamed", name=name, new_name=new_name))
 
     async def add_to_group(self, name: str, keys: KeyList) -> Results:

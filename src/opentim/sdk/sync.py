@@ -168,8 +168,9 @@ class SyncEngine:
                 for msg in res.msgs:
                     if msg.seq > self.delivered[key]:
                         self._deliver(key, msg, announce=True)
-                if len(res.msgs) < CATCH_UP_PAGE:
+                if not res.more or not res.msgs:
                     # Nothing more the user may see (deleted, or left the group) up to there.
+                    # A page cut short by bytes says ``more``: it is not the end.
                     self.delivered[key] = max(self.delivered[key], asked_up_to)
         except SdkError as exc:
             log.info("catching up %s stopped: %s (it resumes after the next sync)", key, exc)

@@ -24,6 +24,7 @@ from opentim.protocol import (
 )
 from opentim.protocol.limits import MAX_DRAFT_BYTES, SYNC_PAGE
 from opentim.protocol.ops import ConvGroupChange, ConvGroupPush, ConvPush, ConvResult, ReadPush
+from opentim.protocol.paging import chunks, fitting
 
 from ..bus.base import Bus, Envelope
 from ..config import Limits
@@ -56,15 +57,22 @@ class ConversationService:
         self.clock = clock or users.clock
 
     def publish(self, user_id: str, convs: list[Conversation], conn_id: str = "") -> None:
-        """Tell ``user_id``'s devices (but connection ``conn_id``) about changed conversations."""
-        if convs:
-            frame = push_frame("conv", ConvPush(convs=convs))
+        """Tell ``user_id``'s devices (but connection ``conn_id``) about changed conversations,
+        in as many pushes as it takes to keep each within a page (DESIGN §7)."""
+        for part in chunks(convs):
+            frame = push_frame("conv", ConvPush(convs=part))
             self.bus.publish(Envelope(frame=frame, users=[user_id], skip_conn=conn_id))
 
     def publish_group_change(self, user_id: str, change: ConvGroupChange, conn_id: str) -> None:
-        """Tell the user's other devices about a change to their conversation groups."""
-        frame = push_frame("cgroup", ConvGroupPush(change=change))
-        self.bus.publish(Envelope(frame=frame, users=[user_id], skip_conn=conn_id))
+        """Tell the user's other devices about a change to their conversation groups; a change
+        with more conversations than a page holds goes as several (``created`` as ``created``
+        then ``added``)."""
+        parts = chunks(change.convs) or [[]]
+        for i, part in enumerate(parts):
+            kind = "added" if i and change.kind == "created" else change.kind
+            piece = msgspec.structs.replace(change, kind=kind, convs=part)
+            frame = push_frame("cgroup", ConvGroupPush(change=piece))
+            self.bus.publish(Envelope(frame=frame, users=[user_id], skip_conn=conn_id))
 
     async def sync(
         self, user_id: str, cursor: str, limit: int
@@ -75,15 +83,33 @@ class ConversationService:
             token = parse_token(cursor)
         except OpenTimProtocolError as exc:
             raise ServiceError(exc.code, exc.desc) from exc
-        convs, after, more = await self.store.sync_conversations(
-            user_id, token, max(1, min(limit, SYNC_PAGE))
-        )
+        limit = max(1, min(limit, SYNC_PAGE))
+        convs, after, more = await self.store.sync_conversations(user_id, token, limit)
+        while (fit := fitting(convs)) < len(convs):
+            # Over a page in bytes: read the page again with as many as fit, so the store
+            # makes the token for exactly those (each pass is smaller; one always fits).
+            limit = fit
+            convs, after, more = await self.store.sync_conversations(user_id, token, limit)
         # The group names ride on the last page only: that is where the SDK reads them.
         names = [] if more else await self.store.conv_groups(user_id)
         return convs, encode_token(after), more, names
 
     async def get(self, user_id: str, keys: list[tuple[int, str]]) -> list[Conversation]:
         return await self.store.get_conversations(user_id, keys)
+
+    async def get_page(
+        self, user_id: str, keys: list[tuple[int, str]]
+    ) -> tuple[list[Conversation], list[tuple[int, str]]]:
+        """The conversations among ``keys`` that fit in one answer, in the order of ``keys``,
+        and the keys not looked at, to ask again for."""
+        wanted = list(dict.fromkeys(keys))
+        found = {(c.conv_type, c.conv_id): c for c in await self.get(user_id, wanted)}
+        convs = [found[k] for k in wanted if k in found]
+        n = fitting(convs)
+        if n == len(convs):
+            return convs, []
+        last = wanted.index((convs[n - 1].conv_type, convs[n - 1].conv_id))
+        return convs[:n], wanted[last + 1 :]
 
     @staticmethod
     def _check_key(conv_type: int, conv_id: str) -> None:

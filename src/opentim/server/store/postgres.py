@@ -72,6 +72,7 @@ from opentim.protocol import (
     group_channel,
 )
 from opentim.protocol.cursors import FRESH, FULL, INCREMENTAL
+from opentim.protocol.limits import MAX_AT_INFO
 
 from .base import (
     Appended,
@@ -845,7 +846,9 @@ class PostgresStore:
             by_seq = by_channel.setdefault(channel_id, {})
             by_seq[seq] = by_seq.get(seq, 0) | bit
         return {
-            channel_id: [AtInfo(seq=seq, at_type=at_type) for seq, at_type in by_seq.items()]
+            channel_id: [AtInfo(seq=seq, at_type=at_type) for seq, at_type in by_seq.items()][
+                -MAX_AT_INFO:
+            ]
             for channel_id, by_seq in by_channel.items()
         }
 

@@ -37,6 +37,7 @@ from opentim.protocol import (
     group_channel,
 )
 from opentim.protocol.cursors import FRESH, FULL, INCREMENTAL
+from opentim.protocol.limits import MAX_AT_INFO
 
 from ..private import make_private_dir, private_database
 from .base import (
@@ -615,7 +616,7 @@ class SqliteStore:
         for seq, who in rows:
             bit = AtType.AT_ALL if who == MENTION_ALL else AtType.AT_ME
             by_seq[seq] = by_seq.get(seq, 0) | bit
-        return [AtInfo(seq=seq, at_type=at_type) for seq, at_type in by_seq.items()]
+        return [AtInfo(seq=seq, at_type=at_type) for seq, at_type in by_seq.items()][-MAX_AT_INFO:]
 
     async def sync_conversations(
         self, user_id: str, token: SyncToken, limit: int
