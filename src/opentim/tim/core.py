@@ -41,6 +41,8 @@ from .convert import (
 from .runtime import CallKind, SdkThread, TIMCommCallback, deliver
 
 log = logging.getLogger(__name__)
+refusals = logging.getLogger("opentim.tim")
+"""Every synchronous refusal (``TIM_ERR_*``) is logged here at WARNING with its reason."""
 
 P = ParamSpec("P")
 
@@ -84,14 +86,17 @@ Registered = tuple[CB, object] | None
 
 
 def tim_call(fn: Callable[P, int]) -> Callable[P, int]:
-    """Turn a ``CallRefusedError`` raised while checking a call into the call's return value."""
+    """Turn a ``CallRefusedError`` raised while checking a call into the call's return value,
+    logging why on ``opentim.tim`` (the C API's return code alone does not say)."""
 
     @functools.wraps(fn)
     def call(*args: P.args, **kwargs: P.kwargs) -> int:
         try:
             return fn(*args, **kwargs)
         except CallRefusedError as refusal:
-            log.debug("%s refused: %s", fn.__name__, refusal)
+            refusals.warning(
+                "%s returned %d (%s): %s", fn.__name__, refusal.code, refusal.code.name, refusal.why
+            )
             return int(refusal.code)
 
     return call
