@@ -1,7 +1,15 @@
-"""Server configuration: flags, ``OPENTIM_<FLAG>`` environment variables, defaults (DESIGN §2)."""
+"""Server configuration (DESIGN §2): plain dataclasses, the single source of every setting.
+
+``Limits`` and ``ServerConfig`` are what the server reads; tests build them directly.
+``opentim serve`` fills them from flags, ``OPENTIM_*`` variables and a TOML file through
+``server/settings.py``, which derives its validated model from these fields: a field added here
+is a setting of the file and the environment at once (and of ``--help``'s list); a flag for it is
+one line in ``cli.py``. Each field's type is what the file and environment are checked against.
+"""
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,20 +73,59 @@ class ServerConfig:
         return self.bus not in ("", "local")
 
 
+def read_secret_key(data_dir: Path) -> str | None:
+    """The data directory's secret key, or None when it has none yet."""
+    path = data_dir / SECRET_KEY_FILE
+    return path.read_text().strip() if path.exists() else None
+
+
+def new_secret_key() -> str:
+    """A fresh key: 64 random hex characters."""
+    return secrets.token_hex(32)
+
+
+def save_secret_key(data_dir: Path, key: str) -> None:
+    """Keep ``key`` in the data directory (created if missing), readable by its owner only."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SECRET_KEY_FILE
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+
+
 def load_or_create_secret_key(data_dir: Path) -> tuple[str, bool]:
     """The data directory's secret key, made (64 random hex characters) on first use.
 
     Returns the key and whether it was just created.
     """
-    path = data_dir / SECRET_KEY_FILE
-    if path.exists():
-        return path.read_text().strip(), False
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
+    key = read_secret_key(data_dir)
+    if key is not None:
+        return key, False
+    key = new_secret_key()
+    save_secret_key(data_dir, key)
     return key, True
 
 
+def check_writable_dir(path: Path, what: str, flag: str) -> None:
+    """Check, creating nothing, that ``path`` is a directory this process can write in, or can
+    be created as one (its nearest existing parent is).
+
+    Raises:
+        ConfigError: one line naming the problem and the fix (``flag`` names the setting).
+    """
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{what} {path} is a file, not a directory: pass {flag} a directory")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{what} {path} cannot be created ({existing} is a file): fix {flag}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        made = "is not writable" if existing == path else f"cannot be created in {existing}"
+        raise ConfigError(
+            f"{what} {path} {made} by this user: fix its permissions or pass {flag} elsewhere"
+        )
+
+
 class ConfigError(Exception):
-    """A setting that cannot work: an unknown store or bus URL, a bad config file."""
+    """A setting that cannot work: an unknown store or bus URL, a bad config file, a data
+    directory that cannot be written, a port in use. Its message is one line naming the fix."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import socket
 from collections.abc import Awaitable
 from http import HTTPStatus
 
@@ -55,12 +56,13 @@ class Gateway:
         self._server: Server | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
-    async def start(self, host: str, port: int) -> int:
-        """Listen; return the bound port (useful with port 0)."""
+    async def start(self, host: str, port: int, sock: socket.socket | None = None) -> int:
+        """Listen (on ``sock`` if given, already bound); return the bound port (for port 0)."""
         self._server = await serve(
             self._handle,
-            host,
-            port,
+            None if sock else host,
+            None if sock else port,
+            sock=sock,
             process_request=self._check_path,
             max_size=MAX_FRAME_BYTES,
             compression=None,
