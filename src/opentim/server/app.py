@@ -90,11 +90,8 @@ class Server:
             if self._key_to_save is not None:
                 self.config.secret_key = self._key_to_save = None
             for path in reversed(new):  # e.g. a database made before the bus was found away
-                if path.is_dir():
-                    with contextlib.suppress(OSError):
-                        path.rmdir()  # only if empty
-                else:
-                    path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    path.rmdir() if path.is_dir() else path.unlink()  # a directory only if empty
             raise
 
     def _local_paths(self) -> list[Path]:
