@@ -24,10 +24,19 @@ pytestmark = pytest.mark.e2e
 OPENTIM = [sys.executable, "-c", "from opentim.cli import main; main()"]
 
 
-async def start_serve(data_dir: Path, *args: str) -> tuple[asyncio.subprocess.Process, str]:
+async def start_serve(
+    data_dir: Path, *args: str, stderr: int | None = None
+) -> tuple[asyncio.subprocess.Process, str]:
     env = {**os.environ, "OPENTIM_DATA_DIR": str(data_dir)}
     proc = await asyncio.create_subprocess_exec(
-        *OPENTIM, "serve", "--port", "0", *args, env=env, stdout=asyncio.subprocess.PIPE
+        *OPENTIM,
+        "serve",
+        "--port",
+        "0",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
     )
     assert proc.stdout is not None
     async with asyncio.timeout(20):
@@ -304,3 +313,39 @@ async def test_serve_help_lists_every_setting_the_file_and_environment_take() ->
             assert f"--{name.replace('_', '-')}" in text, f"{name} has no flag"
             assert env in text, f"--help does not name {env}"
     assert "limits.NAME" in text
+
+
+async def test_info_logs_logins_logouts_and_refusals_with_codes_and_logger_names(
+    tmp_path: Path,
+) -> None:
+    proc, url = await start_serve(
+        tmp_path, "--log-level", "info", "--secret-key", "k", stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        stranger = Client(url)
+        with pytest.raises(SdkError):
+            await stranger.login("mallory", "not-a-user-sig")
+        await stranger.close()
+        alice = Client(url)
+        await alice.login("alice", make_usersig("k", 1400000000, "alice", int(time.time())))
+        with pytest.raises(SdkError) as refused:
+            await alice.groups.join("no-such-group")
+        await alice.logout()
+        await alice.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(20):
+            _, err = await proc.communicate()
+    assert proc.returncode == 0
+    text = err.decode()
+    code = refused.value.code
+    expected = [
+        "INFO opentim.server.refusals: refused login of 'mallory' on ",
+        ": 70003 ",
+        "INFO opentim.server.gateway.websocket: login alice (device ",
+        f"INFO opentim.server.refusals: refused group_join of alice: {code} ",
+        "INFO opentim.server.gateway.websocket: logout alice on ",
+    ]
+    for part in expected:
+        assert part in text, text
+    assert text.index("login alice") < text.index("group_join") < text.index("logout alice")
