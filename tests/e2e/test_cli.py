@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -251,13 +252,36 @@ async def test_a_start_up_failure_is_one_line_naming_the_fix_and_creates_nothing
     assert names(tmp_path) == before, "nothing created"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere: run as a user to check it")
-async def test_a_data_dir_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+AS_ROOT = os.geteuid() == 0
+SETPRIV = shutil.which("setpriv")
+
+
+@pytest.mark.skipif(AS_ROOT and SETPRIV is None, reason="root writes anywhere and no setpriv")
+@pytest.mark.parametrize("data_dir", ["locked", "locked/data"])
+async def test_a_data_dir_that_cannot_be_written_is_one_line(tmp_path: Path, data_dir: str) -> None:
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
-    code, err = await run_serve(tmp_path, "--port", "0", "--data-dir", "locked/data")
-    assert code == 1
-    assert "cannot be created" in one_line(err)
+    # Root ignores permissions: run it as root without the capabilities that let it.
+    drop = (
+        [SETPRIV or "setpriv", "--bounding-set=-dac_override,-dac_read_search"] if AS_ROOT else []
+    )
+    proc = await asyncio.create_subprocess_exec(
+        *drop,
+        *OPENTIM,
+        "serve",
+        "--port",
+        "0",
+        "--data-dir",
+        data_dir,
+        cwd=tmp_path,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(30):
+        _, err = await proc.communicate()
+    assert proc.returncode == 1
+    line = one_line(err.decode())
+    assert "is not writable" in line if data_dir == "locked" else "cannot be created" in line
+    assert "--data-dir" in line
     assert names(locked) == []
 
 
