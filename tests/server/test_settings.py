@@ -65,3 +65,17 @@ def test_every_setting_is_documented() -> None:
     for name, env, _ in describe():
         assert f"`{name.removeprefix('limits.')}`" in doc, name
         assert f"`{env}`" in doc, env
+
+
+def test_an_unknown_name_is_refused_where_it_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "opentim.toml"
+    file.write_text("auto-registre = false\n")
+    monkeypatch.setenv("OPENTIM_LIMITS__REVOKE_SECS", "5")
+    with pytest.raises(ConfigError) as refused:
+        load_settings({}, file)
+    message = str(refused.value)
+    assert "unknown settings in the environment: OPENTIM_LIMITS__REVOKE_SECS " in message
+    assert f"unknown settings in {file}: auto_registre " in message
+    assert "\n" not in message

@@ -148,23 +148,22 @@ def _explain(
     from_file: Mapping[str, Any],
     config_file: Path | None,
 ) -> str:
-    unknown: list[str] = []
+    unknown: dict[str, list[str]] = {}
     bad: list[str] = []
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
-        name = ".".join(loc)
-        if error["type"] == "extra_forbidden":
-            unknown.append(name)
-            continue
         where = _source(loc, flags, from_file, config_file)
+        if error["type"] == "extra_forbidden":
+            place = f"{config_file}" if where.endswith(f" in {config_file}") else "the environment"
+            shown = ".".join(loc) if place != "the environment" else where
+            unknown.setdefault(place, []).append(shown)
+            continue
         bad.append(f"{where} = {error['input']!r}: {error['msg']}")
-    parts: list[str] = []
-    if unknown:
-        parts.append(
-            f"unknown settings in {config_file or 'the environment'}: {', '.join(unknown)} "
-            "(the names are those of `opentim serve --help` and [limits]; "
-            "see docs/configuration.md)"
-        )
+    parts = [
+        f"unknown settings in {place}: {', '.join(names)} (the names are those of "
+        "`opentim serve --help` and [limits]; see docs/configuration.md)"
+        for place, names in unknown.items()
+    ]
     if bad:
         parts.append(f"bad setting {'; '.join(bad)}: fix it, or remove it to use the default")
     return "; ".join(parts)
@@ -174,17 +173,24 @@ def _source(
     loc: list[str], flags: Mapping[str, Any], from_file: Mapping[str, Any], config_file: Path | None
 ) -> str:
     """Which layer gave the value at ``loc``: the flag, the variable, or the file."""
-    top = loc[0]
-    if top in flags:
-        return f"--{top.replace('_', '-')}"
-    env = ENV_PREFIX + NESTED.join(loc).upper()
-    if env in {k.upper() for k in os.environ}:
-        return env
-    if top in from_file:
-        return f"{'.'.join(loc)} in {config_file}"
-    if (ENV_PREFIX + top).upper() in {k.upper() for k in os.environ}:
-        return ENV_PREFIX + top.upper()
+    if loc[0] in flags:
+        return f"--{loc[0].replace('_', '-')}"
+    variables = {k.upper() for k in os.environ}
+    for depth in range(len(loc), 0, -1):  # OPENTIM_LIMITS__REVOKE_SECONDS, then OPENTIM_LIMITS
+        env = ENV_PREFIX + NESTED.join(loc[:depth]).upper()
+        if env in variables:
+            return env
+        if _lookup(from_file, loc[:depth]):
+            return f"{'.'.join(loc)} in {config_file}"
     return ".".join(loc)
+
+
+def _lookup(table: Mapping[str, Any], loc: list[str]) -> bool:
+    for part in loc:
+        if not isinstance(table, Mapping) or part not in table:
+            return False
+        table = table[part]
+    return True
 
 
 def to_config(settings: BaseModel) -> ServerConfig:
