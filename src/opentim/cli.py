@@ -13,15 +13,18 @@ from typing import Annotated, Any
 import typer
 
 from opentim.protocol import DEFAULT_EXPIRE, make_usersig
-from opentim.server import settings
 from opentim.server.app import Server, make_store
 from opentim.server.bus.base import BusUnavailableError
 from opentim.server.config import (
     DEFAULT_DATA_DIR,
     DEFAULT_SDKAPPID,
+    ENV_PREFIX,
     ConfigError,
+    Limits,
     ServerConfig,
     load_or_create_secret_key,
+    settable,
+    setting_defaults,
 )
 from opentim.server.store.base import StoreError
 
@@ -61,14 +64,17 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+SETTINGS = setting_defaults()
+
+
 def flag(name: str, help: str, *names: str) -> Any:
     """A ``serve`` flag for the setting ``name``: not given is None, so the lower layers
     (``OPENTIM_*``, the file, the default) decide; help says its variable and default."""
-    default = settings.default_of(name)
+    default = SETTINGS[name]
     shown = "none" if default is None else str(default) or '""'
     return typer.Option(
         *(names or [f"--{name.replace('_', '-')}"]),
-        help=f"{help} (env {settings.ENV_PREFIX}{name.upper()}, default {shown})",
+        help=f"{help} (env {ENV_PREFIX}{name.upper()}, default {shown})",
         show_default=False,
     )
 
@@ -76,8 +82,8 @@ def flag(name: str, help: str, *names: str) -> Any:
 SERVE_EPILOG = (
     "Each setting comes from its flag, else its OPENTIM_<NAME> variable, else the --config "
     "TOML file (names as below, - or _), else its default; any other name is refused. "
-    f"Settings: {', '.join(settings.SETTING_NAMES)}; and limits.NAME (a limits table in "
-    f"the file) for each of: {', '.join(settings.LIMIT_NAMES)}. See docs/configuration.md."
+    f"Settings: {', '.join(SETTINGS)}; and limits.NAME (a limits table in the file) for each "
+    f"of: {', '.join(f.name for f in settable(Limits))}. See docs/configuration.md."
 )
 
 
@@ -145,6 +151,8 @@ def serve(
     # the checks pass: settings here, the data directory and the port in Server.start().
     given = {k: v for k, v in ctx.params.items() if v is not None and k != "config"}
     try:
+        from opentim.server import settings  # pydantic-settings: only where it is needed
+
         chosen = settings.load_settings(given, config)
         server = Server(settings.to_config(chosen))
     except ConfigError as exc:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from opentim.server.config import ConfigError, Limits, ServerConfig
-from opentim.server.settings import describe, load_settings, to_config
+from opentim.server.config import ConfigError, Limits, ServerConfig, setting_defaults
+from opentim.server.settings import describe, load_settings, settable, to_config
 
 
 def test_flags_win_over_environment_over_file_over_defaults(
@@ -48,8 +48,9 @@ def test_without_anything_the_settings_are_server_configs_defaults(
 
 def test_every_field_of_server_config_and_limits_is_a_setting() -> None:
     names = {name for name, _, _ in describe()}
-    assert {f.name for f in dataclasses.fields(ServerConfig)} - {"limits"} < names
-    assert {f"limits.{f.name}" for f in dataclasses.fields(Limits)} < names
+    assert {f.name for f in settable(ServerConfig)} - {"limits"} < names
+    assert {f"limits.{f.name}" for f in settable(Limits)} < names
+    assert "limits" in {f.name for f in settable(ServerConfig)}
 
 
 def test_an_environment_value_of_the_wrong_type_names_its_variable(
@@ -79,3 +80,7 @@ def test_an_unknown_name_is_refused_where_it_was_given(
     assert "unknown settings in the environment: OPENTIM_LIMITS__REVOKE_SECS " in message
     assert f"unknown settings in {file}: auto_registre " in message
     assert "\n" not in message
+
+
+def test_help_s_standard_library_listing_matches_the_settings_model() -> None:
+    assert [(n, d) for n, _, d in describe() if "." not in n] == list(setting_defaults().items())

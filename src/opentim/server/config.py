@@ -9,10 +9,12 @@ one line in ``cli.py``. Each field's type is what the file and environment are c
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from opentim.protocol import limits
 
@@ -71,6 +73,28 @@ class ServerConfig:
     def clustered(self) -> bool:
         """Whether other nodes may share the state (a networked bus)."""
         return self.bus not in ("", "local")
+
+
+ENV_PREFIX = "OPENTIM_"
+"""``OPENTIM_PORT``; a limit is ``OPENTIM_LIMITS__REVOKE_SECONDS``."""
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_LOG_LEVEL = "WARNING"
+
+
+def settable(cls: Any) -> list[dataclasses.Field[Any]]:
+    """A config dataclass's fields that are settings: all but those marked
+    ``field(metadata={"setting": False})`` (something only code can give, e.g. a callable)."""
+    return [f for f in dataclasses.fields(cls) if f.metadata.get("setting", True)]
+
+
+def setting_defaults() -> dict[str, Any]:
+    """Every top-level setting of ``opentim serve`` (``log_level`` first) and its default;
+    ``limits`` apart (``settable(Limits)``). Standard library only: ``--help`` needs it."""
+    out: dict[str, Any] = {"log_level": DEFAULT_LOG_LEVEL}
+    for f in settable(ServerConfig):
+        if f.name != "limits":
+            out[f.name] = f.default if f.default is not dataclasses.MISSING else None
+    return out
 
 
 def read_secret_key(data_dir: Path) -> str | None:

@@ -26,11 +26,19 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from .config import ConfigError, Limits, ServerConfig
+from .config import (
+    DEFAULT_LOG_LEVEL,
+    ENV_PREFIX,
+    LOG_LEVELS,
+    ConfigError,
+    Limits,
+    ServerConfig,
+    settable,
+)
 
-ENV_PREFIX = "OPENTIM_"
 NESTED = "__"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+assert get_args(LogLevel) == LOG_LEVELS
 
 CHECKS: dict[str, FieldInfo] = {
     "port": Field(ge=0, le=65535),
@@ -43,7 +51,7 @@ def _fields_of(cls: type) -> dict[str, Any]:
     """``create_model`` field definitions from a dataclass: type, default, and CHECKS."""
     hints = get_type_hints(cls)
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
+    for f in settable(cls):
         kind = hints[f.name]
         if f.name in CHECKS:
             kind = Annotated[kind, CHECKS[f.name]]
@@ -66,7 +74,7 @@ class _Base(BaseSettings):
         env_prefix=ENV_PREFIX, env_nested_delimiter=NESTED, extra="forbid"
     )
 
-    log_level: LogLevel = "WARNING"
+    log_level: LogLevel = DEFAULT_LOG_LEVEL
     """How much the server logs: INFO shows logins, logouts and refused requests."""
 
     @field_validator("log_level", mode="before")
@@ -195,7 +203,7 @@ def _lookup(table: Mapping[str, Any], loc: list[str]) -> bool:
 
 def to_config(settings: BaseModel) -> ServerConfig:
     """The ``ServerConfig`` the validated settings describe."""
-    values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(ServerConfig)}
+    values = {f.name: getattr(settings, f.name) for f in settable(ServerConfig)}
     values["limits"] = Limits(**values["limits"].model_dump())
     return ServerConfig(**values)
 
