@@ -14,7 +14,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from opentim.protocol import limits
 
@@ -78,7 +78,7 @@ class ServerConfig:
 ENV_PREFIX = "OPENTIM_"
 """``OPENTIM_PORT``; a limit is ``OPENTIM_LIMITS__REVOKE_SECONDS``."""
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-DEFAULT_LOG_LEVEL = "WARNING"
+DEFAULT_LOG_LEVEL: Final = "WARNING"
 
 
 def settable(cls: Any) -> list[dataclasses.Field[Any]]:
