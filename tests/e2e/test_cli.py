@@ -13,6 +13,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from websockets.asyncio.client import connect
 
 from opentim.protocol import ErrorCode, make_usersig
 from opentim.sdk import Client, ConvType, SdkError
@@ -350,6 +351,9 @@ async def test_info_logs_logins_logouts_and_refusals_with_codes_and_logger_names
         with pytest.raises(SdkError):
             await stranger.login("mallory", "not-a-user-sig")
         await stranger.close()
+        async with connect(url) as raw:  # a frame the protocol itself refuses
+            await raw.send("not json")
+            await raw.recv()
         alice = Client(url)
         await alice.login("alice", make_usersig("k", 1400000000, "alice", int(time.time())))
         with pytest.raises(SdkError) as refused:
@@ -366,6 +370,8 @@ async def test_info_logs_logins_logouts_and_refusals_with_codes_and_logger_names
     expected = [
         "INFO opentim.server.refusals: refused login of 'mallory' on ",
         ": 70003 ",
+        "INFO opentim.server.refusals: refused a frame of ",
+        f": {ErrorCode.ERR_INVALID_JSON} ",
         "INFO opentim.server.gateway.websocket: login alice (device ",
         f"INFO opentim.server.refusals: refused group_join of alice: {code} ",
         "INFO opentim.server.gateway.websocket: logout alice on ",
