@@ -84,3 +84,11 @@ def test_an_unknown_name_is_refused_where_it_was_given(
 
 def test_help_s_standard_library_listing_matches_the_settings_model() -> None:
     assert [(n, d) for n, _, d in describe() if "." not in n] == list(setting_defaults().items())
+
+
+def test_the_old_no_auto_register_variable_is_refused_not_ignored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENTIM_NO_AUTO_REGISTER", "1")
+    with pytest.raises(ConfigError, match="set OPENTIM_AUTO_REGISTER=false instead"):
+        load_settings({})

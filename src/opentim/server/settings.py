@@ -47,6 +47,11 @@ CHECKS: dict[str, FieldInfo] = {
 """Range checks beyond a field's type, by field name (ServerConfig or Limits)."""
 
 
+RENAMED = {"OPENTIM_NO_AUTO_REGISTER": "OPENTIM_AUTO_REGISTER=false"}
+"""Variables earlier releases read, refused rather than ignored: ignoring this one would
+silently register anyone."""
+
+
 def _fields_of(cls: type) -> dict[str, Any]:
     """``create_model`` field definitions from a dataclass: type, default, and CHECKS."""
     hints = get_type_hints(cls)
@@ -130,6 +135,9 @@ def load_settings(flags: Mapping[str, Any], config_file: Path | None = None) -> 
     Raises:
         ConfigError: one line naming each bad or unknown setting, where it came from, the fix.
     """
+    for old, new in RENAMED.items():
+        if old in os.environ:
+            raise ConfigError(f"{old} is no longer read: set {new} instead (and unset {old})")
     from_file = read_toml(config_file) if config_file is not None else {}
 
     class Layered(Settings):  # type: ignore[misc, valid-type]
