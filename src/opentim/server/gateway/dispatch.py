@@ -59,6 +59,7 @@ from ..services.groups import GroupService
 from ..services.messages import MessageService
 from ..services.users import UserService
 from ..store.base import ConvChange, StoreError, StoreUnavailableError
+from .refusals import REFUSALS
 from .sessions import Connection
 
 log = logging.getLogger(__name__)
@@ -74,9 +75,11 @@ class Services:
     groups: GroupService
 
 
-def error_frame(req_id: int, exc: BaseException) -> bytes:
-    """Turn any failure into an error frame; unexpected ones are logged with their traceback."""
+def error_frame(req_id: int, exc: BaseException, op: str = "", who: str = "") -> bytes:
+    """Turn any failure of ``op`` (asked by ``who``) into an error frame; a refusal is noted in
+    the refusal log, unexpected failures are logged with their traceback."""
     if isinstance(exc, ServiceError):
+        REFUSALS.refused(exc.code, exc.desc, op, who)
         return error_response(req_id, exc.code, exc.desc)
     if isinstance(exc, StoreUnavailableError):
         log.warning("store unavailable: %s", exc)
@@ -91,11 +94,13 @@ def error_frame(req_id: int, exc: BaseException) -> bytes:
     return error_response(req_id, ErrorCode.ERR_SDK_INTERNAL_ERROR, "internal error")
 
 
-async def ok_frame(req_id: int, result: Awaitable[msgspec.Struct]) -> bytes:
+async def ok_frame(
+    req_id: int, result: Awaitable[msgspec.Struct], op: str = "", who: str = ""
+) -> bytes:
     try:
         return response(req_id, await result)
     except Exception as exc:
-        return error_frame(req_id, exc)
+        return error_frame(req_id, exc, op, who)
 
 
 def cut(convs: list[Conversation], budget: int = PAGE_BYTES) -> tuple[list[Conversation], bool]:
