@@ -358,7 +358,7 @@ class GroupJoinedReq(Struct):
     """The joined groups after the one joined at ``after_time`` with id ``after_id``, in the
     order of joining (a page: see ``GroupListRes``)."""
 
-    after_time: int = 0
+    after_time: Pos = 0
     after_id: str = ""
 
 
