@@ -176,7 +176,8 @@ class Gateway:
         conn.close_after_flush(1000, reason)
 
     def _expire(self, conn: Connection) -> None:
-        """The session's UserSig expired while connected: say so, then close (DESIGN §2)."""
+        """The session's UserSig expired while connected: say so; from then on every request
+        but a new login is refused with 6014 (DESIGN §2)."""
         conn.send(
             push_frame(
                 "sig_expired",
@@ -185,4 +186,5 @@ class Gateway:
                 ),
             )
         )
-        self._end(conn, "UserSig expired")
+        conn.session.logged_out()
+        self.registry.remove(conn)

@@ -252,9 +252,13 @@ class MessageService:
             raise ServiceError(
                 ErrorCode.ERR_INVALID_PARAMETERS, f"1 to {MAX_HISTORY_PAGE} messages per call"
             )
-        channel_id = channel_of(user_id, conv_type, conv_id)
         for seq in wanted:
-            if seq <= 0 or await self.store.get_message(channel_id, seq) is None:
+            # Only what the user may see counts as there: a non-member, or a member asking for
+            # what was said after they left, learns nothing of whether the seq exists.
+            seen = seq > 0 and await self.store.messages_after(
+                user_id, conv_type, conv_id, seq - 1, 1
+            )
+            if not seen or seen[0].seq != seq:
                 raise ServiceError(ErrorCode.ERR_INVALID_PARAMETERS, f"no message {seq}")
         conv = await self.store.delete_messages(user_id, conv_type, conv_id, wanted)
         if conv is None:
