@@ -19,13 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import msgspec
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -36,6 +34,7 @@ from opentim.sdk import Client
 from opentim.server.app import Server
 
 from ..conftest import server_config, sig
+from ..dbdump import postgres_dump, sqlite_dump
 from ..helpers import ids, until
 from ..services import REDIS_URL, bus_prefix, temp_schema
 
@@ -239,37 +238,6 @@ async def build_world(server: Server) -> dict[str, Target]:
     finally:
         for client in clients:
             await client.close()
-
-
-def sqlite_dump(path: Path) -> Callable[[], dict[str, list[tuple[Any, ...]]]]:
-    def dump() -> dict[str, list[tuple[Any, ...]]]:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-            return {t: sorted(db.execute(f'SELECT * FROM "{t}"'), key=repr) for t in tables}
-        finally:
-            db.close()
-
-    return dump
-
-
-def postgres_dump(url: str) -> Callable[[], Any]:
-    async def dump() -> dict[str, list[tuple[Any, ...]]]:
-        db = await asyncpg.connect(url)
-        try:
-            names = await db.fetch(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                "current_schema()"
-            )
-            out = {}
-            for row in names:
-                rows = await db.fetch(f'SELECT * FROM "{row[0]}"')
-                out[row[0]] = sorted((tuple(r.values()) for r in rows), key=repr)
-            return out
-        finally:
-            await db.close()
-
-    return dump
 
 
 @pytest.fixture(
