@@ -328,6 +328,12 @@ class Client:
         finally:
             self._reconnecting = False
 
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        self._connected.clear()
+        if conn is not None:
+            self._spawn(conn.close())
+
     def _set_logged_out(self) -> None:
         self.login_status = LoginStatus.LOGGED_OUT
         self._status_changed.set()
@@ -410,6 +416,7 @@ class Client:
             self.events.emit_kicked(body.code, body.desc)
         elif isinstance(body, SigExpiredPush):
             self._set_logged_out()
+            self._drop_connection()  # the server would take a new login on it; we open anew
             self.events.emit_sig_expired()
 
 

@@ -189,7 +189,8 @@ class Gateway:
         conn.close_after_flush(1000, reason)
 
     def _expire(self, conn: Connection) -> None:
-        """The session's UserSig expired while connected: say so, then close (DESIGN §2)."""
+        """The session's UserSig expired while connected: say so; from then on every request
+        but a new login is refused with 6014 (DESIGN §2)."""
         log.info("UserSig of %s expired on %s", conn.user_id, conn.conn_id)
         conn.send(
             push_frame(
@@ -199,4 +200,5 @@ class Gateway:
                 ),
             )
         )
-        self._end(conn, "UserSig expired")
+        conn.session.logged_out()
+        self.registry.remove(conn)

@@ -303,9 +303,13 @@ class MessageService:
         # nothing about the messages of a channel that is not theirs.
         if not await self.store.get_conversations(user_id, [(conv_type, conv_id)]):
             raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, f"no conversation {conv_id!r}")
-        channel_id = channel_of(user_id, conv_type, conv_id)
         for seq in wanted:
-            if seq <= 0 or await self.store.get_message(channel_id, clamp_seq(seq)) is None:
+            # Only what the user may see counts as there: a member asking for what was said
+            # after they left learns nothing of whether the seq exists.
+            seen = seq > 0 and await self.store.messages_after(
+                user_id, conv_type, conv_id, clamp_seq(seq) - 1, 1
+            )
+            if not seen or seen[0].seq != seq:
                 raise ServiceError(ErrorCode.ERR_INVALID_PARAMETERS, f"no message {seq}")
         conv = await self.store.delete_messages(user_id, conv_type, conv_id, wanted)
         if conv is None:
