@@ -11,7 +11,7 @@ from .bus.base import Bus
 from .bus.local import LocalBus
 from .bus.nats import NatsBus
 from .bus.redis import RedisBus
-from .config import ConfigError, ServerConfig, load_or_create_secret_key
+from .config import ConfigError, ServerConfig, load_or_create_secret_key, tls_context
 from .gateway.dispatch import Services, build_handlers
 from .gateway.relay import Relay
 from .gateway.sessions import SessionRegistry
@@ -44,11 +44,13 @@ class Server:
         self.relay: Relay | None = None
         self.secret_key_created = False
         self.port = 0
+        self.tls = tls_context(config)
         self._gateway: Gateway | None = None
 
     @property
     def url(self) -> str:
-        return f"ws://{self.config.host}:{self.port}{WS_PATH}"
+        scheme = "ws" if self.tls is None else "wss"
+        return f"{scheme}://{self.config.host}:{self.port}{WS_PATH}"
 
     def secret_key(self) -> str:
         if self.config.secret_key is None:
@@ -94,7 +96,7 @@ class Server:
         self._gateway = Gateway(
             services, build_handlers(services), registry, f"{self.node_id}.{secrets.token_hex(2)}"
         )
-        self.port = await self._gateway.start(self.config.host, self.config.port)
+        self.port = await self._gateway.start(self.config.host, self.config.port, self.tls)
 
     async def stop(self) -> None:
         """Stop accepting, close every connection, finish queued writes, close the store."""

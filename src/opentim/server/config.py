@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,10 @@ class ServerConfig:
     """Tencent's stricter device policy: a login replaces the user's session on the same
     platform (the default replaces only a session with the same device id)."""
     limits: Limits = field(default_factory=Limits)
+    tls_cert: Path | None = None
+    """A PEM certificate chain: with ``tls_key``, the node serves ``wss://`` instead of ``ws://``."""
+    tls_key: Path | None = None
+    """The PEM private key of ``tls_cert``."""
 
     @property
     def db_path(self) -> Path:
@@ -63,6 +68,27 @@ class ServerConfig:
     def clustered(self) -> bool:
         """Whether other nodes may share the state (a networked bus)."""
         return self.bus not in ("", "local")
+
+
+def tls_context(config: ServerConfig) -> ssl.SSLContext | None:
+    """The server's TLS context when a certificate and key are configured (both or neither).
+
+    Raises:
+        ConfigError: only one of them is given, or they cannot be loaded.
+    """
+    if config.tls_cert is None and config.tls_key is None:
+        return None
+    if config.tls_cert is None or config.tls_key is None:
+        raise ConfigError("TLS needs both --tls-cert and --tls-key")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(config.tls_cert, config.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"cannot load the TLS certificate {config.tls_cert} and key {config.tls_key}: {exc}"
+        ) from exc
+    return context
 
 
 def load_or_create_secret_key(data_dir: Path) -> tuple[str, bool]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import ssl
 from collections.abc import Awaitable
 from http import HTTPStatus
 
@@ -55,8 +56,8 @@ class Gateway:
         self._server: Server | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
-    async def start(self, host: str, port: int) -> int:
-        """Listen; return the bound port (useful with port 0)."""
+    async def start(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> int:
+        """Listen (over TLS when ``tls`` is given); return the bound port (useful with port 0)."""
         self._server = await serve(
             self._handle,
             host,
@@ -66,6 +67,7 @@ class Gateway:
             compression=None,
             ping_interval=20,
             ping_timeout=20,
+            ssl=tls,
         )
         sock = next(iter(self._server.sockets))
         return int(sock.getsockname()[1])
