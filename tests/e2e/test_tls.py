@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-
 from collections.abc import AsyncIterator
 from pathlib import Path
 
