@@ -150,6 +150,10 @@ def serve(
         str | None,
         flag("bus_prefix", "Bus channel/subject prefix: one per deployment sharing a bus."),
     ] = None,
+    tls_cert: Annotated[
+        Path | None, flag("tls_cert", "PEM certificate chain: with --tls-key, serve wss://.")
+    ] = None,
+    tls_key: Annotated[Path | None, flag("tls_key", "The PEM private key of --tls-cert.")] = None,
     config: Annotated[
         Path | None,
         typer.Option(

@@ -19,6 +19,7 @@ import itertools
 import logging
 import random
 import secrets
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -77,6 +78,8 @@ class Client:
         data_dir: where the local cache lives (one SQLite file per app and user); None keeps
             everything in memory.
         reconnect_delay: first and longest wait between reconnect attempts, in seconds.
+        ca_file: PEM file of the certificate authorities a ``wss://`` server's certificate must
+            chain to (default: the system's); certificates are always verified.
     """
 
     def __init__(
@@ -89,6 +92,7 @@ class Client:
         request_timeout: float = 15.0,
         data_dir: str | Path | None = None,
         reconnect_delay: tuple[float, float] = (0.25, 30.0),
+        ca_file: str | Path | None = None,
     ) -> None:
         self.server_url = server_url
         self.sdkappid = sdkappid
@@ -97,6 +101,8 @@ class Client:
         self.request_timeout = request_timeout
         self.data_dir = None if data_dir is None else Path(data_dir)
         self.reconnect_delay = reconnect_delay
+        self.ca_file = ca_file
+        self._tls: ssl.SSLContext | None = None
         self.events = Events()
         self.conversations = ConversationManager(self)
         self.messages = MessageManager(self)
@@ -249,7 +255,7 @@ class Client:
         self.events.emit_network(NetworkStatus.CONNECTING, 0, "")
         conn = Connection(self._on_push, lambda: self._on_closed(conn), self.request_timeout)
         try:
-            await conn.open(self.server_url)
+            await conn.open(self.server_url, tls=self._tls_context())
             res = await conn.request(
                 "login",
                 LoginReq(
@@ -271,6 +277,13 @@ class Client:
         self._connected.set()
         self.events.emit_network(NetworkStatus.CONNECTED, 0, "")
         return res
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """The context verifying a ``wss://`` server (made once: loading CAs takes a while)."""
+        if self._tls is None and self.server_url.startswith("wss:"):
+            cafile = None if self.ca_file is None else str(self.ca_file)
+            self._tls = ssl.create_default_context(cafile=cafile)
+        return self._tls
 
     def _after_connect(self) -> None:
         """Sync behind the login, then send what waited in the outbox."""

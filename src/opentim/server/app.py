@@ -21,6 +21,7 @@ from .config import (
     new_secret_key,
     read_secret_key,
     save_secret_key,
+    tls_context,
 )
 from .gateway.dispatch import Services, build_handlers
 from .gateway.relay import Relay
@@ -54,11 +55,13 @@ class Server:
         self.secret_key_created = False
         self._key_to_save: str | None = None
         self.port = 0
+        self.tls = tls_context(config)
         self._gateway: Gateway | None = None
 
     @property
     def url(self) -> str:
-        return f"ws://{self.config.host}:{self.port}{WS_PATH}"
+        scheme = "ws" if self.tls is None else "wss"
+        return f"{scheme}://{self.config.host}:{self.port}{WS_PATH}"
 
     def secret_key(self) -> str:
         """The key UserSigs are checked with: the configured one, the data directory's, or a
@@ -136,7 +139,7 @@ class Server:
         self._gateway = Gateway(
             services, build_handlers(services), registry, f"{self.node_id}.{secrets.token_hex(2)}"
         )
-        self.port = await self._gateway.start(self.config.host, self.config.port, sock)
+        self.port = await self._gateway.start(self.config.host, self.config.port, sock, self.tls)
 
     async def stop(self) -> None:
         """Stop accepting, close every connection, finish queued writes, close the store."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -65,6 +66,10 @@ class ServerConfig:
     """Tencent's stricter device policy: a login replaces the user's session on the same
     platform (the default replaces only a session with the same device id)."""
     limits: Limits = field(default_factory=Limits)
+    tls_cert: Path | None = None
+    """A PEM certificate chain: with ``tls_key``, the node serves ``wss://`` instead of ``ws://``."""
+    tls_key: Path | None = None
+    """The PEM private key of ``tls_cert``."""
 
     @property
     def db_path(self) -> Path:
@@ -84,6 +89,27 @@ ENV_PREFIX = "OPENTIM_"
 """``OPENTIM_PORT``; a limit is ``OPENTIM_LIMITS__REVOKE_SECONDS``."""
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_LOG_LEVEL: Final = "WARNING"
+
+
+def tls_context(config: ServerConfig) -> ssl.SSLContext | None:
+    """The server's TLS context when a certificate and key are configured (both or neither).
+
+    Raises:
+        ConfigError: only one of them is given, or they cannot be loaded.
+    """
+    if config.tls_cert is None and config.tls_key is None:
+        return None
+    if config.tls_cert is None or config.tls_key is None:
+        raise ConfigError("TLS needs both --tls-cert and --tls-key")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(config.tls_cert, config.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"cannot load the TLS certificate {config.tls_cert} and key {config.tls_key}: {exc}"
+        ) from exc
+    return context
 
 
 def settable(cls: Any) -> list[dataclasses.Field[Any]]:

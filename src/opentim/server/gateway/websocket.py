@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import logging
 import socket
+import ssl
 from collections.abc import Awaitable
 from http import HTTPStatus
 
@@ -59,8 +60,15 @@ class Gateway:
         self._server: Server | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
-    async def start(self, host: str, port: int, sock: socket.socket | None = None) -> int:
-        """Listen (on ``sock`` if given, already bound); return the bound port (for port 0)."""
+    async def start(
+        self,
+        host: str,
+        port: int,
+        sock: socket.socket | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> int:
+        """Listen (on ``sock`` if given, already bound; over TLS when ``tls`` is given); return
+        the bound port (for port 0)."""
         self._server = await serve(
             self._handle,
             None if sock else host,
@@ -71,6 +79,7 @@ class Gateway:
             compression=None,
             ping_interval=20,
             ping_timeout=20,
+            ssl=tls,
         )
         sock = next(iter(self._server.sockets))
         return int(sock.getsockname()[1])
