@@ -267,7 +267,13 @@ class Client:
         try:
             await self.engine.run()
         except SdkError as exc:
-            log.warning("conversation sync stopped: %s", exc)
+            if self.login_status != LoginStatus.LOGGED_IN:
+                # The app logged out or closed while the sync was out: nothing went wrong.
+                log.debug("conversation sync ended by logout: %s", exc)
+            elif exc.code in NETWORK_CODES:
+                log.info("conversation sync stopped: %s (it runs again on reconnect)", exc)
+            else:
+                log.warning("conversation sync stopped: %s", exc)
             return
         self._synced.set()
         queued, self._queued = self._queued, []
