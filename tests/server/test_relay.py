@@ -36,6 +36,27 @@ class FakeStore:
         return dict(self.members.get(group_id, {}))
 
 
+class FailingStore(FakeStore):
+    """Its reads fail the first ``fail`` times each (a database that is away for a while)."""
+
+    def __init__(self, fail: int) -> None:
+        super().__init__()
+        self.fail_reads = fail
+        self.fail_members = fail
+
+    async def messages_between(self, channel_id: str, after: int, to: int) -> list[Message]:
+        if self.fail_reads:
+            self.fail_reads -= 1
+            raise ConnectionError("store away")
+        return await super().messages_between(channel_id, after, to)
+
+    async def get_members(self, group_id: str) -> dict[str, int]:
+        if self.fail_members:
+            self.fail_members -= 1
+            raise ConnectionError("store away")
+        return await super().get_members(group_id)
+
+
 class LosingBus(LocalBus):
     """Loses everything this node publishes (as a bus that was away would)."""
 
@@ -44,10 +65,22 @@ class LosingBus(LocalBus):
 
 
 class Harness:
-    def __init__(self, online: list[str], grace: float = 0.02, bus: LocalBus | None = None) -> None:
-        self.store = FakeStore()
+    def __init__(
+        self,
+        online: list[str],
+        grace: float = 0.02,
+        bus: LocalBus | None = None,
+        store: FakeStore | None = None,
+    ) -> None:
+        self.store = store or FakeStore()
         self.online: dict[str, object] = dict.fromkeys(online, object())
-        self.relay = Relay(bus or LocalBus(), self.store, self.online, grace=grace)  # type: ignore[arg-type]
+        self.relay = Relay(
+            bus or LocalBus(),
+            self.store,  # type: ignore[arg-type]
+            self.online,
+            grace=grace,
+            retry=(0.001, 0.01),
+        )
         self.got: list[Envelope] = []
         self._changed = asyncio.Event()
 
@@ -180,3 +213,55 @@ async def test_pushes_without_a_position_pass_and_profile_changes_are_announced(
     h.relay.receive(Envelope(profile_changed="a"))
     assert [e.frame for e in h.got] == [b"conv"]
     assert forgotten == ["a"]
+
+
+async def test_a_failing_store_read_is_retried_and_no_message_is_skipped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = FailingStore(fail=3)
+    h = Harness(["b"], store=store)
+    await h.start()
+    store.messages[C] = [stored(s) for s in range(1, 8)]
+    h.relay.receive(c2c(1))
+    h.relay.receive(c2c(4))  # 2 and 3 are lost: read from the store, which fails 3 times
+    h.relay.receive(c2c(5))
+    await h.until(5)
+    h.relay.receive(c2c(6))
+    await h.until(6)
+    assert [e.seq for e in h.got] == [1, 2, 3, 4, 5, 6]
+    assert store.reads == [(C, 1, 3)]  # the successful read (failed ones are not recorded)
+    assert any("retrying" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_failing_member_read_keeps_the_group_queue_in_order() -> None:
+    store = FailingStore(fail=4)
+    h = Harness(["b"], store=store)
+    await h.start()
+    store.members["g"] = {"a": 400, "b": 200}
+    for seq in (1, 2, 3):
+        h.relay.receive(grp(seq))
+    await h.until(3)
+    assert h.seqs() == [1, 2, 3]
+    assert [e.users for e in h.got] == [["b"], ["b"], ["b"]]
+
+
+async def test_a_handler_failing_on_one_envelope_does_not_drop_the_rest() -> None:
+    h = Harness(["b"], bus=LosingBus())
+    await h.start()
+    h.store.messages[C] = [stored(s) for s in range(1, 6)]
+    deliver = h.deliver
+    failed: list[int] = []
+
+    def flaky(env: Envelope) -> None:
+        if env.seq == 2 and not failed:
+            failed.append(env.seq)
+            raise RuntimeError("boom")
+        deliver(env)
+
+    h.relay._deliver = flaky
+    h.relay.receive(c2c(1))
+    h.relay.receive(c2c(4))
+    h.relay.receive(c2c(5))
+    await h.until(4)
+    assert failed == [2]
+    assert [e.seq for e in h.got] == [1, 3, 4, 5]

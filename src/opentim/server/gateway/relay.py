@@ -12,6 +12,10 @@ channel it has not seen: a client catches up on what came before by sync):
   behind on the bus, and then reads the missing messages from the store, which has them: a seq is
   taken only after the one below it committed (postgres.py), so a gap is always fillable.
 
+A store read that fails (the database is away) is retried with backoff until it works: the
+channel waits, in order, and nothing is skipped. A handler that raises on one envelope is logged
+and the channel goes on with the next; the queue is never dropped.
+
 A group envelope names the group, not its members. The relay keeps each group's member list,
 read from the store the first time and dropped when a membership tip of that group passes (in
 the channel's order, so later messages of the group see the change). Only members with a session
@@ -26,7 +30,8 @@ import asyncio
 import heapq
 import itertools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
 from opentim.protocol import ConvType, Message, push_frame
 from opentim.protocol.ops import MsgPush
@@ -35,6 +40,8 @@ from ..bus.base import Bus, Envelope, Handler
 from ..store.base import Store
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class _Channel:
@@ -70,6 +77,7 @@ class Relay:
         grace: float = 0.05,
         max_channels: int = 200_000,
         max_groups: int = 10_000,
+        retry: tuple[float, float] = (0.05, 2.0),
     ) -> None:
         self.bus = bus
         self.store = store
@@ -77,6 +85,8 @@ class Relay:
         self.grace = grace
         self.max_channels = max_channels
         self.max_groups = max_groups
+        self.retry = retry
+        """First and longest wait between attempts to read the store, in seconds."""
         self.on_profile_changed: Callable[[str], None] = lambda user_id: None
         self.filled = 0
         """Messages this node read from the store to fill gaps (for tests and metrics)."""
@@ -169,7 +179,10 @@ class Relay:
             self._members.pop(env.group_id, None)
         members = self._members.get(env.group_id)
         if members is None:
-            members = await self.store.get_members(env.group_id)
+            group_id = env.group_id
+            members = await self._read(
+                f"the members of {group_id}", lambda: self.store.get_members(group_id)
+            )
             if len(self._members) >= self.max_groups:
                 self._members.clear()
             self._members[env.group_id] = members
@@ -201,31 +214,55 @@ class Relay:
                     await self._fill(channel_id, ch, seq - 1)
                     deadline = None
                     continue
+                members = await self._members_of(env)
                 heapq.heappop(ch.pending)
-                self._send(env, await self._members_of(env))
                 ch.last = seq
+                self._send_logged(env, members)
                 deadline = None
-        except Exception:
-            log.exception("relay: delivering on %s failed", channel_id)
-            ch.pending.clear()
         finally:
             ch.busy = False
 
     async def _fill(self, channel_id: str, ch: _Channel, to_seq: int) -> None:
         """Deliver the channel's messages ``ch.last+1 … to_seq`` read from the store."""
-        try:
-            msgs = await self.store.messages_between(channel_id, ch.last, to_seq)
-        except Exception as exc:
-            log.warning("relay: cannot fill %s up to %d (%s); skipping it", channel_id, to_seq, exc)
-            msgs = []
+        after = ch.last
+        msgs = await self._read(
+            f"{channel_id} up to {to_seq}",
+            lambda: self.store.messages_between(channel_id, after, to_seq),
+        )
         for msg in msgs:
             if msg.seq <= ch.last:
                 continue
             env = self._envelope_of(channel_id, msg)
-            self._send(env, await self._members_of(env))
+            members = await self._members_of(env)
             ch.last = msg.seq
             self.filled += 1
+            self._send_logged(env, members)
         ch.last = max(ch.last, to_seq)
+
+    async def _read(self, what: str, read: Callable[[], Awaitable[T]]) -> T:
+        """``read()`` from the store, retried with backoff until it works (the caller's
+        channel waits meanwhile; the relay's close cancels the wait)."""
+        delay, longest = self.retry
+        for attempt in itertools.count():
+            try:
+                result = await read()
+            except Exception as exc:
+                if attempt == 0:
+                    log.warning("relay: cannot read %s (%s); retrying", what, exc)
+                await asyncio.sleep(delay)  # backoff between attempts, not a race workaround
+                delay = min(delay * 2, longest)
+                continue
+            if attempt:
+                log.warning("relay: read %s after %d attempts", what, attempt + 1)
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_logged(self, env: Envelope, members: Mapping[str, int]) -> None:
+        """Deliver one envelope; a failure is this envelope's alone (logged), not the queue's."""
+        try:
+            self._send(env, members)
+        except Exception:
+            log.exception("relay: delivering %s seq %d failed", env.channel_id, env.seq)
 
     def _envelope_of(self, channel_id: str, msg: Message) -> Envelope:
         frame = push_frame("msg", MsgPush(msg=msg))
