@@ -107,6 +107,8 @@ class Client:
         self.profile: Profile | None = None
         self.login_status = LoginStatus.LOGGED_OUT
         self.server_time_offset = 0.0
+        self.server_db_id = 0
+        """The database identity the server gave at the last login (0: it has none)."""
         self.has_cache = False
         """Whether the conversation list came from the local cache at login."""
         self._user_sig = ""
@@ -254,6 +256,7 @@ class Client:
             raise
         self._conn = conn
         self.server_time_offset = res.server_time - asyncio.get_running_loop().time()
+        self.server_db_id = res.db_id
         self._connected.set()
         self.events.emit_network(NetworkStatus.CONNECTED, 0, "")
         return res
@@ -388,7 +391,7 @@ class Client:
         if isinstance(body, MsgPush):
             self.engine.on_push(body.msg)
         elif isinstance(body, ConvPush):
-            self.engine.apply_snapshots(body.convs, full=False)
+            self.engine.apply_snapshots(body.convs, full=False, pushed=True)
         elif isinstance(body, RevokePush):
             self.conversations.apply_revoke(body.msg, body.pos)
             self.events.emit_revoked([body.msg])

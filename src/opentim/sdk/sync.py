@@ -7,6 +7,18 @@ messages. A push right after ``delivered`` is delivered at once; a duplicate is 
 beyond it, or a snapshot whose ``max_seq`` is beyond it (what arrived while offline), opens a gap
 that is filled with ``catch_up`` requests, oldest first (DESIGN §4). A conversation first seen in
 a full pass starts delivered (history is fetched on demand, not replayed).
+
+The server is the truth, even when its history was replaced under the device's cache (a restored
+backup, or a new empty database at the same address). The device notices it three ways: the
+login answer names a database other than the one its token came from; the server refuses the
+token (``SyncRes.reset``: another database, or a position beyond the server's clock); or one
+conversation's ``max_seq`` falls below what was delivered. Then it *resyncs* — the whole list, or
+that conversation: the server's snapshots replace the cached ones whatever their positions,
+conversations the server does not have are dropped, cached messages of a replaced history are
+forgotten, and each conversation is *realigned*: its server history is read newest first down to
+the newest message this device already had (by ``msg_id``) or one older than the last message it
+had, and every message after that point is delivered, once. The outbox is kept and sent after the
+sync, as always.
 """
 
 from __future__ import annotations
@@ -16,9 +28,11 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from opentim.protocol import Conversation, ConvType, Message
 from opentim.protocol.cursors import FRESH, INCREMENTAL, parse_token
-from opentim.protocol.ops import CatchUpReq, HistoryRes, SyncReq, SyncRes
+from opentim.protocol.ops import CatchUpReq, HistoryReq, HistoryRes, SyncReq, SyncRes
 
 from .events import ConvEvent
 from .exceptions import SdkError
@@ -30,6 +44,31 @@ log = logging.getLogger(__name__)
 
 Key = tuple[int, str]
 CATCH_UP_PAGE = 100
+REALIGN_PAGES = 10
+"""At most this many pages of a replaced history are read back, and replayed, per conversation."""
+
+
+class Realign(msgspec.Struct, frozen=True):
+    """Where a conversation with a replaced history stood on this device: messages it had
+    (``known`` ids; the local cache adds its own) and the server time of its last one."""
+
+    since: int
+    known: frozenset[str]
+
+
+class _Reset:
+    """A full resync in progress: the list as it was before it."""
+
+    def __init__(self, before: dict[Key, Conversation]) -> None:
+        self.before = before
+        self.seen: set[Key] = set()
+        """Conversations the server has (its pages so far)."""
+        self.realigned: set[Key] = set()
+        """Conversations whose new messages are being read back (they see to their cache)."""
+        last = [c.last_msg.server_time for c in before.values() if c.last_msg is not None]
+        self.since = max(last, default=0)
+        """For a conversation new to this device: what is as old as its last known message
+        was here before."""
 
 
 class SyncEngine:
@@ -45,6 +84,9 @@ class SyncEngine:
         self._fillers: dict[Key, asyncio.Task[None]] = {}
         self._sent_here: deque[str] = deque(maxlen=1024)
         self._sent_set: set[str] = set()
+        self._reset: _Reset | None = None
+        self.resyncs = 0
+        """How many times this device found the server's history replaced (tests read it)."""
 
     def reset(self) -> None:
         self.token = ""
@@ -53,32 +95,108 @@ class SyncEngine:
         for task in self._fillers.values():
             task.cancel()
         self._fillers.clear()
+        self._reset = None
 
     # --- conversations ----------------------------------------------------------------------
     async def run(self) -> None:
         """Page through every change since the token; fill the gaps it reveals."""
         client = self._client
         client.events.emit_conversations(ConvEvent.SYNC_STARTED, [])
+        token = parse_token(self.token)
+        if client.server_db_id and token.phase != FRESH and token.db != client.server_db_id:
+            self._begin_resync("the server's database changed")
         while True:
             phase = parse_token(self.token).phase
             full = phase != INCREMENTAL
             if phase == FRESH:
                 self.full_passes += 1
             page = await client.request("conv_sync", SyncReq(cursor=self.token), SyncRes)
+            if page.reset and self._reset is None:
+                self._begin_resync("the server refused the sync token")
+                full = True
+                self.full_passes += 1
             self.apply_snapshots(page.convs, full=full)
             self.token = page.cursor
             client.save_state(page.convs, self.token)
             if not page.more:
                 client.conversations.set_group_names(page.conv_groups)
                 break
+        if self._reset is not None:
+            self._end_resync()
         client.events.emit_conversations(ConvEvent.SYNC_FINISHED, [])
 
-    def apply_snapshots(self, convs: list[Conversation], *, full: bool) -> None:
-        """Apply snapshots from the server and open a gap wherever messages are missing."""
-        self._client.conversations.apply(convs)
-        for snap in convs:
+    def _begin_resync(self, why: str) -> None:
+        """The server's history is not the one this device synced from: start over from it."""
+        log.info("%s: resyncing the conversation list from the server", why)
+        self.resyncs += 1
+        before = self._client.conversations.snapshots()
+        self.reset()
+        self._reset = _Reset(before)
+
+    def _end_resync(self) -> None:
+        """Drop what the server does not have; forget cached messages of replaced histories."""
+        resync, self._reset = self._reset, None
+        assert resync is not None
+        gone = [
+            msgspec.structs.replace(old, deleted=True, pos=0)
+            for key, old in resync.before.items()
+            if key not in resync.seen and not old.deleted
+        ]
+        if gone:
+            # Position 0: whatever the server later says of them wins.
+            self._client.conversations.apply(gone, force=True)
+        store = self._client.store
+        if store is not None:
+            stale = [
+                k
+                for k in resync.before
+                if k not in resync.realigned and not self._same_history(resync, k)
+            ]
+            if stale:
+                store.drop_messages(stale)
+
+    def _same_history(self, resync: _Reset, key: Key) -> bool:
+        old = resync.before.get(key)
+        new = self._client.conversations.cached(*key)
+        if old is None or new is None or old.last_msg is None or new.last_msg is None:
+            return old is not None and new is not None and old.max_seq == new.max_seq == 0
+        return (old.last_msg.msg_id, old.last_msg.seq) == (new.last_msg.msg_id, new.last_msg.seq)
+
+    def apply_snapshots(
+        self, convs: list[Conversation], *, full: bool, pushed: bool = False
+    ) -> None:
+        """Apply snapshots from the server (a sync page, or ``pushed`` by a change) and open a
+        gap wherever messages are missing."""
+        resync = self._reset
+        manager = self._client.conversations
+        before = [manager.cached(c.conv_type, c.conv_id) for c in convs]
+        manager.apply(convs, force=resync is not None and full)
+        for snap, old in zip(convs, before, strict=True):
             key = (snap.conv_type, snap.conv_id)
             done = self.delivered.get(key)
+            if resync is not None:
+                if pushed and key not in resync.seen:
+                    # The resync's own page for it will tell where it stands.
+                    self._targets[key] = max(self._targets.get(key, 0), snap.max_seq)
+                    continue
+                if full:
+                    resync.seen.add(key)
+                    self.delivered[key] = snap.max_seq
+                    if self._realign_if_new(key, snap, resync.before.get(key), resync.since):
+                        resync.realigned.add(key)
+                    elif self._targets.get(key, 0) > snap.max_seq:
+                        self._open_gap(key, self._targets[key])
+                    continue
+                resync.seen.add(key)
+            if done is not None and snap.max_seq < done and (old is None or snap.pos >= old.pos):
+                # This conversation's history on the server is not the one delivered here.
+                log.info(
+                    "%s: server seq %d below delivered %d: resyncing it", key, snap.max_seq, done
+                )
+                self.resyncs += 1
+                self._restart(key, snap.max_seq)
+                self._realign_if_new(key, snap, old, 0, always=True)
+                continue
             if done is None:
                 if full:
                     self.delivered[key] = snap.max_seq
@@ -90,6 +208,74 @@ class SyncEngine:
                 self.delivered[key] = done
             if snap.max_seq > done:
                 self._open_gap(key, snap.max_seq)
+
+    def _restart(self, key: Key, delivered: int) -> None:
+        filler = self._fillers.pop(key, None)
+        if filler is not None:
+            filler.cancel()
+        self._targets.pop(key, None)
+        self.delivered[key] = delivered
+
+    def _realign_if_new(
+        self,
+        key: Key,
+        snap: Conversation,
+        old: Conversation | None,
+        since: int,
+        *,
+        always: bool = False,
+    ) -> bool:
+        """After a resync: deliver the server's messages this device has not had, if its last
+        message may be one (realigning by ``msg_id``). True when it realigns."""
+        last = snap.last_msg
+        old_last = None if old is None else old.last_msg
+        if old_last is not None:
+            since = old_last.server_time
+        if not always:
+            if last is None or snap.max_seq <= snap.deleted_up_to or last.msg_id in self._sent_set:
+                return False
+            if old_last is not None and old_last.msg_id == last.msg_id:
+                return False
+            if last.server_time < since:
+                return False
+        known = frozenset() if old_last is None else frozenset({old_last.msg_id})
+        self._targets[key] = max(self._targets.get(key, 0), snap.max_seq)
+        if key not in self._fillers:
+            self._fillers[key] = asyncio.ensure_future(
+                self._fill(key, False, Realign(since=since, known=known))
+            )
+        return True
+
+    async def _realign(self, key: Key, realign: Realign) -> int:
+        """The seq after which the server's messages of ``key`` are new to this device."""
+        client = self._client
+        known = set(realign.known) | self._sent_set
+        cached: dict[str, int] = {}
+        store = client.store
+        if store is not None:
+            cached = {m.msg_id: m.seq for m in await store.recent_messages(key, 0, 1 << 20)}
+            known.update(cached)
+        before = 0
+        for _ in range(REALIGN_PAGES):
+            req = HistoryReq(
+                conv_type=key[0], conv_id=key[1], before_seq=before, count=CATCH_UP_PAGE
+            )
+            res = await client.request("history", req, HistoryRes)
+            for msg in res.msgs:
+                if msg.msg_id in known or msg.server_time < realign.since:
+                    # The cache stays only if it ends where the two histories meet.
+                    newest = max(cached.values(), default=0)
+                    meets = cached.get(msg.msg_id) == msg.seq == newest
+                    if store is not None and not meets:
+                        store.drop_messages([key])
+                    return msg.seq
+            if len(res.msgs) < CATCH_UP_PAGE:
+                before = 1  # every message the user may see is new here
+                break
+            before = res.msgs[-1].seq
+        if store is not None:
+            store.drop_messages([key])
+        return max(0, before - 1)
 
     # --- messages ---------------------------------------------------------------------------
     def sent_here(self, msg: Message) -> None:
@@ -113,6 +299,11 @@ class SyncEngine:
         """A message pushed by the server."""
         key = (msg.conv_type, msg.conv_id_for(self._client.user_id))
         done = self.delivered.get(key)
+        resync = self._reset
+        if done is None and resync is not None and key not in resync.seen:
+            # Resyncing: the conversation's page will tell where it stands; fill up to here then.
+            self._targets[key] = max(self._targets.get(key, 0), msg.seq)
+            return
         if done is None:
             # A conversation this device has not seen: learn it first, then fill up to here.
             self._targets[key] = max(self._targets.get(key, 0), msg.seq)
@@ -141,9 +332,13 @@ class SyncEngine:
         if key not in self._fillers:
             self._fillers[key] = asyncio.ensure_future(self._fill(key, learn))
 
-    async def _fill(self, key: Key, learn: bool) -> None:
+    async def _fill(self, key: Key, learn: bool, realign: Realign | None = None) -> None:
         client = self._client
         try:
+            if realign is not None:
+                self.delivered[key] = min(
+                    self.delivered.get(key, 0), await self._realign(key, realign)
+                )
             if learn:
                 await client.conversations.get([key])
                 snap = client.conversations.cached(*key)
