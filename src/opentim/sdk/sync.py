@@ -138,12 +138,12 @@ class SyncEngine:
         resync, self._reset = self._reset, None
         assert resync is not None
         gone = [
-            msgspec.structs.replace(old, deleted=True, pos=0)
-            for key, old in resync.before.items()
-            if key not in resync.seen and not old.deleted
+            Conversation(conv_type=key[0], conv_id=key[1], deleted=True)
+            for key in resync.before
+            if key not in resync.seen
         ]
         if gone:
-            # Position 0: whatever the server later says of them wins.
+            # Empty tombstones at position 0: whatever the server later says of them wins.
             self._client.conversations.apply(gone, force=True)
         store = self._client.store
         if store is not None:
