@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from opentim.protocol import ConvType, Message, c2c_channel, group_channel
-from opentim.server.bus.base import Envelope
+from opentim.server.bus.base import Envelope, Head
 from opentim.server.bus.local import LocalBus
 from opentim.server.gateway.relay import Relay
 
@@ -265,3 +265,46 @@ async def test_a_handler_failing_on_one_envelope_does_not_drop_the_rest() -> Non
     await h.until(4)
     assert failed == [2]
     assert [e.seq for e in h.got] == [1, 3, 4, 5]
+
+
+async def test_a_heartbeat_head_past_what_was_delivered_is_read_from_the_store() -> None:
+    h = Harness(["b"])
+    await h.start()
+    h.store.messages[C] = [stored(s) for s in range(1, 4)]
+    h.relay.receive(c2c(1))
+    heads = [Head(C, 3, ["a", "b"]), Head(c2c_channel("x", "y"), 9, ["x", "y"])]
+    h.relay.receive(Envelope(heads=heads))  # 2 and 3 were lost, nothing came after them
+    await h.until(3)
+    assert [e.seq for e in h.got] == [1, 2, 3]
+    h.relay.receive(Envelope(heads=heads))  # a repeated beat: nothing more
+    h.relay.receive(c2c(3))
+    await asyncio.sleep(0)
+    assert len(h.got) == 3
+    assert h.store.reads == [(C, 1, 3)]  # at once: no grace for what the heartbeat says
+
+
+async def test_the_heartbeat_repeats_recent_heads_and_stops_when_idle() -> None:
+    published: list[Envelope] = []
+    beat = asyncio.Event()
+
+    class Recording(LocalBus):
+        def publish(self, envelope: Envelope) -> None:
+            published.append(envelope)
+            if envelope.heads:
+                beat.set()
+
+    relay = Relay(Recording(), FakeStore(), {}, heartbeat=0.001)  # type: ignore[arg-type]
+    await relay.start(lambda env: None)
+    try:
+        relay.publish(c2c(1))
+        relay.publish(c2c(2))
+        async with asyncio.timeout(5):
+            while sum(1 for e in published if e.heads) < 3:
+                beat.clear()
+                await beat.wait()
+        beats = [e.heads for e in published if e.heads]
+        assert beats == [[Head(C, 2, ["a", "b"])]] * 3
+        assert relay._heads == {}  # idle from now on: nothing left to announce
+        assert [e.seq for e in published if e.channel_id] == [1, 2]  # one publish per message
+    finally:
+        await relay.close()
