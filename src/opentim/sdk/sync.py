@@ -32,7 +32,16 @@ import msgspec
 
 from opentim.protocol import Conversation, ConvType, Message
 from opentim.protocol.cursors import FRESH, INCREMENTAL, parse_token
-from opentim.protocol.ops import CatchUpReq, HistoryReq, HistoryRes, SyncReq, SyncRes
+from opentim.protocol.ops import (
+    CatchUpReq,
+    ConvGetReq,
+    ConvKey,
+    ConvsRes,
+    HistoryReq,
+    HistoryRes,
+    SyncReq,
+    SyncRes,
+)
 
 from .events import ConvEvent
 from .exceptions import SdkError
@@ -54,6 +63,13 @@ class Realign(msgspec.Struct, frozen=True):
 
     since: int
     known: frozenset[str]
+
+
+class Check(msgspec.Struct, frozen=True):
+    """Ask the server whether a conversation's history was replaced; ``old`` is the snapshot
+    this device had."""
+
+    old: Conversation | None
 
 
 class _Reset:
@@ -188,14 +204,16 @@ class SyncEngine:
                         self._open_gap(key, self._targets[key])
                     continue
                 resync.seen.add(key)
-            if done is not None and snap.max_seq < done and (old is None or snap.pos >= old.pos):
-                # This conversation's history on the server is not the one delivered here.
-                log.info(
-                    "%s: server seq %d below delivered %d: resyncing it", key, snap.max_seq, done
-                )
-                self.resyncs += 1
-                self._restart(key, snap.max_seq)
-                self._realign_if_new(key, snap, old, 0, always=True)
+            if done is not None and snap.max_seq < done:
+                if not pushed:
+                    # Its history on the server may not be the one delivered here (or this page
+                    # was read just before a message that was pushed since): ask again.
+                    filler = self._fillers.pop(key, None)
+                    if filler is not None:
+                        filler.cancel()
+                    self._fillers[key] = asyncio.ensure_future(
+                        self._fill(key, False, check=Check(old))
+                    )
                 continue
             if done is None:
                 if full:
@@ -209,12 +227,26 @@ class SyncEngine:
             if snap.max_seq > done:
                 self._open_gap(key, snap.max_seq)
 
-    def _restart(self, key: Key, delivered: int) -> None:
-        filler = self._fillers.pop(key, None)
-        if filler is not None:
-            filler.cancel()
-        self._targets.pop(key, None)
-        self.delivered[key] = delivered
+    async def _replaced(self, key: Key, old: Conversation | None) -> Realign | None:
+        """Whether the server's history of ``key`` is not the one delivered here: its current
+        ``max_seq`` is below what was delivered (what was delivered was committed, so a server
+        with the same history has it). If so, show the server's snapshot and say how to realign."""
+        client = self._client
+        req = ConvGetReq(keys=[ConvKey(conv_type=key[0], conv_id=key[1])])
+        res = await client.request("conv_get", req, ConvsRes)
+        done = self.delivered.get(key, 0)
+        if not res.convs or res.convs[0].max_seq >= done:
+            return None
+        snap = res.convs[0]
+        log.info("%s: server seq %d below delivered %d: resyncing it", key, snap.max_seq, done)
+        self.resyncs += 1
+        client.conversations.apply([snap], force=True)
+        self.delivered[key] = snap.max_seq
+        self._targets[key] = max(self._targets.get(key, 0), snap.max_seq)
+        last = None if old is None else old.last_msg
+        if last is None:
+            return Realign(since=0, known=frozenset())
+        return Realign(since=last.server_time, known=frozenset({last.msg_id}))
 
     def _realign_if_new(
         self,
@@ -222,8 +254,6 @@ class SyncEngine:
         snap: Conversation,
         old: Conversation | None,
         since: int,
-        *,
-        always: bool = False,
     ) -> bool:
         """After a resync: deliver the server's messages this device has not had, if its last
         message may be one (realigning by ``msg_id``). True when it realigns."""
@@ -231,13 +261,12 @@ class SyncEngine:
         old_last = None if old is None else old.last_msg
         if old_last is not None:
             since = old_last.server_time
-        if not always:
-            if last is None or snap.max_seq <= snap.deleted_up_to or last.msg_id in self._sent_set:
-                return False
-            if old_last is not None and old_last.msg_id == last.msg_id:
-                return False
-            if last.server_time < since:
-                return False
+        if last is None or snap.max_seq <= snap.deleted_up_to or last.msg_id in self._sent_set:
+            return False
+        if old_last is not None and old_last.msg_id == last.msg_id:
+            return False
+        if last.server_time < since:
+            return False
         known = frozenset() if old_last is None else frozenset({old_last.msg_id})
         self._targets[key] = max(self._targets.get(key, 0), snap.max_seq)
         if key not in self._fillers:
@@ -332,9 +361,13 @@ class SyncEngine:
         if key not in self._fillers:
             self._fillers[key] = asyncio.ensure_future(self._fill(key, learn))
 
-    async def _fill(self, key: Key, learn: bool, realign: Realign | None = None) -> None:
+    async def _fill(
+        self, key: Key, learn: bool, realign: Realign | None = None, check: Check | None = None
+    ) -> None:
         client = self._client
         try:
+            if check is not None:
+                realign = await self._replaced(key, check.old)
             if realign is not None:
                 self.delivered[key] = min(
                     self.delivered.get(key, 0), await self._realign(key, realign)
