@@ -6,33 +6,61 @@ address. Devices resync, show the server's state, get every new message once, ke
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from opentim.protocol import ConvType
+from opentim.protocol import ConvType, encode_token, parse_token
 from opentim.sdk import Client
+from opentim.server.app import Server
 from opentim.server.config import DB_FILE
 
 from ..conftest import SECRET_KEY, sig
 from ..faults import Proxy
 from ..helpers import ids, until
-from .test_offline import FAST, free_port, received, settled, start_server_process, state, truth
+from ..services import POSTGRES_URL, temp_schema
+from .test_offline import FAST, free_port, received, settled, state, truth
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 C2C = ConvType.C2C
 
 
+OPENTIM = [sys.executable, "-c", "from opentim.cli import main; main()"]
+
+
 def opentim(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OPENTIM_SECRET_KEY": SECRET_KEY}
-    cmd = [sys.executable, "-c", "from opentim.cli import main; main()", *args]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [*OPENTIM, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def run(*cmd: str) -> None:
+    """A command an operator would type (sqlite3, pg_dump, pg_restore); it must succeed."""
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+async def serve(data: Path, port: int, store: str = "") -> asyncio.subprocess.Process:
+    env = {**os.environ, "OPENTIM_SECRET_KEY": SECRET_KEY, "OPENTIM_STORE": store}
+    args = ["serve", "--port", str(port), "--data-dir", str(data)]
+    proc = await asyncio.create_subprocess_exec(
+        *OPENTIM, *args, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    async with asyncio.timeout(20):
+        while not (await proc.stdout.readline()).startswith(b"opentim listening"):
+            pass
+    return proc
 
 
 async def stop(proc: asyncio.subprocess.Process) -> None:
@@ -45,10 +73,21 @@ async def stop(proc: asyncio.subprocess.Process) -> None:
     "how", ["restore_older_backup", "new_empty_data_dir", "backup_copied_without_restore"]
 )
 async def test_devices_resync_when_the_server_history_is_replaced(tmp_path: Path, how: str) -> None:
+    await replace_history(tmp_path, how)
+
+
+@pytest.mark.postgres
+async def test_devices_resync_after_a_postgres_restore_from_an_older_dump(tmp_path: Path) -> None:
+    async with temp_schema() as store:
+        await replace_history(tmp_path, "restore_older_dump", store)
+
+
+async def replace_history(tmp_path: Path, how: str, store: str = "") -> None:
+    """Chat, back up, chat more, replace the server's history as ``how`` says, chat again."""
     port = free_port()
     url = f"ws://127.0.0.1:{port}/ws"
     data = tmp_path / "data"
-    proc = await start_server_process(data, port)
+    proc = await serve(data, port, store)
     bob_link = Proxy(port)  # holds bob offline while the server is switched
     await bob_link.start()
     clients: list[Client] = []
@@ -69,14 +108,13 @@ async def test_devices_resync_when_the_server_history_is_replaced(tmp_path: Path
             await alice.messages.send_text(C2C, "bob", f"before backup {i}")
         await settled(bob)
         backup = tmp_path / "backup.db"
-        # The documented online backup, while the server runs.
-        done = await asyncio.to_thread(
-            subprocess.run,
-            ["sqlite3", str(data / DB_FILE), f".backup '{backup}'"],
-            check=True,
-            timeout=30,
-        )
-        assert done.returncode == 0
+        # The documented online backups, while the server runs (docs/operations.md).
+        schema = store.partition("search_path=")[2]
+        if store:
+            dump = ["pg_dump", "--format=custom", f"--schema={schema}", f"--file={backup}"]
+            await asyncio.to_thread(run, *dump, POSTGRES_URL)
+        else:
+            await asyncio.to_thread(run, "sqlite3", str(data / DB_FILE), f".backup '{backup}'")
         for i in range(3):
             await alice.messages.send_text(C2C, "bob", f"after backup {i}")
         dave = await device("dave", "d")
@@ -94,6 +132,12 @@ async def test_devices_resync_when_the_server_history_is_replaced(tmp_path: Path
             )
             assert result.returncode == 0, result.stderr
             assert "new database identity" in result.stdout
+        elif how == "restore_older_dump":
+            restore = ["pg_restore", "--clean", "--if-exists", f"--dbname={POSTGRES_URL}"]
+            await asyncio.to_thread(run, *restore, str(backup))
+            result = await asyncio.to_thread(opentim, "restore", "--store", store)
+            assert result.returncode == 0, result.stderr
+            assert "new database identity" in result.stdout
         elif how == "new_empty_data_dir":
             data = tmp_path / "new-data"
         else:
@@ -102,7 +146,7 @@ async def test_devices_resync_when_the_server_history_is_replaced(tmp_path: Path
             for suffix in ("-wal", "-shm"):
                 (data / f"{DB_FILE}{suffix}").unlink(missing_ok=True)
             shutil.copyfile(backup, data / DB_FILE)
-        proc = await start_server_process(data, port)
+        proc = await serve(data, port, store)
         await settled(alice)
         away = []
         if how != "new_empty_data_dir":  # (in a new empty database bob is nobody yet)
@@ -138,3 +182,64 @@ async def test_devices_resync_when_the_server_history_is_replaced(tmp_path: Path
             await client.close()
         await stop(proc)
         await bob_link.stop()
+
+
+async def test_restore_refuses_a_running_database_and_a_file_that_is_not_a_backup(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    data = tmp_path / "data"
+    proc = await serve(data, port)
+    try:
+        backup = tmp_path / "backup.db"
+        await asyncio.to_thread(run, "sqlite3", str(data / DB_FILE), f".backup '{backup}'")
+        result = await asyncio.to_thread(opentim, "restore", str(backup), "--data-dir", str(data))
+        assert result.returncode == 1
+        assert "stop every server" in result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    finally:
+        await stop(proc)
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not a database")
+    result = await asyncio.to_thread(opentim, "restore", str(junk), "--data-dir", str(data))
+    assert result.returncode == 1
+    assert "not" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    result = await asyncio.to_thread(opentim, "restore", str(backup), "--data-dir", str(data))
+    assert result.returncode == 0, result.stderr
+
+
+async def test_a_token_from_before_database_identities_resyncs_cleanly(
+    server: Server, tmp_path: Path
+) -> None:
+    """A device cache made by the previous release holds a token without a database identity:
+    its next login resyncs once in full, delivers what it missed once, and keeps its cache."""
+    alice = Client(server.url, device_id="a")
+    bob = Client(server.url, device_id="b", data_dir=tmp_path / "bob")
+    try:
+        await alice.login("alice", sig("alice"))
+        await bob.login("bob", sig("bob"))
+        await bob.wait_synced()
+        seen = [await alice.messages.send_text(C2C, "bob", f"seen {i}") for i in range(3)]
+        await until(bob, lambda: bob.engine.delivered.get((C2C, "alice")) == 3)
+        await bob.close()
+        # What the previous release wrote: the same token, without ``db``.
+        cache = next((tmp_path / "bob").glob("*.db"))
+        with contextlib.closing(sqlite3.connect(cache)) as conn, conn:
+            (text,) = conn.execute("SELECT value FROM meta WHERE key = 'token'").fetchone()
+            old = msgspec.structs.replace(parse_token(text), db=0)
+            assert parse_token(text).db != 0
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'token'", (encode_token(old),))
+        missed = [await alice.messages.send_text(C2C, "bob", f"missed {i}") for i in range(2)]
+        bob = Client(server.url, device_id="b", data_dir=tmp_path / "bob")
+        got = received(bob)
+        await bob.login("bob", sig("bob"))
+        await settled(bob)
+        assert bob.engine.resyncs == 1
+        assert got == [m.msg_id for m in missed]
+        history = await bob.messages.history(C2C, "alice", count=10)
+        assert [m.msg_id for m in reversed(history)] == [m.msg_id for m in seen + missed]
+        assert state(bob) == await truth(server.url, "bob")
+    finally:
+        await alice.close()
+        await bob.close()
