@@ -51,7 +51,7 @@ _decoder = msgspec.json.Decoder(SyncToken)
 
 def encode_token(token: SyncToken) -> str:
     """The token as an opaque string (``""`` for a fresh one)."""
-    if token.phase == FRESH:
+    if token == SyncToken():
         return ""
     return base64.urlsafe_b64encode(_encoder.encode(token)).decode()
 
