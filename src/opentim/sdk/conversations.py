@@ -201,6 +201,8 @@ class ConversationManager:
             try:
                 await self._push_draft(key)
             except SdkError as exc:
+                if exc.code == ErrorCode.ERR_SDK_NOT_LOGGED_IN:
+                    return  # logged out meanwhile: the edits wait for the next sync
                 self._pending_drafts.pop(key, None)
                 log.warning("draft of %s refused: %s", key, exc)
 
