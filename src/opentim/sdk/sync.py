@@ -133,12 +133,15 @@ class SyncEngine:
                 self.full_passes += 1
             self.apply_snapshots(page.convs, full=full)
             self.token = page.cursor
-            client.save_state(page.convs, self.token)
+            # A resync's token is kept only once it is complete: an app stopped halfway starts
+            # it again from the old token rather than go on from a half-replaced cache.
+            client.save_state(page.convs, None if self._reset is not None else self.token)
             if not page.more:
                 client.conversations.set_group_names(page.conv_groups)
                 break
         if self._reset is not None:
             self._end_resync()
+            client.save_state([], self.token)
         client.events.emit_conversations(ConvEvent.SYNC_FINISHED, [])
 
     def _begin_resync(self, why: str) -> None:
