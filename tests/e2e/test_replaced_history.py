@@ -31,7 +31,7 @@ from ..services import POSTGRES_URL, temp_schema
 from .test_offline import FAST, free_port, received, settled, state, truth
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-C2C = ConvType.C2C
+C2C, GROUP = ConvType.C2C, ConvType.GROUP
 
 
 OPENTIM = [sys.executable, "-c", "from opentim.cli import main; main()"]
@@ -103,9 +103,15 @@ async def replace_history(tmp_path: Path, how: str, store: str = "") -> None:
     try:
         alice = await device("alice", "a", tmp_path / "alice")
         bob = await device("bob", "b", tmp_path / "bob")
+        await alice.groups.create("g", group_id="g", members=["bob"])
+        await until(bob, lambda: "g" in ids(bob))
+        await settled(bob)  # the group's tip is delivered: count only what follows
         got = received(bob)
         for i in range(3):
             await alice.messages.send_text(C2C, "bob", f"before backup {i}")
+        for i in range(2):
+            await alice.messages.send_text(GROUP, "g", f"group before backup {i}")
+        await until(bob, lambda: len(got) == 5)
         await settled(bob)
         backup = tmp_path / "backup.db"
         # The documented online backups, while the server runs (docs/operations.md).
@@ -117,10 +123,13 @@ async def replace_history(tmp_path: Path, how: str, store: str = "") -> None:
             await asyncio.to_thread(run, "sqlite3", str(data / DB_FILE), f".backup '{backup}'")
         for i in range(3):
             await alice.messages.send_text(C2C, "bob", f"after backup {i}")
+        for i in range(2):
+            await alice.messages.send_text(GROUP, "g", f"group after backup {i}")
         dave = await device("dave", "d")
         await dave.messages.send_text(C2C, "bob", "only in the lost history")
-        await until(bob, lambda: len(got) == 7)
+        await until(bob, lambda: len(got) == 11)
         assert "dave" in ids(bob)
+        switched_at = len(got)
 
         bob_link.go_down()
         await until(bob, lambda: not bob.connected)
@@ -148,22 +157,31 @@ async def replace_history(tmp_path: Path, how: str, store: str = "") -> None:
             shutil.copyfile(backup, data / DB_FILE)
         proc = await serve(data, port, store)
         await settled(alice)
+        kept = how != "new_empty_data_dir"  # (in a new empty database bob and g are nobody yet)
         away = []
-        if how != "new_empty_data_dir":  # (in a new empty database bob is nobody yet)
-            away = [await alice.messages.send_text(C2C, "bob", "while bob is away")]
+        if kept:
+            away = [
+                await alice.messages.send_text(C2C, "bob", "while bob is away"),
+                await alice.messages.send_text(GROUP, "g", "group while bob is away"),
+            ]
         bob_link.restore()
 
         async with asyncio.timeout(15):
             mine = await offline
         await settled(alice, bob)
         assert bob.engine.resyncs >= 1
-        before_new = len(got)
         fresh = [await alice.messages.send_text(C2C, "bob", f"new {i}") for i in range(3)]
-        await until(bob, lambda: len(got) == before_new + 3)
+        if kept:
+            fresh += [await alice.messages.send_text(GROUP, "g", f"group new {i}") for i in (0, 1)]
+        new = [m.msg_id for m in away + fresh]
+        await until(bob, lambda: len(got) == switched_at + len(new))
         await settled(alice, bob)
 
         assert Counter(got).most_common(1)[0][1] == 1  # nothing twice
-        assert got[7:] == [m.msg_id for m in away + fresh]  # every new one, in order
+        assert sorted(got[switched_at:]) == sorted(new)  # every new one
+        for conv_id in ("bob", "g"):  # in order in each conversation
+            mine_in_conv = [m.msg_id for m in away + fresh if m.receiver == conv_id]
+            assert [i for i in got[switched_at:] if i in mine_in_conv] == mine_in_conv
         server = await truth(url, "bob")
         if how == "backup_copied_without_restore":
             # Nothing tells the device that dave's conversation is gone: the documented step
@@ -171,6 +189,7 @@ async def replace_history(tmp_path: Path, how: str, store: str = "") -> None:
             assert state(bob)[(C2C, "alice")] == server[(C2C, "alice")]
         else:
             assert "dave" not in ids(bob)  # the server does not have that conversation
+            assert ("g" in ids(bob)) is kept
             assert state(bob) == server
         history = await alice.messages.history(C2C, "bob", count=100)
         assert Counter(m.msg_id for m in history)[mine.msg_id] == 1

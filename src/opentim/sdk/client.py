@@ -235,6 +235,7 @@ class Client:
     # --- connection life ----------------------------------------------------------------------
     async def _connect(self, user_id: str, user_sig: str, *, resume: bool) -> LoginRes:
         self.events.emit_network(NetworkStatus.CONNECTING, 0, "")
+        self.engine.connection_started()
         conn = Connection(self._on_push, lambda: self._on_closed(conn), self.request_timeout)
         try:
             await conn.open(self.server_url)

@@ -57,6 +57,29 @@ REALIGN_PAGES = 10
 """At most this many pages of a replaced history are read back, and replayed, per conversation."""
 
 
+class RecentIds:
+    """The last ``size`` message ids added, for membership tests."""
+
+    def __init__(self, size: int) -> None:
+        self._order: deque[str] = deque(maxlen=size)
+        self._set: set[str] = set()
+
+    def add(self, msg_id: str) -> None:
+        if msg_id in self._set:
+            return
+        if len(self._order) == self._order.maxlen:
+            self._set.discard(self._order[0])
+        self._order.append(msg_id)
+        self._set.add(msg_id)
+
+    def __contains__(self, msg_id: object) -> bool:
+        return msg_id in self._set
+
+    def clear(self) -> None:
+        self._order.clear()
+        self._set.clear()
+
+
 class Realign(msgspec.Struct, frozen=True):
     """Where a conversation with a replaced history stood on this device: messages it had
     (``known`` ids; the local cache adds its own) and the server time of its last one."""
@@ -98,11 +121,18 @@ class SyncEngine:
         """How many full passes this device ran (a test checks reconnects stay incremental)."""
         self._targets: dict[Key, int] = {}
         self._fillers: dict[Key, asyncio.Task[None]] = {}
-        self._sent_here: deque[str] = deque(maxlen=1024)
-        self._sent_set: set[str] = set()
+        self._sent = RecentIds(1024)
+        """Messages this device sent: delivered, never announced."""
+        self._this_connection = RecentIds(10_000)
+        """Messages delivered since the connection was made: all from the server's current
+        history (a realign never takes them for what the device had before, nor repeats them)."""
         self._reset: _Reset | None = None
         self.resyncs = 0
         """How many times this device found the server's history replaced (tests read it)."""
+
+    def connection_started(self) -> None:
+        """A new connection to the server is being made."""
+        self._this_connection.clear()
 
     def reset(self) -> None:
         self.token = ""
@@ -164,6 +194,13 @@ class SyncEngine:
         if gone:
             # Empty tombstones at position 0: whatever the server later says of them wins.
             self._client.conversations.apply(gone, force=True)
+        for snap in gone:
+            key = (snap.conv_type, snap.conv_id)
+            if key in self.delivered or key in self._targets:
+                # Something happened to it after the resync's pages were read (a send, a push):
+                # learn it from the server now, as any conversation new to this device.
+                self._targets[key] = max(self._targets.get(key, 0), self.delivered.get(key, 0))
+                self._start_filler(key, learn=True)
         store = self._client.store
         if store is not None:
             stale = [
@@ -189,24 +226,29 @@ class SyncEngine:
         resync = self._reset
         manager = self._client.conversations
         before = [manager.cached(c.conv_type, c.conv_id) for c in convs]
-        manager.apply(convs, force=resync is not None and full)
+        if resync is None or pushed:
+            manager.apply(convs)
+        else:
+            # A resync's first word on a conversation replaces the cached one, whose position
+            # belongs to the other history; later words are ordered as usual.
+            first = [c for c in convs if (c.conv_type, c.conv_id) not in resync.seen]
+            manager.apply(first, force=True)
+            manager.apply([c for c in convs if (c.conv_type, c.conv_id) in resync.seen])
         for snap, old in zip(convs, before, strict=True):
             key = (snap.conv_type, snap.conv_id)
             done = self.delivered.get(key)
-            if resync is not None:
-                if pushed and key not in resync.seen:
+            if resync is not None and key not in resync.seen:
+                if pushed:
                     # The resync's own page for it will tell where it stands.
                     self._targets[key] = max(self._targets.get(key, 0), snap.max_seq)
                     continue
-                if full:
-                    resync.seen.add(key)
-                    self.delivered[key] = snap.max_seq
-                    if self._realign_if_new(key, snap, resync.before.get(key), resync.since):
-                        resync.realigned.add(key)
-                    elif self._targets.get(key, 0) > snap.max_seq:
-                        self._open_gap(key, self._targets[key])
-                    continue
                 resync.seen.add(key)
+                self.delivered[key] = snap.max_seq
+                if self._realign_if_new(key, snap, resync.before.get(key), resync.since):
+                    resync.realigned.add(key)
+                elif self._targets.get(key, 0) > snap.max_seq:
+                    self._open_gap(key, self._targets[key])
+                continue
             if done is not None and snap.max_seq < done:
                 if not pushed:
                     # Its history on the server may not be the one delivered here (or this page
@@ -264,7 +306,7 @@ class SyncEngine:
         old_last = None if old is None else old.last_msg
         if old_last is not None:
             since = old_last.server_time
-        if last is None or snap.max_seq <= snap.deleted_up_to or last.msg_id in self._sent_set:
+        if last is None or snap.max_seq <= snap.deleted_up_to or last.msg_id in self._sent:
             return False
         if old_last is not None and old_last.msg_id == last.msg_id:
             return False
@@ -281,12 +323,14 @@ class SyncEngine:
     async def _realign(self, key: Key, realign: Realign) -> int:
         """The seq after which the server's messages of ``key`` are new to this device."""
         client = self._client
-        known = set(realign.known) | self._sent_set
+        known = set(realign.known)
         cached: dict[str, int] = {}
         store = client.store
         if store is not None:
             cached = {m.msg_id: m.seq for m in await store.recent_messages(key, 0, 1 << 20)}
             known.update(cached)
+        # Only what the device had before this connection marks where the histories meet.
+        known = {i for i in known if i not in self._this_connection}
         before = 0
         for _ in range(REALIGN_PAGES):
             req = HistoryReq(
@@ -312,11 +356,8 @@ class SyncEngine:
     # --- messages ---------------------------------------------------------------------------
     def sent_here(self, msg: Message) -> None:
         """A message this device sent was stored: it is delivered, and never announced."""
-        if msg.msg_id not in self._sent_set:
-            if len(self._sent_here) == self._sent_here.maxlen:
-                self._sent_set.discard(self._sent_here[0])
-            self._sent_here.append(msg.msg_id)
-            self._sent_set.add(msg.msg_id)
+        self._sent.add(msg.msg_id)
+        self._this_connection.add(msg.msg_id)
         key = (msg.conv_type, msg.conv_id_for(self._client.user_id))
         done = self.delivered.setdefault(key, msg.seq - 1)  # a conversation new here
         if msg.seq <= done:
@@ -353,8 +394,9 @@ class SyncEngine:
             log.debug("message for a conversation not yet known: %s", key)
         self.delivered[key] = msg.seq
         client.save_messages(key, [msg])
-        if announce and msg.msg_id not in self._sent_set:
+        if announce and msg.msg_id not in self._sent and msg.msg_id not in self._this_connection:
             client.events.emit_new_messages([msg])
+        self._this_connection.add(msg.msg_id)
 
     def _open_gap(self, key: Key, up_to: int) -> None:
         self._targets[key] = max(self._targets.get(key, 0), up_to)
@@ -376,7 +418,8 @@ class SyncEngine:
                     self.delivered.get(key, 0), await self._realign(key, realign)
                 )
             if learn:
-                await client.conversations.get([key])
+                req = ConvGetReq(keys=[ConvKey(conv_type=key[0], conv_id=key[1])])
+                client.conversations.apply((await client.request("conv_get", req, ConvsRes)).convs)
                 snap = client.conversations.cached(*key)
                 start = 0 if snap is None else snap.deleted_up_to
                 if snap is not None and snap.conv_type == ConvType.GROUP:
