@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from opentim.protocol import ConvType
+from opentim.protocol import ConvType, Message
 from opentim.sdk import Client
 from opentim.server.app import Server, make_bus
 from opentim.server.bus.base import Bus, Envelope, Handler
 
 from ..conftest import server_config, sig
+from ..helpers import until
 from ..services import BUS_URLS, bus_prefix, temp_schema
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -85,15 +86,24 @@ async def test_a_push_lost_on_the_bus_reaches_the_device_within_a_second(
             await client.wait_synced()
         got: asyncio.Queue[tuple[str, float]] = asyncio.Queue()
         loop = asyncio.get_running_loop()
-        bob.events.new_messages.add(
-            lambda msgs: [got.put_nowait((m.msg_id, loop.time())) for m in msgs]
-        )
+
+        def arrived(msgs: list[Message]) -> None:
+            for m in msgs:
+                got.put_nowait((m.msg_id, loop.time()))
+
+        bob.events.new_messages.add(arrived)
         warm = await alice.messages.send_text(ConvType.C2C, "bob", "through the bus")
         async with asyncio.timeout(5):
             assert (await got.get())[0] == warm.msg_id
-        for i in range(3):  # a lost push with nothing after it, three times over
+        await alice.groups.create("g", group_id="g", members=["bob"])
+        await until(bob, lambda: bob.conversations.cached(ConvType.GROUP, "g") is not None)
+        await bob.engine.settle()
+        while not got.empty():  # the group's tip, if announced
+            got.get_nowait()
+        for i, conv_type, conv_id in ((0, 1, "bob"), (1, 2, "g"), (2, 1, "bob"), (3, 2, "g")):
+            # A lost push with nothing after it in its conversation.
             lossy.drop = 1
-            sent = await alice.messages.send_text(ConvType.C2C, "bob", f"lost {i}")
+            sent = await alice.messages.send_text(conv_type, conv_id, f"lost {i}")
             acked = loop.time()
             assert [e.seq for e in lossy.dropped][-1] == sent.seq
             async with asyncio.timeout(1.0):
