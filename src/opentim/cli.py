@@ -1,4 +1,4 @@
-"""The ``opentim`` command: serve, usersig, demo, migrate."""
+"""The ``opentim`` command: serve, usersig, demo, migrate, restore."""
 
 from __future__ import annotations
 
@@ -252,6 +252,52 @@ def migrate(data_dir: DataDir = Path(DEFAULT_DATA_DIR), store: StoreUrl = "") ->
     except StoreError as exc:
         raise fail(f"cannot migrate: {exc}") from exc
     typer.echo(f"schema up to date in {store or data_dir}")
+
+
+@app.command()
+def restore(
+    backup: Annotated[
+        Path | None,
+        typer.Argument(help="A SQLite backup to put in the data dir (not with --store)."),
+    ] = None,
+    data_dir: DataDir = Path(DEFAULT_DATA_DIR),
+    store: StoreUrl = "",
+) -> None:
+    """Restore a backup and give the database a new identity, so devices resync from it.
+
+    Stop every server first. SQLite: ``opentim restore BACKUP_FILE [--data-dir D]`` puts the
+    backup in place. PostgreSQL: restore with pg_restore, then run ``opentim restore --store
+    postgresql://…``. See docs/operations.md.
+    """
+    need("server", "restore")
+    from opentim.server.app import make_store
+    from opentim.server.store.base import StoreError
+    from opentim.server.store.restore import put_sqlite_backup
+
+    if store and backup is not None:
+        raise fail("with --store, restore the dump with pg_restore, then run this without a file")
+    if not store and backup is None:
+        raise fail("name the backup file: opentim restore BACKUP_FILE [--data-dir D]")
+    try:
+        target = make_store(ServerConfig(data_dir=data_dir, store=store))
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
+
+    async def run() -> int:
+        await target.open()
+        try:
+            return await target.rotate_database_id()
+        finally:
+            await target.close()
+
+    try:
+        if backup is not None:
+            put_sqlite_backup(backup, ServerConfig(data_dir=data_dir).db_path)
+        asyncio.run(run())
+    except StoreError as exc:
+        raise fail(f"cannot restore: {exc}") from exc
+    where = store or ServerConfig(data_dir=data_dir).db_path
+    typer.echo(f"restored {where}: new database identity; devices resync when they reconnect")
 
 
 @app.command()

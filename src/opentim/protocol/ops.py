@@ -51,6 +51,9 @@ class LoginRes(Struct):
     user_id: str
     server_time: int
     profile: Profile
+    db_id: int = 0
+    """The server's database identity: a device whose sync token names another one resyncs
+    (protocol/cursors.py). 0 from a server that has none."""
 
 
 class ProfileSetReq(Struct):
@@ -171,6 +174,9 @@ class SyncRes(Struct):
     more: bool = False
     conv_groups: list[str] = []
     """The user's conversation groups (folders), in creation order: on the last page."""
+    reset: bool = False
+    """The token given belongs to another history (another database, or a position beyond the
+    server's clock): this page starts a full pass, and the device drops what it had synced."""
 
 
 class PinReq(Struct):

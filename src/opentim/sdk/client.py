@@ -112,6 +112,8 @@ class Client:
         self.profile: Profile | None = None
         self.login_status = LoginStatus.LOGGED_OUT
         self.server_time_offset = 0.0
+        self.server_db_id = 0
+        """The database identity the server gave at the last login (0: it has none)."""
         self.has_cache = False
         """Whether the conversation list came from the local cache at login."""
         self._user_sig = ""
@@ -253,6 +255,7 @@ class Client:
     # --- connection life ----------------------------------------------------------------------
     async def _connect(self, user_id: str, user_sig: str, *, resume: bool) -> LoginRes:
         self.events.emit_network(NetworkStatus.CONNECTING, 0, "")
+        self.engine.connection_started()
         conn = Connection(self._on_push, lambda: self._on_closed(conn), self.request_timeout)
         try:
             await conn.open(self.server_url, tls=self._tls_context())
@@ -274,6 +277,7 @@ class Client:
             raise
         self._conn = conn
         self.server_time_offset = res.server_time - asyncio.get_running_loop().time()
+        self.server_db_id = res.db_id
         self._connected.set()
         self.events.emit_network(NetworkStatus.CONNECTED, 0, "")
         return res
@@ -294,7 +298,13 @@ class Client:
         try:
             await self.engine.run()
         except SdkError as exc:
-            log.warning("conversation sync stopped: %s", exc)
+            if self.login_status != LoginStatus.LOGGED_IN:
+                # The app logged out or closed while the sync was out: nothing went wrong.
+                log.debug("conversation sync ended by logout: %s", exc)
+            elif exc.code in NETWORK_CODES:
+                log.info("conversation sync stopped: %s (it runs again on reconnect)", exc)
+            else:
+                log.warning("conversation sync stopped: %s", exc)
             return
         self._synced.set()
         queued, self._queued = self._queued, []
@@ -415,7 +425,7 @@ class Client:
         if isinstance(body, MsgPush):
             self.engine.on_push(body.msg)
         elif isinstance(body, ConvPush):
-            self.engine.apply_snapshots(body.convs, full=False)
+            self.engine.apply_snapshots(body.convs, full=False, pushed=True)
         elif isinstance(body, RevokePush):
             self.conversations.apply_revoke(body.msg, body.pos)
             self.events.emit_revoked([body.msg])

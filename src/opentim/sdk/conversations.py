@@ -210,6 +210,8 @@ class ConversationManager:
             try:
                 await self._push_draft(key)
             except SdkError as exc:
+                if exc.code == ErrorCode.ERR_SDK_NOT_LOGGED_IN:
+                    return  # logged out meanwhile: the edits wait for the next sync
                 self._pending_drafts.pop(key, None)
                 log.warning("draft of %s refused: %s", key, exc)
 
@@ -352,8 +354,13 @@ class ConversationManager:
         self._emit([], updated, [], total_before)
         self._client.save_state([new], None)
 
-    def apply(self, snapshots: Convs) -> None:
-        """Apply conversation snapshots; stale ones (smaller ``pos``) are ignored."""
+    def snapshots(self) -> dict[Key, Conversation]:
+        """Every snapshot held, tombstones included (a copy)."""
+        return dict(self._convs)
+
+    def apply(self, snapshots: Convs, *, force: bool = False) -> None:
+        """Apply conversation snapshots; stale ones (smaller ``pos``) are ignored, unless
+        ``force``: a resync from another history, whose positions are not comparable."""
         added: Convs = []
         updated: Convs = []
         deleted: Convs = []
@@ -362,7 +369,7 @@ class ConversationManager:
         for snap in snapshots:
             key = (snap.conv_type, snap.conv_id)
             old = self._convs.get(key)
-            if old is not None and snap.pos < old.pos:
+            if old is not None and snap.pos < old.pos and not force:
                 continue
             pending = self._pending_drafts.get(key)
             if pending is not None and snap.draft != pending.draft:

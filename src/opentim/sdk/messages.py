@@ -87,9 +87,14 @@ class MessageManager:
             store.add_outbox(key, msg, time.time_ns())
         try:
             stored = await self._send_until_acked(conv_type, conv_id, msg)
-        finally:
-            if store is not None:
+        except SdkError as exc:
+            # Refused by the server: it will never be stored. The session ending first (a
+            # logout, a closed client) is not an answer: the next run sends it.
+            if store is not None and exc.code != ErrorCode.ERR_SDK_NOT_LOGGED_IN:
                 store.remove_outbox(msg.msg_id)
+            raise
+        if store is not None:
+            store.remove_outbox(msg.msg_id)
         self._client.engine.sent_here(stored)
         if self._client.conversations.cached(*key) is None:
             # A new conversation: fetch it, so it is listed (with its event) before we return;
@@ -112,7 +117,10 @@ class MessageManager:
         try:
             await self.send(conv_type, conv_id, msg)
         except SdkError as exc:
-            log.warning("queued message %s refused: %s", msg.msg_id, exc)
+            if exc.code == ErrorCode.ERR_SDK_NOT_LOGGED_IN:
+                log.debug("queued message %s waits for the next login", msg.msg_id)
+            else:
+                log.warning("queued message %s refused: %s", msg.msg_id, exc)
 
     def new_text(self, text: str, **options: Any) -> OutMessage:
         """Build a one-element text message; ``options`` as ``new_message`` (``at_users`` …)."""

@@ -110,7 +110,13 @@ class Server:
         await self.store.open()
         registry = SessionRegistry(per_platform=self.config.one_session_per_platform)
         # Services publish through the relay, which also orders what the bus brings back.
-        relay = self.relay = Relay(self.bus, self.store, registry.by_user)
+        relay = self.relay = Relay(
+            self.bus,
+            self.store,
+            registry.by_user,
+            # Pub/sub may lose a push with nothing after it to show the gap: heads every 250 ms.
+            heartbeat=0.25 if self.config.clustered else None,
+        )
         users = UserService(
             self.store,
             sdkappid=self.config.sdkappid,

@@ -147,8 +147,8 @@ def build_handlers(s: Services) -> dict[str, Handler]:
         return HistoryRes(msgs=msgs, more=more)
 
     async def conv_sync(c: Connection, b: SyncReq) -> msgspec.Struct:
-        convs, cursor, more, names = await s.conversations.sync(c.user_id, b.cursor, b.limit)
-        return SyncRes(convs=convs, cursor=cursor, more=more, conv_groups=names)
+        convs, cursor, more, names, reset = await s.conversations.sync(c.user_id, b.cursor, b.limit)
+        return SyncRes(convs=convs, cursor=cursor, more=more, conv_groups=names, reset=reset)
 
     async def conv_get(c: Connection, b: ConvGetReq) -> msgspec.Struct:
         keys = [(k.conv_type, k.conv_id) for k in b.keys]

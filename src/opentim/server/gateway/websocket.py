@@ -189,7 +189,15 @@ class Gateway:
             max(0.0, expires - now), self._expire, conn
         )
         conn.send(
-            response(req_id, LoginRes(user_id=body.user_id, server_time=int(now), profile=profile))
+            response(
+                req_id,
+                LoginRes(
+                    user_id=body.user_id,
+                    server_time=int(now),
+                    profile=profile,
+                    db_id=users.store.db_id,
+                ),
+            )
         )
 
     def _end(self, conn: Connection, reason: str) -> None:

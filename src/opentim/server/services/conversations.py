@@ -7,6 +7,7 @@ later sees it, and is pushed to the user's other devices at once (``publish``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import msgspec
@@ -22,6 +23,7 @@ from opentim.protocol import (
     push_frame,
     valid_marks,
 )
+from opentim.protocol.cursors import FRESH, SyncToken
 from opentim.protocol.limits import MAX_DRAFT_BYTES, SYNC_PAGE
 from opentim.protocol.ops import ConvGroupChange, ConvGroupPush, ConvPush, ConvResult, ReadPush
 from opentim.protocol.paging import chunks, fitting
@@ -33,6 +35,7 @@ from .errors import ConvNotFoundError, GroupNotFoundError, NotMemberError, Servi
 from .users import UserService
 
 _encoder = msgspec.json.Encoder()
+log = logging.getLogger(__name__)
 
 
 def _refuse(code: int, desc: str) -> ServiceError:
@@ -76,13 +79,26 @@ class ConversationService:
 
     async def sync(
         self, user_id: str, cursor: str, limit: int
-    ) -> tuple[list[Conversation], str, bool, list[str]]:
-        """A page of the user's conversations changed since ``cursor`` (a sync token), and the
-        names of the user's conversation groups."""
+    ) -> tuple[list[Conversation], str, bool, list[str], bool]:
+        """A page of the user's conversations changed since ``cursor`` (a sync token), the
+        names of the user's conversation groups, and whether the token was refused as another
+        history's (the page then starts a full pass; protocol/cursors.py)."""
         try:
             token = parse_token(cursor)
         except OpenTimProtocolError as exc:
             raise ServiceError(exc.code, exc.desc) from exc
+        db_id = self.store.db_id
+        reset = False
+        if token.phase != FRESH:
+            if token.db != db_id:
+                reset = True
+                why = "another database" if token.db else "before database identities"
+            elif max(token.pos, token.horizon) > await self.store.clock_now():
+                reset = True
+                why = "a position beyond this database's clock"
+            if reset:
+                log.info("sync token of %s is from %s: full resync", user_id, why)
+                token = SyncToken()
         limit = max(1, min(limit, SYNC_PAGE))
         convs, after, more = await self.store.sync_conversations(user_id, token, limit)
         while (fit := fitting(convs)) < len(convs):
@@ -92,7 +108,7 @@ class ConversationService:
             convs, after, more = await self.store.sync_conversations(user_id, token, limit)
         # The group names ride on the last page only: that is where the SDK reads them.
         names = [] if more else await self.store.conv_groups(user_id)
-        return convs, encode_token(after), more, names
+        return convs, encode_token(msgspec.structs.replace(after, db=db_id)), more, names, reset
 
     async def get(self, user_id: str, keys: list[tuple[int, str]]) -> list[Conversation]:
         return await self.store.get_conversations(user_id, keys)
