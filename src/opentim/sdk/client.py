@@ -225,6 +225,10 @@ class Client:
             try:
                 return await conn.request(op, body, result)
             except ConnectionLostError:
+                # The socket is gone even if its reader has not seen it yet: forget it now, so
+                # that a caller sending again waits for the next connection instead of failing
+                # on this one in a loop (which would starve the reader that notices).
+                self._on_closed(conn)
                 if attempt == READ_ATTEMPTS - 1 or op not in READS:
                     raise
         raise ConnectionLostError()
