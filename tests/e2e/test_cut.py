@@ -20,7 +20,8 @@ async def test_sends_made_as_the_socket_dies_go_out_on_the_next_connection(login
     bob.events.new_messages.add(lambda msgs: got.extend(m.msg_id for m in msgs))
     for _ in range(3):
         conn = alice._conn
-        assert conn is not None and conn._ws is not None
+        assert conn is not None
+        assert conn._ws is not None
         conn._ws.transport.abort()  # the network drops; the client has not noticed yet
         sends = [
             asyncio.ensure_future(alice.messages.send_text(ConvType.C2C, "bob", f"m{i}"))
