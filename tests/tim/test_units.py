@@ -66,11 +66,14 @@ def test_elements_keep_only_reference_keys_of_their_type() -> None:
     assert refused(elems_in, bad) == TIMResult.TIM_ERR_PARAM
 
 
-def test_draft_defaults_its_edit_time_and_refuses_oversize() -> None:
+def test_draft_ignores_the_apps_edit_time_and_refuses_oversize() -> None:
     draft = draft_in(json.dumps({k.DRAFT_USER_DEFINE: "u"}))
     assert draft.user_define == "u"
-    assert draft.edit_time > 0
+    assert draft.edit_time == 0, "the SDK stamps it when the draft is set"
     assert draft.msg == {}
+    for app_value in (1551271429, 1_700_000_000_123, 638_357_568_001_234_567, -1, "now"):
+        given = draft_in(json.dumps({k.DRAFT_USER_DEFINE: "u", k.DRAFT_EDIT_TIME: app_value}))
+        assert given == draft, app_value
     assert refused(draft_in, json.dumps({k.DRAFT_USER_DEFINE: "x" * 12_289})) == (
         TIMResult.TIM_ERR_PARAM
     )

@@ -10,7 +10,6 @@ call then returns that code without calling back.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from enum import IntEnum
 from typing import Any, TypeVar, cast
@@ -415,7 +414,9 @@ def elems_in(value: object) -> list[JsonObject]:
 
 
 def draft_in(text: object) -> Draft:
-    """A Draft object (``draft_msg``, ``draft_user_define``, ``draft_edit_time``).
+    """A Draft object (``draft_msg``, ``draft_user_define``). ``draft_edit_time`` is ignored,
+    whatever it holds (seconds, milliseconds, .NET ticks): it is read-only in the reference's
+    headers, and the SDK stamps each edit itself (``Draft.edit_time`` stays 0 here).
 
     Raises:
         CallRefusedError: ``TIM_ERR_JSON``/``TIM_ERR_PARAM`` as ``parse_json``;
@@ -428,11 +429,7 @@ def draft_in(text: object) -> Draft:
     draft_msg: JsonObject = {}
     if msg.get(k.MESSAGE_ELEM_ARRAY) is not None:
         draft_msg[k.MESSAGE_ELEM_ARRAY] = elems_in(msg[k.MESSAGE_ELEM_ARRAY])
-    draft = Draft(
-        msg=draft_msg,
-        user_define=opt_str(obj, k.DRAFT_USER_DEFINE),
-        edit_time=opt_uint(obj, k.DRAFT_EDIT_TIME) or int(time.time()),
-    )
+    draft = Draft(msg=draft_msg, user_define=opt_str(obj, k.DRAFT_USER_DEFINE))
     if len(_encoder.encode(draft)) > MAX_DRAFT_BYTES:
         raise param_error(f"draft over {MAX_DRAFT_BYTES} bytes")
     return draft
