@@ -113,9 +113,22 @@ def test_message_json_is_as_the_reader_sees_it() -> None:
     assert for_bob[k.MESSAGE_CONV_ID] == "alice"
     assert for_bob[k.MESSAGE_IS_READ] is True
     assert for_alice[k.MESSAGE_UNIQUE_ID] == for_bob[k.MESSAGE_UNIQUE_ID]
-    assert 0 <= unique_id(msg) < 2**64
+    assert 0 <= unique_id(msg) < 2**63
     assert unique_id(msg) != unique_id(_msg(seq=4))
     assert for_alice[k.MESSAGE_SENDER_PROFILE][k.USER_PROFILE_IDENTIFIER] == "bob"
+
+
+def test_message_unique_ids_fit_a_signed_64_bit_integer() -> None:
+    """Readers holding message_unique_id in an int64 (jsoncpp asInt64, Java long) must read
+    it as it is: every id is below 2^63, and they stay distinct."""
+    ids = {
+        unique_id(_msg(seq=seq, conv_type=conv_type, receiver=receiver))
+        for seq in range(1, 2_001)
+        for conv_type, receiver in ((1, "alice"), (2, "group-1"), (2, "group-2"))
+    }
+    assert len(ids) == 6_000
+    assert max(ids) < 2**63
+    assert max(ids) >= 2**61, "the ids still spread over the range"
 
 
 def test_conv_info_has_draft_and_last_message_keys_only_when_present() -> None:

@@ -447,14 +447,16 @@ def dumps(value: object) -> str:
 
 
 def unique_id(msg: Message) -> int:
-    """``message_unique_id``: a stable uint64 from the message's channel and seq."""
+    """``message_unique_id``: a stable id from the message's channel and seq, below 2^63 so
+    that readers holding it in a signed 64-bit integer (jsoncpp's ``asInt64``, Java's
+    ``long``) read it as it is."""
     channel = (
         c2c_channel(msg.sender, msg.receiver)
         if msg.conv_type == ConvType.C2C
         else group_channel(msg.receiver)
     )
     digest = hashlib.blake2b(f"{channel}#{msg.seq}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+    return int.from_bytes(digest, "big") >> 1
 
 
 def profile_json(profile: Profile | None, user_id: str) -> JsonObject:
