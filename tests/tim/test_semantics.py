@@ -1,5 +1,5 @@
 """TIM semantics found by porting apps call for call: drafts stamped by the SDK whatever the
-app passes and drafts that create their conversation."""
+app passes, drafts that create their conversation, ``TIMMsgReportReaded`` with ``"null"``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from opentim.tim import keys as k
 
 from .conftest import Tim
-from .test_events_per_call import ADD, events
+from .test_events_per_call import ADD, UPD, events
 
 C2C = k.kTIMConv_C2C
 UINT32_MAX = 2**32 - 1
@@ -153,3 +153,20 @@ def test_a_draft_for_a_user_that_does_not_exist_is_refused_as_conv_create_would(
         assert me.conv("no-such-user", C2C) is None
     assert any("6032" in r.getMessage() for r in caplog.records)
     assert me.conv_list() == []
+
+
+def test_report_readed_with_null_reads_the_whole_conversation(make_tim: Any) -> None:
+    peer: Tim = make_tim("null-peer")
+    me: Tim = make_tim("null-me")
+    for text in ("one", "two"):
+        peer.send_text("null-me", C2C, text)
+    me.conv_events.wait(
+        lambda e: any(c[k.CONV_ID] == "null-peer" and c[k.CONV_UNREAD_NUM] == 2 for c in e.convs)
+    )
+    mark = me.conv_events.mark()
+    assert me.ok("TIMMsgReportReaded", "null-peer", C2C, "null") is None
+    info = me.conv("null-peer", C2C)
+    assert info is not None
+    assert info[k.CONV_UNREAD_NUM] == 0
+    assert events(me, "null-peer", mark) == [UPD]
+    assert me.total_unread() == 0

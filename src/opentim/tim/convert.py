@@ -110,7 +110,8 @@ def parse_json(text: object, expect: type[T], what: str, *, optional: bool = Fal
         text: the argument as passed.
         expect: ``dict`` or ``list``.
         what: the parameter's name, for messages.
-        optional: whether ``None`` (C NULL) and ``""`` mean "not given" (returns None).
+        optional: whether ``None`` (C NULL), ``""`` and ``"null"`` (what a wrapper passes for a
+            null object) mean "not given" (returns None).
 
     Raises:
         CallRefusedError: ``TIM_ERR_PARAM`` for a non-string, ``TIM_ERR_JSON`` when it does not
@@ -128,6 +129,8 @@ def parse_json(text: object, expect: type[T], what: str, *, optional: bool = Fal
         value = msgspec.json.decode(text)
     except msgspec.DecodeError as exc:
         raise json_error(f"{what} is not JSON: {exc}") from exc
+    if value is None and optional:
+        return None
     if not isinstance(value, expect):
         raise json_error(f"{what} must be a JSON {'object' if expect is dict else 'array'}")
     return value
