@@ -135,14 +135,44 @@ CALLS: dict[str, tuple[Call, list[int], list[int], list[int]]] = {
 }
 
 
+def revoke_last(tim: Tim) -> None:
+    sent = tim.send_text(PEER, C2C, "oops")
+    tim.ok("TIMMsgRevoke", PEER, C2C, json.dumps(sent))
+
+
+# A send, then its revoke: one event each.
+CALLS["TIMMsgRevoke"] = (revoke_last, [UPD, UPD], [UPD, UPD], [UPD, UPD])
+CALLS["TIMConvAddConversationsToGroup"] = (
+    with_cb("TIMConvAddConversationsToGroup", "work", json.dumps([f"c2c_{PEER}"])),
+    [UPD],
+    [UPD],
+    [],
+)
+CALLS["TIMConvDeleteConversationGroup"] = (
+    with_cb("TIMConvDeleteConversationGroup", "work"),
+    [UPD],
+    [UPD],
+    [],
+)
+PREPARE: dict[str, Call] = {
+    "TIMConvCancelDraft": no_cb("TIMConvSetDraft", PEER, C2C, DRAFT),
+    "TIMConvAddConversationsToGroup": with_cb(
+        "TIMConvCreateConversationGroup", "work", json.dumps([f"c2c_{FENCE}"])
+    ),
+    "TIMConvDeleteConversationGroup": with_cb(
+        "TIMConvCreateConversationGroup", "work", json.dumps([f"c2c_{PEER}"])
+    ),
+}
+
+
 @pytest.mark.parametrize("name", list(CALLS))
 def test_each_call_gives_one_event_per_device(make_tim: Any, name: str) -> None:
     d = Devices(make_tim)
     d.peer.send_text("ev-me", C2C, "unread")  # so reading, drafting … all change something
     d.me.conv_events.wait(lambda e: e.has(ADD, PEER))
     d.other.conv_events.wait(lambda e: e.has(ADD, PEER))
-    if name == "TIMConvCancelDraft":
-        d.me.sdk.TIMConvSetDraft(PEER, C2C, DRAFT)
+    if name in PREPARE:
+        PREPARE[name](d.me)
         d.settle()
     call, on_me, on_other, on_peer = CALLS[name]
     mine, others, peers = d.marks()
@@ -153,3 +183,99 @@ def test_each_call_gives_one_event_per_device(make_tim: Any, name: str) -> None:
     d.peer.conv_events.wait(lambda e: e.has(e.event, FENCE), since=peers)
     seen = (events(d.me, PEER, mine), events(d.other, PEER, others), events(d.peer, "ev-me", peers))
     assert seen == (on_me, on_other, on_peer)
+
+
+NEW = "ev-new"
+STARTS: dict[str, Call] = {
+    "TIMConvCreate": with_cb("TIMConvCreate", NEW, C2C),
+    "TIMConvSetDraft": no_cb("TIMConvSetDraft", NEW, C2C, DRAFT),
+    "TIMMsgSendMessage": with_cb("TIMMsgSendMessage", NEW, C2C, TEXT, None),
+    "TIMGroupCreate": with_cb(
+        "TIMGroupCreate",
+        json.dumps(
+            {
+                k.CREATE_GROUP_PARAM_GROUP_NAME: NEW,
+                k.CREATE_GROUP_PARAM_GROUP_ID: NEW,
+                k.CREATE_GROUP_PARAM_GROUP_MEMBER_ARRAY: [{k.GROUP_MEMBER_INFO_IDENTIFIER: PEER}],
+            }
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(STARTS))
+def test_a_call_that_starts_a_conversation_gives_one_add_per_device(
+    make_tim: Any, name: str
+) -> None:
+    d = Devices(make_tim)
+    new_user = make_tim(NEW)
+    mine, others, _ = d.marks()
+    theirs = new_user.conv_events.mark()
+    STARTS[name](d.me)
+    d.settle()
+    assert (events(d.me, NEW, mine), events(d.other, NEW, others)) == ([ADD], [ADD])
+    if name == "TIMConvCreate":  # again, on a conversation that exists: nothing changes
+        d.me.ok("TIMConvCreate", NEW, C2C)
+        d.settle()
+        assert (events(d.me, NEW, mine), events(d.other, NEW, others)) == ([ADD], [ADD])
+    if name == "TIMMsgSendMessage":
+        new_user.conv_events.wait(lambda e: e.has(ADD, "ev-me"), since=theirs)
+        d.fence.send_text(NEW, C2C, "fence")
+        new_user.conv_events.wait(lambda e: e.has(e.event, FENCE), since=theirs)
+        assert events(new_user, "ev-me", theirs) == [ADD]
+
+
+GROUP_ID = "ev-group"
+
+
+def group_param(key: str, ids: list[str]) -> str:
+    """A GroupInviteMemberParam / GroupDeleteMemberParam."""
+    prefix = key.removesuffix("group_id")
+    return json.dumps({key: GROUP_ID, prefix + "identifier_array": ids})
+
+
+# (call, events on me, on my other device, on the peer (a member), on the fence user)
+GROUP_CALLS: dict[str, tuple[Call, list[int], list[int], list[int], list[int]]] = {
+    "TIMGroupInviteMember": (
+        with_cb("TIMGroupInviteMember", group_param(k.GROUP_INVITE_MEMBER_PARAM_GROUP_ID, [FENCE])),
+        [UPD],
+        [UPD],
+        [UPD],
+        [ADD],
+    ),
+    "TIMGroupDeleteMember": (
+        with_cb("TIMGroupDeleteMember", group_param(k.GROUP_DELETE_MEMBER_PARAM_GROUP_ID, [PEER])),
+        [UPD],
+        [UPD],
+        [UPD],
+        [],
+    ),
+    # Here the fence user owns the group and me quits it.
+    "TIMGroupQuit": (with_cb("TIMGroupQuit", GROUP_ID), [UPD], [UPD], [UPD], [UPD]),
+    "TIMGroupDelete": (with_cb("TIMGroupDelete", GROUP_ID), [UPD], [UPD], [UPD], []),
+}
+
+
+@pytest.mark.parametrize("name", list(GROUP_CALLS))
+def test_each_group_call_gives_one_event_per_device(make_tim: Any, name: str) -> None:
+    d = Devices(make_tim)
+    owner = d.fence if name == "TIMGroupQuit" else d.me
+    owner.create_group(GROUP_ID, [PEER] if owner is d.me else [PEER, "ev-me"])
+    for tim in (d.me, d.other, d.peer):
+        tim.conv_events.wait(lambda e: e.has(ADD, GROUP_ID))
+    call, on_me, on_other, on_peer, on_fence = GROUP_CALLS[name]
+    mine, others, peers = d.marks()
+    fences = d.fence.conv_events.mark()
+    call(d.me)
+    d.settle()
+    d.fence.send_text(PEER, C2C, "fence")
+    d.peer.conv_events.wait(lambda e: e.has(e.event, FENCE), since=peers)
+    if on_fence:
+        d.fence.conv_events.wait(lambda e: e.has(e.event, GROUP_ID), since=fences)
+    seen = (
+        events(d.me, GROUP_ID, mine),
+        events(d.other, GROUP_ID, others),
+        events(d.peer, GROUP_ID, peers),
+        events(d.fence, GROUP_ID, fences),
+    )
+    assert seen == (on_me, on_other, on_peer, on_fence)

@@ -58,6 +58,16 @@ def _keys(keys: KeyList) -> list[ConvKey]:
     return [ConvKey(conv_type=t, conv_id=i) for t, i in keys]
 
 
+def _shown(conv: Conversation | None) -> Conversation | None:
+    """The conversation without what no app sees (its change position, and whether the user
+    left the group, which the tips message that says so already showed): a snapshot that
+    differs only there is no change to announce. A member who quits or is kicked gets the
+    tips message, then the conversation's new state: one event, not two."""
+    if conv is None:
+        return None
+    return msgspec.structs.replace(conv, pos=0, ended=False)
+
+
 class ConversationManager:
     """The cached list and the calls that change it. Every change fires its event before the
     call that made it returns."""
@@ -356,10 +366,11 @@ class ConversationManager:
     def _replace(self, old: Conversation, new: Conversation) -> None:
         """Swap in a locally made snapshot, with its event."""
         self._convs[(new.conv_type, new.conv_id)] = new
+        added: Convs = []
         updated: Convs = []
         total_before = self._total
-        self._classify(old, new, [], updated, [])
-        self._emit([], updated, [], total_before)
+        self._classify(old, new, added, updated, [])
+        self._emit(added, updated, [], total_before)
         self._client.save_state([new], None)
 
     def apply(self, snapshots: Convs) -> None:
@@ -447,7 +458,7 @@ class ConversationManager:
             if was_visible:
                 deleted.append(new)
         elif was_visible:
-            if new != old:
+            if _shown(new) != _shown(old):
                 updated.append(new)
         else:
             added.append(new)
