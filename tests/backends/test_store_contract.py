@@ -24,6 +24,7 @@ from opentim.protocol import (
 )
 from opentim.protocol.cursors import FULL, INCREMENTAL
 from opentim.protocol.limits import MAX_AT_INFO
+from opentim.server.store import postgres as postgres_store, sqlite as sqlite_store
 from opentim.server.store.base import (
     ConvChange,
     DuplicateConvGroupError,
@@ -33,6 +34,7 @@ from opentim.server.store.base import (
     Store,
 )
 from opentim.server.store.postgres import PostgresStore
+from opentim.server.store.schema import MIGRATIONS
 from opentim.server.store.sqlite import SqliteStore
 
 from ..services import temp_schema
@@ -212,25 +214,98 @@ async def test_a_deleted_conversation_refuses_changes_until_created_again(
     assert back.unread == 0
 
 
-async def test_the_later_draft_edit_wins(store: Store) -> None:
+def draft_edit(text: str, stamp: int, *, create: bool = False) -> ConvChange:
+    return ConvChange(
+        draft=Draft(user_define=text, edit_time=stamp), draft_time=stamp, create=create
+    )
+
+
+async def test_the_later_draft_stamp_wins_and_a_tie_goes_to_the_later_arrival(
+    store: Store,
+) -> None:
     await store.append(c2c("a", "b", "m"), 100)
-    newer = ConvChange(draft=Draft(user_define="newer", edit_time=200), draft_time=200)
-    older = ConvChange(draft=Draft(user_define="older", edit_time=150), draft_time=150)
-    await store.change_conversation("a", 1, "b", newer)
-    kept = await store.change_conversation("a", 1, "b", older)
+    await store.change_conversation("a", 1, "b", draft_edit("newer", 200))
+    kept = await store.change_conversation("a", 1, "b", draft_edit("older", 150))
     assert kept is not None
-    assert kept.draft is not None
-    assert kept.draft.user_define == "newer"
+    assert kept.draft == Draft(user_define="newer", edit_time=200)
     stale_cancel = await store.change_conversation(
         "a", 1, "b", ConvChange(clear_draft=True, draft_time=199)
     )
     assert stale_cancel is not None
     assert stale_cancel.draft is not None
+    # Same second: the edit that arrives last wins, a set then a cancel ends cancelled.
+    tie = await store.change_conversation("a", 1, "b", draft_edit("same second", 200))
+    assert tie is not None
+    assert tie.draft == Draft(user_define="same second", edit_time=200)
     cancel = await store.change_conversation(
-        "a", 1, "b", ConvChange(clear_draft=True, draft_time=201)
+        "a", 1, "b", ConvChange(clear_draft=True, draft_time=200)
     )
     assert cancel is not None
     assert cancel.draft is None
+    again = await store.change_conversation("a", 1, "b", draft_edit("back", 200))
+    assert again is not None
+    assert again.draft == Draft(user_define="back", edit_time=200)
+
+
+async def test_a_draft_with_create_makes_the_conversation_and_sets_it(store: Store) -> None:
+    assert await store.change_conversation("a", 1, "b", draft_edit("new", 10)) is None
+    made = await store.change_conversation("a", 1, "b", draft_edit("new", 10, create=True))
+    assert made is not None
+    assert not made.deleted
+    assert made.draft == Draft(user_define="new", edit_time=10)
+    # A deleted conversation comes back with the draft, not without it.
+    await store.append(c2c("b", "a", "m"), 100)
+    assert await store.change_conversation("a", 1, "b", ConvChange(delete=True)) is not None
+    back = await store.change_conversation("a", 1, "b", draft_edit("again", 15, create=True))
+    assert back is not None
+    assert (back.deleted, back.unread, back.draft) == (
+        False,
+        0,
+        Draft(user_define="again", edit_time=15),
+    )
+
+
+@pytest.mark.parametrize(
+    ("legacy", "seconds"),
+    [
+        (1_700_000_000_123, 1_700_000_000),  # milliseconds
+        (1_700_000_000_123_456, 1_700_000_000),  # microseconds
+        (638_357_568_001_234_567, 1_700_160_000),  # .NET ticks (100 ns since year 1)
+    ],
+)
+async def test_draft_times_of_the_previous_release_become_seconds_and_block_nothing(
+    factory: Factory, monkeypatch: pytest.MonkeyPatch, legacy: int, seconds: int
+) -> None:
+    """The previous release stored the app's draft_edit_time as it came: after the upgrade the
+    draft reads back in seconds, devices sync it again, and a later edit takes effect."""
+    with monkeypatch.context() as before_upgrade:
+        for module in (sqlite_store, postgres_store):
+            before_upgrade.setattr(module, "MIGRATIONS", MIGRATIONS[:3])
+        old = factory()
+        await old.open()
+        await old.append(c2c("a", "b", "m"), 100)
+        stored = await old.change_conversation("a", 1, "b", draft_edit("typed", legacy))
+        assert stored is not None
+        assert stored.draft is not None
+        assert stored.draft.edit_time == legacy
+        _, token, _ = await old.sync_conversations("a", SyncToken(), 10)
+        await old.close()
+    store = factory()
+    await store.open()
+    try:
+        changed, _, _ = await store.sync_conversations("a", token, 10)
+        assert [c.conv_id for c in changed] == ["b"], "devices see the corrected draft"
+        assert changed[0].draft == Draft(user_define="typed", edit_time=seconds)
+        later = await store.change_conversation("a", 1, "b", draft_edit("later", seconds + 60))
+        assert later is not None
+        assert later.draft == Draft(user_define="later", edit_time=seconds + 60)
+        cancel = await store.change_conversation(
+            "a", 1, "b", ConvChange(clear_draft=True, draft_time=seconds + 61)
+        )
+        assert cancel is not None
+        assert cancel.draft is None
+    finally:
+        await store.close()
 
 
 async def test_messages_after_a_seq_come_oldest_first_within_what_the_user_may_see(

@@ -29,5 +29,5 @@ async def test_sends_made_as_the_socket_dies_go_out_on_the_next_connection(login
         ]
         async with asyncio.timeout(10):
             sent = await asyncio.gather(*sends)
-        await until(bob, lambda: all(m.msg_id in got for m in sent), timeout=10)
+        await until(bob, lambda sent=sent: all(m.msg_id in got for m in sent), timeout=10)
     assert len(got) == len(set(got)) == 60

@@ -219,8 +219,14 @@ async def test_deleted_conversation_stays_deleted_across_reconnects(
 
 
 async def test_draft_edited_offline_reaches_other_devices_and_later_edit_wins(
-    login: Login, proxy: Proxy
+    login: Login, proxy: Proxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The SDK stamps each edit from its own clock (the app's ``edit_time`` is ignored): an
+    edit made offline earlier loses to a later one that reached the server first."""
+
+    def device_clock(at: int) -> None:
+        monkeypatch.setattr("opentim.sdk.conversations.now_stamp", lambda: at)
+
     await login("alice")
     b1 = await login("bob", device_id="b1")
     b2 = Client(proxy.url, device_id="b2", reconnect_delay=FAST)
@@ -231,7 +237,8 @@ async def test_draft_edited_offline_reaches_other_devices_and_later_edit_wins(
         proxy.down = True
         proxy.cut()
         await until(b2, lambda: not b2.connected)
-        await b2.conversations.set_draft(C2C, "alice", Draft(user_define="offline", edit_time=100))
+        device_clock(100)
+        await b2.conversations.set_draft(C2C, "alice", Draft(user_define="offline", edit_time=9))
         local = b2.conversations.cached(C2C, "alice")
         assert local is not None
         assert local.draft is not None  # at once, locally
@@ -246,12 +253,21 @@ async def test_draft_edited_offline_reaches_other_devices_and_later_edit_wins(
         proxy.down = True
         proxy.cut()
         await until(b2, lambda: not b2.connected)
-        await b1.conversations.set_draft(C2C, "alice", Draft(user_define="later", edit_time=300))
-        await b2.conversations.set_draft(C2C, "alice", Draft(user_define="older", edit_time=200))
+        device_clock(200)
+        await b2.conversations.set_draft(C2C, "alice", Draft(user_define="older", edit_time=999))
+        device_clock(300)
+        await b1.conversations.set_draft(C2C, "alice", Draft(user_define="later", edit_time=1))
+        mine = b2.conversations.cached(C2C, "alice")
+        assert mine is not None
+        assert mine.draft == Draft(user_define="older", edit_time=200), "shown until it is sent"
         proxy.down = False
         await settled(b2)
         await until(b2, lambda: state(b2) == state(b1))
         assert b1_has("later")
+        later = b1.conversations.cached(C2C, "alice")
+        assert later is not None
+        assert later.draft is not None
+        assert later.draft.edit_time == 300
     finally:
         await b2.close()
 

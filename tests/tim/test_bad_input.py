@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from typing import Any
 
@@ -238,18 +237,6 @@ def test_unknown_conversation_and_oversized_message_fail_through_the_callback(
     assert res.code == 10007
     assert snapshot(tim) == before
     assert snapshot(peer)[1] == peer_before[1]
-
-
-def test_a_draft_for_an_unknown_conversation_is_accepted_then_logged(
-    make_tim: Any, caplog: pytest.LogCaptureFixture
-) -> None:
-    tim: Tim = make_tim("draft-nobody")
-    before = snapshot(tim)
-    with caplog.at_level(logging.WARNING, logger="opentim.tim.runtime"):
-        draft = json.dumps({k.DRAFT_USER_DEFINE: "lost"})
-        assert tim.sdk.TIMConvSetDraft("never-seen", C2C, draft) == k.TIM_SUCC
-        assert snapshot(tim) == before  # a read waits for the change before it
-    assert any("6004" in r.getMessage() for r in caplog.records), "no callback: it is logged"
 
 
 def test_group_arguments(make_tim: Any) -> None:

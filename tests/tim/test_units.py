@@ -66,11 +66,14 @@ def test_elements_keep_only_reference_keys_of_their_type() -> None:
     assert refused(elems_in, bad) == TIMResult.TIM_ERR_PARAM
 
 
-def test_draft_defaults_its_edit_time_and_refuses_oversize() -> None:
+def test_draft_ignores_the_apps_edit_time_and_refuses_oversize() -> None:
     draft = draft_in(json.dumps({k.DRAFT_USER_DEFINE: "u"}))
     assert draft.user_define == "u"
-    assert draft.edit_time > 0
+    assert draft.edit_time == 0, "the SDK stamps it when the draft is set"
     assert draft.msg == {}
+    for app_value in (1551271429, 1_700_000_000_123, 638_357_568_001_234_567, -1, "now"):
+        given = draft_in(json.dumps({k.DRAFT_USER_DEFINE: "u", k.DRAFT_EDIT_TIME: app_value}))
+        assert given == draft, app_value
     assert refused(draft_in, json.dumps({k.DRAFT_USER_DEFINE: "x" * 12_289})) == (
         TIMResult.TIM_ERR_PARAM
     )
@@ -110,9 +113,22 @@ def test_message_json_is_as_the_reader_sees_it() -> None:
     assert for_bob[k.MESSAGE_CONV_ID] == "alice"
     assert for_bob[k.MESSAGE_IS_READ] is True
     assert for_alice[k.MESSAGE_UNIQUE_ID] == for_bob[k.MESSAGE_UNIQUE_ID]
-    assert 0 <= unique_id(msg) < 2**64
+    assert 0 <= unique_id(msg) < 2**63
     assert unique_id(msg) != unique_id(_msg(seq=4))
     assert for_alice[k.MESSAGE_SENDER_PROFILE][k.USER_PROFILE_IDENTIFIER] == "bob"
+
+
+def test_message_unique_ids_fit_a_signed_64_bit_integer() -> None:
+    """Readers holding message_unique_id in an int64 (jsoncpp asInt64, Java long) must read
+    it as it is: every id is below 2^63, and they stay distinct."""
+    ids = {
+        unique_id(_msg(seq=seq, conv_type=conv_type, receiver=receiver))
+        for seq in range(1, 2_001)
+        for conv_type, receiver in ((1, "alice"), (2, "group-1"), (2, "group-2"))
+    }
+    assert len(ids) == 6_000
+    assert max(ids) < 2**63
+    assert max(ids) >= 2**61, "the ids still spread over the range"
 
 
 def test_conv_info_has_draft_and_last_message_keys_only_when_present() -> None:

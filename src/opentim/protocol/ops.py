@@ -186,7 +186,9 @@ class PinReq(Struct):
 
 
 class DraftReq(Struct):
-    """Set the draft, or cancel it (no ``draft``); the later ``edit_time`` wins (0 = now)."""
+    """Set the draft, or cancel it (no ``draft``). ``edit_time`` is the SDK's stamp (UTC
+    seconds, 0 = now); the server keeps it as ``drafts.draft_stamp`` makes it, and the later
+    stamp wins, a tie going to the later arrival (``drafts.draft_edit_wins``)."""
 
     conv_type: U32
     conv_id: str

@@ -310,11 +310,13 @@ class Client:
             else:
                 log.warning("conversation sync stopped: %s", exc)
             return
+        # Draft edits made offline go out before the device counts as synced, so that once it
+        # does, its drafts and the server's agree.
+        await self.conversations.push_pending_drafts()
         self._synced.set()
         queued, self._queued = self._queued, []
         for conv_type, conv_id, msg in queued:
             self._spawn(self.messages.resend(conv_type, conv_id, msg))
-        await self.conversations.push_pending_drafts()
 
     def _on_closed(self, conn: Connection) -> None:
         if conn is not self._conn:

@@ -7,12 +7,12 @@ subscriptions cost what the page or the change costs, not what the list costs.
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from opentim.protocol import AtInfo, Conversation, Draft, ErrorCode, Mark, Message
+from opentim.protocol.drafts import now_stamp
 from opentim.protocol.limits import MAX_CONVS_PER_CALL
 from opentim.protocol.ops import (
     ConvCustomReq,
@@ -57,6 +57,16 @@ _GROUP_KINDS = {
 
 def _keys(keys: KeyList) -> list[ConvKey]:
     return [ConvKey(conv_type=t, conv_id=i) for t, i in keys]
+
+
+def _shown(conv: Conversation | None) -> Conversation | None:
+    """The conversation without what no app sees (its change position, and whether the user
+    left the group, which the tips message that says so already showed): a snapshot that
+    differs only there is no change to announce. A member who quits or is kicked gets the
+    tips message, then the conversation's new state: one event, not two."""
+    if conv is None:
+        return None
+    return msgspec.structs.replace(conv, pos=0, ended=False)
 
 
 class ConversationManager:
@@ -164,26 +174,45 @@ class ConversationManager:
         )
 
     async def set_draft(self, conv_type: int, conv_id: str, draft: Draft) -> Conversation:
-        """Set the draft: at once here (and in the local cache), then on the server, so every
-        device of the user sees it; edited offline, it goes out on reconnect. The later
-        ``edit_time`` wins across devices."""
-        if not draft.edit_time:
-            draft = msgspec.structs.replace(draft, edit_time=int(time.time()))
-        req = DraftReq(conv_type=conv_type, conv_id=conv_id, draft=draft, edit_time=draft.edit_time)
-        return await self._draft(req)
+        """Set the draft, stamped now in UTC seconds from this device's clock: the app's
+        ``draft.edit_time`` is ignored (the reference's headers make it read-only).
+
+        Online, the server stores it and its answer is the one ``UPDATED`` event here (the
+        user's other devices get theirs by push). Offline, it shows here at once (one event)
+        and goes out after the next sync. On a conversation the user does not have, the server
+        creates it first, as ``create`` does (``ADDED`` on every device). Across devices the
+        later stamp wins, a tie going to the edit the server got last (DESIGN §3).
+        """
+        stamp = now_stamp()
+        draft = msgspec.structs.replace(draft, edit_time=stamp)
+        return await self._draft(
+            DraftReq(conv_type=conv_type, conv_id=conv_id, draft=draft, edit_time=stamp)
+        )
 
     async def cancel_draft(self, conv_type: int, conv_id: str) -> Conversation:
-        """Cancel the draft, here at once and then on the server (as ``set_draft``)."""
-        req = DraftReq(conv_type=conv_type, conv_id=conv_id, edit_time=int(time.time()))
-        return await self._draft(req)
+        """Cancel the draft, stamped as ``set_draft`` stamps, online or offline alike.
+
+        Raises:
+            SdkError: 6004 when the user has no such conversation (there is no draft).
+        """
+        return await self._draft(
+            DraftReq(conv_type=conv_type, conv_id=conv_id, edit_time=now_stamp())
+        )
 
     async def _draft(self, req: DraftReq) -> Conversation:
         key = (req.conv_type, req.conv_id)
+        if self._client.connected and key not in self._pending_drafts:
+            try:
+                return await self._change("conv_draft", req)
+            except ConnectionLostError:
+                pass  # it may or may not have arrived: keep it as an offline edit
         old = self._convs.get(key)
         if old is None or old.deleted:
-            # Unknown here: only the server can say whether it exists.
-            return await self._change("conv_draft", req)
-        local = msgspec.structs.replace(old, draft=req.draft)
+            if req.draft is None:
+                raise SdkError(ErrorCode.ERR_INVALID_CONVERSATION, "no such conversation")
+            # Not here yet: shown at once, the server creates it when the edit goes out.
+            old = old or Conversation(conv_type=req.conv_type, conv_id=req.conv_id, deleted=True)
+        local = msgspec.structs.replace(old, draft=req.draft, deleted=False)
         if req.draft is not None:
             local.activity = max(old.activity, old.pos) + 1  # drafting moves it up, as a bump
         self._replace(old, local)
@@ -200,6 +229,15 @@ class ConversationManager:
             res = await self._client.request("conv_draft", req, ConvRes)
         except ConnectionLostError:
             return  # stays pending: it goes out after the next sync
+        except SdkError as exc:
+            if exc.code == ErrorCode.ERR_SDK_NOT_LOGGED_IN:
+                raise  # logged out meanwhile: it stays pending for the next sync
+            self._pending_drafts.pop(key, None)
+            local = self._convs.get(key)
+            if local is not None and local.pos == 0:
+                # Made here offline and refused (no such user, not a member): it goes.
+                self.apply([msgspec.structs.replace(local, deleted=True, draft=None)])
+            raise
         if self._pending_drafts.get(key) is req:
             del self._pending_drafts[key]
         self.apply([res.conv])
@@ -212,7 +250,6 @@ class ConversationManager:
             except SdkError as exc:
                 if exc.code == ErrorCode.ERR_SDK_NOT_LOGGED_IN:
                     return  # logged out meanwhile: the edits wait for the next sync
-                self._pending_drafts.pop(key, None)
                 log.warning("draft of %s refused: %s", key, exc)
 
     async def mark_read(self, conv_type: int, conv_id: str, seq: int = 0) -> Conversation:
@@ -348,10 +385,11 @@ class ConversationManager:
     def _replace(self, old: Conversation, new: Conversation) -> None:
         """Swap in a locally made snapshot, with its event."""
         self._convs[(new.conv_type, new.conv_id)] = new
+        added: Convs = []
         updated: Convs = []
         total_before = self._total
-        self._classify(old, new, [], updated, [])
-        self._emit([], updated, [], total_before)
+        self._classify(old, new, added, updated, [])
+        self._emit(added, updated, [], total_before)
         self._client.save_state([new], None)
 
     def snapshots(self) -> dict[Key, Conversation]:
@@ -444,7 +482,7 @@ class ConversationManager:
             if was_visible:
                 deleted.append(new)
         elif was_visible:
-            if new != old:
+            if _shown(new) != _shown(old):
                 updated.append(new)
         else:
             added.append(new)

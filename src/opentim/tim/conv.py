@@ -252,7 +252,12 @@ class ConvAPI(TIMCore):
     def TIMConvSetDraft(self, conv_id: str, conv_type: int, json_draft_param: str) -> int:
         """Set the conversation's draft (a Draft object). There is no callback: the draft is
         checked now (over 12 KB: TIM_ERR_PARAM) and stored on the server right after, which
-        shows as ``kTIMConvEvent_Update`` on every device of the user."""
+        shows as one ``kTIMConvEvent_Update`` on every device of the user.
+
+        ``draft_edit_time`` is stamped by the SDK (UTC seconds, its own clock); the app's value
+        is ignored. A conversation the user does not have is created first, as
+        ``TIMConvCreate`` would (``kTIMConvEvent_Add`` on every device, carrying the draft).
+        """
         client = self._require()
         conv_type_, cid = conv_key(conv_id, conv_type)
         draft = draft_in(json_draft_param)
@@ -265,12 +270,17 @@ class ConvAPI(TIMCore):
 
     @tim_call
     def TIMConvCancelDraft(self, conv_id: str, conv_type: int) -> int:
-        """Remove the conversation's draft (no callback; ``kTIMConvEvent_Update`` follows)."""
+        """Remove the conversation's draft (no callback; one ``kTIMConvEvent_Update`` follows
+        on every device). Cancelling on a conversation the user does not have does nothing."""
         client = self._require()
         conv_type_, cid = conv_key(conv_id, conv_type)
 
         async def work() -> str:
-            await client.conversations.cancel_draft(conv_type_, cid)
+            try:
+                await client.conversations.cancel_draft(conv_type_, cid)
+            except SdkError as exc:
+                if exc.code != ErrorCode.ERR_INVALID_CONVERSATION:
+                    raise  # no conversation, so no draft: that is what was asked
             return ""
 
         return self._submit(client, CallKind.CHANGE, work, None, None)

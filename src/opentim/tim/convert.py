@@ -10,7 +10,6 @@ call then returns that code without calling back.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from enum import IntEnum
 from typing import Any, TypeVar, cast
@@ -111,7 +110,8 @@ def parse_json(text: object, expect: type[T], what: str, *, optional: bool = Fal
         text: the argument as passed.
         expect: ``dict`` or ``list``.
         what: the parameter's name, for messages.
-        optional: whether ``None`` (C NULL) and ``""`` mean "not given" (returns None).
+        optional: whether ``None`` (C NULL), ``""`` and ``"null"`` (what a wrapper passes for a
+            null object) mean "not given" (returns None).
 
     Raises:
         CallRefusedError: ``TIM_ERR_PARAM`` for a non-string, ``TIM_ERR_JSON`` when it does not
@@ -129,6 +129,8 @@ def parse_json(text: object, expect: type[T], what: str, *, optional: bool = Fal
         value = msgspec.json.decode(text)
     except msgspec.DecodeError as exc:
         raise json_error(f"{what} is not JSON: {exc}") from exc
+    if value is None and optional:
+        return None
     if not isinstance(value, expect):
         raise json_error(f"{what} must be a JSON {'object' if expect is dict else 'array'}")
     return value
@@ -415,7 +417,9 @@ def elems_in(value: object) -> list[JsonObject]:
 
 
 def draft_in(text: object) -> Draft:
-    """A Draft object (``draft_msg``, ``draft_user_define``, ``draft_edit_time``).
+    """A Draft object (``draft_msg``, ``draft_user_define``). ``draft_edit_time`` is ignored,
+    whatever it holds (seconds, milliseconds, .NET ticks): it is read-only in the reference's
+    headers, and the SDK stamps each edit itself (``Draft.edit_time`` stays 0 here).
 
     Raises:
         CallRefusedError: ``TIM_ERR_JSON``/``TIM_ERR_PARAM`` as ``parse_json``;
@@ -428,11 +432,7 @@ def draft_in(text: object) -> Draft:
     draft_msg: JsonObject = {}
     if msg.get(k.MESSAGE_ELEM_ARRAY) is not None:
         draft_msg[k.MESSAGE_ELEM_ARRAY] = elems_in(msg[k.MESSAGE_ELEM_ARRAY])
-    draft = Draft(
-        msg=draft_msg,
-        user_define=opt_str(obj, k.DRAFT_USER_DEFINE),
-        edit_time=opt_uint(obj, k.DRAFT_EDIT_TIME) or int(time.time()),
-    )
+    draft = Draft(msg=draft_msg, user_define=opt_str(obj, k.DRAFT_USER_DEFINE))
     if len(_encoder.encode(draft)) > MAX_DRAFT_BYTES:
         raise param_error(f"draft over {MAX_DRAFT_BYTES} bytes")
     return draft
@@ -450,14 +450,16 @@ def dumps(value: object) -> str:
 
 
 def unique_id(msg: Message) -> int:
-    """``message_unique_id``: a stable uint64 from the message's channel and seq."""
+    """``message_unique_id``: a stable id from the message's channel and seq, below 2^63 so
+    that readers holding it in a signed 64-bit integer (jsoncpp's ``asInt64``, Java's
+    ``long``) read it as it is."""
     channel = (
         c2c_channel(msg.sender, msg.receiver)
         if msg.conv_type == ConvType.C2C
         else group_channel(msg.receiver)
     )
     digest = hashlib.blake2b(f"{channel}#{msg.seq}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+    return int.from_bytes(digest, "big") >> 1
 
 
 def profile_json(profile: Profile | None, user_id: str) -> JsonObject:

@@ -164,11 +164,11 @@ def build_handlers(s: Services) -> dict[str, Handler]:
 
         return handle
 
-    def draft_change(b: DraftReq) -> ConvChange:
-        when = (b.draft.edit_time if b.draft is not None else b.edit_time) or int(s.users.clock())
-        if b.draft is not None:
-            return ConvChange(draft=b.draft, draft_time=when)
-        return ConvChange(clear_draft=True, draft_time=when)
+    async def conv_draft(c: Connection, b: DraftReq) -> msgspec.Struct:
+        conv = await s.conversations.set_draft(
+            c.user_id, b.conv_type, b.conv_id, b.draft, b.edit_time, c.conn_id
+        )
+        return ConvRes(conv=conv)
 
     async def conv_create(c: Connection, b: ConvKey) -> msgspec.Struct:
         before = await s.conversations.get(c.user_id, [(b.conv_type, b.conv_id)])
@@ -302,7 +302,7 @@ def build_handlers(s: Services) -> dict[str, Handler]:
         "msg_revoke": msg_revoke,
         "msg_delete": msg_delete,
         "conv_pin": change(lambda b: ConvChange(pinned=b.pinned)),
-        "conv_draft": change(draft_change),
+        "conv_draft": conv_draft,
         "conv_read": change(lambda b: ConvChange(read_up_to=b.seq)),
         "group_create": group_create,
         "group_delete": group_delete,

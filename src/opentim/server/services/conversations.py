@@ -15,6 +15,7 @@ import msgspec
 from opentim.protocol import (
     Conversation,
     ConvType,
+    Draft,
     ErrorCode,
     OpenTimProtocolError,
     RecvOpt,
@@ -24,6 +25,7 @@ from opentim.protocol import (
     valid_marks,
 )
 from opentim.protocol.cursors import FRESH, SyncToken
+from opentim.protocol.drafts import draft_stamp
 from opentim.protocol.limits import MAX_DRAFT_BYTES, SYNC_PAGE
 from opentim.protocol.ops import ConvGroupChange, ConvGroupPush, ConvPush, ConvResult, ReadPush
 from opentim.protocol.paging import chunks, fitting
@@ -151,6 +153,37 @@ class ConversationService:
         if change.read_up_to is not None and conv_type == ConvType.C2C:
             self._receipt(user_id, conv)
         return conv
+
+    async def set_draft(
+        self,
+        user_id: str,
+        conv_type: int,
+        conv_id: str,
+        draft: Draft | None,
+        stamp: int,
+        conn_id: str,
+    ) -> Conversation:
+        """Set the draft (``draft``) or cancel it (None), stamped ``stamp`` by the SDK.
+
+        The server keeps the stamp as ``protocol.drafts.draft_stamp`` makes it, and the edit
+        takes effect unless the stored edit carries a later stamp (``draft_edit_wins``). A
+        draft set on a conversation the user does not have creates it first, as
+        ``TIMConvCreate`` would (6032, 10010, 10007 when that cannot be); cancelling a draft
+        there is 6004, as before.
+        """
+        when = draft_stamp(stamp, int(self.clock()))
+        if draft is None:
+            change = ConvChange(clear_draft=True, draft_time=when)
+        else:
+            draft = msgspec.structs.replace(draft, edit_time=when)
+            change = ConvChange(draft=draft, draft_time=when)
+        try:
+            return await self.change(user_id, conv_type, conv_id, change, conn_id)
+        except ConvNotFoundError:
+            if draft is None:
+                raise
+        change.create = True
+        return await self.change(user_id, conv_type, conv_id, change, conn_id)
 
     def _receipt(self, reader: str, conv: Conversation) -> None:
         """Tell the C2C peer how far ``reader`` has read (TIMSetMsgReadedReceiptCallback)."""

@@ -70,7 +70,8 @@ class ConvChange:
     draft: Draft | None = None
     clear_draft: bool = False
     draft_time: int = 0
-    """When the draft was set or cancelled; an edit older than the stored one is ignored."""
+    """The edit's stamp (UTC seconds, ``protocol.drafts.draft_stamp``); the stores keep the
+    draft of the edit ``protocol.drafts.draft_edit_wins`` picks."""
     read_up_to: int | None = None
     """Read up to this seq (0 = the newest)."""
     delete: bool = False
@@ -85,6 +86,21 @@ class ConvChange:
     recv_opt: int | None = None
     ensure: bool = False
     """Create the row hidden when the user has none (a receive option set before any message)."""
+
+    @property
+    def only_creates(self) -> bool:
+        """Creating is all it does (``TIMConvCreate``), not creating then changing."""
+        return self == ConvChange(create=True)
+
+    @property
+    def only_drafts(self) -> bool:
+        """Setting or cancelling the draft is all it does (possibly creating first)."""
+        return self == ConvChange(
+            draft=self.draft,
+            clear_draft=self.clear_draft,
+            draft_time=self.draft_time,
+            create=self.create,
+        )
 
 
 Key = tuple[int, str]

@@ -72,6 +72,7 @@ from opentim.protocol import (
     group_channel,
 )
 from opentim.protocol.cursors import FRESH, FULL, INCREMENTAL
+from opentim.protocol.drafts import draft_edit_wins
 from opentim.protocol.limits import MAX_AT_INFO
 
 from . import identity
@@ -965,19 +966,22 @@ class PostgresStore:
                     clock,
                     clock,
                 )
-                return True
-            # Hidden until a message comes: the row only carries settings (a receive option).
-            await conn.execute(
-                "INSERT INTO conversations (user_id, conv_type, conv_id, channel_id, read_seq, "
-                "read_count, changed, deleted, deleted_up_to, cleared_up_to) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $5, $5)",
-                *where,
-                channel_id,
-                head.max_seq,
-                head.count,
-                clock,
-            )
+                if change.only_creates:
+                    return True
+            else:
+                # Hidden until a message comes: the row only carries settings (a receive option).
+                await conn.execute(
+                    "INSERT INTO conversations (user_id, conv_type, conv_id, channel_id, "
+                    "read_seq, read_count, changed, deleted, deleted_up_to, cleared_up_to) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $5, $5)",
+                    *where,
+                    channel_id,
+                    head.max_seq,
+                    head.count,
+                    clock,
+                )
             row = await conn.fetchrow(select, *where)
+            assert row is not None
             assert row is not None
         # A deleted conversation with nothing new since is gone: only creating it brings it back.
         tombstone = bool(row[2]) and (await tx.head(channel_id)).max_seq <= row[3]
@@ -993,26 +997,29 @@ class PostgresStore:
             sets.append(template)
 
         clock = tx.tick()
-        if change.create:
+
+        def bump() -> None:  # once: PostgreSQL refuses a column assigned twice
+            if not any(item.startswith("bump =") for item in sets):
+                put("bump = ?", clock)
+
+        if change.create and tombstone:
             # Re-creating a deleted conversation shows it again (empty) and bumps it.
-            if not tombstone:
-                return True
             put("deleted = 0")
-            put("bump = ?", clock)
+            bump()
+        elif change.create and change.only_creates:
+            return True
         if change.pinned is not None:
             put("pinned = ?", int(change.pinned))
             if change.pinned:
-                put("bump = ?", clock)
+                bump()
         drafting = change.draft is not None or change.clear_draft
-        if drafting and change.draft_time < row[6]:
+        if drafting and not draft_edit_wins(change.draft_time, row[6]):
             drafting = False  # a later edit is already stored: this one lost
-            if change == ConvChange(
-                draft=change.draft, clear_draft=change.clear_draft, draft_time=change.draft_time
-            ):
+            if change.only_drafts and not sets:
                 return True
         if drafting and change.draft is not None:
             put("draft = ?", _draft_json.encode(change.draft).decode())
-            put("bump = ?", clock)
+            bump()
             put("draft_time = ?", change.draft_time)
         elif drafting:
             put("draft = NULL")

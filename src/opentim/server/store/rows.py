@@ -38,7 +38,7 @@ c.conv_type, c.conv_id, c.read_seq, c.read_count, c.pinned, c.draft, c.bump, c.d
        h.max_seq, h.count, h.activity,
        g.name, g.face_url, g.group_type, pu.profile,
        {MSG_COLS}, c.changed, h.changed, c.marks, c.hide_seq, c.cgroups, c.cleared_up_to,
-       d.seq, c.channel_id"""
+       d.seq, c.channel_id, c.draft_time"""
 _TOP = "(CASE WHEN c.end_seq IS NULL OR h.last_seq <= c.end_seq THEN h.last_seq ELSE c.end_seq END)"
 CONV_FROM = f"""
 FROM conversations c
@@ -104,6 +104,16 @@ CONV_EXTRA = 21 + N_MSG_COLS
 """Index of the first conversation column after the last message's."""
 
 
+def draft_row(text: str | None, draft_time: int) -> Draft | None:
+    """The stored draft; its ``edit_time`` is the stamp the draft rule kept (the column), which
+    the schema's upgrade turned into seconds for drafts an older release stored."""
+    if not text:
+        return None
+    draft = _draft_decoder.decode(text)
+    draft.edit_time = draft_time
+    return draft
+
+
 def conversation_row(r: Row) -> Conversation:
     end_seq = r[9]
     max_seq, count, activity = (r[14], r[15], r[16]) if end_seq is None else (end_seq, r[10], r[11])
@@ -130,7 +140,7 @@ def conversation_row(r: Row) -> Conversation:
         count=count,
         activity=activity,
         pinned=bool(r[4]),
-        draft=_draft_decoder.decode(r[5]) if r[5] else None,
+        draft=draft_row(r[5], r[CONV_EXTRA + 8]),
         deleted=deleted,
         deleted_up_to=r[8],
         ended=end_seq is not None,

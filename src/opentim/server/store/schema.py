@@ -8,6 +8,27 @@ from __future__ import annotations
 
 from typing import Final
 
+_NOT_SECONDS = "draft_time > 4294967295"
+_TICKS_AT_1970 = 621_355_968_000_000_000
+""".NET ticks (100 ns since 0001-01-01) at the Unix epoch."""
+
+LEGACY_DRAFT_TIMES: Final[list[str]] = [
+    # Releases before drafts were stamped by the SDK stored the app's draft_edit_time, so a
+    # draft stamped in milliseconds, microseconds or .NET ticks (as Tencent's Unity samples do)
+    # held against every later edit. Turn such stamps into seconds (or 0 when that makes no
+    # sense), and move those conversations on the clock so devices sync the corrected drafts.
+    "UPDATE conversations SET changed = (SELECT value FROM meta WHERE key = 'clock') + 1 "
+    f"WHERE {_NOT_SECONDS}",
+    "UPDATE meta SET value = value + 1 WHERE key = 'clock' "
+    f"AND EXISTS (SELECT 1 FROM conversations WHERE {_NOT_SECONDS})",
+    "UPDATE conversations SET draft_time = CASE "
+    f"WHEN draft_time >= {_TICKS_AT_1970} THEN (draft_time - {_TICKS_AT_1970}) / 10000000 "
+    "WHEN draft_time >= 100000000000000 THEN draft_time / 1000000 "
+    f"ELSE draft_time / 1000 END WHERE {_NOT_SECONDS}",
+    f"UPDATE conversations SET draft_time = 0 WHERE {_NOT_SECONDS} OR draft_time < 0",
+]
+"""Migration 4: drafts stored with a stamp that is not UTC seconds."""
+
 MIGRATIONS: Final[list[list[str]]] = [
     [
         """CREATE TABLE meta (
@@ -133,4 +154,5 @@ MIGRATIONS: Final[list[list[str]]] = [
         )""",
         "CREATE INDEX conv_group_items_order ON conv_group_items (user_id, name, added)",
     ],
+    LEGACY_DRAFT_TIMES,
 ]

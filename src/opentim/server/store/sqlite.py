@@ -37,6 +37,7 @@ from opentim.protocol import (
     group_channel,
 )
 from opentim.protocol.cursors import FRESH, FULL, INCREMENTAL
+from opentim.protocol.drafts import draft_edit_wins
 from opentim.protocol.limits import MAX_AT_INFO
 
 from ..private import make_private_dir, private_database
@@ -726,15 +727,17 @@ class SqliteStore:
                     (*where, channel_id, head.max_seq, head.count, clock, clock),
                 )
                 head.owners.add(user_id)
-                return True
-            # Hidden until a message comes: the row only carries settings (a receive option).
-            conn.execute(
-                "INSERT INTO conversations (user_id, conv_type, conv_id, channel_id, read_seq, "
-                "read_count, changed, deleted, deleted_up_to, cleared_up_to) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                (*where, channel_id, head.max_seq, head.count, clock, head.max_seq, head.max_seq),
-            )
-            head.owners.add(user_id)
+                if change.only_creates:
+                    return True
+            else:
+                # Hidden until a message comes: the row only carries settings (a receive option).
+                conn.execute(
+                    "INSERT INTO conversations (user_id, conv_type, conv_id, channel_id, "
+                    "read_seq, read_count, changed, deleted, deleted_up_to, cleared_up_to) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                    (*where, channel_id, head.max_seq, head.count, clock, *[head.max_seq] * 2),
+                )
+                head.owners.add(user_id)
             row = conn.execute(select, where).fetchone()
         # A deleted conversation with nothing new since is gone: only creating it brings it back.
         tombstone = bool(row[2]) and tx.head(channel_id).max_seq <= row[3]
@@ -743,12 +746,12 @@ class SqliteStore:
         sets: list[str] = []
         args: list[Any] = []
         clock = tx.tick()
-        if change.create:
+        if change.create and tombstone:
             # Re-creating a deleted conversation shows it again (empty) and bumps it.
-            if not tombstone:
-                return True
             sets += ["deleted = 0", "bump = ?"]
             args.append(clock)
+        elif change.create and change.only_creates:
+            return True
         if change.pinned is not None:
             sets.append("pinned = ?")
             args.append(int(change.pinned))
@@ -756,11 +759,9 @@ class SqliteStore:
                 sets.append("bump = ?")
                 args.append(clock)
         drafting = change.draft is not None or change.clear_draft
-        if drafting and change.draft_time < row[6]:
+        if drafting and not draft_edit_wins(change.draft_time, row[6]):
             drafting = False  # a later edit is already stored: this one lost
-            if change == ConvChange(
-                draft=change.draft, clear_draft=change.clear_draft, draft_time=change.draft_time
-            ):
+            if change.only_drafts and not sets:
                 return True
         if drafting and change.draft is not None:
             sets += ["draft = ?", "bump = ?", "draft_time = ?"]
