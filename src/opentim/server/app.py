@@ -92,7 +92,12 @@ class Server:
             await self.store.close()
             raise
         self._gateway = Gateway(
-            services, build_handlers(services), registry, f"{self.node_id}.{secrets.token_hex(2)}"
+            services,
+            build_handlers(services),
+            registry,
+            f"{self.node_id}.{secrets.token_hex(2)}",
+            limits,
+            self.config.trusted_proxies,
         )
         self.port = await self._gateway.start(self.config.host, self.config.port)
 

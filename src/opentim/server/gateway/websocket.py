@@ -29,7 +29,11 @@ from opentim.protocol.ops import (
     SigExpiredPush,
 )
 
+from ..config import Limits
+from .admission import Admission, GatewaySocket, socket_class
 from .dispatch import Handler, Services, error_frame, ok_frame
+from .limits import TokenBucket, raise_open_file_limit
+from .proxy import parse_networks
 from .sessions import Connection, SessionRegistry
 
 log = logging.getLogger(__name__)
@@ -46,7 +50,11 @@ class Gateway:
         handlers: dict[str, Handler],
         registry: SessionRegistry,
         node_id: str = "n",
+        limits: Limits | None = None,
+        trusted_proxies: list[str] | None = None,
     ) -> None:
+        self.limits = limits = limits or Limits()
+        self.admission = Admission(limits, parse_networks(trusted_proxies or []))
         self.services = services
         self.node_id = node_id
         self.handlers = handlers
@@ -57,15 +65,19 @@ class Gateway:
 
     async def start(self, host: str, port: int) -> int:
         """Listen; return the bound port (useful with port 0)."""
+        raise_open_file_limit()
         self._server = await serve(
             self._handle,
             host,
             port,
             process_request=self._check_path,
-            max_size=MAX_FRAME_BYTES,
+            create_connection=socket_class(self.admission),
+            # Raised to MAX_FRAME_BYTES at login (per connection).
+            max_size=self.limits.prelogin_frame_bytes,
             compression=None,
-            ping_interval=20,
-            ping_timeout=20,
+            open_timeout=self.limits.login_timeout,
+            # Keepalive is the Connection's own (gateway/sessions.py).
+            ping_interval=None,
         )
         sock = next(iter(self._server.sockets))
         return int(sock.getsockname()[1])
@@ -79,10 +91,28 @@ class Gateway:
     def _check_path(self, ws: ServerConnection, request: HttpRequest) -> HttpResponse | None:
         if request.path.split("?", 1)[0] != WS_PATH:
             return ws.respond(HTTPStatus.NOT_FOUND, "opentim speaks WebSocket at /ws\n")
+        if isinstance(ws, GatewaySocket) and ws.refused:
+            log.info("refused a connection from %s: %s", ws.client_ip, ws.refused)
+            return ws.respond(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                f"{int(ErrorCode.ERR_SDK_NET_FREQ_LIMIT)} {ws.refused}\n",
+            )
         return None
 
     async def _handle(self, ws: ServerConnection) -> None:
-        conn = Connection(f"{self.node_id}-{next(self._ids)}", ws)
+        assert isinstance(ws, GatewaySocket)
+        limits = self.limits
+        conn = Connection(
+            f"{self.node_id}-{next(self._ids)}",
+            ws,
+            bucket=self.admission.connection_bucket(),
+            outbox_limit=limits.outbox_bytes,
+            ping_interval=limits.ping_interval,
+            ping_timeout=limits.ping_timeout,
+            ip=ws.client_ip,
+        )
+        left = ws.accepted_at + limits.login_timeout - ws.loop.time()
+        conn.login_timer = ws.loop.call_later(max(0.0, left), self._login_timeout, conn)
         try:
             async for data in ws:
                 await self._on_frame(conn, data)
@@ -100,6 +130,13 @@ class Gateway:
             return
         req, body = decoded
         op = req.op
+        pause = self._over_rate(conn, op)
+        if pause:
+            conn.send(error_response(req.id, ErrorCode.ERR_SDK_NET_FREQ_LIMIT, pause[0]))
+            # Read this connection's next frame only when a request could pass again: a
+            # flood costs one refusal per token, not one per frame it manages to send.
+            await asyncio.sleep(pause[1])
+            return
         if op == "send":
             assert isinstance(body, SendReq)
             try:
@@ -121,7 +158,40 @@ class Gateway:
             conn.send(response(req.id, Empty()))
             self._end(conn, "logged out")
         else:
-            conn.send(await ok_frame(req.id, self.handlers[op](conn, body)))
+            async with self.admission.turn(conn.user_id):
+                conn.send(await ok_frame(req.id, self.handlers[op](conn, body)))
+
+    def _over_rate(self, conn: Connection, op: str) -> tuple[str, float] | None:
+        """None when the request may go on, else why not and how long to pause the connection.
+
+        Buckets: the connection's, then the user's (after login) or, for a login, the client
+        address's."""
+        bucket: TokenBucket = conn.bucket
+        sharing = 1
+        if not bucket.take():
+            why = "too many requests on this connection"
+        elif conn.user_id:
+            users = self.admission.users
+            if users.take(conn.user_id):
+                return None
+            why = "too many requests from this user"
+            bucket = users.bucket(conn.user_id)
+            sharing = len(self.registry.by_user.get(conn.user_id, ())) or 1
+        elif op == "login":
+            logins = self.admission.logins
+            if logins.take(conn.ip):
+                return None
+            why = "too many login attempts from this address"
+            bucket = logins.bucket(conn.ip)
+        else:
+            return None
+        return why, bucket.wait_time() * sharing
+
+    def _login_timeout(self, conn: Connection) -> None:
+        if not conn.user_id:
+            log.info("connection %s from %s: no login in time", conn.conn_id, conn.ip)
+            conn.session.close()
+            conn.close_after_flush(1008, f"no login within {self.limits.login_timeout:g} s")
 
     async def _ack(self, conn: Connection, req_id: int, done: Awaitable[Message]) -> None:
         try:
@@ -138,6 +208,16 @@ class Gateway:
         except Exception as exc:
             conn.send(error_frame(req_id, exc))
             return
+        cap = self.limits.conns_per_user
+        if self.registry.kept(body.user_id, body.device_id, body.platform) >= cap:
+            conn.send(
+                error_response(
+                    req_id,
+                    ErrorCode.ERR_SDK_NET_FREQ_LIMIT,
+                    f"this user has {cap} connections on this server already",
+                )
+            )
+            return
         if body.resume and not self.registry.may_resume(body.user_id, body.device_id):
             conn.send(
                 error_response(
@@ -148,6 +228,12 @@ class Gateway:
             )
             return
         conn.session.logged_in(body.user_id)
+        if conn.login_timer is not None:
+            conn.login_timer.cancel()
+        ws = conn.ws
+        assert isinstance(ws, GatewaySocket)
+        ws.release()
+        ws.protocol.max_message_size = MAX_FRAME_BYTES
         conn.device_id = body.device_id
         conn.platform = body.platform
         for old in self.registry.add(conn):
