@@ -39,6 +39,9 @@ from .sessions import Connection, SessionRegistry
 log = logging.getLogger(__name__)
 
 WS_PATH = "/ws"
+MAX_PAUSE = 1.0
+"""Longest pause of a connection's reading after a refusal (a slow bucket must not keep a
+closing connection, or a stopping server, waiting)."""
 
 
 class Gateway:
@@ -185,7 +188,7 @@ class Gateway:
             bucket = logins.bucket(conn.ip)
         else:
             return None
-        return why, bucket.wait_time() * sharing
+        return why, min(MAX_PAUSE, bucket.wait_time() * sharing)
 
     def _login_timeout(self, conn: Connection) -> None:
         if not conn.user_id:
