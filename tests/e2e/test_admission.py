@@ -20,10 +20,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 
 from opentim.protocol import ErrorCode
+from opentim.sdk import Client, LoginStatus, NetworkStatus
 from opentim.server.app import Server
 from opentim.server.config import Limits
 
-from ..conftest import server_config
+from ..conftest import server_config, sig
+from ..helpers import until
 from ..own_server import decode_reply, login_frame, own_server, raw_login
 
 pytestmark = pytest.mark.e2e
@@ -181,3 +183,23 @@ async def test_server_raises_its_open_file_limit(tmp_path: Path) -> None:
     line = next(x for x in limits.splitlines() if x.startswith("Max open files"))
     soft = line.split()[3]
     assert soft == ("unlimited" if hard == resource.RLIM_INFINITY else str(hard)), line
+
+
+async def test_a_device_refused_by_a_rate_limit_keeps_reconnecting(tmp_path: Path) -> None:
+    """A reconnect answered 9506 (here: the address's login attempts) is retried, not taken
+    as the end of the session."""
+    limits = Limits(logins_per_ip_rate=1, logins_per_ip_burst=1)
+    async with running(tmp_path, limits=limits) as server:
+        client = Client(server.url, device_id="phone", reconnect_delay=(0.05, 0.1))
+        try:
+            await client.login("alice", sig("alice"))
+            statuses: list[NetworkStatus] = []
+            client.events.network.add(lambda status, *_: statuses.append(status))
+            assert server._gateway is not None
+            (conn,) = server._gateway.registry.by_user["alice"].values()
+            conn.drop(1008, "test: dropped")
+            # The attempts in the first second find the bucket empty (9506); a later one gets in.
+            await until(client, lambda: statuses[-1:] == [NetworkStatus.CONNECTED], timeout=10)
+            assert client.login_status == LoginStatus.LOGGED_IN
+        finally:
+            await client.close()
