@@ -50,6 +50,7 @@ async def flood(
     window: int = 16,
     text: str = TEXT,
     paced_by: Received | None = None,
+    tag: str = "f",
 ) -> None:
     """``count`` messages of ``text`` (10 KB) from ``sender`` to ``to``, ``window``
     unacknowledged at most; with ``paced_by``, at most 64 ahead of what that device has."""
@@ -74,7 +75,7 @@ async def flood(
         await room.acquire()
         if paced_by is not None:
             await paced_by.reach(i - 64)
-        msg = {"msg_id": f"f{i}", "elems": [{"elem_type": 0, "text_elem_content": text}]}
+        msg = {"msg_id": f"{tag}{i}", "elems": [{"elem_type": 0, "text_elem_content": text}]}
         await ws.send(frame(i + 10, "send", {"conv_type": 1, "conv_id": to, "msg": msg}))
     async with asyncio.timeout(120):
         await done.wait()
@@ -126,16 +127,21 @@ async def test_devices_that_stop_reading_are_dropped_and_memory_stays_bounded(
         await normal.login("v", sig("v"))
         await normal.wait_synced(10)
         received = Received(normal, "s")
+        # The device learns the conversation from a first message (its catch-up of a new
+        # conversation would otherwise fetch up to 100 of the 10 KB messages in one answer).
+        await flood(url, "s", "v", 1, text="hi", tag="first")
+        await received.reach(1)
         before = vmrss_kib(proc.pid)
         # Paced by the reading device, which stays well within its outbox.
         await flood(url, "s", "v", count, paced_by=received)
         grown_mib = (vmrss_kib(proc.pid) - before) / 1024
-        # Every stalled device was dropped: what it still reads ends with the close.
+        # Every stalled device was dropped (outbox full, or keepalive on a slow machine): what
+        # it still reads ends with the close.
         for ws in stalled:
-            assert await closed_within(ws, 10) in (1008, 1006)
+            assert await closed_within(ws, 10) in (1008, 1011, 1006)
         # The device that kept reading has every message once, in order.
-        await received.reach(count)
-        assert received.seqs == list(range(1, count + 1))
+        await received.reach(count + 1)
+        assert received.seqs == list(range(1, count + 2))
         await normal.close()
     # Unbounded outboxes held the whole 60 MB; bounded ones hold 4 MiB at most.
     assert grown_mib < 30, f"server grew {grown_mib:.0f} MiB"
