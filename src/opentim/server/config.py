@@ -43,13 +43,13 @@ class Limits:
     """Login attempts per second per client address (token bucket refill); 9506 above it."""
     logins_per_ip_burst: int = 1000
     """Login attempts per client address in one burst (the bucket's size)."""
-    conn_rate: float = 10_000.0
+    conn_rate: float = 20_000.0
     """Requests per second per connection (token bucket refill); 9506 above it."""
-    conn_burst: int = 10_000
+    conn_burst: int = 20_000
     """Requests per connection in one burst."""
-    user_rate: float = 10_000.0
+    user_rate: float = 20_000.0
     """Requests per second per user over all of its connections on this node; 9506 above it."""
-    user_burst: int = 10_000
+    user_burst: int = 20_000
     """Requests per user in one burst."""
     conns_per_user: int = 16
     """Logged-in connections per user on this node; a login beyond it is refused with 9506."""
