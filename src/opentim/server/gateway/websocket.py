@@ -3,6 +3,10 @@
 Requests of one connection are handled in order. A ``send`` is checked and queued for the store
 in order too, but its acknowledgement is awaited apart, so a client may pipeline many messages
 into one group commit (DESIGN §5a).
+
+Before a request is handled it passes the rate limits (gateway/admission.py, docs/security.md
+"Connections and rates"); other requests than ``send`` also wait for one of their user's turns,
+so one user's load cannot fill the store reader's queue.
 """
 
 from __future__ import annotations
