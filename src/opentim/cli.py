@@ -154,6 +154,14 @@ def serve(
         Path | None, flag("tls_cert", "PEM certificate chain: with --tls-key, serve wss://.")
     ] = None,
     tls_key: Annotated[Path | None, flag("tls_key", "The PEM private key of --tls-cert.")] = None,
+    trusted_proxies: Annotated[
+        list[str] | None,
+        flag(
+            "trusted_proxies",
+            "A load balancer (address or network) whose PROXY protocol header names the client; "
+            "repeat for several.",
+        ),
+    ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -170,7 +178,7 @@ def serve(
     from opentim.server import settings  # pydantic-settings: only where it is needed
     from opentim.server.app import Server
 
-    given = {k: v for k, v in ctx.params.items() if v is not None and k != "config"}
+    given = {k: v for k, v in ctx.params.items() if v not in (None, [], ()) and k != "config"}
     try:
         chosen = settings.load_settings(given, config)
         server = Server(settings.to_config(chosen))

@@ -474,6 +474,8 @@ NETWORK_CODES = frozenset(
         ErrorCode.ERR_SDK_NET_WAIT_ACK_TIMEOUT,
         ErrorCode.ERR_SDK_COMM_DATABASE_FAILURE,
         ErrorCode.ERR_SDK_INTERNAL_ERROR,
+        ErrorCode.ERR_SDK_NET_FREQ_LIMIT,
     }
 )
-"""Failures worth another reconnect attempt; anything else (auth) ends the session."""
+"""Failures worth another reconnect attempt (a rate refusal passes with time); anything else
+(auth) ends the session."""

@@ -143,7 +143,12 @@ class Server:
             save_secret_key(self.config.data_dir, self._key_to_save)
             self._key_to_save, self.secret_key_created = None, True
         self._gateway = Gateway(
-            services, build_handlers(services), registry, f"{self.node_id}.{secrets.token_hex(2)}"
+            services,
+            build_handlers(services),
+            registry,
+            f"{self.node_id}.{secrets.token_hex(2)}",
+            limits,
+            self.config.trusted_proxies,
         )
         self.port = await self._gateway.start(self.config.host, self.config.port, sock, self.tls)
 

@@ -44,6 +44,39 @@ class Limits:
     recv_opt_users: int = limits.MAX_RECV_OPT_USERS
     revoke_seconds: int = limits.REVOKE_TIME_LIMIT
 
+    # --- connections and rates (docs/security.md "Connections and rates") -------------------
+    outbox_bytes: int = 4 * 1024 * 1024
+    """Bytes waiting to go to one connection; a device that falls further behind is
+    disconnected (close 1008) and resyncs when it reconnects. Must exceed the frame limit."""
+    login_timeout: float = 10.0
+    """Seconds from accepting a connection to a successful login (handshake included); then
+    the connection is closed (1008)."""
+    prelogin_frame_bytes: int = 4096
+    """Largest frame accepted before login (close 1009 above it); a login needs about 500."""
+    anon_conns_per_ip: int = 256
+    """Connections not yet logged in, per client address; more are answered HTTP 429 (9506)."""
+    logins_per_ip_rate: float = 100.0
+    """Login attempts per second per client address (token bucket refill); 9506 above it."""
+    logins_per_ip_burst: int = 1000
+    """Login attempts per client address in one burst (the bucket's size)."""
+    conn_rate: float = 20_000.0
+    """Requests per second per connection (token bucket refill); 9506 above it."""
+    conn_burst: int = 20_000
+    """Requests per connection in one burst."""
+    user_rate: float = 20_000.0
+    """Requests per second per user over all of its connections on this node; 9506 above it."""
+    user_burst: int = 20_000
+    """Requests per user in one burst."""
+    conns_per_user: int = 16
+    """Logged-in connections per user on this node; a login beyond it is refused with 9506."""
+    user_requests_in_flight: int = 2
+    """Requests (other than sends) of one user served at once; the rest of that user's wait,
+    so one user's load cannot fill the store reader's queue ahead of everyone else."""
+    ping_interval: float = 20.0
+    """Seconds between keepalive pings to each connection."""
+    ping_timeout: float = 20.0
+    """Seconds for the pong; counted from the ping, however much output is still queued."""
+
 
 @dataclass
 class ServerConfig:
@@ -70,6 +103,10 @@ class ServerConfig:
     """A PEM certificate chain: with ``tls_key``, the node serves ``wss://`` instead of ``ws://``."""
     tls_key: Path | None = None
     """The PEM private key of ``tls_cert``."""
+    trusted_proxies: list[str] = field(default_factory=list)
+    """Addresses or networks (``10.0.0.5``, ``10.0.0.0/8``) of load balancers that send the
+    PROXY protocol header (v1 or v2); from them, the header's source address is the client's
+    for per-address limits and logs. Any other peer's PROXY header is refused."""
 
     @property
     def db_path(self) -> Path:
@@ -124,7 +161,12 @@ def setting_defaults() -> dict[str, Any]:
     out: dict[str, Any] = {"log_level": DEFAULT_LOG_LEVEL}
     for f in settable(ServerConfig):
         if f.name != "limits":
-            out[f.name] = f.default if f.default is not dataclasses.MISSING else None
+            if f.default is not dataclasses.MISSING:
+                out[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                out[f.name] = f.default_factory()
+            else:
+                out[f.name] = None
     return out
 
 

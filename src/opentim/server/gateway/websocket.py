@@ -3,6 +3,10 @@
 Requests of one connection are handled in order. A ``send`` is checked and queued for the store
 in order too, but its acknowledgement is awaited apart, so a client may pipeline many messages
 into one group commit (DESIGN §5a).
+
+Before a request is handled it passes the rate limits (gateway/admission.py, docs/security.md
+"Connections and rates"); other requests than ``send`` also wait for one of their user's turns,
+so one user's load cannot fill the store reader's queue.
 """
 
 from __future__ import annotations
@@ -33,13 +37,20 @@ from opentim.protocol.ops import (
     SigExpiredPush,
 )
 
+from ..config import Limits
+from .admission import Admission, GatewaySocket, socket_class
 from .dispatch import Handler, Services, error_frame, ok_frame
+from .limits import TokenBucket, raise_open_file_limit
+from .proxy import parse_networks
 from .refusals import REFUSALS
 from .sessions import Connection, SessionRegistry
 
 log = logging.getLogger(__name__)
 
 WS_PATH = "/ws"
+MAX_PAUSE = 1.0
+"""Longest pause of a connection's reading after a refusal (a slow bucket must not keep a
+closing connection, or a stopping server, waiting)."""
 
 
 class Gateway:
@@ -51,7 +62,11 @@ class Gateway:
         handlers: dict[str, Handler],
         registry: SessionRegistry,
         node_id: str = "n",
+        limits: Limits | None = None,
+        trusted_proxies: list[str] | None = None,
     ) -> None:
+        self.limits = limits = limits or Limits()
+        self.admission = Admission(limits, parse_networks(trusted_proxies or []))
         self.services = services
         self.node_id = node_id
         self.handlers = handlers
@@ -69,16 +84,20 @@ class Gateway:
     ) -> int:
         """Listen (on ``sock`` if given, already bound; over TLS when ``tls`` is given); return
         the bound port (for port 0)."""
+        raise_open_file_limit()
         self._server = await serve(
             self._handle,
             None if sock else host,
             None if sock else port,
             sock=sock,
             process_request=self._check_path,
-            max_size=MAX_WIRE_FRAME_BYTES,
+            create_connection=socket_class(self.admission),
+            # Raised to MAX_WIRE_FRAME_BYTES at login (per connection).
+            max_size=self.limits.prelogin_frame_bytes,
             compression=None,
-            ping_interval=20,
-            ping_timeout=20,
+            open_timeout=self.limits.login_timeout,
+            # Keepalive is the Connection's own (gateway/sessions.py).
+            ping_interval=None,
             ssl=tls,
         )
         sock = next(iter(self._server.sockets))
@@ -93,10 +112,28 @@ class Gateway:
     def _check_path(self, ws: ServerConnection, request: HttpRequest) -> HttpResponse | None:
         if request.path.split("?", 1)[0] != WS_PATH:
             return ws.respond(HTTPStatus.NOT_FOUND, "opentim speaks WebSocket at /ws\n")
+        if isinstance(ws, GatewaySocket) and ws.refused:
+            log.info("refused a connection from %s: %s", ws.client_ip, ws.refused)
+            return ws.respond(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                f"{int(ErrorCode.ERR_SDK_NET_FREQ_LIMIT)} {ws.refused}\n",
+            )
         return None
 
     async def _handle(self, ws: ServerConnection) -> None:
-        conn = Connection(f"{self.node_id}-{next(self._ids)}", ws)
+        assert isinstance(ws, GatewaySocket)
+        limits = self.limits
+        conn = Connection(
+            f"{self.node_id}-{next(self._ids)}",
+            ws,
+            bucket=self.admission.connection_bucket(),
+            outbox_limit=limits.outbox_bytes,
+            ping_interval=limits.ping_interval,
+            ping_timeout=limits.ping_timeout,
+            ip=ws.client_ip,
+        )
+        left = ws.accepted_at + limits.login_timeout - ws.loop.time()
+        conn.login_timer = ws.loop.call_later(max(0.0, left), self._login_timeout, conn)
         try:
             async for data in ws:
                 await self._on_frame(conn, data)
@@ -116,6 +153,15 @@ class Gateway:
             return
         req, body = decoded
         op = req.op
+        pause = self._over_rate(conn, op)
+        if pause:
+            code = ErrorCode.ERR_SDK_NET_FREQ_LIMIT
+            REFUSALS.refused(code, pause[0], op, conn.user_id or conn.ip)
+            conn.send(error_response(req.id, code, pause[0]))
+            # Read this connection's next frame only when a request could pass again: a
+            # flood costs one refusal per token, not one per frame it manages to send.
+            await asyncio.sleep(pause[1])
+            return
         if op == "send":
             assert isinstance(body, SendReq)
             try:
@@ -138,7 +184,40 @@ class Gateway:
             conn.send(response(req.id, Empty()))
             self._end(conn, "logged out")
         else:
-            conn.send(await ok_frame(req.id, self.handlers[op](conn, body), op, conn.user_id))
+            async with self.admission.turn(conn.user_id):
+                conn.send(await ok_frame(req.id, self.handlers[op](conn, body), op, conn.user_id))
+
+    def _over_rate(self, conn: Connection, op: str) -> tuple[str, float] | None:
+        """None when the request may go on, else why not and how long to pause the connection.
+
+        Buckets: the connection's, then the user's (after login) or, for a login, the client
+        address's."""
+        bucket: TokenBucket = conn.bucket
+        sharing = 1
+        if not bucket.take():
+            why = "too many requests on this connection"
+        elif conn.user_id:
+            users = self.admission.users
+            if users.take(conn.user_id):
+                return None
+            why = "too many requests from this user"
+            bucket = users.bucket(conn.user_id)
+            sharing = len(self.registry.by_user.get(conn.user_id, ())) or 1
+        elif op == "login":
+            logins = self.admission.logins
+            if logins.take(conn.ip):
+                return None
+            why = "too many login attempts from this address"
+            bucket = logins.bucket(conn.ip)
+        else:
+            return None
+        return why, min(MAX_PAUSE, bucket.wait_time() * sharing)
+
+    def _login_timeout(self, conn: Connection) -> None:
+        if not conn.user_id:
+            log.info("connection %s from %s: no login in time", conn.conn_id, conn.ip)
+            conn.session.close()
+            conn.close_after_flush(1008, f"no login within {self.limits.login_timeout:g} s")
 
     async def _ack(self, conn: Connection, req_id: int, done: Awaitable[Message]) -> None:
         try:
@@ -155,6 +234,13 @@ class Gateway:
         except Exception as exc:
             conn.send(error_frame(req_id, exc, "login", f"{body.user_id!r} on {conn.conn_id}"))
             return
+        cap = self.limits.conns_per_user
+        if self.registry.kept(body.user_id, body.device_id, body.platform) >= cap:
+            code = ErrorCode.ERR_SDK_NET_FREQ_LIMIT
+            desc = f"this user has {cap} connections on this server already"
+            REFUSALS.refused(code, desc, "login", body.user_id)
+            conn.send(error_response(req_id, code, desc))
+            return
         if body.resume and not self.registry.may_resume(body.user_id, body.device_id):
             code = ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER
             desc = "another device of this platform logged in; log in again to take over"
@@ -162,6 +248,12 @@ class Gateway:
             conn.send(error_response(req_id, code, desc))
             return
         conn.session.logged_in(body.user_id)
+        if conn.login_timer is not None:
+            conn.login_timer.cancel()
+        ws = conn.ws
+        assert isinstance(ws, GatewaySocket)
+        ws.release()
+        ws.protocol.max_message_size = MAX_WIRE_FRAME_BYTES
         conn.device_id = body.device_id
         conn.platform = body.platform
         log.info(
@@ -219,3 +311,7 @@ class Gateway:
         )
         conn.session.logged_out()
         self.registry.remove(conn)
+        # Logged out but connected: the login timeout applies again, as to a new connection.
+        conn.login_timer = asyncio.get_running_loop().call_later(
+            self.limits.login_timeout, self._login_timeout, conn
+        )
