@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opentim.protocol import limits
+from opentim.protocol import ErrorCode, OpenTimError, limits
 
 from .defaults import (
     DB_FILE as DB_FILE,
@@ -67,5 +67,10 @@ class ServerConfig:
         return self.bus not in ("", "local")
 
 
-class ConfigError(Exception):
+class ConfigError(OpenTimError):
     """A setting that cannot work: an unknown store or bus URL, a bad config file."""
+
+    show_code = False
+
+    def __init__(self, desc: str) -> None:
+        super().__init__(ErrorCode.ERR_INVALID_PARAMETERS, desc)
