@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import pickle
 import pkgutil
 import re
 
@@ -82,6 +83,9 @@ def test_every_exception_class_is_an_opentim_error_with_a_code_drawn_in_the_tree
         assert error.code != 0, cls
         assert error.desc, cls
         assert error.desc in str(error), cls
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is cls
+        assert (copy.code, copy.desc, str(copy)) == (error.code, error.desc, str(error))
 
 
 def test_the_protocol_split_is_under_the_root() -> None:

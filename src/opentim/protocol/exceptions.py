@@ -32,7 +32,7 @@ description) and ``tim_call`` (``CallRefusedError`` → the call's return value)
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from .codes import ErrorCode
 
@@ -55,6 +55,18 @@ class OpenTimError(Exception):
 
     def __str__(self) -> str:
         return f"{int(self.code)}: {self.desc}" if self.show_code else self.desc
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take other constructor arguments than (code, desc): copy and pickle
+        # rebuild from the attributes instead of calling the constructor again.
+        return _rebuild, (type(self), self.__dict__.copy())
+
+
+def _rebuild(cls: type[OpenTimError], state: dict[str, Any]) -> OpenTimError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state["code"], state["desc"])
+    error.__dict__.update(state)
+    return error
 
 
 class OpenTimProtocolError(OpenTimError):
