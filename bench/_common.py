@@ -193,11 +193,14 @@ class ServerProcess:
             self.secret_key,
             *self.extra_args,
         ]
-        with open(self.log_path, "wb") as log:
+        # Appended, so a restarted server's log follows the first one's; only the new part is
+        # searched for the listening line.
+        start = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            text = self.log_path.read_text(errors="replace")
+            text = self.log_path.read_bytes()[start:].decode(errors="replace")
             found = _LISTENING.search(text)
             if found:
                 self.url = found.group(1)

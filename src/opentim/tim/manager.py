@@ -39,7 +39,7 @@ from .core import (
     check_listener,
     tim_call,
 )
-from .extensions import DEFAULT_SERVER_URL, SDK_CONFIG_SERVER_URL
+from .extensions import DEFAULT_SERVER_URL, SDK_CONFIG_SERVER_CA_FILE, SDK_CONFIG_SERVER_URL
 from .runtime import CallKind, SdkThread, TIMCommCallback, deliver
 
 DEVICE_ID_FILE = "opentim-device-id"
@@ -90,8 +90,9 @@ class ManagerAPI(TIMCore):
             sdk_app_id: the app's SDKAppID (the server refuses a different one at login, 70014).
             json_sdk_config: an SdKConfig object, or None or "". opentim reads
                 ``sdk_config_config_file_path`` (where this device keeps its data; default: a
-                temporary directory per process) and ``sdk_config_server_url`` (default
-                ``ws://127.0.0.1:9000/ws``).
+                temporary directory per process), ``sdk_config_server_url`` (default
+                ``ws://127.0.0.1:9000/ws``) and ``sdk_config_server_ca_file`` (the CAs a
+                ``wss://`` server's certificate must chain to; default: the system's).
 
         Returns:
             TIM_SUCC (also when already initialised: the first configuration stays);
@@ -103,6 +104,7 @@ class ManagerAPI(TIMCore):
         config = parse_json(json_sdk_config, dict, "json_sdk_config", optional=True) or {}
         config_path = opt_str(config, k.SDK_CONFIG_CONFIG_FILE_PATH)
         server_url = opt_str(config, SDK_CONFIG_SERVER_URL) or DEFAULT_SERVER_URL
+        ca_file = opt_str(config, SDK_CONFIG_SERVER_CA_FILE) or None
         opt_str(config, k.SDK_CONFIG_LOG_FILE_PATH)  # accepted; opentim logs through `logging`
         with self._lock:
             if self._runtime is not None:
@@ -113,7 +115,9 @@ class ManagerAPI(TIMCore):
             except OSError as exc:
                 raise param_error(f"cannot use {k.SDK_CONFIG_CONFIG_FILE_PATH}: {exc}") from exc
             runtime = SdkThread(f"opentim-sdk-{next(_instance_numbers)}")
-            client = Client(server_url, app_id, device_id=device_id, data_dir=directory)
+            client = Client(
+                server_url, app_id, device_id=device_id, data_dir=directory, ca_file=ca_file
+            )
             self._wire(client)
             runtime.start()
             self._runtime, self._client = runtime, client
