@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 
+from opentim.protocol import ErrorCode, OpenTimError
+
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "server": ("pydantic_settings", "rich"),
     "postgres": ("asyncpg",),
@@ -17,8 +19,13 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
 """The importable modules each extra installs (pyproject.toml lists the distributions)."""
 
 
-class MissingExtraError(Exception):
+class MissingExtraError(OpenTimError):
     """A feature was asked for whose extra is not installed; the message says what to run."""
+
+    show_code = False
+
+    def __init__(self, desc: str) -> None:
+        super().__init__(ErrorCode.ERR_SDK_INTERFACE_NOT_SUPPORT, desc)
 
 
 def require_extra(extra: str, feature: str) -> None:

@@ -18,6 +18,7 @@ from .cursors import SyncToken, encode_token, parse_token
 from .exceptions import (
     FrameTooBigError,
     LocalProtocolError,
+    OpenTimError,
     OpenTimProtocolError,
     RemoteProtocolError,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "MemberResult",
     "MemberRole",
     "Message",
+    "OpenTimError",
     "OpenTimProtocolError",
     "Profile",
     "Push",

@@ -1,6 +1,6 @@
 """One WebSocket to the server: requests correlated by id, pushes handed to the client.
 
-The one boundary where error frames become ``SdkError`` (STYLE §2.6).
+The one boundary where error frames become ``SdkError`` (``error_of``; STYLE §2.6).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from opentim.protocol import (
 )
 from opentim.protocol.limits import MAX_SERVER_FRAME_BYTES
 
-from .exceptions import ConnectionLostError, SdkError
+from .exceptions import ConnectionLostError, SdkError, error_of
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class Connection:
                 # still failing: this request raises already, so its future's error is seen.
                 fut.exception()
         if res.code:
-            raise SdkError(res.code, res.desc)
+            raise error_of(res)
         try:
             return decode_body(result, res.body)
         except RemoteProtocolError as exc:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from opentim.protocol import limits
+from opentim.protocol import ErrorCode, OpenTimError, limits
 
 from .defaults import (
     DB_FILE as DB_FILE,
@@ -191,6 +191,11 @@ def check_writable_dir(path: Path, what: str, flag: str) -> None:
         )
 
 
-class ConfigError(Exception):
+class ConfigError(OpenTimError):
     """A setting that cannot work: an unknown store or bus URL, a bad config file, a data
     directory that cannot be written, a port in use. Its message is one line naming the fix."""
+
+    show_code = False
+
+    def __init__(self, desc: str) -> None:
+        super().__init__(ErrorCode.ERR_INVALID_PARAMETERS, desc)

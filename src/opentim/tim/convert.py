@@ -32,6 +32,7 @@ from opentim.protocol import (
     parse_conversation_id,
     valid_marks,
 )
+from opentim.protocol.exceptions import OpenTimError
 from opentim.protocol.limits import MAX_DRAFT_BYTES
 from opentim.protocol.ops import ConvResult
 from opentim.sdk import ConvFilter, Receipt
@@ -61,13 +62,17 @@ ELEM_SECTIONS: dict[int, str] = {
 
 
 # --- refusals -------------------------------------------------------------------------------
-class CallRefusedError(Exception):
+class CallRefusedError(OpenTimError):
     """A call refused synchronously: it returns ``code`` and never calls back."""
 
+    code: TIMResult
+
     def __init__(self, code: TIMResult, why: str) -> None:
-        super().__init__(f"{code.name}: {why}")
-        self.code = code
+        super().__init__(code, why)
         self.why = why
+
+    def __str__(self) -> str:
+        return f"{self.code.name}: {self.why}"
 
 
 def param_error(why: str) -> CallRefusedError:

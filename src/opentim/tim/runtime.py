@@ -2,9 +2,9 @@
 every callback fires (DESIGN §6; the aiosqlite pattern, reversed: the app's threads hand work to
 the loop's thread, and results come back on it).
 
-This is the one boundary where SDK failures become callback codes (STYLE §2.6): ``SdkError`` →
-``cb(code, desc, "", user_data)``; any other exception → ``ERR_SDK_INTERNAL_ERROR`` (7012), logged
-with its traceback, and the callback still fires.
+This is the one boundary where SDK failures become callback codes (STYLE §2.6), in
+``callback_error``: ``SdkError`` → ``cb(code, desc, "", user_data)``; any other exception →
+``ERR_SDK_INTERNAL_ERROR`` (7012), logged with its traceback, and the callback still fires.
 
 Order between calls of one instance, so that a later call sees what an earlier one did (as the
 reference SDK's local database gives): a ``READ`` (local list, counts, history) waits for every
@@ -40,6 +40,17 @@ UNINIT_DESC = "TIMUninit was called"
 
 STOP_TIMEOUT = 10.0
 """How long ``TIMUninit`` waits for the SDK thread to finish its shutdown."""
+
+
+def callback_error(exc: BaseException) -> tuple[int, str]:
+    """The code and description a call's callback gets when its work raised ``exc``: an
+    ``SdkError``'s own; ``ERR_SDK_NOT_INITIALIZED`` for a call cancelled by ``TIMUninit``;
+    ``ERR_SDK_INTERNAL_ERROR`` for anything else (a bug: the caller logs its traceback)."""
+    if isinstance(exc, SdkError):
+        return int(exc.code), exc.desc
+    if isinstance(exc, asyncio.CancelledError):
+        return UNINIT_CODE, UNINIT_DESC
+    return int(ErrorCode.ERR_SDK_INTERNAL_ERROR), "internal error"
 
 
 class CallKind(enum.Enum):
@@ -166,19 +177,19 @@ class SdkThread:
             if deps:
                 await asyncio.wait(deps)
             result = await work()
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as exc:
             if cb is not None:
-                deliver(cb, UNINIT_CODE, UNINIT_DESC, "", user_data)
+                deliver(cb, *callback_error(exc), "", user_data)
             raise
         except SdkError as exc:
             if cb is None:
                 log.warning("TIM call failed: %s", exc)
                 return
-            deliver(cb, int(exc.code), exc.desc, "", user_data)
-        except Exception:
+            deliver(cb, *callback_error(exc), "", user_data)
+        except Exception as exc:
             log.exception("TIM call failed with an internal error")
             if cb is not None:
-                deliver(cb, int(ErrorCode.ERR_SDK_INTERNAL_ERROR), "internal error", "", user_data)
+                deliver(cb, *callback_error(exc), "", user_data)
         else:
             if cb is not None:
                 deliver(cb, int(ErrorCode.ERR_SUCC), "", result, user_data)

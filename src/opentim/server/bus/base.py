@@ -21,6 +21,8 @@ from typing import Protocol
 
 import msgspec
 
+from opentim.protocol import ErrorCode, OpenTimError
+
 log = logging.getLogger(__name__)
 
 
@@ -73,9 +75,15 @@ def decode_envelope(data: bytes) -> Envelope:
     return _decoder.decode(data)
 
 
-class BusUnavailableError(Exception):
+class BusUnavailableError(OpenTimError):
     """The bus cannot carry pushes now (its service is unreachable); the request that needed it
-    was not carried out and may be retried."""
+    was not carried out and may be retried. An ``OpenTimError`` (the tree is drawn in
+    opentim.protocol.exceptions) with code 20005."""
+
+    show_code = False
+
+    def __init__(self, desc: str) -> None:
+        super().__init__(ErrorCode.ERR_SVR_MSG_INTERNAL_ERROR1, desc)
 
 
 class Bus(Protocol):

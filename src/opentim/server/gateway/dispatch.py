@@ -83,13 +83,13 @@ def error_frame(req_id: int, exc: BaseException, op: str = "", who: str = "") ->
         return error_response(req_id, exc.code, exc.desc)
     if isinstance(exc, StoreUnavailableError):
         log.warning("store unavailable: %s", exc)
-        return error_response(req_id, ErrorCode.ERR_SDK_COMM_DATABASE_FAILURE, str(exc))
+        return error_response(req_id, exc.code, exc.desc)
     if isinstance(exc, StoreError):
         log.error("store failure", exc_info=exc)
-        return error_response(req_id, ErrorCode.ERR_SDK_COMM_DATABASE_FAILURE, str(exc))
+        return error_response(req_id, exc.code, exc.desc)
     if isinstance(exc, BusUnavailableError):
         log.warning("bus unavailable: %s", exc)
-        return error_response(req_id, ErrorCode.ERR_SVR_MSG_INTERNAL_ERROR1, str(exc))
+        return error_response(req_id, exc.code, exc.desc)
     log.error("internal error", exc_info=exc)
     return error_response(req_id, ErrorCode.ERR_SDK_INTERNAL_ERROR, "internal error")
 

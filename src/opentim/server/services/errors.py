@@ -1,23 +1,20 @@
-"""Service errors: a TIM code and a description, turned into an error frame by the gateway.
+"""Service errors: a TIM code and a description, turned into an error frame by the gateway
+(``gateway.dispatch.error_frame``, the one place any exception becomes a frame).
 
-ServiceError
- ├── ConvNotFoundError   6004: the user has no such conversation
- ├── NotMemberError      10007: not a member of the group, or not allowed
- └── GroupNotFoundError  10010: no such group (or dismissed)
+OpenTimError (opentim.protocol; the whole tree is drawn there)
+ └── ServiceError            a request the rules refuse
+      ├── ConvNotFoundError   6004: the user has no such conversation
+      ├── NotMemberError      10007: not a member of the group, or not allowed
+      └── GroupNotFoundError  10010: no such group (or dismissed)
 """
 
 from __future__ import annotations
 
-from opentim.protocol import ErrorCode
+from opentim.protocol import ErrorCode, OpenTimError
 
 
-class ServiceError(Exception):
+class ServiceError(OpenTimError):
     """A request the rules refuse."""
-
-    def __init__(self, code: int, desc: str) -> None:
-        super().__init__(f"{code}: {desc}")
-        self.code = code
-        self.desc = desc
 
 
 class ConvNotFoundError(ServiceError):

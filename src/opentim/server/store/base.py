@@ -3,6 +3,12 @@
 Services speak to this interface only (DESIGN §1). An engine allocates ``seq`` (gap-free per
 channel) and the order/change clock inside the writing transaction, and returns only after the
 write is durable, so an acknowledgement always follows the commit.
+
+OpenTimError (opentim.protocol; the whole tree is drawn there)
+ └── StoreError                   7010: the store cannot do what was asked
+      ├── DuplicateGroupError
+      ├── DuplicateConvGroupError
+      └── StoreUnavailableError    the database cannot be reached
 """
 
 from __future__ import annotations
@@ -11,11 +17,25 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from opentim.protocol import Conversation, Draft, GroupInfo, Message, Profile, SyncToken
+from opentim.protocol import (
+    Conversation,
+    Draft,
+    ErrorCode,
+    GroupInfo,
+    Message,
+    OpenTimError,
+    Profile,
+    SyncToken,
+)
 
 
-class StoreError(Exception):
+class StoreError(OpenTimError):
     """The store cannot do what was asked (a constraint the service should have checked)."""
+
+    show_code = False
+
+    def __init__(self, desc: str) -> None:
+        super().__init__(ErrorCode.ERR_SDK_COMM_DATABASE_FAILURE, desc)
 
 
 class DuplicateGroupError(StoreError):
