@@ -7,7 +7,8 @@ opentim, the other packages subclass this root)::
      ├── OpenTimProtocolError                the wire protocol (this module)
      │    ├── LocalProtocolError             our own caller tried something the protocol forbids
      │    └── RemoteProtocolError            the peer sent something the protocol forbids
-     │         └── FrameTooBigError          a frame over the size limit
+     │         ├── FrameTooBigError          a frame over the size limit
+     │         └── ProxyHeaderError          opentim.server.gateway: a malformed PROXY header
      ├── SdkError                            opentim.sdk: a failed SDK call (the server's code,
      │    └── ConnectionLostError            or the SDK's own); 9508: the connection is gone
      ├── CallRefusedError                    opentim.tim: a call refused synchronously; its

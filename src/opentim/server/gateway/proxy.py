@@ -9,6 +9,8 @@ import ipaddress
 import struct
 from collections.abc import Iterable
 
+from opentim.protocol import ErrorCode, RemoteProtocolError
+
 V1_PREFIX = b"PROXY "
 V1_MAX = 107
 """The longest v1 line, CRLF included (the specification's figure)."""
@@ -18,8 +20,11 @@ V2_MAX = 16 + 65535
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class ProxyHeaderError(ValueError):
+class ProxyHeaderError(RemoteProtocolError):
     """The bytes start like a PROXY header but are not a valid one."""
+
+    def __init__(self, desc: str) -> None:
+        super().__init__(ErrorCode.ERR_INVALID_PARAMETERS, desc)
 
 
 def parse_networks(specs: Iterable[str]) -> list[Network]:
