@@ -30,7 +30,7 @@ class Built:
     include: Path
 
 
-def _cdef() -> str:
+def cdef_types() -> str:
     """The types the exported functions use, for cffi: the enums used in signatures and every
     callback typedef."""
     used = {
@@ -107,7 +107,7 @@ def build(out: Path, *, verbose: bool = False) -> Built:
     write_headers(include)
     libdir = python_libdir()
     ffibuilder = cffi.FFI()
-    ffibuilder.cdef(_cdef())
+    ffibuilder.cdef(cdef_types())
     ffibuilder.embedding_api(_api())
     ffibuilder.set_source(
         MODULE,

@@ -30,7 +30,7 @@ typedef struct {
     pthread_t thread;
 } waiter;
 
-static void waiter_init(waiter *w) {
+static inline void waiter_init(waiter *w) {
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
     w->done = 0;
@@ -38,7 +38,7 @@ static void waiter_init(waiter *w) {
     w->json = NULL;
 }
 
-static void waiter_reset(waiter *w) {
+static inline void waiter_reset(waiter *w) {
     pthread_mutex_lock(&w->lock);
     free(w->json);
     w->json = NULL;
@@ -47,7 +47,7 @@ static void waiter_reset(waiter *w) {
     pthread_mutex_unlock(&w->lock);
 }
 
-static void waiter_signal(waiter *w, int code, const char *json) {
+static inline void waiter_signal(waiter *w, int code, const char *json) {
     pthread_mutex_lock(&w->lock);
     free(w->json);
     w->json = strdup(json ? json : "");
@@ -59,13 +59,13 @@ static void waiter_signal(waiter *w, int code, const char *json) {
 }
 
 /* A TIMCommCallback whose user_data is the waiter to signal. */
-static void on_comm(int32_t code, const char *desc, const char *json_params, const void *user_data) {
+static inline void on_comm(int32_t code, const char *desc, const char *json_params, const void *user_data) {
     (void)desc;
     waiter_signal((waiter *)user_data, code, json_params);
 }
 
 /* Wait for the callback; exit(1) when it does not come in time. Returns its code. */
-static int waiter_wait(waiter *w, const char *what) {
+static inline int waiter_wait(waiter *w, const char *what) {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += WAIT_SECONDS;
@@ -94,13 +94,13 @@ static int waiter_wait(waiter *w, const char *what) {
         CHECK(waiter_wait(w, what) == 0);     \
     } while (0)
 
-static void init_sdk(const char *config_dir) {
+static inline void init_sdk(const char *config_dir) {
     char config[1024];
     snprintf(config, sizeof config, "{\"%s\": \"%s\"}", kTIMSdkConfigConfigFilePath, config_dir);
     CHECK(TIMInit(1400000000, config) == TIM_SUCC);
 }
 
-static void login(const char *user, const char *sig) {
+static inline void login(const char *user, const char *sig) {
     waiter w;
     waiter_init(&w);
     CALL_AND_WAIT(&w, "TIMLogin", TIMLogin(user, sig, on_comm, &w));
@@ -110,11 +110,16 @@ static void login(const char *user, const char *sig) {
     CHECK(TIMGetLoginStatus() == kTIMLoginStatus_Logined);
 }
 
-static int send_text(const char *to, const char *text, char *message_id, waiter *w) {
+static inline int send_text_cb(const char *to, const char *text, char *message_id,
+                               TIMCommCallback cb, const void *user_data) {
     char msg[1024];
     snprintf(msg, sizeof msg, "{\"%s\": [{\"%s\": %d, \"%s\": \"%s\"}]}", kTIMMsgElemArray,
              kTIMElemType, kTIMElem_Text, kTIMTextElemContent, text);
-    return TIMMsgSendMessage(to, kTIMConv_C2C, msg, message_id, on_comm, w);
+    return TIMMsgSendMessage(to, kTIMConv_C2C, msg, message_id, cb, user_data);
+}
+
+static inline int send_text(const char *to, const char *text, char *message_id, waiter *w) {
+    return send_text_cb(to, text, message_id, on_comm, w);
 }
 
 #endif
