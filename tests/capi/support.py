@@ -9,6 +9,7 @@ is set; otherwise they are skipped with one loud summary line naming what to ins
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -240,3 +241,26 @@ class Program:
 
 def run(args: list[str], env: dict[str, str] | None = None) -> Ran:
     return Program(args, env).finish()
+
+
+def run_seed_pair(
+    command: list[str], served: Served, tmp_path: Path, env: dict[str, str] | None = None
+) -> tuple[Ran, Ran]:
+    """Run a seed program as bob (the server from OPENTIM_SERVER_URL) until it is ready, then
+    as alice (the server from opentim.json in her config directory); their results."""
+    alice_dir, bob_dir = tmp_path / "alice", tmp_path / "bob"
+    alice_dir.mkdir()
+    (alice_dir / "opentim.json").write_text(json.dumps({"sdk_config_server_url": served.url}))
+    bob = Program(
+        [*command, "bob", str(bob_dir), served.sig("bob")],
+        {**(env or {}), "OPENTIM_SERVER_URL": served.url},
+    )
+    try:
+        bob.wait_line("ready")
+        alice = run(
+            [*command, "alice", str(alice_dir), served.sig("alice")],
+            {**(env or {}), "OPENTIM_SERVER_URL": ""},
+        )
+    finally:
+        got = bob.finish()
+    return alice, got

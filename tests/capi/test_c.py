@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import opentim.tim
 from opentim.capi import reference as ref
 from opentim.protocol import ErrorCode
 
-from .support import EXIT_LAG, Library, Program, Served, compile_c, run, timings
+from .support import EXIT_LAG, Library, Served, compile_c, run, run_seed_pair, timings
 
 pytestmark = pytest.mark.e2e
 
@@ -73,20 +72,7 @@ def test_seed_scenarios_from_c_with_the_server_found_without_code(
     drafts, pins and counts unread; bob receives the message with TIMAddRecvNewMsgCallback and
     calls TIMConvGetConvList from inside that callback. Both exit 0 promptly after TIMUninit."""
     exe = compile_c(libimsdk, "seed.c")
-    alice_dir, bob_dir = tmp_path / "alice", tmp_path / "bob"
-    alice_dir.mkdir()
-    (alice_dir / "opentim.json").write_text(json.dumps({"sdk_config_server_url": served.url}))
-    bob = Program(
-        [str(exe), "bob", str(bob_dir), served.sig("bob")],
-        {"OPENTIM_SERVER_URL": served.url},
-    )
-    try:
-        bob.wait_line("ready")
-        alice = run(
-            [str(exe), "alice", str(alice_dir), served.sig("alice")], {"OPENTIM_SERVER_URL": ""}
-        )
-    finally:
-        got = bob.finish()
+    alice, got = run_seed_pair([str(exe)], served, tmp_path)
     assert alice.returncode == 0, alice.stderr
     assert "alice done" in alice.stdout
     assert got.returncode == 0, got.stderr

@@ -1,15 +1,15 @@
 """``opentim capi build``: ``libImSDK.so`` and its C headers, through cffi's embedding API.
 
-The library exports every function of the reference with its C signature. The first call
-starts the Python it was built with (``libpython``, found through the library's rpath), adds
-the building environment's site-packages (where opentim is installed) to ``sys.path``, and
-attaches ``bridge.install``'s Python bodies to the exported functions.
+The library exports every function of the reference with its C signature. When it is loaded,
+it starts the Python it was built with (``libpython``, found through the library's rpath) as if
+that environment's ``python`` ran (``OPENTIM_PYTHON`` names another one of the same version), so
+opentim and its dependencies import from where they are installed; its first call attaches
+``bridge.install``'s Python bodies to the exported functions.
 """
 
 from __future__ import annotations
 
 import shutil
-import site
 import sys
 import sysconfig
 import tempfile
@@ -59,33 +59,72 @@ def _api() -> str:
     return "\n".join(f"{f.decl};" for f in ref.functions())
 
 
-def site_dirs() -> list[str]:
-    """The site-packages of this environment (a venv's included), in ``sys.path`` order."""
-    dirs = [*site.getsitepackages()]
-    if site.ENABLE_USER_SITE:
-        dirs.append(site.getusersitepackages())
-    return [d for d in dirs if Path(d).is_dir()]
+INIT_CODE = f"""
+from opentim.capi.bridge import install
+from {MODULE} import ffi
+install(ffi)
+"""
+"""What the library runs once, on its first call, in the embedded interpreter."""
 
+START_PYTHON = r"""
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
 
-def init_code() -> str:
-    """What the library runs once, on its first call, in the embedded interpreter."""
-    return "\n".join(
-        [
-            "import site",
-            "import sys",
-            f"for _d in {site_dirs()!r}:",
-            "    if _d not in sys.path:",
-            "        site.addsitedir(_d)",
-            "from opentim.capi.bridge import install",
-            f"from {MODULE} import ffi",
-            "install(ffi)",
-        ]
-    )
+/* At load time: make libpython's symbols global (a host that dlopen()s this library with
+   RTLD_LOCAL, as Node, Mono or Python's ctypes do, would otherwise hide them from the extension
+   modules Python imports), then start Python as the environment's own `python` would start, so
+   its site-packages are on sys.path. cffi finds it running and uses it. */
+__attribute__((constructor)) static void opentim_start_python(void)
+{
+    PyConfig config;
+    PyStatus status;
+    const char *python = getenv("OPENTIM_PYTHON");
+
+    dlopen(OPENTIM_LIBPYTHON, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
+    if (Py_IsInitialized())
+        return;
+    if (python == NULL || python[0] == '\0')
+        python = OPENTIM_PYTHON_EXECUTABLE;
+    PyConfig_InitPythonConfig(&config);
+    config.install_signal_handlers = 0;
+    config.parse_argv = 0;
+    status = PyConfig_SetBytesString(&config, &config.executable, python);
+    if (!PyStatus_Exception(status))
+        status = PyConfig_SetBytesString(&config, &config.program_name, python);
+    if (!PyStatus_Exception(status))
+        status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status)) {
+        fprintf(stderr, "libImSDK: cannot start Python %s: %s\n", python,
+                status.err_msg ? status.err_msg : "unknown error");
+        return;
+    }
+    PyEval_SaveThread();
+}
+"""
 
 
 def python_libdir() -> str:
     """Where this Python's ``libpython`` lives."""
     return str(sysconfig.get_config_var("LIBDIR") or "")
+
+
+def _c_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def preamble(include: str) -> str:
+    """The C code compiled into the library besides cffi's own."""
+    soname = str(sysconfig.get_config_var("INSTSONAME") or sysconfig.get_config_var("LDLIBRARY"))
+    return "\n".join(
+        [
+            f'#include "{include}"',
+            f"#define OPENTIM_LIBPYTHON {_c_string(soname)}",
+            f"#define OPENTIM_PYTHON_EXECUTABLE {_c_string(sys.executable)}",
+            START_PYTHON,
+        ]
+    )
 
 
 def build(out: Path, *, verbose: bool = False) -> Built:
@@ -111,13 +150,14 @@ def build(out: Path, *, verbose: bool = False) -> Built:
     ffibuilder.embedding_api(_api())
     ffibuilder.set_source(
         MODULE,
-        f'#include "{UMBRELLA}"',
+        preamble(UMBRELLA),
         include_dirs=[str(include)],
         library_dirs=[libdir],
+        libraries=["dl"],
         extra_link_args=[f"-Wl,-rpath,{libdir}", f"-Wl,-soname,{LIBRARY}"],
         extra_compile_args=["-Wno-pedantic"],
     )
-    ffibuilder.embedding_init_code(init_code())
+    ffibuilder.embedding_init_code(INIT_CODE)
     with tempfile.TemporaryDirectory(prefix="opentim-capi-") as tmp:
         built = ffibuilder.compile(tmpdir=tmp, target=LIBRARY, verbose=verbose)
         library = out / LIBRARY
