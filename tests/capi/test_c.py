@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,7 +12,16 @@ import opentim.tim
 from opentim.capi import reference as ref
 from opentim.protocol import ErrorCode
 
-from .support import EXIT_LAG, Library, Served, compile_c, run, run_seed_pair, timings
+from .support import (
+    EXIT_LAG,
+    Library,
+    Served,
+    compile_c,
+    need_tool,
+    run,
+    run_seed_pair,
+    timings,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -42,6 +52,7 @@ def test_the_headers_compile_as_c_and_cpp_with_every_declaration(
         f"    {{ const char* k = {key.name}; (void)k; }}" for h in ref.headers() for key in h.keys
     ]
     lines += ["    return 0;", "}"]
+    need_tool("the C++ header check", shutil.which("c++") is not None, "c++ (apt-get install g++)")
     for suffix, compiler in ((".c", ["cc", "-std=c11"]), (".cpp", ["c++", "-std=c++11"])):
         source = tmp_path / f"decls{suffix}"
         source.write_text("\n".join(lines))
