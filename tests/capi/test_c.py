@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,17 @@ def test_a_function_opentim_lacks_answers_not_yet_through_its_callback(
     ran = run([str(exe), str(tmp_path), name])
     assert ran.returncode == 0, ran.stderr
     assert f"{name} answered {int(ErrorCode.ERR_SDK_INTERFACE_NOT_SUPPORT)}" in ran.stdout
+
+
+def test_without_a_usable_python_every_call_refuses_and_none_succeeds(
+    libimsdk: Library, tmp_path: Path
+) -> None:
+    """The library's Python cannot import opentim (an empty environment): calls return
+    TIM_ERR_SDKUNINIT, never TIM_SUCC, and stderr says why."""
+    exe = compile_c(libimsdk, "unusable.c")
+    empty = tmp_path / "empty-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(empty)], check=True)
+    ran = run([str(exe)], {"OPENTIM_PYTHON": str(empty / "bin" / "python")})
+    assert ran.returncode == 0, ran.stderr
+    assert "refused" in ran.stdout
+    assert "cannot import" in ran.stderr

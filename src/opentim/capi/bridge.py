@@ -29,6 +29,7 @@ from opentim.tim import functions as tim_functions
 from opentim.tim.runtime import deliver
 
 from . import reference as ref
+from .build import PY_PREFIX
 from .reference import Function
 
 log = logging.getLogger(__name__)
@@ -209,13 +210,15 @@ class Export:
 
 
 def install(ffi: Ffi) -> None:
-    """Attach a Python body to every function the library exports (``ffi.def_extern``)."""
+    """Attach a Python body to the Python twin of every function the library exports
+    (``ffi.def_extern``)."""
     for function in ref.functions():
         export = Export(ffi, function)
+        name = PY_PREFIX + function.name
         error: Any = RESULT_ON_ERROR if function.returns == "int" else None
         if function.returns not in ("int", "void", STRING):
             error = export.on_error()
         if error is None:
-            ffi.def_extern(name=function.name)(export)
+            ffi.def_extern(name=name)(export)
         else:
-            ffi.def_extern(name=function.name, error=error)(export)
+            ffi.def_extern(name=name, error=error)(export)
