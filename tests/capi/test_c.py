@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -43,14 +44,31 @@ def test_the_library_exports_every_function_of_the_reference(libimsdk: Library) 
 def test_the_headers_compile_as_c_and_cpp_with_every_declaration(
     libimsdk: Library, tmp_path: Path
 ) -> None:
-    """Every function of the reference is declared with its C signature: a program taking the
-    address of each, assigned to a pointer of the reference's type, compiles as C and C++."""
-    lines = ['#include "TIMCloud.h"', "int main(void) {"]
+    """Every function of the reference is declared with its C signature (a program assigns
+    each to a pointer of the reference's type), every key and enum member with its value: it
+    compiles as C and C++, and runs linked with -lImSDK."""
+    lines = [
+        '#include "TIMCloud.h"',
+        "#include <string.h>",
+        "#ifdef __cplusplus",
+        "#define SA static_assert",
+        "#else",
+        "#define SA _Static_assert",
+        "#endif",
+        "int main(void) {",
+    ]
     for f in ref.functions():
         args = ", ".join(p.ctype for p in f.params) or "void"
         lines.append(f"    {{ {f.returns} (*p)({args}) = {f.name}; (void)p; }}")
     lines += [
-        f"    {{ const char* k = {key.name}; (void)k; }}" for h in ref.headers() for key in h.keys
+        f"    if (strcmp({key.name}, {json.dumps(key.key)}) != 0) return 1;"
+        for h in ref.headers()
+        for key in h.keys
+    ]
+    lines += [
+        f'    SA((long long){member} == {ref.c_int(value)}LL, "{member}");'
+        for enum in ref.enums().values()
+        for member, value in enum.values
     ]
     lines += ["    return 0;", "}"]
     need_tool("the C++ header check", shutil.which("c++") is not None, "c++ (apt-get install g++)")
@@ -65,15 +83,20 @@ def test_the_headers_compile_as_c_and_cpp_with_every_declaration(
                 "-I",
                 str(libimsdk.include),
                 str(source),
-                "-c",
                 "-o",
-                str(tmp_path / f"decls{suffix}.o"),
+                str(tmp_path / f"decls-{suffix[1:]}"),
+                "-L",
+                str(libimsdk.directory),
+                f"-Wl,-rpath,{libimsdk.directory}",
+                "-lImSDK",
             ],
             capture_output=True,
             text=True,
             check=False,
         )
         assert result.returncode == 0, result.stderr
+        ran = run([str(tmp_path / f"decls-{suffix[1:]}")])
+        assert ran.returncode == 0, ran.stderr
 
 
 def test_seed_scenarios_from_c_with_the_server_found_without_code(

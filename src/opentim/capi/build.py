@@ -36,18 +36,9 @@ class Built:
 def cdef_types() -> str:
     """The types the exported functions use, for cffi: the enums used in signatures and every
     callback typedef."""
-    used = {
-        p.ctype.removeprefix("enum ")
-        for f in ref.functions()
-        for p in f.params
-        if p.ctype.startswith("enum ")
-    }
-    used |= {
-        p.ctype.removeprefix("enum ")
-        for c in ref.callbacks().values()
-        for p in c.params
-        if p.ctype.startswith("enum ")
-    }
+    params = [p for f in ref.functions() for p in f.params]
+    params += [p for c in ref.callbacks().values() for p in c.params]
+    used = {p.ctype.removeprefix("enum ") for p in params if p.ctype.startswith("enum ")}
     used |= {f.returns.removeprefix("enum ") for f in ref.functions()}
     lines = []
     for enum in ref.enums().values():
