@@ -9,8 +9,10 @@ is set; otherwise they are skipped with one loud summary line naming what to ins
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -19,11 +21,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from opentim.protocol import make_usersig
 from opentim.sdk import Client
 from opentim.server.defaults import DEFAULT_SDKAPPID, load_or_create_secret_key
+
+from ..services import POSTGRES_URL, with_search_path
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 OPENTIM = [sys.executable, "-c", "from opentim.cli import main; main()"]
@@ -145,16 +150,13 @@ class Served:
         asyncio.run(login_once())
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """A real ``opentim serve`` on a free loopback port with its own SQLite data directory."""
-    data_dir = tmp_path_factory.mktemp("serve")
+@contextlib.contextmanager
+def serve(data_dir: Path, *args: str) -> Iterator[Served]:
+    """A real ``opentim serve`` on a free loopback port, its key (and SQLite file, unless
+    ``--store`` says otherwise) in ``data_dir``."""
     env = {**os.environ, "OPENTIM_DATA_DIR": str(data_dir)}
     proc = subprocess.Popen(
-        [*OPENTIM, "serve", "--port", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
+        [*OPENTIM, "serve", "--port", "0", *args], env=env, stdout=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout is not None
@@ -177,6 +179,32 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A real ``opentim serve`` on SQLite, per test module."""
+    with serve(tmp_path_factory.mktemp("serve")) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A private schema in the test database: its store URL; dropped afterwards."""
+    schema = f"opentim_t_{secrets.token_hex(6)}"
+
+    async def execute(sql: str) -> None:
+        admin = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await admin.execute(sql)
+        finally:
+            await admin.close()
+
+    asyncio.run(execute(f"CREATE SCHEMA {schema}"))
+    try:
+        yield with_search_path(POSTGRES_URL, schema)
+    finally:
+        asyncio.run(execute(f"DROP SCHEMA {schema} CASCADE"))
 
 
 @dataclass(frozen=True)

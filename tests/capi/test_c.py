@@ -20,8 +20,10 @@ from .support import (
     Served,
     compile_c,
     need_tool,
+    postgres_schema,
     run,
     run_seed_pair,
+    serve,
     timings,
 )
 
@@ -115,6 +117,17 @@ def test_seed_scenarios_from_c_with_the_server_found_without_code(
     assert alice.exit_lag < EXIT_LAG
     assert got.exit_lag < EXIT_LAG
     timings["seed.c alice run"] = alice.seconds
+
+
+@pytest.mark.postgres
+def test_seed_scenarios_from_c_on_postgresql(libimsdk: Library, tmp_path: Path) -> None:
+    exe = compile_c(libimsdk, "seed.c")
+    with postgres_schema() as store, serve(tmp_path / "serve", "--store", store) as served:
+        alice, bob = run_seed_pair([str(exe)], served, tmp_path)
+    assert alice.returncode == 0, alice.stderr
+    assert "alice done" in alice.stdout
+    assert bob.returncode == 0, bob.stderr
+    assert "hello from C" in bob.stdout
 
 
 def test_many_threads_call_at_once_and_callbacks_come_on_the_sdk_thread(
