@@ -1,4 +1,4 @@
-"""The ``opentim`` command: serve, usersig, demo, migrate."""
+"""The ``opentim`` command: serve, usersig, demo, migrate, restore."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import logging
 import signal
 import sys
 import time
-import tomllib
-from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,13 +15,19 @@ import typer
 from opentim.extras import MissingExtraError, require_extra
 from opentim.protocol import DEFAULT_EXPIRE, make_usersig
 
-# The server's modules are imported inside the commands that run it, after need("server"): on
-# an SDK-only install (no `server` extra) `opentim usersig` works and `serve` says what to install.
-from opentim.server.defaults import (
+# Only standard-library server modules here; the rest is imported inside the commands that run a
+# server, after need("server"): on an SDK-only install (no `server` extra) `opentim usersig`
+# works and `serve` says what to install.
+from opentim.server.config import (
     DEFAULT_DATA_DIR,
-    DEFAULT_PORT,
     DEFAULT_SDKAPPID,
+    ENV_PREFIX,
+    ConfigError,
+    Limits,
+    ServerConfig,
     load_or_create_secret_key,
+    settable,
+    setting_defaults,
 )
 
 if TYPE_CHECKING:
@@ -59,28 +63,6 @@ StoreUrl = Annotated[
 ]
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """Settings from a TOML file, named as the flags (``store``, ``bus``, ``node-id`` …), at the
-    top level or under ``[opentim]``.
-
-    Raises:
-        ConfigError: the file cannot be read, or names a setting that does not exist.
-    """
-    from opentim.server.config import ConfigError, ServerConfig
-
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-    section = data.get("opentim", data)
-    settings = {str(k).replace("-", "_"): v for k, v in section.items()}
-    known = {f.name for f in fields(ServerConfig)} | {"log_level", "no_auto_register"}
-    unknown = sorted(set(settings) - known)
-    if unknown:
-        raise ConfigError(f"unknown settings in {path}: {', '.join(unknown)}")
-    return settings
-
-
 def fail(message: str) -> typer.Exit:
     """Print one line on stderr; the exit to raise."""
     typer.echo(f"opentim: {message}", err=True)
@@ -95,49 +77,83 @@ def need(extra: str, command: str) -> None:
         raise fail(str(exc)) from None
 
 
-@app.command()
+SETTINGS = setting_defaults()
+
+
+def flag(name: str, help: str, *names: str) -> Any:
+    """A ``serve`` flag for the setting ``name``: not given is None, so the lower layers
+    (``OPENTIM_*``, the file, the default) decide; help says its variable and default."""
+    default = SETTINGS[name]
+    shown = "none" if default is None else str(default) or '""'
+    return typer.Option(
+        *(names or [f"--{name.replace('_', '-')}"]),
+        help=f"{help} (env {ENV_PREFIX}{name.upper()}, default {shown})",
+        show_default=False,
+    )
+
+
+SERVE_EPILOG = (
+    "Each setting comes from its flag, else its OPENTIM_<NAME> variable, else the --config "
+    "TOML file (names as below, - or _), else its default; any other name is refused. "
+    f"Settings: {', '.join(SETTINGS)}; and limits.NAME (a limits table in the file) for each "
+    f"of: {', '.join(f.name for f in settable(Limits))}. See docs/configuration.md."
+)
+
+
+@app.command(epilog=SERVE_EPILOG)
 def serve(
     ctx: typer.Context,
-    host: Host = "127.0.0.1",
-    port: Port = DEFAULT_PORT,
-    data_dir: DataDir = Path(DEFAULT_DATA_DIR),
-    sdkappid: SdkAppId = DEFAULT_SDKAPPID,
-    secret_key: SecretKey = None,
-    no_auto_register: Annotated[
-        bool,
-        typer.Option(
-            "--no-auto-register",
-            envvar="OPENTIM_NO_AUTO_REGISTER",
-            help="Refuse logins of unknown users instead of creating their accounts.",
+    host: Annotated[str | None, flag("host", "Address to listen on.")] = None,
+    port: Annotated[int | None, flag("port", "Port to listen on (0 picks a free one).")] = None,
+    data_dir: Annotated[Path | None, flag("data_dir", "Where the database and key live.")] = None,
+    sdkappid: Annotated[int | None, flag("sdkappid", "The app id served.")] = None,
+    secret_key: Annotated[
+        str | None, flag("secret_key", "UserSig secret key (none: kept in the data dir).")
+    ] = None,
+    auto_register: Annotated[
+        bool | None,
+        flag(
+            "auto_register",
+            "Create the account of an unknown user who logs in with a valid UserSig "
+            "(--no-auto-register refuses them).",
+            "--auto-register/--no-auto-register",
         ),
-    ] = False,
+    ] = None,
     one_session_per_platform: Annotated[
-        bool,
-        typer.Option(
-            "--one-session-per-platform",
-            envvar="OPENTIM_ONE_SESSION_PER_PLATFORM",
-            help="A login replaces the user's other session on the same platform.",
+        bool | None,
+        flag(
+            "one_session_per_platform",
+            "A login replaces the user's other session on the same platform.",
+            "--one-session-per-platform/--any-sessions-per-platform",
         ),
-    ] = False,
-    log_level: Annotated[str, typer.Option(envvar="OPENTIM_LOG_LEVEL")] = "WARNING",
-    store: StoreUrl = "",
+    ] = None,
+    log_level: Annotated[
+        str | None,
+        flag(
+            "log_level",
+            "DEBUG, INFO, WARNING, ERROR or CRITICAL. INFO shows logins, logouts and refused "
+            "requests with their codes (a flood: one summary line per interval).",
+        ),
+    ] = None,
+    store: Annotated[
+        str | None,
+        flag(
+            "store", "postgresql://… to share state between nodes (none: SQLite in the data dir)."
+        ),
+    ] = None,
     bus: Annotated[
-        str,
-        typer.Option(
-            envvar="OPENTIM_BUS",
-            help="redis://… or nats://… to fan out between nodes (default: in-process).",
-        ),
-    ] = "",
-    node_id: Annotated[
-        str, typer.Option(envvar="OPENTIM_NODE_ID", help="This node's name (default: random).")
-    ] = "",
+        str | None,
+        flag("bus", "redis://… or nats://… to fan out between nodes (none: in-process)."),
+    ] = None,
+    node_id: Annotated[str | None, flag("node_id", "This node's name (none: random).")] = None,
     bus_prefix: Annotated[
-        str,
-        typer.Option(
-            envvar="OPENTIM_BUS_PREFIX",
-            help="Bus channel/subject prefix: one per deployment sharing a Redis or NATS.",
-        ),
-    ] = "opentim",
+        str | None,
+        flag("bus_prefix", "Bus channel/subject prefix: one per deployment sharing a bus."),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, flag("tls_cert", "PEM certificate chain: with --tls-key, serve wss://.")
+    ] = None,
+    tls_key: Annotated[Path | None, flag("tls_key", "The PEM private key of --tls-cert.")] = None,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -148,54 +164,25 @@ def serve(
 ) -> None:
     """Run a server node until SIGINT or SIGTERM: SQLite by default; PostgreSQL with Redis or
     NATS to run several nodes."""
+    # Every start-up failure is one line on stderr (exit code 1), and nothing is created before
+    # the checks pass: settings here, the data directory and the port in Server.start().
     need("server", "serve")
+    from opentim.server import settings  # pydantic-settings: only where it is needed
     from opentim.server.app import Server
-    from opentim.server.config import ConfigError, ServerConfig
 
-    given: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "data_dir": data_dir,
-        "sdkappid": sdkappid,
-        "secret_key": secret_key,
-        "no_auto_register": no_auto_register,
-        "one_session_per_platform": one_session_per_platform,
-        "log_level": log_level,
-        "store": store,
-        "bus": bus,
-        "node_id": node_id,
-        "bus_prefix": bus_prefix,
-    }
-    if config is not None:
-        try:
-            from_file = read_config_file(config)
-        except ConfigError as exc:
-            raise fail(str(exc)) from exc
-        for name, value in from_file.items():
-            source = ctx.get_parameter_source(name)
-            if source is None or source.name == "DEFAULT":
-                given[name] = Path(value) if name == "data_dir" else value
-    logging.basicConfig(
-        level=str(given["log_level"]).upper(), format="%(asctime)s %(levelname)s %(message)s"
-    )
-    server_config = ServerConfig(
-        host=given["host"],
-        port=int(given["port"]),
-        data_dir=Path(given["data_dir"]),
-        sdkappid=int(given["sdkappid"]),
-        secret_key=given["secret_key"],
-        auto_register=not given["no_auto_register"],
-        one_session_per_platform=bool(given["one_session_per_platform"]),
-        store=given["store"],
-        bus=given["bus"],
-        node_id=str(given["node_id"]),
-        bus_prefix=given["bus_prefix"],
-    )
+    given = {k: v for k, v in ctx.params.items() if v is not None and k != "config"}
     try:
-        server = Server(server_config)
+        chosen = settings.load_settings(given, config)
+        server = Server(settings.to_config(chosen))
     except ConfigError as exc:
         raise fail(str(exc)) from exc
+    configure_logging(chosen.log_level)
     asyncio.run(_serve(server))
+
+
+def configure_logging(level: str) -> None:
+    """Log lines name their logger (``opentim.server.refusals``, ``opentim.tim`` …)."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 async def _serve(server: Server) -> None:
@@ -209,7 +196,7 @@ async def _serve(server: Server) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await server.start()
-    except (StoreError, BusUnavailableError) as exc:
+    except (ConfigError, StoreError, BusUnavailableError) as exc:
         print(f"opentim: cannot start: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
     if server.secret_key_created:
@@ -249,7 +236,6 @@ def migrate(data_dir: DataDir = Path(DEFAULT_DATA_DIR), store: StoreUrl = "") ->
     """
     need("server", "migrate")
     from opentim.server.app import make_store
-    from opentim.server.config import ConfigError, ServerConfig
     from opentim.server.store.base import StoreError
 
     try:
@@ -266,6 +252,52 @@ def migrate(data_dir: DataDir = Path(DEFAULT_DATA_DIR), store: StoreUrl = "") ->
     except StoreError as exc:
         raise fail(f"cannot migrate: {exc}") from exc
     typer.echo(f"schema up to date in {store or data_dir}")
+
+
+@app.command()
+def restore(
+    backup: Annotated[
+        Path | None,
+        typer.Argument(help="A SQLite backup to put in the data dir (not with --store)."),
+    ] = None,
+    data_dir: DataDir = Path(DEFAULT_DATA_DIR),
+    store: StoreUrl = "",
+) -> None:
+    """Restore a backup and give the database a new identity, so devices resync from it.
+
+    Stop every server first. SQLite: ``opentim restore BACKUP_FILE [--data-dir D]`` puts the
+    backup in place. PostgreSQL: restore with pg_restore, then run ``opentim restore --store
+    postgresql://…``. See docs/operations.md.
+    """
+    need("server", "restore")
+    from opentim.server.app import make_store
+    from opentim.server.store.base import StoreError
+    from opentim.server.store.restore import put_sqlite_backup
+
+    if store and backup is not None:
+        raise fail("with --store, restore the dump with pg_restore, then run this without a file")
+    if not store and backup is None:
+        raise fail("name the backup file: opentim restore BACKUP_FILE [--data-dir D]")
+    try:
+        target = make_store(ServerConfig(data_dir=data_dir, store=store))
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
+
+    async def run() -> int:
+        await target.open()
+        try:
+            return await target.rotate_database_id()
+        finally:
+            await target.close()
+
+    try:
+        if backup is not None:
+            put_sqlite_backup(backup, ServerConfig(data_dir=data_dir).db_path)
+        asyncio.run(run())
+    except StoreError as exc:
+        raise fail(f"cannot restore: {exc}") from exc
+    where = store or ServerConfig(data_dir=data_dir).db_path
+    typer.echo(f"restored {where}: new database identity; devices resync when they reconnect")
 
 
 @app.command()
@@ -312,4 +344,20 @@ def capi_build(
 
 
 def main() -> None:
-    app()
+    """The ``opentim`` command. A usage error (an unknown flag, a value of the wrong type) is
+    one line on stderr too, not a framed message or a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # typer's (click's) usage errors
+        message = exc.format_message()
+        if type(exc).__name__ == "NoArgsIsHelpError":  # ``opentim`` alone: the help
+            typer.echo(message)
+            raise SystemExit(0) from None
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        typer.echo(f"opentim: {message}{hint}", err=True)
+        raise SystemExit(getattr(exc, "exit_code", 2)) from None
+    except typer.Abort:
+        typer.echo("opentim: aborted", err=True)
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

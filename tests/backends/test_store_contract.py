@@ -23,6 +23,7 @@ from opentim.protocol import (
     group_channel,
 )
 from opentim.protocol.cursors import FULL, INCREMENTAL
+from opentim.protocol.limits import MAX_AT_INFO
 from opentim.server.store.base import (
     ConvChange,
     DuplicateConvGroupError,
@@ -551,6 +552,17 @@ async def test_mentions_are_pending_until_read(store: Store) -> None:
     assert [a.seq for a in me.at_info] == [m3.seq]
     page, _, _ = await store.sync_conversations("other", SyncToken(), 10)
     assert [len(c.at_info) for c in page] == [2], "a sync page carries them too"
+
+
+async def test_a_snapshot_lists_only_the_latest_pending_mentions(store: Store) -> None:
+    await make_group(store, ["owner", "me"])
+    for i in range(MAX_AT_INFO + 5):
+        await store.append(group_msg("owner", "g", f"at{i}", ["me"]), 100)
+    (me,) = await store.get_conversations("me", [(GROUP, "g")])
+    assert len(me.at_info) == MAX_AT_INFO, "however many messages mention the user"
+    assert me.at_info[-1].seq == me.max_seq
+    page, _, _ = await store.sync_conversations("me", SyncToken(), 10)
+    assert [len(c.at_info) for c in page] == [MAX_AT_INFO]
 
 
 async def test_mentions_in_several_groups_each_stay_in_their_own(store: Store) -> None:

@@ -34,6 +34,7 @@ from ..conftest import SECRET_KEY, server_config, sig
 from ..faults import Proxy
 from ..helpers import until
 from ..services import BUS_URLS, POSTGRES_URL, bus_prefix, temp_schema
+from .test_paging import biggest, biggest_profile
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 OPENTIM = [sys.executable, "-c", "from opentim.cli import main; main()"]
@@ -472,3 +473,26 @@ async def test_a_node_that_loses_postgres_or_its_bus_refuses_clearly_and_recover
             await server.stop()
             await pg_proxy.stop()
             await bus_proxy.stop()
+
+
+async def test_a_device_catches_up_maximum_size_messages_through_another_node(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """Issue 9, finding 1, on PostgreSQL: answers are paged by bytes on every node."""
+    alice = await cluster.login("alice", 0)
+    await biggest_profile(alice)
+    first = Client(cluster.urls[1], device_id="b", data_dir=tmp_path / "bob")
+    await first.login("bob", sig("bob"))
+    await first.wait_synced(15)
+    await first.close()
+    sent = [(await alice.messages.send(C2C, "bob", biggest(alice, i))).msg_id for i in range(30)]
+    bob = Client(cluster.urls[2], device_id="b", data_dir=tmp_path / "bob")
+    cluster.clients.append(bob)
+    got: list[str] = []
+    bob.events.new_messages.add(lambda msgs: got.extend(m.msg_id for m in msgs))
+    await bob.login("bob", sig("bob"))
+    await bob.wait_synced(15)
+    await bob.engine.settle()
+    assert got == sent
+    history = await bob.messages.history(C2C, "alice", count=30)
+    assert [m.msg_id for m in history] == sent[::-1]

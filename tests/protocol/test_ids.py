@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+
 import pytest
 from hypothesis import given, strategies as st
 
@@ -13,6 +15,7 @@ from opentim.protocol import (
     parse_conversation_id,
     parse_token,
 )
+from opentim.protocol.cursors import INCREMENTAL
 
 ids = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=32)
 
@@ -51,3 +54,10 @@ def test_fresh_token_is_empty_and_junk_is_refused() -> None:
         parse_token("!!not-a-token")
     with pytest.raises(RemoteProtocolError):
         parse_token(encode_token(SyncToken(v=99)))
+
+
+def test_a_token_from_before_database_identities_parses_with_no_identity() -> None:
+    old = base64.urlsafe_b64encode(b'{"v":1,"phase":2,"pos":41}').decode()
+    assert parse_token(old) == SyncToken(phase=INCREMENTAL, pos=41, db=0)
+    named = SyncToken(phase=INCREMENTAL, pos=41, db=2**62 - 1)
+    assert parse_token(encode_token(named)) == named

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from opentim.protocol import ConvType, Message, c2c_channel, group_channel
-from opentim.server.bus.base import Envelope
+from opentim.server.bus.base import Envelope, Head
 from opentim.server.bus.local import LocalBus
 from opentim.server.gateway.relay import Relay
 
@@ -36,6 +36,27 @@ class FakeStore:
         return dict(self.members.get(group_id, {}))
 
 
+class FailingStore(FakeStore):
+    """Its reads fail the first ``fail`` times each (a database that is away for a while)."""
+
+    def __init__(self, fail: int) -> None:
+        super().__init__()
+        self.fail_reads = fail
+        self.fail_members = fail
+
+    async def messages_between(self, channel_id: str, after: int, to: int) -> list[Message]:
+        if self.fail_reads:
+            self.fail_reads -= 1
+            raise ConnectionError("store away")
+        return await super().messages_between(channel_id, after, to)
+
+    async def get_members(self, group_id: str) -> dict[str, int]:
+        if self.fail_members:
+            self.fail_members -= 1
+            raise ConnectionError("store away")
+        return await super().get_members(group_id)
+
+
 class LosingBus(LocalBus):
     """Loses everything this node publishes (as a bus that was away would)."""
 
@@ -44,10 +65,22 @@ class LosingBus(LocalBus):
 
 
 class Harness:
-    def __init__(self, online: list[str], grace: float = 0.02, bus: LocalBus | None = None) -> None:
-        self.store = FakeStore()
+    def __init__(
+        self,
+        online: list[str],
+        grace: float = 0.02,
+        bus: LocalBus | None = None,
+        store: FakeStore | None = None,
+    ) -> None:
+        self.store = store or FakeStore()
         self.online: dict[str, object] = dict.fromkeys(online, object())
-        self.relay = Relay(bus or LocalBus(), self.store, self.online, grace=grace)  # type: ignore[arg-type]
+        self.relay = Relay(
+            bus or LocalBus(),
+            self.store,  # type: ignore[arg-type]
+            self.online,
+            grace=grace,
+            retry=(0.001, 0.01),
+        )
         self.got: list[Envelope] = []
         self._changed = asyncio.Event()
 
@@ -180,3 +213,98 @@ async def test_pushes_without_a_position_pass_and_profile_changes_are_announced(
     h.relay.receive(Envelope(profile_changed="a"))
     assert [e.frame for e in h.got] == [b"conv"]
     assert forgotten == ["a"]
+
+
+async def test_a_failing_store_read_is_retried_and_no_message_is_skipped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = FailingStore(fail=3)
+    h = Harness(["b"], store=store)
+    await h.start()
+    store.messages[C] = [stored(s) for s in range(1, 8)]
+    h.relay.receive(c2c(1))
+    h.relay.receive(c2c(4))  # 2 and 3 are lost: read from the store, which fails 3 times
+    h.relay.receive(c2c(5))
+    await h.until(5)
+    h.relay.receive(c2c(6))
+    await h.until(6)
+    assert [e.seq for e in h.got] == [1, 2, 3, 4, 5, 6]
+    assert store.reads == [(C, 1, 3)]  # the successful read (failed ones are not recorded)
+    assert any("retrying" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_failing_member_read_keeps_the_group_queue_in_order() -> None:
+    store = FailingStore(fail=4)
+    h = Harness(["b"], store=store)
+    await h.start()
+    store.members["g"] = {"a": 400, "b": 200}
+    for seq in (1, 2, 3):
+        h.relay.receive(grp(seq))
+    await h.until(3)
+    assert h.seqs() == [1, 2, 3]
+    assert [e.users for e in h.got] == [["b"], ["b"], ["b"]]
+
+
+async def test_a_handler_failing_on_one_envelope_does_not_drop_the_rest() -> None:
+    h = Harness(["b"], bus=LosingBus())
+    await h.start()
+    h.store.messages[C] = [stored(s) for s in range(1, 6)]
+    deliver = h.deliver
+    failed: list[int] = []
+
+    def flaky(env: Envelope) -> None:
+        if env.seq == 2 and not failed:
+            failed.append(env.seq)
+            raise RuntimeError("boom")
+        deliver(env)
+
+    h.relay._deliver = flaky
+    h.relay.receive(c2c(1))
+    h.relay.receive(c2c(4))
+    h.relay.receive(c2c(5))
+    await h.until(4)
+    assert failed == [2]
+    assert [e.seq for e in h.got] == [1, 3, 4, 5]
+
+
+async def test_a_heartbeat_head_past_what_was_delivered_is_read_from_the_store() -> None:
+    h = Harness(["b"])
+    await h.start()
+    h.store.messages[C] = [stored(s) for s in range(1, 4)]
+    h.relay.receive(c2c(1))
+    heads = [Head(C, 3, ["a", "b"]), Head(c2c_channel("x", "y"), 9, ["x", "y"])]
+    h.relay.receive(Envelope(heads=heads))  # 2 and 3 were lost, nothing came after them
+    await h.until(3)
+    assert [e.seq for e in h.got] == [1, 2, 3]
+    h.relay.receive(Envelope(heads=heads))  # a repeated beat: nothing more
+    h.relay.receive(c2c(3))
+    await asyncio.sleep(0)
+    assert len(h.got) == 3
+    assert h.store.reads == [(C, 1, 3)]  # at once: no grace for what the heartbeat says
+
+
+async def test_the_heartbeat_repeats_recent_heads_and_stops_when_idle() -> None:
+    published: list[Envelope] = []
+    beat = asyncio.Event()
+
+    class Recording(LocalBus):
+        def publish(self, envelope: Envelope) -> None:
+            published.append(envelope)
+            if envelope.heads:
+                beat.set()
+
+    relay = Relay(Recording(), FakeStore(), {}, heartbeat=0.001)  # type: ignore[arg-type]
+    await relay.start(lambda env: None)
+    try:
+        relay.publish(c2c(1))
+        relay.publish(c2c(2))
+        async with asyncio.timeout(5):
+            while sum(1 for e in published if e.heads) < 3:
+                beat.clear()
+                await beat.wait()
+        beats = [e.heads for e in published if e.heads]
+        assert beats == [[Head(C, 2, ["a", "b"])]] * 3
+        assert relay._heads == {}  # idle from now on: nothing left to announce
+        assert [e.seq for e in published if e.channel_id] == [1, 2]  # one publish per message
+    finally:
+        await relay.close()

@@ -15,7 +15,11 @@ import pytest
 
 import opentim.tim
 from opentim.tim import TIMSDK, functions, keys as k
-from opentim.tim.extensions import OPENTIM_EXTENSIONS, SDK_CONFIG_SERVER_URL
+from opentim.tim.extensions import (
+    OPENTIM_EXTENSIONS,
+    SDK_CONFIG_SERVER_CA_FILE,
+    SDK_CONFIG_SERVER_URL,
+)
 
 from .conformance import Checker, Record, Recorder
 from .conftest import Tim
@@ -106,7 +110,7 @@ def test_extensions_are_the_only_names_outside_the_reference(checker: Checker) -
     for name in OPENTIM_EXTENSIONS:
         assert name not in checker.functions, name
         assert name not in all_keys, name
-    assert set(OPENTIM_EXTENSIONS) == {"TIMSDK", SDK_CONFIG_SERVER_URL}
+    assert set(OPENTIM_EXTENSIONS) == {"TIMSDK", SDK_CONFIG_SERVER_URL, SDK_CONFIG_SERVER_CA_FILE}
     assert set(opentim.tim.__all__) - set(checker.functions) == {"TIMSDK"}
 
 

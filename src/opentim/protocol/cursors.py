@@ -5,6 +5,12 @@ server notes its clock (the horizon) and pages the user's conversations by key, 
 same for every page. When the pass ends, the token becomes *incremental* from the horizon, so
 whatever changed during the pass comes next; from then on the device asks only for changes after
 its position (DESIGN §3).
+
+A token also names the database it came from (``db``, the server's database identity). A server
+that gets a token from another database (a new one, or a restored backup: ``opentim restore``
+gives it a new identity), a token from before identities existed, or a token whose position is
+beyond its own clock (its history is older than what the device saw), does not read it: it starts
+a full pass and says so (``SyncRes.reset``), and the device resyncs from the server's state.
 """
 
 from __future__ import annotations
@@ -27,9 +33,12 @@ FRESH, FULL, INCREMENTAL = 0, 1, 2
 
 class SyncToken(msgspec.Struct, kw_only=True, omit_defaults=True, frozen=True):
     """In a full pass, conversations after the key ``(after_type, after_id)`` are still to come
-    and ``horizon`` is the clock at the pass's start; when incremental, changes after ``pos``."""
+    and ``horizon`` is the clock at the pass's start; when incremental, changes after ``pos``.
+    ``db`` is the identity of the database the positions belong to (0: a token made before
+    identities existed)."""
 
     v: int = VERSION
+    db: int = 0
     phase: int = FRESH
     pos: Pos = 0
     horizon: Pos = 0

@@ -5,7 +5,28 @@ from __future__ import annotations
 from typing import Any, Final
 
 MAX_ELEMS_BYTES: Final = 12_288
-"""A message's elements, as UTF-8 JSON."""
+"""A message's elements, as UTF-8 JSON (Tencent: a message is at most 12 KB; 8001)."""
+MAX_MSG_BYTES: Final = 16_384
+"""A whole message as sent (elements, ``cloud_custom_data``, ``at_users``, ids, the rest), as
+UTF-8 JSON (8001): what is left beside 12 KB of elements is 4 KB for the rest."""
+MAX_REVOKE_REASON_BYTES: Final = 256
+"""The reason given with a revoke (6017)."""
+MAX_PROFILE_STRING_BYTES: Final = 500
+"""Nick, face URL and self signature of a profile (Tencent: 500 bytes each; 40601)."""
+MAX_LOCATION_BYTES: Final = 16
+"""A profile's location (Tencent: 16 bytes; 40601)."""
+MAX_GROUP_FACE_URL_BYTES: Final = 100
+"""A group's face URL (Tencent: 100 bytes; 8505)."""
+MAX_GROUP_INTRODUCTION_BYTES: Final = 240
+"""A group's introduction (Tencent: 240 bytes; 8503)."""
+MAX_GROUP_NOTIFICATION_BYTES: Final = 300
+"""A group's notification (Tencent: 300 bytes; 8504)."""
+MAX_AT_INFO: Final = 100
+"""Pending @-mentions a conversation snapshot lists (the latest): however many messages
+mention the user, the snapshot stays small."""
+MAX_TIP_USERS: Final = 1000
+"""Users a group tip lists by id (its member count stays exact): a tip is a stored message too,
+and must fit in a page like any other."""
 MAX_DRAFT_BYTES: Final = 12_288
 MAX_CUSTOM_DATA_BYTES: Final = 256
 MAX_USER_ID_BYTES: Final = 32
@@ -31,7 +52,22 @@ MAX_RECV_OPT_USERS: Final = 30
 REVOKE_TIME_LIMIT: Final = 120
 """Seconds after sending during which a message may be revoked (0: no limit)."""
 MAX_FRAME_BYTES: Final = 256 * 1024
-"""A whole WebSocket frame: a message plus envelope and profiles."""
+"""A whole WebSocket frame from a client to the server."""
+PAGE_BYTES: Final = 192 * 1024
+"""The most the items of one answer or push may take, as JSON: every list the server sends is
+cut to this many bytes as well as to its count (a page that holds at least one item). A stored
+item within the limits above takes at most about 19 KB (a message with its sender's profile) or
+37 KB (a conversation with its draft and last message; 52 KB if its strings are all escaped
+control characters), so a page of them, with its envelope, stays under ``MAX_FRAME_BYTES``
+(docs/security.md)."""
+MAX_SERVER_FRAME_BYTES: Final = 4 * 1024 * 1024
+"""The largest frame the SDK accepts from the server. Above ``PAGE_BYTES`` because of rows
+stored before the field limits existed: then only the client's frame was limited (to
+``MAX_FRAME_BYTES``), so one message could hold up to 256 KiB, and each string field of a
+profile as much again, set one call at a time. An oversize item goes alone in its page; the
+largest it can be (a conversation: its last message, the sender's four profile strings, the
+peer's nick and face URL, a draft) is about 2.1 MiB, which this leaves room for. Items stored
+within the limits never come close."""
 MAX_WIRE_FRAME_BYTES: Final = 4 * MAX_FRAME_BYTES
 """A frame up to this size that is over ``MAX_FRAME_BYTES`` is answered with 8001 (the
 connection stays); a bigger one closes the connection (1009, "message too big") unread."""

@@ -51,6 +51,9 @@ class LoginRes(Struct):
     user_id: str
     server_time: int
     profile: Profile
+    db_id: int = 0
+    """The server's database identity: a device whose sync token names another one resyncs
+    (protocol/cursors.py). 0 from a server that has none."""
 
 
 class ProfileSetReq(Struct):
@@ -72,6 +75,8 @@ class ProfileGetReq(Struct):
 
 class ProfilesRes(Struct):
     profiles: list[Profile]
+    left: list[str] = []
+    """Ids not looked at, the answer being full (paged by bytes): ask again for them."""
 
 
 # --- messages -------------------------------------------------------------------------------
@@ -113,6 +118,9 @@ class HistoryReq(Req):
 
 class HistoryRes(Struct):
     msgs: list[Message]
+    more: bool = False
+    """More may follow the last message: the page was cut by bytes, or holds all it was asked
+    for. A page without it is the end (DESIGN §7)."""
 
 
 class CatchUpReq(Req):
@@ -141,6 +149,10 @@ class ConvGetReq(Struct):
 
 class ConvsRes(Struct):
     convs: list[Conversation]
+    left: list[ConvKey] = []
+    """``conv_get``: keys not looked at, the answer being full (paged by bytes): ask again."""
+    more: bool = False
+    """Other calls: changed conversations were left out of a full answer; a sync brings them."""
 
 
 class ConvRes(Struct):
@@ -162,6 +174,9 @@ class SyncRes(Struct):
     more: bool = False
     conv_groups: list[str] = []
     """The user's conversation groups (folders), in creation order: on the last page."""
+    reset: bool = False
+    """The token given belongs to another history (another database, or a position beyond the
+    server's clock): this page starts a full pass, and the device drops what it had synced."""
 
 
 class PinReq(Struct):
@@ -211,6 +226,8 @@ class ConvResultsRes(Struct):
     convs: list[Conversation] = []
     evicted: list[Conversation] = []
     """Conversations pushed out of a full conversation group (the reason-1 removals)."""
+    more: bool = False
+    """Changed conversations were left out of a full answer; a sync brings them."""
 
 
 class ConvDeleteListReq(Struct):
@@ -277,6 +294,8 @@ class RecvOptItem(Struct):
 class RecvOptsRes(Struct):
     opts: list[RecvOptItem]
     convs: list[Conversation] = []
+    more: bool = False
+    """Changed conversations were left out of a full answer; a sync brings them."""
 
 
 class MsgRef(Req):
@@ -341,8 +360,18 @@ class MemberResultsRes(Struct):
     results: list[MemberResult]
 
 
+class GroupJoinedReq(Struct):
+    """The joined groups after the one joined at ``after_time`` with id ``after_id``, in the
+    order of joining (a page: see ``GroupListRes``)."""
+
+    after_time: Pos = 0
+    after_id: str = ""
+
+
 class GroupListRes(Struct):
     groups: list[GroupInfo]
+    more: bool = False
+    """The page was full (paged by bytes): ask again after its last group."""
 
 
 # --- pushes ---------------------------------------------------------------------------------
@@ -428,7 +457,7 @@ OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
     "group_quit": (GroupIdReq, Empty),
     "group_invite": (GroupMembersReq, MemberResultsRes),
     "group_kick": (GroupMembersReq, MemberResultsRes),
-    "group_joined": (Empty, GroupListRes),
+    "group_joined": (GroupJoinedReq, GroupListRes),
 }
 
 PUSHES: dict[str, type[msgspec.Struct]] = {

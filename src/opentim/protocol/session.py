@@ -1,9 +1,10 @@
 """Server-side session state, sans I/O.
 
 Rules (one table, ALLOWED): a new session is AUTHENTICATING and accepts only ``login`` and
-``ping``; a successful login makes it OPEN, where every op but ``login`` is allowed; a CLOSED
-session accepts nothing. A frame that breaks a rule is answered with an error frame, never an
-exception: ``receive_data`` returns either the decoded request or the bytes to send back.
+``ping``; a successful login makes it OPEN, where every op but ``login`` is allowed; an expired
+UserSig makes it AUTHENTICATING again; a CLOSED session accepts nothing. A frame that breaks a
+rule is answered with an error frame, never an exception: ``receive_data`` returns either the
+decoded request or the bytes to send back.
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ class ServerSession:
         """Login succeeded: the session is open and acts as ``user_id`` only."""
         self.state = SessionState.OPEN
         self.user_id = user_id
+
+    def logged_out(self) -> None:
+        """The login ended without closing the connection (the UserSig expired): every op but
+        ``login`` and ``ping`` is refused with 6014 again."""
+        self.state = SessionState.AUTHENTICATING
+        self.user_id = ""
 
     def close(self) -> None:
         self.state = SessionState.CLOSED

@@ -19,6 +19,7 @@ import itertools
 import logging
 import random
 import secrets
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -77,6 +78,8 @@ class Client:
         data_dir: where the local cache lives (one SQLite file per app and user); None keeps
             everything in memory.
         reconnect_delay: first and longest wait between reconnect attempts, in seconds.
+        ca_file: PEM file of the certificate authorities a ``wss://`` server's certificate must
+            chain to (default: the system's); certificates are always verified.
     """
 
     def __init__(
@@ -89,6 +92,7 @@ class Client:
         request_timeout: float = 15.0,
         data_dir: str | Path | None = None,
         reconnect_delay: tuple[float, float] = (0.25, 30.0),
+        ca_file: str | Path | None = None,
     ) -> None:
         self.server_url = server_url
         self.sdkappid = sdkappid
@@ -97,6 +101,8 @@ class Client:
         self.request_timeout = request_timeout
         self.data_dir = None if data_dir is None else Path(data_dir)
         self.reconnect_delay = reconnect_delay
+        self.ca_file = ca_file
+        self._tls: ssl.SSLContext | None = None
         self.events = Events()
         self.conversations = ConversationManager(self)
         self.messages = MessageManager(self)
@@ -106,6 +112,8 @@ class Client:
         self.profile: Profile | None = None
         self.login_status = LoginStatus.LOGGED_OUT
         self.server_time_offset = 0.0
+        self.server_db_id = 0
+        """The database identity the server gave at the last login (0: it has none)."""
         self.has_cache = False
         """Whether the conversation list came from the local cache at login."""
         self._user_sig = ""
@@ -186,8 +194,23 @@ class Client:
         return self.profile
 
     async def get_profiles(self, user_ids: list[str]) -> list[Profile]:
-        req = ProfileGetReq(user_ids=user_ids)
-        return (await self.request("profile_get", req, ProfilesRes)).profiles
+        """The profiles of the known users among ``user_ids`` (asked again for the ids a full
+        answer left out: the server pages answers by bytes)."""
+        profiles: list[Profile] = []
+        left = list(dict.fromkeys(user_ids))
+        while left:
+            res = await self.request("profile_get", ProfileGetReq(user_ids=left), ProfilesRes)
+            profiles += res.profiles
+            if len(res.left) >= len(left):
+                break  # no progress: never loop on a server that does not page
+            left = res.left
+        return profiles
+
+    def sync_soon(self) -> None:
+        """Sync conversations behind the caller: an answer said it left some changed ones out
+        (they come with the sync, as every change moves the change position)."""
+        if self._conn is not None:
+            self._spawn(self.engine.run())
 
     # --- requests ---------------------------------------------------------------------------
     async def request(self, op: str, body: msgspec.Struct, result: type[T]) -> T:
@@ -232,9 +255,10 @@ class Client:
     # --- connection life ----------------------------------------------------------------------
     async def _connect(self, user_id: str, user_sig: str, *, resume: bool) -> LoginRes:
         self.events.emit_network(NetworkStatus.CONNECTING, 0, "")
+        self.engine.connection_started()
         conn = Connection(self._on_push, lambda: self._on_closed(conn), self.request_timeout)
         try:
-            await conn.open(self.server_url)
+            await conn.open(self.server_url, tls=self._tls_context())
             res = await conn.request(
                 "login",
                 LoginReq(
@@ -253,9 +277,17 @@ class Client:
             raise
         self._conn = conn
         self.server_time_offset = res.server_time - asyncio.get_running_loop().time()
+        self.server_db_id = res.db_id
         self._connected.set()
         self.events.emit_network(NetworkStatus.CONNECTED, 0, "")
         return res
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """The context verifying a ``wss://`` server (made once: loading CAs takes a while)."""
+        if self._tls is None and self.server_url.startswith("wss:"):
+            cafile = None if self.ca_file is None else str(self.ca_file)
+            self._tls = ssl.create_default_context(cafile=cafile)
+        return self._tls
 
     def _after_connect(self) -> None:
         """Sync behind the login, then send what waited in the outbox."""
@@ -266,7 +298,13 @@ class Client:
         try:
             await self.engine.run()
         except SdkError as exc:
-            log.warning("conversation sync stopped: %s", exc)
+            if self.login_status != LoginStatus.LOGGED_IN:
+                # The app logged out or closed while the sync was out: nothing went wrong.
+                log.debug("conversation sync ended by logout: %s", exc)
+            elif exc.code in NETWORK_CODES:
+                log.info("conversation sync stopped: %s (it runs again on reconnect)", exc)
+            else:
+                log.warning("conversation sync stopped: %s", exc)
             return
         self._synced.set()
         queued, self._queued = self._queued, []
@@ -312,6 +350,12 @@ class Client:
                 return
         finally:
             self._reconnecting = False
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        self._connected.clear()
+        if conn is not None:
+            self._spawn(conn.close())
 
     def _set_logged_out(self) -> None:
         self.login_status = LoginStatus.LOGGED_OUT
@@ -381,7 +425,7 @@ class Client:
         if isinstance(body, MsgPush):
             self.engine.on_push(body.msg)
         elif isinstance(body, ConvPush):
-            self.engine.apply_snapshots(body.convs, full=False)
+            self.engine.apply_snapshots(body.convs, full=False, pushed=True)
         elif isinstance(body, RevokePush):
             self.conversations.apply_revoke(body.msg, body.pos)
             self.events.emit_revoked([body.msg])
@@ -395,6 +439,7 @@ class Client:
             self.events.emit_kicked(body.code, body.desc)
         elif isinstance(body, SigExpiredPush):
             self._set_logged_out()
+            self._drop_connection()  # the server would take a new login on it; we open anew
             self.events.emit_sig_expired()
 
 

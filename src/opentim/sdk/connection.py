@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import ssl
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -27,7 +28,7 @@ from opentim.protocol import (
     encode,
     raw,
 )
-from opentim.protocol.limits import MAX_FRAME_BYTES
+from opentim.protocol.limits import MAX_SERVER_FRAME_BYTES
 
 from .exceptions import ConnectionLostError, SdkError
 
@@ -53,13 +54,26 @@ class Connection:
         self._pending: dict[int, asyncio.Future[Response]] = {}
         self._reader: asyncio.Task[None] | None = None
 
-    async def open(self, url: str, timeout: float = 10.0) -> None:
-        """Connect, or raise SdkError (9510 timeout, 9508 refused or bad URL)."""
+    async def open(
+        self, url: str, timeout: float = 10.0, tls: ssl.SSLContext | None = None
+    ) -> None:
+        """Connect, or raise SdkError (9510 timeout, 9508 refused or bad URL, 9503 a server
+        certificate that does not verify). A ``wss://`` URL verifies the server's certificate
+        against ``tls`` (default: the system's CAs)."""
         try:
             async with asyncio.timeout(timeout):
                 self._ws = await connect(
-                    url, max_size=MAX_FRAME_BYTES, compression=None, open_timeout=None
+                    url,
+                    max_size=MAX_SERVER_FRAME_BYTES,
+                    compression=None,
+                    open_timeout=None,
+                    ssl=tls if url.startswith("wss:") else None,
                 )
+        except ssl.SSLCertVerificationError as exc:
+            raise SdkError(
+                ErrorCode.ERR_SDK_NET_AUTH_INVALID,
+                f"the server's certificate: {exc.verify_message}",
+            ) from exc
         except TimeoutError as exc:
             raise SdkError(
                 ErrorCode.ERR_SDK_NET_CONN_TIMEOUT, f"connect to {url} timed out"

@@ -132,9 +132,16 @@ class ConversationManager:
         """The user's conversations among ``keys``, in that order; unknown ones are left out."""
         missing = [k for k in keys if k not in self._convs]
         for start in range(0, len(missing), MAX_CONVS_PER_CALL):  # the server's limit per call
-            page = ConvGetReq(keys=_keys(missing[start : start + MAX_CONVS_PER_CALL]))
-            res = await self._client.request("conv_get", page, ConvsRes)
-            self.apply(res.convs)
+            chunk = missing[start : start + MAX_CONVS_PER_CALL]
+            while chunk:
+                res = await self._client.request(
+                    "conv_get", ConvGetReq(keys=_keys(chunk)), ConvsRes
+                )
+                self.apply(res.convs)
+                left = [(k.conv_type, k.conv_id) for k in res.left]
+                if len(left) >= len(chunk):
+                    break  # no progress: never loop on a server that does not page
+                chunk = left  # a full answer (paged by bytes): ask for the rest
         return [c for k in keys if (c := self.cached(*k)) is not None]
 
     # --- changing ---------------------------------------------------------------------------
@@ -203,6 +210,8 @@ class ConversationManager:
             try:
                 await self._push_draft(key)
             except SdkError as exc:
+                if exc.code == ErrorCode.ERR_SDK_NOT_LOGGED_IN:
+                    return  # logged out meanwhile: the edits wait for the next sync
                 self._pending_drafts.pop(key, None)
                 log.warning("draft of %s refused: %s", key, exc)
 
@@ -223,6 +232,8 @@ class ConversationManager:
     async def _batch(self, op: str, body: msgspec.Struct) -> ConvResultsRes:
         res = await self._client.request(op, body, ConvResultsRes)
         self.apply(res.convs + res.evicted)
+        if res.more:
+            self._client.sync_soon()
         return res
 
     async def delete_many(self, keys: KeyList, clear_messages: bool = True) -> Results:
@@ -253,12 +264,16 @@ class ConversationManager:
     async def delete_group(self, name: str) -> None:
         res = await self._client.request("cgroup_delete", ConvGroupReq(name=name), ConvsRes)
         self.apply(res.convs)
+        if res.more:
+            self._client.sync_soon()
         self._on_group_change(ConvGroupChange(kind="deleted", name=name))
 
     async def rename_group(self, name: str, new_name: str) -> None:
         req = ConvGroupReq(name=name, new_name=new_name)
         res = await self._client.request("cgroup_rename", req, ConvsRes)
         self.apply(res.convs)
+        if res.more:
+            self._client.sync_soon()
         self._on_group_change(ConvGroupChange(kind="renamed", name=name, new_name=new_name))
 
     async def add_to_group(self, name: str, keys: KeyList) -> Results:
@@ -339,8 +354,13 @@ class ConversationManager:
         self._emit([], updated, [], total_before)
         self._client.save_state([new], None)
 
-    def apply(self, snapshots: Convs) -> None:
-        """Apply conversation snapshots; stale ones (smaller ``pos``) are ignored."""
+    def snapshots(self) -> dict[Key, Conversation]:
+        """Every snapshot held, tombstones included (a copy)."""
+        return dict(self._convs)
+
+    def apply(self, snapshots: Convs, *, force: bool = False) -> None:
+        """Apply conversation snapshots; stale ones (smaller ``pos``) are ignored, unless
+        ``force``: a resync from another history, whose positions are not comparable."""
         added: Convs = []
         updated: Convs = []
         deleted: Convs = []
@@ -349,7 +369,7 @@ class ConversationManager:
         for snap in snapshots:
             key = (snap.conv_type, snap.conv_id)
             old = self._convs.get(key)
-            if old is not None and snap.pos < old.pos:
+            if old is not None and snap.pos < old.pos and not force:
                 continue
             pending = self._pending_drafts.get(key)
             if pending is not None and snap.draft != pending.draft:

@@ -1,13 +1,17 @@
 """Typed SDK events and the listener registry.
 
 Listeners are plain callables, run on the client's event loop in the order events happen; an
-event for a change always fires before the call that caused it returns.
+event for a change always fires before the call that caused it returns. A listener may also be an
+``async def``: its coroutine is scheduled as a task on that loop (started in the order the events
+happened, after the emitting step), and its exception, if any, is logged as a plain listener's is.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -20,6 +24,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Done = Awaitable[object] | None
+"""What a listener returns: nothing, or an awaitable (an ``async def`` listener's coroutine)."""
 
 
 class ConvEvent(IntEnum):
@@ -105,25 +111,38 @@ class Events:
     """Every listener registry of one client."""
 
     def __init__(self) -> None:
-        self.conversations: Listeners[Callable[[ConvEvent, list[Conversation]], None]] = Listeners()
-        self.total_unread: Listeners[Callable[[int], None]] = Listeners()
-        self.new_messages: Listeners[Callable[[list[Message]], None]] = Listeners()
-        self.kicked: Listeners[Callable[[int, str], None]] = Listeners()
-        self.sig_expired: Listeners[Callable[[], None]] = Listeners()
-        self.network: Listeners[Callable[[NetworkStatus, int, str], None]] = Listeners()
-        self.filter_unread: Listeners[Callable[[ConvFilter, int], None]] = Listeners()
+        self._tasks: set[asyncio.Task[object]] = set()
+        self.conversations: Listeners[Callable[[ConvEvent, list[Conversation]], Done]] = Listeners()
+        self.total_unread: Listeners[Callable[[int], Done]] = Listeners()
+        self.new_messages: Listeners[Callable[[list[Message]], Done]] = Listeners()
+        self.kicked: Listeners[Callable[[int, str], Done]] = Listeners()
+        self.sig_expired: Listeners[Callable[[], Done]] = Listeners()
+        self.network: Listeners[Callable[[NetworkStatus, int, str], Done]] = Listeners()
+        self.filter_unread: Listeners[Callable[[ConvFilter, int], Done]] = Listeners()
         """A subscribed filter's unread total changed (``conversations.subscribe_unread``)."""
-        self.conv_groups: Listeners[Callable[[ConvGroupEvent], None]] = Listeners()
-        self.revoked: Listeners[Callable[[list[Message]], None]] = Listeners()
+        self.conv_groups: Listeners[Callable[[ConvGroupEvent], Done]] = Listeners()
+        self.revoked: Listeners[Callable[[list[Message]], Done]] = Listeners()
         """Messages revoked (by their sender, an admin, or this user on another device)."""
-        self.receipts: Listeners[Callable[[list[Receipt]], None]] = Listeners()
+        self.receipts: Listeners[Callable[[list[Receipt]], Done]] = Listeners()
 
-    @staticmethod
-    def _call(fn: Callable[..., None], *args: object) -> None:
+    def _call(self, fn: Callable[..., Done], *args: object) -> None:
         try:
-            fn(*args)
+            result = fn(*args)
         except Exception:
             log.exception("event listener %r failed", fn)
+            return
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(self._await(fn, result))
+            self._tasks.add(task)  # a strong reference until it is done
+            task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _await(fn: Callable[..., Done], result: Awaitable[object]) -> object:
+        try:
+            return await result
+        except Exception:
+            log.exception("event listener %r failed", fn)
+            return None
 
     def emit_conversations(self, kind: ConvEvent, convs: list[Conversation]) -> None:
         for fn in self.conversations:

@@ -10,6 +10,7 @@ from opentim.protocol.ops import (
     GroupCreateReq,
     GroupIdReq,
     GroupIdRes,
+    GroupJoinedReq,
     GroupJoinReq,
     GroupListRes,
     GroupMembersReq,
@@ -69,4 +70,14 @@ class GroupManager:
         return (await self._client.request("group_kick", req, MemberResultsRes)).results
 
     async def joined(self) -> list[GroupInfo]:
-        return (await self._client.request("group_joined", Empty(), GroupListRes)).groups
+        """Every group the user is in, in the order of joining (asked page by page: the server
+        pages the answer by bytes)."""
+        groups: list[GroupInfo] = []
+        req = GroupJoinedReq()
+        while True:
+            res = await self._client.request("group_joined", req, GroupListRes)
+            groups += res.groups
+            if not res.more or not res.groups:
+                return groups
+            last = res.groups[-1]
+            req = GroupJoinedReq(after_time=last.self_join_time, after_id=last.group_id)

@@ -9,7 +9,8 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from opentim.protocol import ConvType, ErrorCode, Message, text_elem
+from opentim.protocol import ConvType, ErrorCode, Message, encode, text_elem
+from opentim.protocol.limits import MAX_HISTORY_PAGE, MAX_MSG_BYTES
 from opentim.protocol.ops import (
     ConvRes,
     HistoryReq,
@@ -74,15 +75,26 @@ class MessageManager:
         and goes out on reconnect; if the connection drops with the send in flight, it is sent
         again, and the server, keyed by ``msg_id``, stores it once.
         """
+        if len(encode(msg)) > MAX_MSG_BYTES:
+            # Checked here too, before the outbox: the server refuses it anyway (8001), and
+            # one over the frame limit would only cost the connection, again and again.
+            raise SdkError(
+                ErrorCode.ERR_SDK_MSG_BODY_SIZE_LIMIT, f"message over {MAX_MSG_BYTES} bytes"
+            )
         key = (conv_type, conv_id)
         store = self._client.store
         if store is not None:
             store.add_outbox(key, msg, time.time_ns())
         try:
             stored = await self._send_until_acked(conv_type, conv_id, msg)
-        finally:
-            if store is not None:
+        except SdkError as exc:
+            # Refused by the server: it will never be stored. The session ending first (a
+            # logout, a closed client) is not an answer: the next run sends it.
+            if store is not None and exc.code != ErrorCode.ERR_SDK_NOT_LOGGED_IN:
                 store.remove_outbox(msg.msg_id)
+            raise
+        if store is not None:
+            store.remove_outbox(msg.msg_id)
         self._client.engine.sent_here(stored)
         if self._client.conversations.cached(*key) is None:
             # A new conversation: fetch it, so it is listed (with its event) before we return;
@@ -105,7 +117,10 @@ class MessageManager:
         try:
             await self.send(conv_type, conv_id, msg)
         except SdkError as exc:
-            log.warning("queued message %s refused: %s", msg.msg_id, exc)
+            if exc.code == ErrorCode.ERR_SDK_NOT_LOGGED_IN:
+                log.debug("queued message %s waits for the next login", msg.msg_id)
+            else:
+                log.warning("queued message %s refused: %s", msg.msg_id, exc)
 
     def new_text(self, text: str, **options: Any) -> OutMessage:
         """Build a one-element text message; ``options`` as ``new_message`` (``at_users`` …)."""
@@ -118,15 +133,27 @@ class MessageManager:
     async def history(
         self, conv_type: int, conv_id: str, before_seq: int = 0, count: int = 20
     ) -> list[Message]:
-        """Stored messages of a conversation, newest first, older than ``before_seq``."""
-        res = await self._client.request(
-            "history",
-            HistoryReq(conv_type=conv_type, conv_id=conv_id, before_seq=before_seq, count=count),
-            HistoryRes,
-        )
+        """Stored messages of a conversation, newest first, older than ``before_seq``: up to
+        ``count`` of them, asked for page by page (the server pages by bytes as well as by
+        count, and says when more may follow)."""
+        msgs: list[Message] = []
+        cursor = before_seq
+        page = MAX_HISTORY_PAGE
+        while len(msgs) < count:
+            want = min(count - len(msgs), page)
+            req = HistoryReq(conv_type=conv_type, conv_id=conv_id, before_seq=cursor, count=want)
+            res = await self._client.request("history", req, HistoryRes)
+            msgs += res.msgs
+            if not res.more or not res.msgs or res.msgs[-1].seq <= 1:
+                break
+            if len(res.msgs) < want:
+                # Cut by bytes: large messages. Ask for about what fits, so the server does
+                # not read rows it cannot send.
+                page = max(1, min(MAX_HISTORY_PAGE, 2 * len(res.msgs)))
+            cursor = res.msgs[-1].seq
         if not self._hidden:
-            return res.msgs
-        return [m for m in res.msgs if (conv_type, conv_id, m.seq) not in self._hidden]
+            return msgs
+        return [m for m in msgs if (conv_type, conv_id, m.seq) not in self._hidden]
 
     async def revoke(self, conv_type: int, conv_id: str, msg: Message, reason: str = "") -> Message:
         """Revoke a message of the conversation (the sender, within the server's time limit;
@@ -168,6 +195,8 @@ class MessageManager:
             "recv_opt_set", RecvOptReq(conv_type=conv_type, conv_ids=conv_ids, opt=opt), RecvOptsRes
         )
         self._client.conversations.apply(res.convs)
+        if res.more:
+            self._client.sync_soon()
 
     async def c2c_recv_opts(self, user_ids: list[str]) -> dict[str, int]:
         """The C2C receive option set for each of ``user_ids`` (0, Receive, when none)."""

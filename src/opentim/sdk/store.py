@@ -163,6 +163,15 @@ class LocalStore:
 
         self._queue_write(write)
 
+    def drop_messages(self, keys: list[tuple[int, str]]) -> None:
+        """Queue forgetting the cached messages of these conversations (their history on the
+        server was replaced)."""
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.executemany("DELETE FROM messages WHERE conv_type = ? AND conv_id = ?", keys)
+
+        self._queue_write(write)
+
     def add_outbox(self, key: tuple[int, str], msg: OutMessage, queued: int) -> None:
         """Queue a send until the server acknowledges it (it survives an app restart)."""
         row = (msg.msg_id, key[0], key[1], _encode(msg), queued)

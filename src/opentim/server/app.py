@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import secrets
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +14,15 @@ from opentim.extras import MissingExtraError, require_extra
 
 from .bus.base import Bus
 from .bus.local import LocalBus
-from .config import ConfigError, ServerConfig, load_or_create_secret_key
+from .config import (
+    ConfigError,
+    ServerConfig,
+    check_writable_dir,
+    new_secret_key,
+    read_secret_key,
+    save_secret_key,
+    tls_context,
+)
 from .gateway.dispatch import Services, build_handlers
 from .gateway.relay import Relay
 from .gateway.sessions import SessionRegistry
@@ -42,32 +53,70 @@ class Server:
         self.node_id = config.node_id or secrets.token_hex(3)
         self.relay: Relay | None = None
         self.secret_key_created = False
+        self._key_to_save: str | None = None
         self.port = 0
+        self.tls = tls_context(config)
         self._gateway: Gateway | None = None
 
     @property
     def url(self) -> str:
-        return f"ws://{self.config.host}:{self.port}{WS_PATH}"
+        scheme = "ws" if self.tls is None else "wss"
+        return f"{scheme}://{self.config.host}:{self.port}{WS_PATH}"
 
     def secret_key(self) -> str:
+        """The key UserSigs are checked with: the configured one, the data directory's, or a
+        new one (kept in the data directory only once ``start()`` succeeds)."""
         if self.config.secret_key is None:
-            self.config.secret_key, self.secret_key_created = load_or_create_secret_key(
-                self.config.data_dir
-            )
+            key = read_secret_key(self.config.data_dir)
+            if key is None:
+                key = self._key_to_save = new_secret_key()
+            self.config.secret_key = key
         return self.config.secret_key
 
     async def start(self) -> None:
-        """Open the store (migrating it), join the bus, listen.
+        """Check the port and the data directory, open the store (migrating it), join the bus,
+        listen. The checks come first, so a failing one leaves nothing behind.
 
         Raises:
+            ConfigError: the port cannot be had or the data directory cannot be written (the
+                message names the fix).
             StoreUnavailableError, BusUnavailableError: a service is unreachable (the message
                 names it); nothing is left open.
         """
+        sock = listen_socket(self.config.host, self.config.port)
+        new = [p for p in self._local_paths() if not p.exists()]
+        try:
+            await self._start(sock)
+        except BaseException:
+            sock.close()
+            if self._key_to_save is not None:
+                self.config.secret_key = self._key_to_save = None
+            for path in reversed(new):  # e.g. a database made before the bus was found away
+                with contextlib.suppress(OSError):
+                    path.rmdir() if path.is_dir() else path.unlink()  # a directory only if empty
+            raise
+
+    def _local_paths(self) -> list[Path]:
+        """What a start may create here: the data directory, the SQLite file and its companions."""
+        paths = [self.config.data_dir]
+        if isinstance(self.store, SqliteStore):
+            db = self.store.path
+            paths += [db.parent, db, *(db.with_name(db.name + s) for s in ("-wal", "-shm"))]
+        return paths
+
+    async def _start(self, sock: socket.socket) -> None:
+        check_paths(self.config)
         key = self.secret_key()
         await self.store.open()
         registry = SessionRegistry(per_platform=self.config.one_session_per_platform)
         # Services publish through the relay, which also orders what the bus brings back.
-        relay = self.relay = Relay(self.bus, self.store, registry.by_user)
+        relay = self.relay = Relay(
+            self.bus,
+            self.store,
+            registry.by_user,
+            # Pub/sub may lose a push with nothing after it to show the gap: heads every 250 ms.
+            heartbeat=0.25 if self.config.clustered else None,
+        )
         users = UserService(
             self.store,
             sdkappid=self.config.sdkappid,
@@ -90,10 +139,13 @@ class Server:
         except BaseException:
             await self.store.close()
             raise
+        if self._key_to_save is not None:
+            save_secret_key(self.config.data_dir, self._key_to_save)
+            self._key_to_save, self.secret_key_created = None, True
         self._gateway = Gateway(
             services, build_handlers(services), registry, f"{self.node_id}.{secrets.token_hex(2)}"
         )
-        self.port = await self._gateway.start(self.config.host, self.config.port)
+        self.port = await self._gateway.start(self.config.host, self.config.port, sock, self.tls)
 
     async def stop(self) -> None:
         """Stop accepting, close every connection, finish queued writes, close the store."""
@@ -146,3 +198,58 @@ def _require(extra: str, feature: str) -> None:
         require_extra(extra, feature)
     except MissingExtraError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def check_paths(config: ServerConfig) -> None:
+    """The files the server will write can be written; nothing is created.
+
+    Raises:
+        ConfigError: naming the directory and the setting to fix.
+    """
+    if config.secret_key is None or not config.store:
+        check_writable_dir(config.data_dir, "data directory", "--data-dir")
+    if config.store.startswith("sqlite:"):
+        path = Path(config.store.removeprefix("sqlite:").removeprefix("//"))
+        check_writable_dir(path.parent, "SQLite directory", "--store")
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port`` (its first address), taken before anything else
+    starts so that a port in use is the first thing said, and nothing is created before.
+
+    Raises:
+        ConfigError: the address or port cannot be had; the message names the fix.
+    """
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise ConfigError(
+            f"cannot listen on host {host!r} ({exc.strerror}): pass --host an address of this "
+            "machine, e.g. 127.0.0.1 or 0.0.0.0"
+        ) from None
+    family, kind, proto, _, addr = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+        sock.listen(100)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(_bind_error(host, port, exc)) from None
+    return sock
+
+
+def _bind_error(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is in use (another opentim?): stop what listens there, "
+            "or pass --port another one (0 picks a free one)"
+        )
+    if exc.errno == errno.EACCES:
+        return f"port {port} needs privileges on this machine: pass --port 1024 or above"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"address {host} is not one of this machine's: pass --host 127.0.0.1 or 0.0.0.0"
+    return f"cannot listen on {host}:{port} ({exc.strerror}): check --host and --port"

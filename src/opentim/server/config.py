@@ -1,9 +1,20 @@
-"""Server configuration: flags, ``OPENTIM_<FLAG>`` environment variables, defaults (DESIGN §2)."""
+"""Server configuration (DESIGN §2): plain dataclasses, the single source of every setting.
+
+``Limits`` and ``ServerConfig`` are what the server reads; tests build them directly.
+``opentim serve`` fills them from flags, ``OPENTIM_*`` variables and a TOML file through
+``server/settings.py``, which derives its validated model from these fields: a field added here
+is a setting of the file and the environment at once (and of ``--help``'s list); a flag for it is
+one line in ``cli.py``. Each field's type is what the file and environment are checked against.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Final
 
 from opentim.protocol import limits
 
@@ -14,6 +25,9 @@ from .defaults import (
     DEFAULT_SDKAPPID as DEFAULT_SDKAPPID,
     SECRET_KEY_FILE as SECRET_KEY_FILE,
     load_or_create_secret_key as load_or_create_secret_key,
+    new_secret_key as new_secret_key,
+    read_secret_key as read_secret_key,
+    save_secret_key as save_secret_key,
 )
 
 
@@ -52,6 +66,10 @@ class ServerConfig:
     """Tencent's stricter device policy: a login replaces the user's session on the same
     platform (the default replaces only a session with the same device id)."""
     limits: Limits = field(default_factory=Limits)
+    tls_cert: Path | None = None
+    """A PEM certificate chain: with ``tls_key``, the node serves ``wss://`` instead of ``ws://``."""
+    tls_key: Path | None = None
+    """The PEM private key of ``tls_cert``."""
 
     @property
     def db_path(self) -> Path:
@@ -67,5 +85,70 @@ class ServerConfig:
         return self.bus not in ("", "local")
 
 
+ENV_PREFIX = "OPENTIM_"
+"""``OPENTIM_PORT``; a limit is ``OPENTIM_LIMITS__REVOKE_SECONDS``."""
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_LOG_LEVEL: Final = "WARNING"
+
+
+def tls_context(config: ServerConfig) -> ssl.SSLContext | None:
+    """The server's TLS context when a certificate and key are configured (both or neither).
+
+    Raises:
+        ConfigError: only one of them is given, or they cannot be loaded.
+    """
+    if config.tls_cert is None and config.tls_key is None:
+        return None
+    if config.tls_cert is None or config.tls_key is None:
+        raise ConfigError("TLS needs both --tls-cert and --tls-key")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(config.tls_cert, config.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"cannot load the TLS certificate {config.tls_cert} and key {config.tls_key}: {exc}"
+        ) from exc
+    return context
+
+
+def settable(cls: Any) -> list[dataclasses.Field[Any]]:
+    """A config dataclass's fields that are settings: all but those marked
+    ``field(metadata={"setting": False})`` (something only code can give, e.g. a callable)."""
+    return [f for f in dataclasses.fields(cls) if f.metadata.get("setting", True)]
+
+
+def setting_defaults() -> dict[str, Any]:
+    """Every top-level setting of ``opentim serve`` (``log_level`` first) and its default;
+    ``limits`` apart (``settable(Limits)``). Standard library only: ``--help`` needs it."""
+    out: dict[str, Any] = {"log_level": DEFAULT_LOG_LEVEL}
+    for f in settable(ServerConfig):
+        if f.name != "limits":
+            out[f.name] = f.default if f.default is not dataclasses.MISSING else None
+    return out
+
+
+def check_writable_dir(path: Path, what: str, flag: str) -> None:
+    """Check, creating nothing, that ``path`` is a directory this process can write in, or can
+    be created as one (its nearest existing parent is).
+
+    Raises:
+        ConfigError: one line naming the problem and the fix (``flag`` names the setting).
+    """
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{what} {path} is a file, not a directory: pass {flag} a directory")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{what} {path} cannot be created ({existing} is a file): fix {flag}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        made = "is not writable" if existing == path else f"cannot be created in {existing}"
+        raise ConfigError(
+            f"{what} {path} {made} by this user: fix its permissions or pass {flag} elsewhere"
+        )
+
+
 class ConfigError(Exception):
-    """A setting that cannot work: an unknown store or bus URL, a bad config file."""
+    """A setting that cannot work: an unknown store or bus URL, a bad config file, a data
+    directory that cannot be written, a port in use. Its message is one line naming the fix."""

@@ -19,15 +19,32 @@ SECRET_KEY_FILE = "secret_key"
 DB_FILE = "opentim.db"
 
 
+def read_secret_key(data_dir: Path) -> str | None:
+    """The data directory's secret key, or None when it has none yet."""
+    path = data_dir / SECRET_KEY_FILE
+    return path.read_text().strip() if path.exists() else None
+
+
+def new_secret_key() -> str:
+    """A fresh key: 64 random hex characters."""
+    return secrets.token_hex(32)
+
+
+def save_secret_key(data_dir: Path, key: str) -> None:
+    """Keep ``key`` in the data directory (made ``0700`` if missing), ``0600`` from its first
+    byte."""
+    make_private_dir(data_dir)
+    create_private_file(data_dir / SECRET_KEY_FILE, (key + "\n").encode())
+
+
 def load_or_create_secret_key(data_dir: Path) -> tuple[str, bool]:
     """The data directory's secret key, made (64 random hex characters) on first use.
 
     Returns the key and whether it was just created.
     """
-    path = data_dir / SECRET_KEY_FILE
-    if path.exists():
-        return path.read_text().strip(), False
-    make_private_dir(data_dir)
-    key = secrets.token_hex(32)
-    create_private_file(path, (key + "\n").encode())
+    key = read_secret_key(data_dir)
+    if key is not None:
+        return key, False
+    key = new_secret_key()
+    save_secret_key(data_dir, key)
     return key, True

@@ -42,6 +42,8 @@ from .convert import (
 from .runtime import CallKind, SdkThread, TIMCommCallback, deliver
 
 log = logging.getLogger(__name__)
+refusals = logging.getLogger("opentim.tim")
+"""Every synchronous refusal (``TIM_ERR_*``) is logged here at WARNING with its reason."""
 
 P = ParamSpec("P")
 
@@ -108,8 +110,9 @@ def _check_strings(names: list[str], args: tuple[object, ...], kwargs: dict[str,
 
 
 def tim_call(fn: Callable[P, int]) -> Callable[P, int]:
-    """Turn a ``CallRefusedError`` raised while checking a call into the call's return value;
-    a str argument that is not valid Unicode is refused before the call looks at it."""
+    """Turn a ``CallRefusedError`` raised while checking a call into the call's return value,
+    logging why on ``opentim.tim`` (the C API's return code alone does not say); a str argument
+    that is not valid Unicode is refused before the call looks at it."""
     names = list(inspect.signature(fn).parameters)
 
     @functools.wraps(fn)
@@ -118,7 +121,9 @@ def tim_call(fn: Callable[P, int]) -> Callable[P, int]:
             _check_strings(names, args, kwargs)
             return fn(*args, **kwargs)
         except CallRefusedError as refusal:
-            log.debug("%s refused: %s", fn.__name__, refusal)
+            refusals.warning(
+                "%s returned %d (%s): %s", fn.__name__, refusal.code, refusal.code.name, refusal.why
+            )
             return int(refusal.code)
 
     return call

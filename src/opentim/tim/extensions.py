@@ -18,6 +18,10 @@ from typing import Final
 SDK_CONFIG_SERVER_URL: Final = "sdk_config_server_url"
 """``TIMInit`` config key (string): the opentim server's WebSocket URL."""
 
+SDK_CONFIG_SERVER_CA_FILE: Final = "sdk_config_server_ca_file"
+"""``TIMInit`` config key (string): a PEM file of the CAs a ``wss://`` server's certificate must
+chain to (default: the system's)."""
+
 DEFAULT_SERVER_URL: Final = "ws://127.0.0.1:9000/ws"
 """Where ``TIMInit`` connects when ``sdk_config_server_url`` is not given."""
 
@@ -78,6 +82,10 @@ OPENTIM_EXTENSIONS: Final[Mapping[str, str]] = MappingProxyType(
             f"TIMInit json_sdk_config key (string): the server's WebSocket URL; without it "
             f"{SERVER_URL_ENV}, then {CONFIG_FILE} in sdk_config_config_file_path, then "
             f"{DEFAULT_SERVER_URL}"
+        ),
+        SDK_CONFIG_SERVER_CA_FILE: (
+            "TIMInit json_sdk_config key (string): PEM file of the certificate authorities a "
+            "wss:// server's certificate must chain to (default: the system's)"
         ),
     }
 )

@@ -39,7 +39,12 @@ from .core import (
     check_listener,
     tim_call,
 )
-from .extensions import SDK_CONFIG_SERVER_URL, ServerUrlError, server_url
+from .extensions import (
+    SDK_CONFIG_SERVER_CA_FILE,
+    SDK_CONFIG_SERVER_URL,
+    ServerUrlError,
+    server_url,
+)
 from .runtime import CallKind, SdkThread, TIMCommCallback, deliver
 
 DEVICE_ID_FILE = "opentim-device-id"
@@ -90,9 +95,11 @@ class ManagerAPI(TIMCore):
             sdk_app_id: the app's SDKAppID (the server refuses a different one at login, 70014).
             json_sdk_config: an SdKConfig object, or None or "". opentim reads
                 ``sdk_config_config_file_path`` (where this device keeps its data; default: a
-                temporary directory per process) and ``sdk_config_server_url``; without it,
+                temporary directory per process), ``sdk_config_server_url`` (without it,
                 ``OPENTIM_SERVER_URL``, then ``opentim.json`` in the config directory, then
-                ``ws://127.0.0.1:9000/ws`` (``extensions.server_url``).
+                ``ws://127.0.0.1:9000/ws``: ``extensions.server_url``) and
+                ``sdk_config_server_ca_file`` (the CAs a ``wss://`` server's certificate must
+                chain to; default: the system's).
 
         Returns:
             TIM_SUCC (also when already initialised: the first configuration stays);
@@ -105,6 +112,7 @@ class ManagerAPI(TIMCore):
         config = parse_json(json_sdk_config, dict, "json_sdk_config", optional=True) or {}
         config_path = opt_str(config, k.SDK_CONFIG_CONFIG_FILE_PATH)
         configured_url = opt_str(config, SDK_CONFIG_SERVER_URL)
+        ca_file = opt_str(config, SDK_CONFIG_SERVER_CA_FILE) or None
         opt_str(config, k.SDK_CONFIG_LOG_FILE_PATH)  # accepted; opentim logs through `logging`
         with self._lock:
             if self._runtime is not None:
@@ -119,7 +127,7 @@ class ManagerAPI(TIMCore):
             except ServerUrlError as exc:
                 raise param_error(str(exc)) from exc
             runtime = SdkThread(f"opentim-sdk-{next(_instance_numbers)}")
-            client = Client(url, app_id, device_id=device_id, data_dir=directory)
+            client = Client(url, app_id, device_id=device_id, data_dir=directory, ca_file=ca_file)
             self._wire(client)
             runtime.start()
             self._runtime, self._client = runtime, client

@@ -24,6 +24,15 @@ import msgspec
 log = logging.getLogger(__name__)
 
 
+class Head(msgspec.Struct, array_like=True, omit_defaults=True):
+    """A channel's newest seq written by the node that announces it, and whom it concerns."""
+
+    channel_id: str
+    seq: int
+    users: list[str] = []
+    group_id: str = ""
+
+
 class Envelope(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A push for some users. ``group_id`` means every member, resolved by the receiving node
     (one publish per group message, not one per member; DESIGN §4). ``skip_conn`` is the
@@ -42,6 +51,9 @@ class Envelope(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A membership tip: nodes drop the member list they hold for ``group_id``."""
     profile_changed: str = ""
     """This user's profile changed: nodes drop the copy they hold."""
+    heads: list[Head] = []
+    """A position heartbeat: channels the sending node wrote recently and their newest seq, so a
+    node that lost a push (pub/sub is at-most-once) fills it from the store (gateway/relay.py)."""
 
 
 Handler = Callable[[Envelope], None]

@@ -9,7 +9,8 @@ from typing import Any
 
 import msgspec
 
-from opentim.protocol import ErrorCode, error_response, response
+from opentim.protocol import Conversation, ErrorCode, error_response, response
+from opentim.protocol.limits import PAGE_BYTES
 from opentim.protocol.ops import (
     CatchUpReq,
     ConvCustomReq,
@@ -21,6 +22,7 @@ from opentim.protocol.ops import (
     ConvKey,
     ConvMarkReq,
     ConvRes,
+    ConvResult,
     ConvResultsRes,
     ConvsRes,
     DraftReq,
@@ -28,6 +30,7 @@ from opentim.protocol.ops import (
     GroupCreateReq,
     GroupIdReq,
     GroupIdRes,
+    GroupJoinedReq,
     GroupJoinReq,
     GroupListRes,
     GroupMembersReq,
@@ -47,6 +50,7 @@ from opentim.protocol.ops import (
     SyncReq,
     SyncRes,
 )
+from opentim.protocol.paging import fitting
 
 from ..bus.base import BusUnavailableError
 from ..services.conversations import ConversationService
@@ -55,6 +59,7 @@ from ..services.groups import GroupService
 from ..services.messages import MessageService
 from ..services.users import UserService
 from ..store.base import ConvChange, StoreError, StoreUnavailableError
+from .refusals import REFUSALS
 from .sessions import Connection
 
 log = logging.getLogger(__name__)
@@ -70,9 +75,11 @@ class Services:
     groups: GroupService
 
 
-def error_frame(req_id: int, exc: BaseException) -> bytes:
-    """Turn any failure into an error frame; unexpected ones are logged with their traceback."""
+def error_frame(req_id: int, exc: BaseException, op: str = "", who: str = "") -> bytes:
+    """Turn any failure of ``op`` (asked by ``who``) into an error frame; a refusal is noted in
+    the refusal log, unexpected failures are logged with their traceback."""
     if isinstance(exc, ServiceError):
+        REFUSALS.refused(exc.code, exc.desc, op, who)
         return error_response(req_id, exc.code, exc.desc)
     if isinstance(exc, StoreUnavailableError):
         log.warning("store unavailable: %s", exc)
@@ -87,11 +94,34 @@ def error_frame(req_id: int, exc: BaseException) -> bytes:
     return error_response(req_id, ErrorCode.ERR_SDK_INTERNAL_ERROR, "internal error")
 
 
-async def ok_frame(req_id: int, result: Awaitable[msgspec.Struct]) -> bytes:
+async def ok_frame(
+    req_id: int, result: Awaitable[msgspec.Struct], op: str = "", who: str = ""
+) -> bytes:
     try:
         return response(req_id, await result)
     except Exception as exc:
-        return error_frame(req_id, exc)
+        return error_frame(req_id, exc, op, who)
+
+
+def cut(convs: list[Conversation], budget: int = PAGE_BYTES) -> tuple[list[Conversation], bool]:
+    """The changed conversations an answer carries, within ``budget`` bytes, and whether some
+    were left out (the answer then says ``more``: the SDK syncs to get them)."""
+    n = fitting(convs, budget)
+    return convs[:n], n < len(convs)
+
+
+def results_res(
+    results: list[ConvResult], convs: list[Conversation], evicted: list[Conversation] | None = None
+) -> ConvResultsRes:
+    """A batch answer: the results, and the changed and evicted conversations that fit."""
+    kept, more = cut(convs, PAGE_BYTES // 2)
+    out, more_out = cut(evicted or [], PAGE_BYTES // 2)
+    return ConvResultsRes(results=results, convs=kept, evicted=out, more=more or more_out)
+
+
+def convs_res(convs: list[Conversation]) -> ConvsRes:
+    kept, more = cut(convs)
+    return ConvsRes(convs=kept, more=more)
 
 
 def build_handlers(s: Services) -> dict[str, Handler]:
@@ -101,23 +131,29 @@ def build_handlers(s: Services) -> dict[str, Handler]:
         return await s.users.set_profile(c.user_id, msgspec.structs.asdict(b))
 
     async def profile_get(c: Connection, b: ProfileGetReq) -> msgspec.Struct:
-        return ProfilesRes(profiles=await s.users.profiles(b.user_ids))
+        profiles, left = await s.users.profile_page(b.user_ids)
+        return ProfilesRes(profiles=profiles, left=left)
 
     async def history(c: Connection, b: HistoryReq) -> msgspec.Struct:
-        msgs = await s.messages.history(c.user_id, b.conv_type, b.conv_id, b.before_seq, b.count)
-        return HistoryRes(msgs=msgs)
+        msgs, more = await s.messages.history(
+            c.user_id, b.conv_type, b.conv_id, b.before_seq, b.count
+        )
+        return HistoryRes(msgs=msgs, more=more)
 
     async def catch_up(c: Connection, b: CatchUpReq) -> msgspec.Struct:
-        msgs = await s.messages.catch_up(c.user_id, b.conv_type, b.conv_id, b.after_seq, b.count)
-        return HistoryRes(msgs=msgs)
+        msgs, more = await s.messages.catch_up(
+            c.user_id, b.conv_type, b.conv_id, b.after_seq, b.count
+        )
+        return HistoryRes(msgs=msgs, more=more)
 
     async def conv_sync(c: Connection, b: SyncReq) -> msgspec.Struct:
-        convs, cursor, more, names = await s.conversations.sync(c.user_id, b.cursor, b.limit)
-        return SyncRes(convs=convs, cursor=cursor, more=more, conv_groups=names)
+        convs, cursor, more, names, reset = await s.conversations.sync(c.user_id, b.cursor, b.limit)
+        return SyncRes(convs=convs, cursor=cursor, more=more, conv_groups=names, reset=reset)
 
     async def conv_get(c: Connection, b: ConvGetReq) -> msgspec.Struct:
         keys = [(k.conv_type, k.conv_id) for k in b.keys]
-        return ConvsRes(convs=await s.conversations.get(c.user_id, keys))
+        convs, left = await s.conversations.get_page(c.user_id, keys)
+        return ConvsRes(convs=convs, left=[ConvKey(conv_type=t, conv_id=i) for t, i in left])
 
     def change(make: Callable[[Any], ConvChange]) -> Handler:
         async def handle(c: Connection, b: Any) -> msgspec.Struct:
@@ -153,44 +189,44 @@ def build_handlers(s: Services) -> dict[str, Handler]:
         results, convs = await s.conversations.delete_many(
             c.user_id, keys_of(b), b.clear_messages, c.conn_id
         )
-        return ConvResultsRes(results=results, convs=convs)
+        return results_res(results, convs)
 
     async def conv_mark(c: Connection, b: ConvMarkReq) -> msgspec.Struct:
         results, convs = await s.conversations.mark(
             c.user_id, keys_of(b), b.mark, b.enable, c.conn_id
         )
-        return ConvResultsRes(results=results, convs=convs)
+        return results_res(results, convs)
 
     async def conv_custom(c: Connection, b: ConvCustomReq) -> msgspec.Struct:
         results, convs = await s.conversations.set_custom_data(
             c.user_id, keys_of(b), b.custom_data, c.conn_id
         )
-        return ConvResultsRes(results=results, convs=convs)
+        return results_res(results, convs)
 
     async def cgroup_create(c: Connection, b: ConvGroupReq) -> msgspec.Struct:
         results, convs = await s.conversations.create_group(
             c.user_id, b.name, keys_of(b), c.conn_id
         )
-        return ConvResultsRes(results=results, convs=convs)
+        return results_res(results, convs)
 
     async def cgroup_delete(c: Connection, b: ConvGroupReq) -> msgspec.Struct:
-        return ConvsRes(convs=await s.conversations.delete_group(c.user_id, b.name, c.conn_id))
+        return convs_res(await s.conversations.delete_group(c.user_id, b.name, c.conn_id))
 
     async def cgroup_rename(c: Connection, b: ConvGroupReq) -> msgspec.Struct:
         convs = await s.conversations.rename_group(c.user_id, b.name, b.new_name, c.conn_id)
-        return ConvsRes(convs=convs)
+        return convs_res(convs)
 
     async def cgroup_add(c: Connection, b: ConvGroupReq) -> msgspec.Struct:
         results, added, evicted = await s.conversations.add_to_group(
             c.user_id, b.name, keys_of(b), c.conn_id
         )
-        return ConvResultsRes(results=results, convs=added, evicted=evicted)
+        return results_res(results, added, evicted)
 
     async def cgroup_remove(c: Connection, b: ConvGroupReq) -> msgspec.Struct:
         results, convs = await s.conversations.remove_from_group(
             c.user_id, b.name, keys_of(b), c.conn_id
         )
-        return ConvResultsRes(results=results, convs=convs)
+        return results_res(results, convs)
 
     async def cgroup_list(c: Connection, b: Empty) -> msgspec.Struct:
         return ConvGroupListRes(names=await s.conversations.group_names(c.user_id))
@@ -200,7 +236,8 @@ def build_handlers(s: Services) -> dict[str, Handler]:
             c.user_id, b.conv_type, b.conv_ids, b.opt, c.conn_id
         )
         opts = [RecvOptItem(conv_id=i, opt=b.opt) for i in dict.fromkeys(b.conv_ids)]
-        return RecvOptsRes(opts=opts, convs=convs)
+        kept, more = cut(convs)
+        return RecvOptsRes(opts=opts, convs=kept, more=more)
 
     async def recv_opt_get(c: Connection, b: RecvOptGetReq) -> msgspec.Struct:
         found = await s.conversations.get_recv_opts(c.user_id, b.user_ids)
@@ -237,8 +274,9 @@ def build_handlers(s: Services) -> dict[str, Handler]:
     async def group_kick(c: Connection, b: GroupMembersReq) -> msgspec.Struct:
         return MemberResultsRes(results=await s.groups.kick(c.user_id, b.group_id, b.user_ids))
 
-    async def group_joined(c: Connection, b: Empty) -> msgspec.Struct:
-        return GroupListRes(groups=await s.groups.joined(c.user_id))
+    async def group_joined(c: Connection, b: GroupJoinedReq) -> msgspec.Struct:
+        groups, more = await s.groups.joined(c.user_id, b.after_time, b.after_id)
+        return GroupListRes(groups=groups, more=more)
 
     return {
         "profile_set": profile_set,

@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import socket
+import ssl
 from collections.abc import Awaitable
 from http import HTTPStatus
 
+import msgspec
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest, Response as HttpResponse
 
 from opentim.protocol import ErrorCode, Message, error_response, push_frame, response
+from opentim.protocol.frames import Response
 from opentim.protocol.limits import MAX_WIRE_FRAME_BYTES
 from opentim.protocol.ops import (
     Empty,
@@ -30,6 +34,7 @@ from opentim.protocol.ops import (
 )
 
 from .dispatch import Handler, Services, error_frame, ok_frame
+from .refusals import REFUSALS
 from .sessions import Connection, SessionRegistry
 
 log = logging.getLogger(__name__)
@@ -55,17 +60,26 @@ class Gateway:
         self._server: Server | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
-    async def start(self, host: str, port: int) -> int:
-        """Listen; return the bound port (useful with port 0)."""
+    async def start(
+        self,
+        host: str,
+        port: int,
+        sock: socket.socket | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> int:
+        """Listen (on ``sock`` if given, already bound; over TLS when ``tls`` is given); return
+        the bound port (for port 0)."""
         self._server = await serve(
             self._handle,
-            host,
-            port,
+            None if sock else host,
+            None if sock else port,
+            sock=sock,
             process_request=self._check_path,
             max_size=MAX_WIRE_FRAME_BYTES,
             compression=None,
             ping_interval=20,
             ping_timeout=20,
+            ssl=tls,
         )
         sock = next(iter(self._server.sockets))
         return int(sock.getsockname()[1])
@@ -96,6 +110,8 @@ class Gateway:
     async def _on_frame(self, conn: Connection, data: str | bytes) -> None:
         decoded = conn.session.receive_data(data)
         if isinstance(decoded, bytes):
+            refused = msgspec.json.decode(decoded, type=Response)
+            REFUSALS.refused(refused.code, refused.desc, "a frame", conn.user_id or conn.conn_id)
             conn.send(decoded)
             return
         req, body = decoded
@@ -107,7 +123,7 @@ class Gateway:
                     conn.user_id, body.conv_type, body.conv_id, body.msg, conn.conn_id
                 )
             except Exception as exc:
-                conn.send(error_frame(req.id, exc))
+                conn.send(error_frame(req.id, exc, op, conn.user_id))
                 return
             task = asyncio.ensure_future(self._ack(conn, req.id, done))
             self._pending.add(task)
@@ -118,16 +134,17 @@ class Gateway:
         elif op == "ping":
             conn.send(response(req.id, Empty()))
         elif op == "logout":
+            log.info("logout %s on %s", conn.user_id, conn.conn_id)
             conn.send(response(req.id, Empty()))
             self._end(conn, "logged out")
         else:
-            conn.send(await ok_frame(req.id, self.handlers[op](conn, body)))
+            conn.send(await ok_frame(req.id, self.handlers[op](conn, body), op, conn.user_id))
 
     async def _ack(self, conn: Connection, req_id: int, done: Awaitable[Message]) -> None:
         try:
             msg = await done
         except Exception as exc:
-            conn.send(error_frame(req_id, exc))
+            conn.send(error_frame(req_id, exc, "send", conn.user_id))
             return
         conn.send(response(req_id, SendRes(msg=msg)))
 
@@ -136,20 +153,24 @@ class Gateway:
         try:
             profile, expires = await users.login(body.user_id, body.user_sig, body.sdkappid)
         except Exception as exc:
-            conn.send(error_frame(req_id, exc))
+            conn.send(error_frame(req_id, exc, "login", f"{body.user_id!r} on {conn.conn_id}"))
             return
         if body.resume and not self.registry.may_resume(body.user_id, body.device_id):
-            conn.send(
-                error_response(
-                    req_id,
-                    ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER,
-                    "another device of this platform logged in; log in again to take over",
-                )
-            )
+            code = ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER
+            desc = "another device of this platform logged in; log in again to take over"
+            REFUSALS.refused(code, desc, "resume", body.user_id)
+            conn.send(error_response(req_id, code, desc))
             return
         conn.session.logged_in(body.user_id)
         conn.device_id = body.device_id
         conn.platform = body.platform
+        log.info(
+            "login %s (device %s, platform %d) on %s",
+            body.user_id,
+            body.device_id,
+            body.platform,
+            conn.conn_id,
+        )
         for old in self.registry.add(conn):
             desc = (
                 "the same device logged in again"
@@ -161,13 +182,22 @@ class Gateway:
                     "kicked", KickedPush(code=ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER, desc=desc)
                 )
             )
+            log.info("kicked %s on %s: %s", old.user_id, old.conn_id, desc)
             self._end(old, "kicked")
         now = users.clock()
         conn.expiry = asyncio.get_running_loop().call_later(
             max(0.0, expires - now), self._expire, conn
         )
         conn.send(
-            response(req_id, LoginRes(user_id=body.user_id, server_time=int(now), profile=profile))
+            response(
+                req_id,
+                LoginRes(
+                    user_id=body.user_id,
+                    server_time=int(now),
+                    profile=profile,
+                    db_id=users.store.db_id,
+                ),
+            )
         )
 
     def _end(self, conn: Connection, reason: str) -> None:
@@ -176,7 +206,9 @@ class Gateway:
         conn.close_after_flush(1000, reason)
 
     def _expire(self, conn: Connection) -> None:
-        """The session's UserSig expired while connected: say so, then close (DESIGN §2)."""
+        """The session's UserSig expired while connected: say so; from then on every request
+        but a new login is refused with 6014 (DESIGN §2)."""
+        log.info("UserSig of %s expired on %s", conn.user_id, conn.conn_id)
         conn.send(
             push_frame(
                 "sig_expired",
@@ -185,4 +217,5 @@ class Gateway:
                 ),
             )
         )
-        self._end(conn, "UserSig expired")
+        conn.session.logged_out()
+        self.registry.remove(conn)

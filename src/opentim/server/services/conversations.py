@@ -7,6 +7,7 @@ later sees it, and is pushed to the user's other devices at once (``publish``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import msgspec
@@ -22,8 +23,10 @@ from opentim.protocol import (
     push_frame,
     valid_marks,
 )
+from opentim.protocol.cursors import FRESH, SyncToken
 from opentim.protocol.limits import MAX_DRAFT_BYTES, SYNC_PAGE
 from opentim.protocol.ops import ConvGroupChange, ConvGroupPush, ConvPush, ConvResult, ReadPush
+from opentim.protocol.paging import chunks, fitting
 
 from ..bus.base import Bus, Envelope
 from ..config import Limits
@@ -32,6 +35,7 @@ from .errors import ConvNotFoundError, GroupNotFoundError, NotMemberError, Servi
 from .users import UserService
 
 _encoder = msgspec.json.Encoder()
+log = logging.getLogger(__name__)
 
 
 def _refuse(code: int, desc: str) -> ServiceError:
@@ -56,34 +60,72 @@ class ConversationService:
         self.clock = clock or users.clock
 
     def publish(self, user_id: str, convs: list[Conversation], conn_id: str = "") -> None:
-        """Tell ``user_id``'s devices (but connection ``conn_id``) about changed conversations."""
-        if convs:
-            frame = push_frame("conv", ConvPush(convs=convs))
+        """Tell ``user_id``'s devices (but connection ``conn_id``) about changed conversations,
+        in as many pushes as it takes to keep each within a page (DESIGN §7)."""
+        for part in chunks(convs):
+            frame = push_frame("conv", ConvPush(convs=part))
             self.bus.publish(Envelope(frame=frame, users=[user_id], skip_conn=conn_id))
 
     def publish_group_change(self, user_id: str, change: ConvGroupChange, conn_id: str) -> None:
-        """Tell the user's other devices about a change to their conversation groups."""
-        frame = push_frame("cgroup", ConvGroupPush(change=change))
-        self.bus.publish(Envelope(frame=frame, users=[user_id], skip_conn=conn_id))
+        """Tell the user's other devices about a change to their conversation groups; a change
+        with more conversations than a page holds goes as several (``created`` as ``created``
+        then ``added``)."""
+        parts = chunks(change.convs) or [[]]
+        for i, part in enumerate(parts):
+            kind = "added" if i and change.kind == "created" else change.kind
+            piece = msgspec.structs.replace(change, kind=kind, convs=part)
+            frame = push_frame("cgroup", ConvGroupPush(change=piece))
+            self.bus.publish(Envelope(frame=frame, users=[user_id], skip_conn=conn_id))
 
     async def sync(
         self, user_id: str, cursor: str, limit: int
-    ) -> tuple[list[Conversation], str, bool, list[str]]:
-        """A page of the user's conversations changed since ``cursor`` (a sync token), and the
-        names of the user's conversation groups."""
+    ) -> tuple[list[Conversation], str, bool, list[str], bool]:
+        """A page of the user's conversations changed since ``cursor`` (a sync token), the
+        names of the user's conversation groups, and whether the token was refused as another
+        history's (the page then starts a full pass; protocol/cursors.py)."""
         try:
             token = parse_token(cursor)
         except OpenTimProtocolError as exc:
             raise ServiceError(exc.code, exc.desc) from exc
-        convs, after, more = await self.store.sync_conversations(
-            user_id, token, max(1, min(limit, SYNC_PAGE))
-        )
+        db_id = self.store.db_id
+        reset = False
+        if token.phase != FRESH:
+            if token.db != db_id:
+                reset = True
+                why = "another database" if token.db else "before database identities"
+            elif max(token.pos, token.horizon) > await self.store.clock_now():
+                reset = True
+                why = "a position beyond this database's clock"
+            if reset:
+                log.info("sync token of %s is from %s: full resync", user_id, why)
+                token = SyncToken()
+        limit = max(1, min(limit, SYNC_PAGE))
+        convs, after, more = await self.store.sync_conversations(user_id, token, limit)
+        while (fit := fitting(convs)) < len(convs):
+            # Over a page in bytes: read the page again with as many as fit, so the store
+            # makes the token for exactly those (each pass is smaller; one always fits).
+            limit = fit
+            convs, after, more = await self.store.sync_conversations(user_id, token, limit)
         # The group names ride on the last page only: that is where the SDK reads them.
         names = [] if more else await self.store.conv_groups(user_id)
-        return convs, encode_token(after), more, names
+        return convs, encode_token(msgspec.structs.replace(after, db=db_id)), more, names, reset
 
     async def get(self, user_id: str, keys: list[tuple[int, str]]) -> list[Conversation]:
         return await self.store.get_conversations(user_id, keys)
+
+    async def get_page(
+        self, user_id: str, keys: list[tuple[int, str]]
+    ) -> tuple[list[Conversation], list[tuple[int, str]]]:
+        """The conversations among ``keys`` that fit in one answer, in the order of ``keys``,
+        and the keys not looked at, to ask again for."""
+        wanted = list(dict.fromkeys(keys))
+        found = {(c.conv_type, c.conv_id): c for c in await self.get(user_id, wanted)}
+        convs = [found[k] for k in wanted if k in found]
+        n = fitting(convs)
+        if n == len(convs):
+            return convs, []
+        last = wanted.index((convs[n - 1].conv_type, convs[n - 1].conv_id))
+        return convs[:n], wanted[last + 1 :]
 
     @staticmethod
     def _check_key(conv_type: int, conv_id: str) -> None:

@@ -28,12 +28,17 @@ from opentim.protocol import (
     group_channel,
 )
 from opentim.protocol.limits import (
+    MAX_GROUP_FACE_URL_BYTES,
+    MAX_GROUP_INTRODUCTION_BYTES,
     MAX_GROUP_MEMBERS,
     MAX_GROUP_NAME_BYTES,
+    MAX_GROUP_NOTIFICATION_BYTES,
     MAX_INVITE_PER_CALL,
+    MAX_TIP_USERS,
     valid_group_id,
 )
 from opentim.protocol.ops import GroupCreateReq
+from opentim.protocol.paging import fitting
 
 from ..store.base import DuplicateGroupError, GroupRow, NewMessage, Store
 from .conversations import ConversationService
@@ -71,7 +76,7 @@ class GroupService:
             "group_tips_elem_tip_type": tip_type,
             "group_tips_elem_op_user": op_user,
             "group_tips_elem_group_id": group_id,
-            "group_tips_elem_user_array": users,
+            "group_tips_elem_user_array": users[:MAX_TIP_USERS],
             **extra,
         }
         return NewMessage(
@@ -109,6 +114,21 @@ class GroupService:
                 ErrorCode.ERR_SDK_GROUP_INVALID_NAME,
                 f"group name must be 1-{MAX_GROUP_NAME_BYTES} bytes",
             )
+        for value, limit, code in (
+            (req.face_url, MAX_GROUP_FACE_URL_BYTES, ErrorCode.ERR_SDK_GROUP_INVALID_FACE_URL),
+            (
+                req.introduction,
+                MAX_GROUP_INTRODUCTION_BYTES,
+                ErrorCode.ERR_SDK_GROUP_INVALID_INTRODUCTION,
+            ),
+            (
+                req.notification,
+                MAX_GROUP_NOTIFICATION_BYTES,
+                ErrorCode.ERR_SDK_GROUP_INVALID_NOTIFICATION,
+            ),
+        ):
+            if len(value.encode()) > limit:
+                raise ServiceError(code, f"over {limit} bytes")
         if req.group_type not in SUPPORTED_TYPES:
             raise ServiceError(
                 ErrorCode.ERR_SDK_INTERFACE_NOT_SUPPORT,
@@ -301,5 +321,14 @@ class GroupService:
             await self._announce(msg, leaving, removed=leaving)
         return results
 
-    async def joined(self, user_id: str) -> list[GroupInfo]:
-        return await self.store.joined_groups(user_id)
+    async def joined(
+        self, user_id: str, after_time: int = 0, after_id: str = ""
+    ) -> tuple[list[GroupInfo], bool]:
+        """The groups joined after ``(after_time, after_id)``, in the order of joining, as
+        many as fit in one answer; and whether more follow."""
+        joined = sorted(
+            await self.store.joined_groups(user_id), key=lambda g: (g.self_join_time, g.group_id)
+        )
+        groups = [g for g in joined if (g.self_join_time, g.group_id) > (after_time, after_id)]
+        n = fitting(groups)
+        return groups[:n], n < len(groups)

@@ -21,9 +21,12 @@ from opentim.protocol.limits import (
     MAX_ELEMS_BYTES,
     MAX_HISTORY_PAGE,
     MAX_JSON_DEPTH,
+    MAX_MSG_BYTES,
+    MAX_REVOKE_REASON_BYTES,
     nested_within,
 )
 from opentim.protocol.ops import ConvPush, MsgPush, OutMessage, RevokePush
+from opentim.protocol.paging import fitting
 from opentim.protocol.ranges import clamp_seq
 
 from ..bus.base import Bus, Envelope
@@ -40,7 +43,8 @@ _encoder = msgspec.json.Encoder()
 
 
 def check_elems(msg: OutMessage) -> None:
-    """Refuse empty, unknown, server-only or oversized elements (DESIGN §7)."""
+    """Refuse empty, unknown, server-only or oversized elements, and an oversized message
+    (elements, cloud custom data and the rest together; DESIGN §7)."""
     if not msg.elems:
         raise ServiceError(ErrorCode.ERR_INVALID_MSG_ELEM, "a message needs at least one element")
     for elem in msg.elems:
@@ -54,6 +58,11 @@ def check_elems(msg: OutMessage) -> None:
     if len(_encoder.encode(msg.elems)) > MAX_ELEMS_BYTES:
         raise ServiceError(
             ErrorCode.ERR_SDK_MSG_BODY_SIZE_LIMIT, f"elements over {MAX_ELEMS_BYTES} bytes"
+        )
+    if len(_encoder.encode(msg)) > MAX_MSG_BYTES:
+        raise ServiceError(
+            ErrorCode.ERR_SDK_MSG_BODY_SIZE_LIMIT,
+            f"message over {MAX_MSG_BYTES} bytes (elements, cloud_custom_data and the rest)",
         )
     if not msg.msg_id:
         raise ServiceError(ErrorCode.ERR_INVALID_PARAMETERS, "msg_id is required")
@@ -176,20 +185,23 @@ class MessageService:
 
     async def history(
         self, user_id: str, conv_type: int, conv_id: str, before_seq: int, count: int
-    ) -> list[Message]:
-        """Messages of the user's conversation, newest first, older than ``before_seq``."""
+    ) -> tuple[list[Message], bool]:
+        """Messages of the user's conversation, newest first, older than ``before_seq``, paged
+        by bytes as well as by count; and whether more may follow."""
         count = max(1, min(count, MAX_HISTORY_PAGE))
         before_seq = clamp_seq(before_seq)
         msgs = await self.store.history(user_id, conv_type, conv_id, before_seq, count)
-        return msgs
+        return _page(msgs, count)
 
     async def catch_up(
         self, user_id: str, conv_type: int, conv_id: str, after_seq: int, count: int
-    ) -> list[Message]:
-        """Messages of the user's conversation after ``after_seq``, oldest first."""
+    ) -> tuple[list[Message], bool]:
+        """Messages of the user's conversation after ``after_seq``, oldest first, paged by
+        bytes as well as by count; and whether more may follow."""
         count = max(1, min(count, MAX_HISTORY_PAGE))
         after_seq = clamp_seq(after_seq)
-        return await self.store.messages_after(user_id, conv_type, conv_id, after_seq, count)
+        msgs = await self.store.messages_after(user_id, conv_type, conv_id, after_seq, count)
+        return _page(msgs, count)
 
     async def _own_message(self, user_id: str, conv_type: int, conv_id: str, seq: int) -> Message:
         """A message of one of the user's conversations (group: while a member)."""
@@ -226,6 +238,11 @@ class MessageService:
         The sender may revoke within the time limit; in a group the owner or an admin may
         revoke anyone's message at any time.
         """
+        if len(reason.encode()) > MAX_REVOKE_REASON_BYTES:
+            raise ServiceError(
+                ErrorCode.ERR_INVALID_PARAMETERS,
+                f"revoke reason over {MAX_REVOKE_REASON_BYTES} bytes",
+            )
         msg = await self._own_message(user_id, conv_type, conv_id, seq)
         group = conv_type == ConvType.GROUP
         if msg_id and msg.msg_id != msg_id:
@@ -286,9 +303,13 @@ class MessageService:
         # nothing about the messages of a channel that is not theirs.
         if not await self.store.get_conversations(user_id, [(conv_type, conv_id)]):
             raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, f"no conversation {conv_id!r}")
-        channel_id = channel_of(user_id, conv_type, conv_id)
         for seq in wanted:
-            if seq <= 0 or await self.store.get_message(channel_id, clamp_seq(seq)) is None:
+            # Only what the user may see counts as there: a member asking for what was said
+            # after they left learns nothing of whether the seq exists.
+            seen = seq > 0 and await self.store.messages_after(
+                user_id, conv_type, conv_id, clamp_seq(seq) - 1, 1
+            )
+            if not seen or seen[0].seq != seq:
                 raise ServiceError(ErrorCode.ERR_INVALID_PARAMETERS, f"no message {seq}")
         conv = await self.store.delete_messages(user_id, conv_type, conv_id, wanted)
         if conv is None:
@@ -296,6 +317,13 @@ class MessageService:
         frame = push_frame("conv", ConvPush(convs=[conv]))
         self.bus.publish(Envelope(frame=frame, users=[user_id], skip_conn=conn_id))
         return conv
+
+
+def _page(msgs: list[Message], count: int) -> tuple[list[Message], bool]:
+    """The messages that fit in one answer, and whether more may follow (cut by bytes, or as
+    many as asked for)."""
+    n = fitting(msgs)
+    return msgs[:n], n < len(msgs) or len(msgs) >= count
 
 
 __all__ = ["MessageService"]

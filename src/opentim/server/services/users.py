@@ -11,7 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from opentim.protocol import ErrorCode, OpenTimProtocolError, Profile, verify_usersig
-from opentim.protocol.limits import RESERVED_USER_ID_PREFIX, reserved_user_id, valid_user_id
+from opentim.protocol.limits import (
+    MAX_LOCATION_BYTES,
+    MAX_PROFILE_STRING_BYTES,
+    RESERVED_USER_ID_PREFIX,
+    reserved_user_id,
+    valid_user_id,
+)
+from opentim.protocol.paging import fitting
 
 from ..bus.base import Bus, Envelope
 from ..store.base import Store
@@ -31,6 +38,24 @@ PROFILE_FIELDS = frozenset(
         "add_permission",
     }
 )
+
+PROFILE_STRING_LIMITS = {
+    "nick": MAX_PROFILE_STRING_BYTES,
+    "face_url": MAX_PROFILE_STRING_BYTES,
+    "self_signature": MAX_PROFILE_STRING_BYTES,
+    "location": MAX_LOCATION_BYTES,
+}
+"""Bytes of UTF-8 each string field of a profile may hold (DESIGN §7; 40601 over it)."""
+
+
+def check_profile(changes: dict[str, Any]) -> None:
+    """Refuse a profile change with a string field over its limit (40601), nothing stored."""
+    for name, limit in PROFILE_STRING_LIMITS.items():
+        value = changes.get(name)
+        if isinstance(value, str) and len(value.encode()) > limit:
+            raise ServiceError(
+                ErrorCode.ERR_SVR_PROFILE_SIZE_LIMIT, f"profile {name} over {limit} bytes"
+            )
 
 
 class UserService:
@@ -119,9 +144,21 @@ class UserService:
             self._keep(profile)
         return [found[u] for u in user_ids if u in found]
 
+    async def profile_page(self, user_ids: list[str]) -> tuple[list[Profile], list[str]]:
+        """The profiles of ``user_ids`` that fit in one answer (paged by bytes), and the ids
+        not looked at, to ask again for."""
+        ids = list(dict.fromkeys(user_ids))
+        found = await self.profiles(ids)
+        n = fitting(found)
+        if n == len(found):
+            return found, []
+        last = ids.index(found[n - 1].user_id)
+        return found[:n], ids[last + 1 :]
+
     async def set_profile(self, user_id: str, changes: dict[str, Any]) -> Profile:
         """Change the caller's own profile; only known fields, ``None`` meaning unchanged."""
         clean = {k: v for k, v in changes.items() if k in PROFILE_FIELDS and v is not None}
+        check_profile(clean)
         profile = await self.store.update_profile(user_id, clean)
         self._keep(profile)
         if self.bus is not None:

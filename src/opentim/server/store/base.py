@@ -115,8 +115,18 @@ class GroupRow:
 class Store(Protocol):
     """Durable state of one opentim deployment."""
 
+    db_id: int
+    """The database's identity (store/identity.py), known once ``open`` returned."""
+
     async def open(self) -> None: ...
     async def close(self) -> None: ...
+    async def clock_now(self) -> int:
+        """The server-wide clock: no committed change has a later position."""
+        ...
+
+    async def rotate_database_id(self) -> int:
+        """Give the database a new identity, as after restoring a backup; returns it."""
+        ...
 
     # users
     async def ensure_user(self, user_id: str, create: bool) -> Profile | None: ...

@@ -72,7 +72,9 @@ from opentim.protocol import (
     group_channel,
 )
 from opentim.protocol.cursors import FRESH, FULL, INCREMENTAL
+from opentim.protocol.limits import MAX_AT_INFO
 
+from . import identity
 from .base import (
     Appended,
     ConvChange,
@@ -336,6 +338,8 @@ class PostgresStore:
         self._wake = asyncio.Event()
         self._writer_task: asyncio.Task[None] | None = None
         self._known_convs: set[tuple[str, int, str]] = set()
+        self.db_id = 0
+        """This database's identity (store/identity.py), read at ``open``."""
 
     # --- lifecycle --------------------------------------------------------------------------
     async def open(self) -> None:
@@ -353,7 +357,7 @@ class PostgresStore:
                 command_timeout=self.command_timeout,
             )
             async with self._pool.acquire() as conn:
-                await self._migrate(conn)
+                self.db_id = await self._migrate(conn)
         except Exception as exc:
             if self._pool is not None:
                 self._pool.terminate()
@@ -366,7 +370,8 @@ class PostgresStore:
         self._writer_task = asyncio.create_task(self._writer(), name="opentim-postgres-writer")
 
     @staticmethod
-    async def _migrate(conn: Conn) -> None:
+    async def _migrate(conn: Conn) -> int:
+        """Upgrade the schema; the database's identity (made on first use)."""
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
             await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
@@ -378,6 +383,30 @@ class PostgresStore:
                     await conn.execute(sql)
                 await conn.execute("DELETE FROM schema_version")
                 await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", number)
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                identity.KEY,
+                identity.new_database_id(),
+            )
+            db_id: int = await conn.fetchval("SELECT value FROM meta WHERE key = $1", identity.KEY)
+            return db_id
+
+    async def clock_now(self) -> int:
+        """The clock: no committed change has a later position."""
+
+        async def read(conn: Conn) -> int:
+            clock: int = await conn.fetchval("SELECT value FROM meta WHERE key = 'clock'")
+            return clock
+
+        return await self._read(read)
+
+    async def rotate_database_id(self) -> int:
+        """Give the database a new identity (after restoring a backup); returns it."""
+        db_id = identity.new_database_id()
+        async with self._connection() as conn:
+            await conn.execute("UPDATE meta SET value = $1 WHERE key = $2", db_id, identity.KEY)
+        self.db_id = db_id
+        return db_id
 
     async def close(self) -> None:
         """Finish queued writes, then close the pool."""
@@ -845,7 +874,9 @@ class PostgresStore:
             by_seq = by_channel.setdefault(channel_id, {})
             by_seq[seq] = by_seq.get(seq, 0) | bit
         return {
-            channel_id: [AtInfo(seq=seq, at_type=at_type) for seq, at_type in by_seq.items()]
+            channel_id: [AtInfo(seq=seq, at_type=at_type) for seq, at_type in by_seq.items()][
+                -MAX_AT_INFO:
+            ]
             for channel_id, by_seq in by_channel.items()
         }
 

@@ -37,8 +37,10 @@ from opentim.protocol import (
     group_channel,
 )
 from opentim.protocol.cursors import FRESH, FULL, INCREMENTAL
+from opentim.protocol.limits import MAX_AT_INFO
 
 from ..private import make_private_dir, private_database
+from . import identity
 from .base import (
     Appended,
     ConvChange,
@@ -146,6 +148,8 @@ class SqliteStore:
         self._members: dict[str, dict[str, int]] = {}
         self._clock = 0
         self._clock_dirty = False
+        self.db_id = 0
+        """This database's identity (store/identity.py), read at ``open``."""
         self._queue: list[tuple[Callable[[_Tx], Any], asyncio.Future[Any]]] = []
         self._wake = asyncio.Event()
         self._writer_task: asyncio.Task[None] | None = None
@@ -178,6 +182,13 @@ class SqliteStore:
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
             conn.execute("COMMIT")
         self._clock = conn.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()[0]
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            (identity.KEY, identity.new_database_id()),
+        )
+        self.db_id = conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (identity.KEY,)
+        ).fetchone()[0]
 
     async def open(self) -> None:
         """Create or upgrade the schema and start the writer."""
@@ -187,6 +198,21 @@ class SqliteStore:
         await loop.run_in_executor(self._wexec, self._open_writer)
         self._rconn = await loop.run_in_executor(self._rexec, self._connect)
         self._writer_task = asyncio.create_task(self._writer(), name="opentim-sqlite-writer")
+
+    async def clock_now(self) -> int:
+        """The clock: no committed change has a later position."""
+        return self._clock
+
+    async def rotate_database_id(self) -> int:
+        """Give the database a new identity (after restoring a backup); returns it."""
+        db_id = identity.new_database_id()
+
+        def write(tx: _Tx) -> None:
+            tx.conn.execute("UPDATE meta SET value = ? WHERE key = ?", (db_id, identity.KEY))
+
+        await self._write(write)
+        self.db_id = db_id
+        return db_id
 
     async def close(self) -> None:
         """Finish queued writes, then close both connections."""
@@ -615,7 +641,7 @@ class SqliteStore:
         for seq, who in rows:
             bit = AtType.AT_ALL if who == MENTION_ALL else AtType.AT_ME
             by_seq[seq] = by_seq.get(seq, 0) | bit
-        return [AtInfo(seq=seq, at_type=at_type) for seq, at_type in by_seq.items()]
+        return [AtInfo(seq=seq, at_type=at_type) for seq, at_type in by_seq.items()][-MAX_AT_INFO:]
 
     async def sync_conversations(
         self, user_id: str, token: SyncToken, limit: int
