@@ -328,6 +328,29 @@ def demo(
         raise typer.Exit(1) from exc
 
 
+capi_app = typer.Typer(no_args_is_help=True, help="The C library: libImSDK.so and its headers.")
+app.add_typer(capi_app, name="capi")
+
+
+@capi_app.command("build")
+def capi_build(
+    out: Annotated[
+        Path, typer.Option("--out", help="Where libImSDK.so and include/ are written.")
+    ] = Path("."),
+    verbose: Annotated[bool, typer.Option(help="Show the compiler's commands.")] = False,
+) -> None:
+    """Build libImSDK.so and its C headers (in OUT/include); see docs/capi.md."""
+    need("capi", "capi build")
+    from opentim.capi.build import build
+
+    try:
+        built = build(out, verbose=verbose)
+    except Exception as exc:  # the compiler's or cffi's own errors: one line, not a traceback
+        raise fail(f"capi build failed: {exc}") from exc
+    typer.echo(f"built {built.library}")
+    typer.echo(f"headers in {built.include}")
+
+
 def main() -> None:
     """The ``opentim`` command. A usage error (an unknown flag, a value of the wrong type) is
     one line on stderr too, not a framed message or a traceback."""

@@ -15,6 +15,7 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "postgres": ("asyncpg",),
     "redis": ("redis",),
     "nats": ("nats",),
+    "capi": ("cffi", "setuptools"),
 }
 """The importable modules each extra installs (pyproject.toml lists the distributions)."""
 

@@ -39,7 +39,12 @@ from .core import (
     check_listener,
     tim_call,
 )
-from .extensions import DEFAULT_SERVER_URL, SDK_CONFIG_SERVER_CA_FILE, SDK_CONFIG_SERVER_URL
+from .extensions import (
+    SDK_CONFIG_SERVER_CA_FILE,
+    SDK_CONFIG_SERVER_URL,
+    ServerUrlError,
+    server_url,
+)
 from .runtime import CallKind, SdkThread, TIMCommCallback, deliver
 
 DEVICE_ID_FILE = "opentim-device-id"
@@ -90,20 +95,23 @@ class ManagerAPI(TIMCore):
             sdk_app_id: the app's SDKAppID (the server refuses a different one at login, 70014).
             json_sdk_config: an SdKConfig object, or None or "". opentim reads
                 ``sdk_config_config_file_path`` (where this device keeps its data; default: a
-                temporary directory per process), ``sdk_config_server_url`` (default
-                ``ws://127.0.0.1:9000/ws``) and ``sdk_config_server_ca_file`` (the CAs a
-                ``wss://`` server's certificate must chain to; default: the system's).
+                temporary directory per process), ``sdk_config_server_url`` (without it,
+                ``OPENTIM_SERVER_URL``, then ``opentim.json`` in the config directory, then
+                ``ws://127.0.0.1:9000/ws``: ``extensions.server_url``) and
+                ``sdk_config_server_ca_file`` (the CAs a ``wss://`` server's certificate must
+                chain to; default: the system's).
 
         Returns:
             TIM_SUCC (also when already initialised: the first configuration stays);
-            TIM_ERR_PARAM or TIM_ERR_JSON for bad arguments.
+            TIM_ERR_PARAM or TIM_ERR_JSON for bad arguments; TIM_ERR_PARAM when
+            ``opentim.json`` is there but unreadable or names no server.
         """
         app_id = need_int(sdk_app_id, "sdk_app_id")
         if not 0 < app_id < 2**64:
             raise param_error("sdk_app_id must be a positive uint64")
         config = parse_json(json_sdk_config, dict, "json_sdk_config", optional=True) or {}
         config_path = opt_str(config, k.SDK_CONFIG_CONFIG_FILE_PATH)
-        server_url = opt_str(config, SDK_CONFIG_SERVER_URL) or DEFAULT_SERVER_URL
+        configured_url = opt_str(config, SDK_CONFIG_SERVER_URL)
         ca_file = opt_str(config, SDK_CONFIG_SERVER_CA_FILE) or None
         opt_str(config, k.SDK_CONFIG_LOG_FILE_PATH)  # accepted; opentim logs through `logging`
         with self._lock:
@@ -114,10 +122,12 @@ class ManagerAPI(TIMCore):
                 device_id = load_device_id(directory)
             except OSError as exc:
                 raise param_error(f"cannot use {k.SDK_CONFIG_CONFIG_FILE_PATH}: {exc}") from exc
+            try:
+                url = server_url(configured_url, Path(config_path) if config_path else None)
+            except ServerUrlError as exc:
+                raise param_error(str(exc)) from exc
             runtime = SdkThread(f"opentim-sdk-{next(_instance_numbers)}")
-            client = Client(
-                server_url, app_id, device_id=device_id, data_dir=directory, ca_file=ca_file
-            )
+            client = Client(url, app_id, device_id=device_id, data_dir=directory, ca_file=ca_file)
             self._wire(client)
             runtime.start()
             self._runtime, self._client = runtime, client
