@@ -13,6 +13,7 @@ opentim, the other packages subclass this root)::
      │    └── ConnectionLostError            or the SDK's own); 9508: the connection is gone
      ├── CallRefusedError                    opentim.tim: a call refused synchronously; its
      │                                       code is the TIMResult the call returns
+     ├── ServerUrlError                      opentim.tim: opentim.json does not name a server
      ├── ServiceError                        opentim.server.services: a request the rules refuse
      │    ├── ConvNotFoundError              6004
      │    ├── NotMemberError                 10007

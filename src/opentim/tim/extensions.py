@@ -15,6 +15,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
+from opentim.protocol import OpenTimError
+
+from .keys import TIMResult
+
 SDK_CONFIG_SERVER_URL: Final = "sdk_config_server_url"
 """``TIMInit`` config key (string): the opentim server's WebSocket URL."""
 
@@ -34,8 +38,12 @@ CONFIG_FILE: Final = "opentim.json"
 URL when neither ``TIMInit``'s JSON nor ``OPENTIM_SERVER_URL`` gives one."""
 
 
-class ServerUrlError(ValueError):
-    """``opentim.json`` exists but does not say where the server is."""
+class ServerUrlError(OpenTimError):
+    """``opentim.json`` exists but does not say where the server is (``TIMInit`` returns
+    ``TIM_ERR_PARAM``)."""
+
+    def __init__(self, desc: str) -> None:
+        super().__init__(TIMResult.TIM_ERR_PARAM, desc)
 
 
 def server_url(configured: str | None, config_dir: Path | None) -> str:
