@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -32,6 +33,7 @@ from opentim.server.config import (
 
 if TYPE_CHECKING:
     from opentim.server.app import Server
+    from opentim.server.store.base import Store
 
 app = typer.Typer(
     add_completion=False,
@@ -236,13 +238,14 @@ def usersig(
     typer.echo(make_usersig(key, sdkappid, user_id, int(time.time()), expire))
 
 
-@app.command()
-def migrate(data_dir: DataDir = Path(DEFAULT_DATA_DIR), store: StoreUrl = "") -> None:
-    """Create or upgrade the database schema (SQLite in the data dir, or ``--store``), then exit.
-
-    Nodes also migrate when they start; several starting at once migrate once.
-    """
-    need("server", "migrate")
+def on_store(
+    data_dir: Path,
+    store: str,
+    verb: str,
+    work: Callable[[Store], Awaitable[object]] | None = None,
+) -> None:
+    """Open the store (migrating it), do ``work`` on it, close it; a failure is one line."""
+    need("server", verb)
     from opentim.server.app import make_store
     from opentim.server.store.base import StoreError
 
@@ -253,12 +256,25 @@ def migrate(data_dir: DataDir = Path(DEFAULT_DATA_DIR), store: StoreUrl = "") ->
 
     async def run() -> None:
         await target.open()
-        await target.close()
+        try:
+            if work is not None:
+                await work(target)
+        finally:
+            await target.close()
 
     try:
         asyncio.run(run())
     except StoreError as exc:
-        raise fail(f"cannot migrate: {exc}") from exc
+        raise fail(f"cannot {verb}: {exc}") from exc
+
+
+@app.command()
+def migrate(data_dir: DataDir = Path(DEFAULT_DATA_DIR), store: StoreUrl = "") -> None:
+    """Create or upgrade the database schema (SQLite in the data dir, or ``--store``), then exit.
+
+    Nodes also migrate when they start; several starting at once migrate once.
+    """
+    on_store(data_dir, store, "migrate")
     typer.echo(f"schema up to date in {store or data_dir}")
 
 
@@ -278,7 +294,6 @@ def restore(
     postgresql://…``. See docs/operations.md.
     """
     need("server", "restore")
-    from opentim.server.app import make_store
     from opentim.server.store.base import StoreError
     from opentim.server.store.restore import put_sqlite_backup
 
@@ -286,24 +301,12 @@ def restore(
         raise fail("with --store, restore the dump with pg_restore, then run this without a file")
     if not store and backup is None:
         raise fail("name the backup file: opentim restore BACKUP_FILE [--data-dir D]")
-    try:
-        target = make_store(ServerConfig(data_dir=data_dir, store=store))
-    except ConfigError as exc:
-        raise fail(str(exc)) from exc
-
-    async def run() -> int:
-        await target.open()
+    if backup is not None:
         try:
-            return await target.rotate_database_id()
-        finally:
-            await target.close()
-
-    try:
-        if backup is not None:
             put_sqlite_backup(backup, ServerConfig(data_dir=data_dir).db_path)
-        asyncio.run(run())
-    except StoreError as exc:
-        raise fail(f"cannot restore: {exc}") from exc
+        except StoreError as exc:
+            raise fail(f"cannot restore: {exc}") from exc
+    on_store(data_dir, store, "restore", lambda target: target.rotate_database_id())
     where = store or ServerConfig(data_dir=data_dir).db_path
     typer.echo(f"restored {where}: new database identity; devices resync when they reconnect")
 
