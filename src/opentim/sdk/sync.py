@@ -127,6 +127,13 @@ class SyncEngine:
         """Messages delivered since the connection was made: all from the server's current
         history (a realign never takes them for what the device had before, nor repeats them)."""
         self._reset: _Reset | None = None
+        self._first_pass = False
+        """A full pass is running: pushes for conversations it has not reached yet wait in
+        ``_held`` for its page (which tells what is history), instead of each fetching it."""
+        self._held: dict[Key, list[Message]] = {}
+        self._history: dict[Key, int] = {}
+        """Where a full pass put a conversation's delivered position: messages up to there
+        are history, except those pushed to this connection (sent after it logged in)."""
         self.resyncs = 0
         """How many times this device found the server's history replaced (tests read it)."""
 
@@ -137,6 +144,8 @@ class SyncEngine:
     def reset(self) -> None:
         self.token = ""
         self.delivered.clear()
+        self._held.clear()
+        self._history.clear()
         self._targets.clear()
         for task in self._fillers.values():
             task.cancel()
@@ -151,6 +160,19 @@ class SyncEngine:
         token = parse_token(self.token)
         if client.server_db_id and token.phase != FRESH and token.db != client.server_db_id:
             self._begin_resync("the server's database changed")
+        self._first_pass = self._reset is None and token.phase != INCREMENTAL
+        try:
+            await self._pages()
+        finally:
+            self._first_pass = False
+            held, self._held = self._held, {}
+            for msgs in held.values():  # never in a page: new to the list since the pass began
+                for msg in msgs:
+                    self.on_push(msg)
+        client.events.emit_conversations(ConvEvent.SYNC_FINISHED, [])
+
+    async def _pages(self) -> None:
+        client = self._client
         while True:
             phase = parse_token(self.token).phase
             full = phase != INCREMENTAL
@@ -172,7 +194,6 @@ class SyncEngine:
         if self._reset is not None:
             self._end_resync()
             client.save_state([], self.token)
-        client.events.emit_conversations(ConvEvent.SYNC_FINISHED, [])
 
     def _begin_resync(self, why: str) -> None:
         """The server's history is not the one this device synced from: start over from it."""
@@ -262,7 +283,9 @@ class SyncEngine:
                 continue
             if done is None:
                 if full:
-                    self.delivered[key] = snap.max_seq
+                    self.delivered[key] = self._history[key] = snap.max_seq
+                    for msg in sorted(self._held.pop(key, []), key=lambda m: m.seq):
+                        self.on_push(msg)
                     continue
                 # New to this device since it last synced: deliver what it may see.
                 done = snap.deleted_up_to
@@ -377,16 +400,30 @@ class SyncEngine:
             # Resyncing: the conversation's page will tell where it stands; fill up to here then.
             self._targets[key] = max(self._targets.get(key, 0), msg.seq)
             return
+        if done is None and self._first_pass:
+            # The pass's page for it tells what is history; this came after the login.
+            self._held.setdefault(key, []).append(msg)
+            return
         if done is None:
             # A conversation this device has not seen: learn it first, then fill up to here.
             self._targets[key] = max(self._targets.get(key, 0), msg.seq)
             self._start_filler(key, learn=True)
         elif msg.seq <= done:
-            return
+            if msg.seq <= self._history.get(key, 0):
+                # A full pass counted it as history, but it was pushed: it was sent after this
+                # connection logged in, so it is new to the app (announced once).
+                self._announce_late(key, msg)
         elif msg.seq == done + 1 and key not in self._fillers:
             self._deliver(key, msg, announce=True)
         else:
             self._open_gap(key, msg.seq)
+
+    def _announce_late(self, key: Key, msg: Message) -> None:
+        if msg.msg_id in self._sent or msg.msg_id in self._this_connection:
+            return
+        self._this_connection.add(msg.msg_id)
+        self._client.save_messages(key, [msg])
+        self._client.events.emit_new_messages([msg])
 
     def _deliver(self, key: Key, msg: Message, *, announce: bool) -> None:
         client = self._client
