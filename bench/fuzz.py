@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from _common import SDKAPPID, SECRET_KEY, ServerProcess, machine, percentile
@@ -35,7 +35,7 @@ from opentim.protocol import ConvType, GroupType, ServerSession, make_usersig
 from opentim.sdk import Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.fuzzing import Fuzzer, is_error_answer
+from tests.fuzzing import Fuzzer, answer, is_error_answer, raw_login
 
 ATTACKER = "mallory"
 
@@ -81,19 +81,7 @@ def fuzz_session(inputs: int, seed: int) -> dict[str, Any]:
 
 
 async def attacker_login(url: str) -> ClientConnection:
-    ws = await connect(url, max_size=None)
-    body = {"user_id": ATTACKER, "user_sig": sig(ATTACKER), "sdkappid": SDKAPPID}
-    await ws.send(msgspec.json.encode({"t": "req", "id": 0, "op": "login", "body": body}))
-    await answer(ws)
-    return ws
-
-
-async def answer(ws: ClientConnection) -> dict[str, Any]:
-    async with asyncio.timeout(10):
-        while True:
-            frame = msgspec.json.decode(await ws.recv(decode=False))
-            if frame.get("t") == "res":
-                return frame  # type: ignore[no-any-return]
+    return await raw_login(url, ATTACKER, sig(ATTACKER), SDKAPPID)
 
 
 async def attacker(url: str, fuzzer: Fuzzer, count: int, stats: dict[str, int]) -> None:

@@ -13,12 +13,14 @@ replay; ``bench/fuzz.py`` drives the same generator with a seeded ``Random`` for
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from typing import Any
 
 import msgspec
 from msgspec import inspect as mi
+from websockets.asyncio.client import ClientConnection, connect
 
 from opentim.protocol.ops import OPS
 
@@ -181,3 +183,21 @@ def is_error_answer(data: bytes) -> bool:
     except msgspec.DecodeError:
         return False
     return isinstance(frame, dict) and frame.get("t") == "res" and frame.get("code", 0) != 0
+
+
+async def raw_login(url: str, user_id: str, user_sig: str, sdkappid: int) -> ClientConnection:
+    """A bare protocol connection logged in as ``user_id`` (what a fuzzer sends through)."""
+    ws = await connect(url, max_size=None)
+    body = {"user_id": user_id, "user_sig": user_sig, "sdkappid": sdkappid}
+    await ws.send(msgspec.json.encode({"t": "req", "id": 0, "op": "login", "body": body}))
+    await answer(ws)
+    return ws
+
+
+async def answer(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    """The next response on ``ws``, pushes skipped; every frame must get one in time."""
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = msgspec.json.decode(await ws.recv(decode=False))
+            if isinstance(frame, dict) and frame.get("t") == "res":
+                return frame

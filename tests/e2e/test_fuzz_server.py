@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any
 
-import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from opentim.protocol import ConvType, GroupType
@@ -24,7 +22,7 @@ from opentim.server.app import Server
 
 from ..conftest import sig
 from ..dbdump import sqlite_dump
-from ..fuzzing import Fuzzer
+from ..fuzzing import Fuzzer, answer, raw_login
 from ..helpers import until
 
 pytestmark = pytest.mark.e2e
@@ -32,29 +30,7 @@ ATTACKER = "mallory"
 
 
 async def open_attacker(server: Server) -> ClientConnection:
-    ws = await connect(server.url, max_size=None)
-    await ws.send(
-        msgspec.json.encode(
-            {
-                "t": "req",
-                "id": 0,
-                "op": "login",
-                "body": {"user_id": ATTACKER, "user_sig": sig(ATTACKER), "sdkappid": 1400000000},
-            }
-        )
-    )
-    while msgspec.json.decode(await ws.recv(decode=False)).get("t") != "res":
-        pass
-    return ws
-
-
-async def answer(ws: ClientConnection) -> dict[str, Any]:
-    """The next response (pushes skipped); every frame must get one within 5 s."""
-    async with asyncio.timeout(5):
-        while True:
-            frame = msgspec.json.decode(await ws.recv(decode=False))
-            if frame.get("t") == "res":
-                return frame  # type: ignore[no-any-return]
+    return await raw_login(server.url, ATTACKER, sig(ATTACKER), 1400000000)
 
 
 @pytest.fixture
