@@ -78,6 +78,29 @@ class Device:
     got: Counter[str] = field(default_factory=Counter)
     """msg_id → times the app was handed it (must end at 1)."""
     sent: set[str] = field(default_factory=set)
+    got_seqs: dict[tuple[int, str], list[tuple[int, float]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    """conversation → (seq, time) of each message handed to the app, in order (diagnostics)."""
+    sent_seqs: dict[tuple[int, str], list[tuple[int, float]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    """conversation → (seq, ack time) of this device's own acknowledged sends (diagnostics)."""
+    cut_times: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Acked:
+    """An acknowledged message, for diagnosing one that a device never got."""
+
+    msg_id: str
+    conv_type: int
+    conv_id: dict[str, str]
+    """user → the conversation's id as that user sees it."""
+    seq: int
+    sender: str
+    """The sending device."""
+    acked_at: float
 
 
 @dataclass
@@ -90,6 +113,9 @@ class Tally:
     slow_dropped: int = 0
     acked_ids: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """user → msg_ids acknowledged in their conversations."""
+    acked_msgs: dict[str, Acked] = field(default_factory=dict)
+    restarts: list[tuple[float, float]] = field(default_factory=list)
+    """(killed at, started again at), on the soak's clock."""
 
 
 class Soak:
@@ -103,6 +129,11 @@ class Soak:
         self.devices: list[Device] = []
         self.tally = Tally()
         self.stop = asyncio.Event()
+        self.t0 = time.perf_counter()
+
+    def now(self) -> float:
+        """Seconds since the soak began (the clock of every diagnostic)."""
+        return time.perf_counter() - self.t0
 
     # --- setup ------------------------------------------------------------------------------
     async def start_devices(self) -> None:
@@ -115,9 +146,7 @@ class Soak:
                     reconnect_delay=(0.1, 2.0),
                 )
                 device = Device(user, name, client)
-                client.events.new_messages.add(
-                    lambda msgs, d=device: d.got.update(m.msg_id for m in msgs)
-                )
+                client.events.new_messages.add(lambda msgs, d=device: self._got(d, msgs))
                 await client.login(user, sig(user))
                 self.devices.append(device)
         for device in self.devices:
@@ -128,6 +157,13 @@ class Soak:
             owner = owners[i].client
             gid = await owner.groups.create(f"g{i}", GroupType.PRIVATE, members=members[1:])
             self.groups[gid] = members
+
+    def _got(self, device: Device, msgs: list[Message]) -> None:
+        device.got.update(m.msg_id for m in msgs)
+        now = self.now()
+        for m in msgs:
+            key = (m.conv_type, m.conv_id_for(device.user))
+            device.got_seqs[key].append((m.seq, now))
 
     # --- load -------------------------------------------------------------------------------
     async def send_one(self) -> None:
@@ -154,6 +190,16 @@ class Soak:
         self.tally.acked += 1
         for user in users:
             self.tally.acked_ids[user].add(stored.msg_id)
+        key = (conv_type, stored.conv_id_for(device.user))
+        device.sent_seqs[key].append((stored.seq, self.now()))
+        self.tally.acked_msgs[stored.msg_id] = Acked(
+            stored.msg_id,
+            conv_type,
+            {u: stored.conv_id_for(u) for u in users},
+            stored.seq,
+            f"{device.user}-{device.name}",
+            self.now(),
+        )
 
     async def offer(self, rate: float, seconds: float) -> None:
         """Send at ``rate`` per second for ``seconds`` (open loop: never waits for acks)."""
@@ -191,13 +237,16 @@ class Soak:
     async def cutter(self) -> None:
         while not self.stop.is_set():
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.args.cut_every):
+                async with asyncio.timeout(self.args.cut_every if self.args.cut_every > 0 else 5):
                     await self.stop.wait()
-            conn = self.rng.choice(self.devices).client._conn
-            ws = getattr(conn, "_ws", None)
+            if self.args.cut_every <= 0 or self.stop.is_set():
+                continue
+            device = self.rng.choice(self.devices)
+            ws = getattr(device.client._conn, "_ws", None)
             if ws is not None and ws.transport is not None:
                 ws.transport.abort()
                 self.tally.cuts += 1
+                device.cut_times.append(self.now())
 
     async def slow_reader(self, user: str) -> None:
         while not self.stop.is_set():
@@ -257,12 +306,77 @@ class Soak:
             await asyncio.sleep(0.5)  # polling the end state once the load has stopped
         duplicates = sum(sum(c - 1 for c in d.got.values() if c > 1) for d in self.devices)
         unread_mismatch = await self.unread_mismatches()
-        return {
+        result: dict[str, Any] = {
             "devices_missing_messages": len(missing),
             "messages_missing": sum(missing.values()),
             "duplicates": duplicates,
             "unread_mismatches": unread_mismatch,
         }
+        if missing:
+            result["missing_examples"] = await self.diagnose()
+        return result
+
+    async def diagnose(self, per_device: int = 3, window: float = 5.0) -> list[dict[str, Any]]:
+        """A few missing messages per device, with what the device knows of their
+        conversation and what happened around the time they were acknowledged."""
+        out: list[dict[str, Any]] = []
+        for d in self.devices:
+            lacking = sorted(
+                (
+                    self.tally.acked_msgs[i]
+                    for i in self.tally.acked_ids[d.user] - d.sent - set(d.got)
+                ),
+                key=lambda a: a.acked_at,
+            )
+            engine = d.client.engine
+            for a in lacking[:per_device]:
+                key = (a.conv_type, a.conv_id[d.user])
+                conv = d.client.conversations.cached(*key)
+                seqs = d.got_seqs.get(key, [])
+                before = [s for s, _ in seqs if s < a.seq]
+                after = [s for s, _ in seqs if s > a.seq]
+                try:
+                    found = await d.client.messages.history(*key, before_seq=a.seq + 1, count=1)
+                    on_server = bool(found) and found[0].msg_id == a.msg_id
+                except SdkError as exc:
+                    on_server = f"history failed: {exc}"
+                out.append(
+                    {
+                        "device": f"{d.user}-{d.name}",
+                        "missing_of_device": len(lacking),
+                        "conv": list(key),
+                        "seq": a.seq,
+                        "sender": a.sender,
+                        "acked_at": round(a.acked_at, 2),
+                        "delivered": engine.delivered.get(key),
+                        "target": engine._targets.get(key),
+                        "cached_max_seq": None if conv is None else conv.max_seq,
+                        "filler_running": key in engine._fillers,
+                        "handed_seqs_around": [
+                            (s, round(t, 2)) for s, t in seqs if abs(s - a.seq) <= 3
+                        ],
+                        "first_handed_seq": seqs[0] if seqs else None,
+                        "own_sends_around": [
+                            (s, round(t, 2))
+                            for s, t in d.sent_seqs.get(key, [])
+                            if abs(s - a.seq) <= 3
+                        ],
+                        "handed_below": len(before),
+                        "handed_above": len(after),
+                        "cuts_near": [
+                            round(t, 2) for t in d.cut_times if abs(t - a.acked_at) <= window
+                        ],
+                        "restart_near": [
+                            [round(k, 2), round(r, 2)]
+                            for k, r in self.tally.restarts
+                            if k - window <= a.acked_at <= r + window
+                        ],
+                        "on_server_at_seq": on_server,
+                        "resyncs": engine.resyncs,
+                        "full_passes": engine.full_passes,
+                    }
+                )
+        return out
 
     def missing(self) -> dict[str, int]:
         out = {}
@@ -295,10 +409,12 @@ async def run(args: argparse.Namespace, server: ServerProcess, cache: Path) -> d
     minutes: list[dict[str, Any]] = []
     killed = False
     for minute in range(args.minutes):
-        if not killed and minute >= args.minutes // 2:
+        if args.kill and not killed and minute >= args.minutes // 2:
+            killed_at = soak.now()
             os.kill(server.pid, signal.SIGKILL)
             server._proc.wait()  # type: ignore[union-attr]
             server.start()
+            soak.tally.restarts.append((killed_at, soak.now()))
             killed = True
         await soak.offer(rate, 60)
         t = soak.tally
@@ -328,7 +444,15 @@ def main() -> None:
     parser.add_argument("--minutes", type=int, default=30)
     parser.add_argument("--users", type=int, default=40)
     parser.add_argument("--probe", type=float, default=20.0)
-    parser.add_argument("--cut-every", type=float, default=5.0)
+    parser.add_argument(
+        "--cut-every", type=float, default=5.0, help="seconds between cuts (0: no cuts)"
+    )
+    parser.add_argument(
+        "--kill",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="SIGKILL and restart the server halfway (--no-kill: never)",
+    )
     parser.add_argument("--slow", type=int, default=3)
     parser.add_argument("--hostile-rate", type=float, default=50.0)
     parser.add_argument("--converge", type=float, default=120.0)

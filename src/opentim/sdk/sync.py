@@ -382,7 +382,21 @@ class SyncEngine:
         self._sent.add(msg.msg_id)
         self._this_connection.add(msg.msg_id)
         key = (msg.conv_type, msg.conv_id_for(self._client.user_id))
-        done = self.delivered.setdefault(key, msg.seq - 1)  # a conversation new here
+        done = self.delivered.get(key)
+        if done is None and msg.seq > 1:
+            # A conversation new to this device, with messages before this one: the peer's or
+            # the user's other devices', whose pushes may still be on their way (the server
+            # acknowledges this send and pushes those at about the same time, in no fixed
+            # order). Starting at ``seq - 1`` would drop them when they come: learn where the
+            # conversation starts instead, as for a push, and fill up to here.
+            self._client.conversations.apply_message(msg)
+            self._targets[key] = max(self._targets.get(key, 0), msg.seq)
+            resync = self._reset
+            if resync is None or key in resync.seen:
+                self._start_filler(key, learn=True)
+            return
+        if done is None:
+            done = self.delivered[key] = 0  # its first message: nothing can come before it
         if msg.seq <= done:
             return
         if msg.seq == done + 1 and key not in self._fillers:
