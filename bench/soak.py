@@ -47,7 +47,7 @@ from opentim.protocol import ConvType, GroupType, Message, make_usersig
 from opentim.sdk import Client, SdkError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.fuzzing import Fuzzer
+from tests.fuzzing import Fuzzer, raw_login
 
 GROUP_SIZE = 5
 
@@ -236,9 +236,7 @@ class Soak:
     # --- chaos ------------------------------------------------------------------------------
     async def cutter(self) -> None:
         while not self.stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.args.cut_every if self.args.cut_every > 0 else 5):
-                    await self.stop.wait()
+            await self._pause(self.args.cut_every if self.args.cut_every > 0 else 5)
             if self.args.cut_every <= 0 or self.stop.is_set():
                 continue
             device = self.rng.choice(self.devices)
@@ -268,33 +266,48 @@ class Soak:
                         await asyncio.sleep(1.0)  # the slow reader this is about
             except (ConnectionClosed, OSError):
                 self.tally.slow_dropped += 1
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(1.0):
-                        await self.stop.wait()
+                await self._pause(1.0)
 
     async def hostile(self) -> None:
+        """Fuzzed frames at ``--hostile-rate``; the answers are read (and dropped), so the
+        connection is hostile but not also a slow reader."""
         fuzzer = Fuzzer(
             random.Random(self.args.seed), users=tuple(self.users), groups=tuple(self.groups)
         )
         n = 0
         while not self.stop.is_set():
             try:
-                async with connect(self.url, max_size=None) as ws:
-                    await self._hostile_login(ws)
-                    while not self.stop.is_set():
-                        n += 1
+                ws = await raw_login(self.url, "hostile", sig("hostile"), SDKAPPID)
+            except (ConnectionClosed, OSError, TimeoutError):
+                await self._pause(0.2)
+                continue
+            drain = asyncio.ensure_future(self._drain(ws))
+            try:
+                while not self.stop.is_set() and not drain.done():
+                    n += 1
+                    async with asyncio.timeout(5):
                         await ws.send(fuzzer.frame(n))
-                        self.tally.hostile_frames += 1
-                        await asyncio.sleep(1 / self.args.hostile_rate)
-            except (ConnectionClosed, OSError):
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(0.2):
-                        await self.stop.wait()
+                    self.tally.hostile_frames += 1
+                    await asyncio.sleep(1 / self.args.hostile_rate)
+            except (ConnectionClosed, OSError, TimeoutError):
+                await self._pause(0.2)
+            finally:
+                drain.cancel()
+                with contextlib.suppress(ConnectionClosed, OSError, TimeoutError):
+                    async with asyncio.timeout(2):
+                        await ws.close()
 
-    async def _hostile_login(self, ws: ClientConnection) -> None:
-        user = "hostile"
-        body = {"user_id": user, "user_sig": sig(user), "sdkappid": SDKAPPID}
-        await ws.send(msgspec.json.encode({"t": "req", "id": 0, "op": "login", "body": body}))
+    @staticmethod
+    async def _drain(ws: ClientConnection) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for _ in ws:
+                pass
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if the soak stops."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self.stop.wait()
 
     # --- convergence ------------------------------------------------------------------------
     async def converge(self, timeout: float) -> dict[str, Any]:
