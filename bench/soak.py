@@ -110,6 +110,8 @@ class Tally:
     failed: int = 0
     cuts: int = 0
     hostile_frames: int = 0
+    hostile_refusals: Counter[str] = field(default_factory=Counter)
+    """How the hostile connection was stopped (a close, an HTTP 429 …), by exception name."""
     slow_dropped: int = 0
     acked_ids: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """user → msg_ids acknowledged in their conversations."""
@@ -278,7 +280,8 @@ class Soak:
         while not self.stop.is_set():
             try:
                 ws = await raw_login(self.url, "hostile", sig("hostile"), SDKAPPID)
-            except (ConnectionClosed, OSError, TimeoutError):
+            except Exception as exc:  # refused at the handshake (429), closed, timed out …
+                self.tally.hostile_refusals[type(exc).__name__] += 1
                 await self._pause(0.2)
                 continue
             drain = asyncio.ensure_future(self._drain(ws))
@@ -289,7 +292,8 @@ class Soak:
                         await ws.send(fuzzer.frame(n))
                     self.tally.hostile_frames += 1
                     await asyncio.sleep(1 / self.args.hostile_rate)
-            except (ConnectionClosed, OSError, TimeoutError):
+            except Exception as exc:
+                self.tally.hostile_refusals[type(exc).__name__] += 1
                 await self._pause(0.2)
             finally:
                 drain.cancel()
@@ -440,6 +444,7 @@ async def run(args: argparse.Namespace, server: ServerProcess, cache: Path) -> d
             "cuts": t.cuts,
             "slow_dropped": t.slow_dropped,
             "hostile_frames": t.hostile_frames,
+            "hostile_stopped": dict(t.hostile_refusals),
             "restarted": killed,
         }
         minutes.append(line)
