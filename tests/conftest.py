@@ -20,6 +20,8 @@ from opentim.sdk import Client
 from opentim.server.app import Server
 from opentim.server.config import DEFAULT_SDKAPPID, ServerConfig
 
+from .faults import Proxy
+
 SECRET_KEY = "opentim-test-secret-key"
 
 SERVICES = {
@@ -111,3 +113,16 @@ async def login(server: Server) -> AsyncIterator[Login]:
     yield make
     for client in clients:
         await client.close()
+
+
+FAST = (0.02, 0.2)
+"""Reconnect backoff for tests: first and longest wait, in seconds."""
+
+
+@pytest.fixture
+async def proxy(server: Server) -> AsyncIterator[Proxy]:
+    """A TCP proxy in front of ``server`` that a test can cut (``proxy.url``)."""
+    p = Proxy(server.port)
+    await p.start()
+    yield p
+    await p.stop()

@@ -3,29 +3,17 @@ the server when the edit goes out, and withdrawn if the server refuses it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from opentim.protocol import ConvType, Draft
 from opentim.sdk import Client, ConvEvent
-from opentim.server.app import Server
 
-from ..conftest import Login, sig
+from ..conftest import FAST, Login, sig
 from ..faults import Proxy
 from ..helpers import ids, until
 
 pytestmark = pytest.mark.e2e
 C2C = ConvType.C2C
-FAST = (0.02, 0.2)
-
-
-@pytest.fixture
-async def proxy(server: Server) -> AsyncIterator[Proxy]:
-    p = Proxy(server.port)
-    await p.start()
-    yield p
-    await p.stop()
 
 
 async def test_an_offline_draft_on_a_new_conversation_shows_then_exists_everywhere(

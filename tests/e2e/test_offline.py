@@ -8,7 +8,6 @@ import signal
 import socket
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +17,12 @@ from opentim.protocol import ConvType, Draft
 from opentim.sdk import Client, ConvEvent, NetworkStatus
 from opentim.server.app import Server
 
-from ..conftest import SECRET_KEY, Login, sig
+from ..conftest import FAST, SECRET_KEY, Login, sig
 from ..faults import Proxy
 from ..helpers import ids, until
 
 pytestmark = pytest.mark.e2e
 C2C, GROUP = ConvType.C2C, ConvType.GROUP
-FAST = (0.02, 0.2)
-"""Reconnect backoff for tests: first and longest wait, in seconds."""
-
-
-@pytest.fixture
-async def proxy(server: Server) -> AsyncIterator[Proxy]:
-    p = Proxy(server.port)
-    await p.start()
-    yield p
-    await p.stop()
 
 
 def state(client: Client) -> dict[tuple[int, str], tuple[Any, ...]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
@@ -40,13 +39,12 @@ from opentim.sdk import Client, NetworkStatus, SdkError, connection
 from opentim.server.app import Server
 from opentim.server.store.base import NewMessage
 
-from ..conftest import Login, sig
+from ..conftest import FAST, Login, sig
 from ..faults import Proxy
 from ..helpers import until
 
 pytestmark = pytest.mark.e2e
 C2C = ConvType.C2C
-FAST = (0.02, 0.2)
 ITEM_BYTES = 40_000
 """What docs/security.md says the largest stored item takes at most, limits in force."""
 _encoder = msgspec.json.Encoder()
@@ -73,14 +71,6 @@ async def biggest_profile(client: Client) -> None:
         self_signature="s" * MAX_PROFILE_STRING_BYTES,
         location="l" * MAX_LOCATION_BYTES,
     )
-
-
-@pytest.fixture
-async def proxy(server: Server) -> AsyncIterator[Proxy]:
-    p = Proxy(server.port)
-    await p.start()
-    yield p
-    await p.stop()
 
 
 async def settled(client: Client) -> None:
