@@ -56,3 +56,13 @@ def test_outside_a_full_pass_a_delivered_seq_is_a_duplicate() -> None:
     engine.on_push(msg(11))
     engine.on_push(msg(12))
     assert announced == []
+
+
+def test_a_conversation_first_seen_in_the_incremental_tail_of_a_first_run_replays_nothing() -> None:
+    announced: list[str] = []
+    engine = engine_of(announced).engine
+    engine._first_pass = True
+    engine.apply_snapshots([snapshot(12)], full=False)  # changed after the pass's horizon
+    assert not engine._fillers  # no catch-up from seq 0: that would replay its history
+    engine.on_push(msg(12))
+    assert announced == ["m12"]

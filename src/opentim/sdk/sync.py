@@ -282,7 +282,9 @@ class SyncEngine:
                     )
                 continue
             if done is None:
-                if full:
+                # The whole first run after a full pass begins, its incremental tail included:
+                # what was stored before the login is history, and anything later was pushed.
+                if full or self._first_pass:
                     self.delivered[key] = self._history[key] = snap.max_seq
                     for msg in sorted(self._held.pop(key, []), key=lambda m: m.seq):
                         self.on_push(msg)
