@@ -49,7 +49,9 @@ async def test_concurrent_nodes_make_one_gap_free_sequence(nodes: list[PostgresS
     await nodes[0].groups.create_group(group_row("g"), {"o": 400}, tip("g", "t"), 1)
 
     async def send(node: PostgresStore, n: int) -> list[int]:
-        futures = [node.messages.append(group_msg("o", "g", f"{id(node)}-{i}"), 1) for i in range(n)]
+        futures = [
+            node.messages.append(group_msg("o", "g", f"{id(node)}-{i}"), 1) for i in range(n)
+        ]
         return [r.msg.seq for r in await asyncio.gather(*futures)]
 
     per_node = await asyncio.gather(*(send(node, 150) for node in nodes))

@@ -134,7 +134,9 @@ async def test_order_key_bumps_on_draft_and_pin_not_on_unpin_or_read(store: Stor
     unpinned = await store.convs.change_conversation("a", 1, "b", ConvChange(pinned=False))
     assert unpinned is not None
     assert unpinned.activity == pinned.activity
-    drafted = await store.convs.change_conversation("a", 1, "b", ConvChange(draft=Draft(user_define="d")))
+    drafted = await store.convs.change_conversation(
+        "a", 1, "b", ConvChange(draft=Draft(user_define="d"))
+    )
     assert drafted is not None
     assert drafted.activity > pinned.activity
     read = await store.convs.change_conversation("a", 1, "b", ConvChange(read_up_to=0))
@@ -176,7 +178,9 @@ async def test_changes_during_a_full_pass_come_after_it(store: Store) -> None:
     first, token, _ = await store.convs.sync_conversations("me", SyncToken(), 5)
     assert token.phase == FULL
     await store.messages.append(c2c("p00", "me", "during"), 100)  # already returned in this pass
-    await store.messages.append(c2c("p99", "me", "new peer"), 100)  # a conversation born in the pass
+    await store.messages.append(
+        c2c("p99", "me", "new peer"), 100
+    )  # a conversation born in the pass
     rest, token, _ = await sync_all(store, token, 5)
     seen = [c.conv_id for c in first] + rest
     assert set(seen) == {f"p{i:02}" for i in range(12)} | {"p99"}
@@ -186,7 +190,9 @@ async def test_changes_during_a_full_pass_come_after_it(store: Store) -> None:
 async def test_everything_acknowledged_survives_reopening(factory: Factory) -> None:
     store = factory()
     await store.open()
-    acked = await asyncio.gather(*(store.messages.append(c2c("a", "b", f"m{i}"), 1) for i in range(50)))
+    acked = await asyncio.gather(
+        *(store.messages.append(c2c("a", "b", f"m{i}"), 1) for i in range(50))
+    )
     await store.close()
     reopened = factory()
     await reopened.open()
@@ -296,7 +302,9 @@ async def test_draft_times_of_the_previous_release_become_seconds_and_block_noth
         changed, _, _ = await store.convs.sync_conversations("a", token, 10)
         assert [c.conv_id for c in changed] == ["b"], "devices see the corrected draft"
         assert changed[0].draft == Draft(user_define="typed", edit_time=seconds)
-        later = await store.convs.change_conversation("a", 1, "b", draft_edit("later", seconds + 60))
+        later = await store.convs.change_conversation(
+            "a", 1, "b", draft_edit("later", seconds + 60)
+        )
         assert later is not None
         assert later.draft == Draft(user_define="later", edit_time=seconds + 60)
         cancel = await store.convs.change_conversation(
@@ -355,7 +363,9 @@ def group_row(group_id: str, owner: str = "o") -> GroupRow:
 async def test_group_members_conversations_and_unread(store: Store) -> None:
     for user in ("o", "a", "b"):
         await store.users.ensure_user(user, create=True)
-    created = await store.groups.create_group(group_row("g"), {"o": 400, "a": 200}, tip("g", "t1"), 1)
+    created = await store.groups.create_group(
+        group_row("g"), {"o": 400, "a": 200}, tip("g", "t1"), 1
+    )
     assert (created.seq, created.count) == (1, 0)
     assert await store.groups.get_members("g") == {"o": 400, "a": 200}
     assert await store.groups.member_role("g", "a") == 200
@@ -449,7 +459,9 @@ async def test_marks_and_custom_data_are_set_and_cleared(store: Store) -> None:
     for peer in ("p1", "p2"):
         await store.messages.append(c2c(peer, "me", peer), 100)
     keys = [(C2C, "p1"), (C2C, "p2")]
-    both = await store.convs.change_conversations("me", keys, ConvChange(mark_set=Mark.STAR | 1 << 40))
+    both = await store.convs.change_conversations(
+        "me", keys, ConvChange(mark_set=Mark.STAR | 1 << 40)
+    )
     assert [c.marks if c else None for c in both] == [Mark.STAR | 1 << 40] * 2
     (p1,) = await store.convs.change_conversations(
         "me", keys[:1], ConvChange(mark_clear=Mark.STAR, custom_data="cd")
@@ -473,7 +485,9 @@ async def test_uint64_values_round_trip_in_signed_columns(factory: Factory) -> N
     store = factory()
     await store.open()
     try:
-        sent = await store.messages.append(c2c("p1", "me", "big", client_time=top, random=bit63), 100)
+        sent = await store.messages.append(
+            c2c("p1", "me", "big", client_time=top, random=bit63), 100
+        )
         assert (sent.msg.client_time, sent.msg.random) == (top, bit63)
         (conv,) = await store.convs.change_conversations(
             "me", [(C2C, "p1")], ConvChange(mark_set=bit63 | Mark.STAR)
@@ -503,7 +517,9 @@ async def test_uint64_values_round_trip_in_signed_columns(factory: Factory) -> N
 
 async def test_hide_holds_until_a_new_message(store: Store) -> None:
     await store.messages.append(c2c("p1", "me", "a"), 100)
-    (conv,) = await store.convs.change_conversations("me", [(C2C, "p1")], ConvChange(mark_set=Mark.HIDE))
+    (conv,) = await store.convs.change_conversations(
+        "me", [(C2C, "p1")], ConvChange(mark_set=Mark.HIDE)
+    )
     assert conv is not None
     assert conv.marks == Mark.HIDE
     before = conv.pos
@@ -538,7 +554,9 @@ async def test_recv_opt_before_any_message_is_kept_hidden(store: Store) -> None:
 
 async def test_ensure_on_a_listed_conversation_only_changes_settings(store: Store) -> None:
     await store.messages.append(c2c("p1", "me", "a"), 100)
-    conv = await store.convs.change_conversation("me", C2C, "p1", ConvChange(recv_opt=1, ensure=True))
+    conv = await store.convs.change_conversation(
+        "me", C2C, "p1", ConvChange(recv_opt=1, ensure=True)
+    )
     assert conv is not None
     assert (conv.deleted, conv.recv_opt, conv.unread) == (False, 1, 1)
     assert await store.convs.recv_opts("me", C2C, ["p1"]) == {"p1": 1}
@@ -547,7 +565,9 @@ async def test_ensure_on_a_listed_conversation_only_changes_settings(store: Stor
 async def test_conversation_groups_evict_the_earliest_added(store: Store) -> None:
     for peer in ("p1", "p2", "p3"):
         await store.messages.append(c2c(peer, "me", peer), 100)
-    added = await store.conv_groups.create_conv_group("me", "a", [(C2C, "p1"), (C2C, "p2"), (C2C, "x")], 0)
+    added = await store.conv_groups.create_conv_group(
+        "me", "a", [(C2C, "p1"), (C2C, "p2"), (C2C, "x")], 0
+    )
     assert [c.conv_id for c in added] == ["p1", "p2"]
     assert await store.conv_groups.conv_groups("me") == ["a"]
     found = await store.conv_groups.add_to_conv_group("me", "a", [(C2C, "p3")], 2)
@@ -649,7 +669,9 @@ async def test_mentions_in_several_groups_each_stay_in_their_own(store: Store) -
     g1, g2 = await store.convs.get_conversations("me", [(GROUP, "g1"), (GROUP, "g2")])
     assert [(a.seq, a.at_type) for a in g1.at_info] == [(2, AtType.AT_ME)]
     assert [(a.seq, a.at_type) for a in g2.at_info] == [(2, AtType.AT_ALL)]
-    cleared = await store.convs.change_conversation("me", GROUP, "g2", ConvChange(clear_history=True))
+    cleared = await store.convs.change_conversation(
+        "me", GROUP, "g2", ConvChange(clear_history=True)
+    )
     assert cleared is not None
     assert cleared.at_info == []
 
@@ -685,7 +707,9 @@ async def test_a_message_is_revoked_once_and_read_back_revoked(store: Store) -> 
     assert await store.messages.revoke_message(channel, 99, "me", "") is None
     (history,) = await store.messages.history("me", GROUP, "g", 0, 1)
     assert (history.msg_id, history.revoker, history.elems) == ("oops", "owner", [])
-    owner, me = [(await store.convs.get_conversations(u, [(GROUP, "g")]))[0] for u in ("owner", "me")]
+    owner, me = [
+        (await store.convs.get_conversations(u, [(GROUP, "g")]))[0] for u in ("owner", "me")
+    ]
     assert owner.pos == me.pos == done.pos, "every member's conversation moved"
     assert owner.unread == 1
 
@@ -771,4 +795,6 @@ async def test_joining_again_starts_the_history_at_the_join(store: Store) -> Non
     assert await store.messages.history("me", GROUP, "g", 0, 10) == []
     await store.messages.append(group_msg("owner", "g", "after"), 100)
     assert [m.msg_id for m in await store.messages.history("me", GROUP, "g", 0, 10)] == ["after"]
-    assert [m.msg_id for m in await store.messages.messages_after("me", GROUP, "g", 0, 10)] == ["after"]
+    assert [m.msg_id for m in await store.messages.messages_after("me", GROUP, "g", 0, 10)] == [
+        "after"
+    ]

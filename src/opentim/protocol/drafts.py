@@ -28,4 +28,3 @@ def draft_stamp(sent: int, now: int) -> int:
     the draft against every later edit. A missing stamp (0) is now.
     """
     return now if sent <= 0 or sent > now else sent
-

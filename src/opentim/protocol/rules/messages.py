@@ -12,10 +12,11 @@ from typing import NamedTuple
 
 
 class Position(NamedTuple):
-    """A channel head after a message: the message's own seq and count, and ``last_seq``."""
+    """A channel head after a message: the message's own seq, the channel's count of countable
+    messages up to it (the message's ``count``), and ``last_seq``."""
 
     seq: int
-    count: int
+    counted: int
     last_seq: int
 
 

@@ -346,7 +346,9 @@ class ConversationService:
                 ErrorCode.ERR_INVALID_PARAMETERS,
                 f"at most {self.limits.recv_opt_users} users per call",
             )
-        found = await self.store.convs.recv_opts(user_id, ConvType.C2C, list(dict.fromkeys(user_ids)))
+        found = await self.store.convs.recv_opts(
+            user_id, ConvType.C2C, list(dict.fromkeys(user_ids))
+        )
         return {u: found.get(u, RecvOpt.RECEIVE) for u in user_ids}
 
     # --- conversation groups ----------------------------------------------------------------
@@ -387,7 +389,9 @@ class ConversationService:
                 f"at most {self.limits.conv_groups} conversation groups",
             )
         try:
-            added = await self.store.conv_groups.create_conv_group(user_id, name, keys, int(self.clock()))
+            added = await self.store.conv_groups.create_conv_group(
+                user_id, name, keys, int(self.clock())
+            )
         except DuplicateConvGroupError as exc:
             raise _refuse(
                 ErrorCode.ERR_INVALID_PARAMETERS, f"conversation group {name!r} exists"
@@ -435,7 +439,9 @@ class ConversationService:
         self.bus.ensure_up()
         self._check_name(name)
         self._check_batch(keys)
-        found = await self.store.conv_groups.add_to_conv_group(user_id, name, keys, self.limits.convs_per_group)
+        found = await self.store.conv_groups.add_to_conv_group(
+            user_id, name, keys, self.limits.convs_per_group
+        )
         if found is None:
             raise self._no_group(name)
         added, evicted = found

@@ -103,7 +103,9 @@ class GroupService:
         """Push the tip to the group (and to removed members), then each user's new conversation."""
         self.messages.publish(tip, extra_users=removed)
         for user_id in users_with_new_state:
-            convs = await self.store.convs.get_conversations(user_id, [(ConvType.GROUP, tip.receiver)])
+            convs = await self.store.convs.get_conversations(
+                user_id, [(ConvType.GROUP, tip.receiver)]
+            )
             self.conversations.publish(user_id, convs)
 
     async def create(self, user_id: str, req: GroupCreateReq) -> str:
@@ -327,7 +329,8 @@ class GroupService:
         """The groups joined after ``(after_time, after_id)``, in the order of joining, as
         many as fit in one answer; and whether more follow."""
         joined = sorted(
-            await self.store.groups.joined_groups(user_id), key=lambda g: (g.self_join_time, g.group_id)
+            await self.store.groups.joined_groups(user_id),
+            key=lambda g: (g.self_join_time, g.group_id),
         )
         groups = [g for g in joined if (g.self_join_time, g.group_id) > (after_time, after_id)]
         n = fitting(groups)

@@ -200,7 +200,9 @@ class MessageService:
         bytes as well as by count; and whether more may follow."""
         count = max(1, min(count, MAX_HISTORY_PAGE))
         after_seq = clamp_seq(after_seq)
-        msgs = await self.store.messages.messages_after(user_id, conv_type, conv_id, after_seq, count)
+        msgs = await self.store.messages.messages_after(
+            user_id, conv_type, conv_id, after_seq, count
+        )
         return _page(msgs, count)
 
     async def _own_message(self, user_id: str, conv_type: int, conv_id: str, seq: int) -> Message:
@@ -212,7 +214,9 @@ class MessageService:
                 raise NotMemberError(f"{user_id!r} is not a member of {conv_id!r}")
         elif conv_type != ConvType.C2C or not conv_id:
             raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, "invalid conversation")
-        msg = await self.store.messages.get_message(channel_of(user_id, conv_type, conv_id), clamp_seq(seq))
+        msg = await self.store.messages.get_message(
+            channel_of(user_id, conv_type, conv_id), clamp_seq(seq)
+        )
         if msg is None or seq <= 0:
             code = (
                 ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND

@@ -20,7 +20,7 @@ from opentim.protocol import ErrorCode, Message, OpenTimError
 from opentim.protocol.rules import ConvChange
 
 if TYPE_CHECKING:
-    from .repos import ConvGroups, Conversations, Groups, Messages, Users
+    from .repos import Conversations, ConvGroups, Groups, Messages, Users
 
 __all__ = [
     "Appended",

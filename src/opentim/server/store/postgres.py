@@ -50,7 +50,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -60,6 +59,7 @@ from opentim.protocol import Message
 
 from . import identity
 from .base import Appended, NewMessage, StoreError, StoreUnavailableError
+from .engine import GroupCommit, Outcome, Queued
 from .repos import Repositories
 from .rows import MSG_COLS, MSG_FROM, message_row
 from .schema import MIGRATIONS
@@ -108,16 +108,6 @@ def redact(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
-
-
-@dataclass(slots=True)
-class _Item:
-    """One queued write: an append (``msg``) or an operation of the transaction (``op``)."""
-
-    fut: asyncio.Future[Any]
-    msg: NewMessage | None = None
-    server_time: int = 0
-    op: Callable[[WriteTx], Op[Any]] | None = None
 
 
 class _Tx(WriteTx):
@@ -229,9 +219,7 @@ class PostgresStore(Repositories):
         self.connect_timeout = connect_timeout
         self.command_timeout = command_timeout
         self._pool: asyncpg.Pool | None = None
-        self._queue: list[_Item] = []
-        self._wake = asyncio.Event()
-        self._writer_task: asyncio.Task[None] | None = None
+        self._commits = GroupCommit(self._run_batch, "opentim-postgres-writer")
         self._known_convs: set[ConvKey] = set()
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -260,7 +248,7 @@ class PostgresStore(Repositories):
             raise StoreUnavailableError(
                 f"PostgreSQL at {redact(self.url)} is unreachable: {exc}"
             ) from exc
-        self._writer_task = asyncio.create_task(self._writer(), name="opentim-postgres-writer")
+        self._commits.start()
 
     @staticmethod
     async def _migrate(conn: Conn) -> int:
@@ -295,13 +283,7 @@ class PostgresStore(Repositories):
 
     async def close(self) -> None:
         """Finish queued writes, then close the pool."""
-        if self._writer_task is not None:
-            with contextlib.suppress(StoreError):
-                await self.write(_noop)  # everything queued before it commits with it
-            self._writer_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer_task
-            self._writer_task = None
+        await self._commits.stop()
         if self._pool is not None:
             try:
                 async with asyncio.timeout(5):
@@ -342,42 +324,16 @@ class PostgresStore(Repositories):
         except StoreUnavailableError:
             return await attempt()
 
-    def _submit(self, item: _Item) -> None:
-        self._queue.append(item)
-        self._wake.set()
-
     async def write(self, op: Callable[[WriteTx], Op[T]]) -> T:
-        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._submit(_Item(fut, op=op))
-        return await fut
+        return await self._commits.write(op)
 
     def append(self, msg: NewMessage, server_time: int) -> Awaitable[Appended]:
-        fut: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
-        self._submit(_Item(fut, msg=msg, server_time=server_time))
-        return fut
-
-    async def _writer(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            batch, self._queue = self._queue, []
-            if not batch:
-                continue
-            outcomes, after = await self._run_batch(batch)
-            for action in after:
-                action()
-            for item, (ok, value) in zip(batch, outcomes, strict=True):
-                if item.fut.done():
-                    continue
-                if ok:
-                    item.fut.set_result(value)
-                else:
-                    item.fut.set_exception(value)
+        return self._commits.append(msg, server_time)
 
     async def _run_batch(
-        self, batch: list[_Item]
-    ) -> tuple[list[tuple[bool, Any]], list[Callable[[], None]]]:
-        outcomes: list[tuple[bool, Any]] = []
+        self, batch: list[Queued]
+    ) -> tuple[list[Outcome], list[Callable[[], None]]]:
+        outcomes: list[Outcome] = []
         try:
             async with self._connection() as conn, conn.transaction():
                 clock = await run_async(_clock(lock=True), conn)
@@ -392,7 +348,7 @@ class PostgresStore(Repositories):
                     mark = tx.mark()
                     try:
                         async with conn.transaction():  # a savepoint: a failure undoes only this
-                            value = await run_async(item.op(tx), conn)
+                            answer = await run_async(item.op(tx), conn)
                             await run_async(tx.flush(), conn)
                     except Exception as exc:
                         if is_connection_loss(exc):
@@ -400,7 +356,7 @@ class PostgresStore(Repositories):
                         tx.undo(mark)
                         outcomes.append((False, _as_store_error(exc)))
                     else:
-                        outcomes.append((True, value))
+                        outcomes.append((True, answer))
                 await run_async(tx.flush(), conn)
                 if tx.clock != clock:
                     await conn.execute("UPDATE meta SET value = $1 WHERE key = 'clock'", tx.clock)
@@ -420,11 +376,6 @@ def _clock(lock: bool = False) -> Op[int]:
         "SELECT value FROM meta WHERE key = 'clock'" + (" FOR UPDATE" if lock else "")
     )
     return clock
-
-
-def _noop(tx: WriteTx) -> Op[None]:
-    return None
-    yield  # pragma: no cover
 
 
 def _as_store_error(exc: BaseException) -> BaseException:

@@ -15,7 +15,6 @@ members) is updated only after the commit, through ``after`` callbacks.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,35 +24,24 @@ from typing import Any, TypeVar
 from opentim.protocol import Message
 
 from ..private import make_private_dir, private_database
-from . import identity
+from . import identity, writes
 from .base import Appended, NewMessage, StoreError
+from .engine import GroupCommit, Outcome, Queued
 from .repos import Repositories
 from .repos.groups import members_of
 from .rows import MSG_COLS, MSG_FROM, message_row
 from .schema import MIGRATIONS
 from .sql import Op, rows, run_sync, sqlite_text
-from .writes import (
-    INSERT_MENTION,
-    INSERT_MESSAGE,
-    INSERT_OWNER,
-    SELECT_HEADS,
-    SENDER_READ,
-    UPSERT_HEAD,
-    ConvKey,
-    Head,
-    WriteTx,
-    move_head,
-    plan_append,
-)
+from .writes import ConvKey, Head, WriteTx
 
 T = TypeVar("T")
 
 _SENT = sqlite_text(f"SELECT {MSG_COLS} {MSG_FROM} WHERE m.sender = ? AND m.msg_id = ?")[0]
-_INSERT_MESSAGE = sqlite_text(INSERT_MESSAGE)[0]
-_INSERT_OWNER = sqlite_text(INSERT_OWNER)[0]
-_SENDER_READ = sqlite_text(SENDER_READ)[0]
-_INSERT_MENTION = sqlite_text(INSERT_MENTION)[0]
-_UPSERT_HEAD = sqlite_text(UPSERT_HEAD)[0]
+_INSERT_MESSAGE = sqlite_text(writes.INSERT_MESSAGE)[0]
+_INSERT_OWNER = sqlite_text(writes.INSERT_OWNER)[0]
+_SENDER_READ = sqlite_text(writes.SENDER_READ)[0]
+_INSERT_MENTION = sqlite_text(writes.INSERT_MENTION)[0]
+_UPSERT_HEAD = sqlite_text(writes.UPSERT_HEAD)[0]
 
 
 class _Tx(WriteTx):
@@ -76,7 +64,7 @@ class _Tx(WriteTx):
             else:
                 self.heads[channel_id] = head
         if missing:
-            found = yield rows(SELECT_HEADS, missing)
+            found = yield rows(writes.SELECT_HEADS, missing)
             self.loaded_heads(found, missing)
             for channel_id in missing:
                 cache[channel_id] = self.heads[channel_id]
@@ -99,7 +87,7 @@ class _Tx(WriteTx):
         conn = self.conn
         head = self.cached_head(m.channel_id)
         owners = [o for o in m.owners if o not in self.known_convs and o not in self.new_convs]
-        planned = plan_append(m, head, self.clock + 1, server_time, owners)
+        planned = writes.plan_append(m, head, self.clock + 1, server_time, owners)
         try:
             conn.execute(_INSERT_MESSAGE, planned.message)
         except sqlite3.IntegrityError:
@@ -114,7 +102,7 @@ class _Tx(WriteTx):
             conn.execute(_INSERT_OWNER, owner)
         conn.execute(_SENDER_READ, planned.read)
         self.new_convs.update(owners)
-        move_head(head, planned)
+        writes.move_head(head, planned)
         self.dirty.add(m.channel_id)
         return Appended(planned.msg, False)
 
@@ -135,10 +123,6 @@ class _Tx(WriteTx):
         self.after.append(apply)
 
 
-_Item = tuple[Callable[[_Tx], Any], "asyncio.Future[Any]", bool]
-"""A queued write: what runs in the transaction, its future, whether it is a plain append."""
-
-
 class SqliteStore(Repositories):
     """The Store on one SQLite file."""
 
@@ -150,9 +134,7 @@ class SqliteStore(Repositories):
         self._members: dict[str, dict[str, int]] = {}
         self.member_cache: dict[str, dict[str, int]] | None = self._members
         self._clock = 0
-        self._queue: list[_Item] = []
-        self._wake = asyncio.Event()
-        self._writer_task: asyncio.Task[None] | None = None
+        self._commits = GroupCommit(self._run_batch, "opentim-sqlite-writer")
         self._wexec = ThreadPoolExecutor(1, thread_name_prefix="opentim-sqlite-writer")
         self._rexec = ThreadPoolExecutor(1, thread_name_prefix="opentim-sqlite-reader")
         self._wconn: sqlite3.Connection | None = None
@@ -197,7 +179,7 @@ class SqliteStore(Repositories):
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._wexec, self._open_writer)
         self._rconn = await loop.run_in_executor(self._rexec, self._connect)
-        self._writer_task = asyncio.create_task(self._writer(), name="opentim-sqlite-writer")
+        self._commits.start()
 
     async def clock_now(self) -> int:
         """The clock: no committed change has a later position."""
@@ -205,12 +187,7 @@ class SqliteStore(Repositories):
 
     async def close(self) -> None:
         """Finish queued writes, then close both connections."""
-        if self._writer_task is not None:
-            await self._submit(lambda tx: None)  # everything queued before it commits with it
-            self._writer_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer_task
-            self._writer_task = None
+        await self._commits.stop()
         loop = asyncio.get_running_loop()
         if self._wconn is not None:
             await loop.run_in_executor(self._wexec, self._wconn.close)
@@ -222,17 +199,11 @@ class SqliteStore(Repositories):
         self._rexec.shutdown(wait=True)
 
     # --- the engine: reads, writes, appends -------------------------------------------------
-    def _submit(self, fn: Callable[[_Tx], T], plain: bool = False) -> asyncio.Future[T]:
-        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append((fn, fut, plain))
-        self._wake.set()
-        return fut
-
     def append(self, msg: NewMessage, server_time: int) -> Awaitable[Appended]:
-        return self._submit(lambda tx: tx.append_now(msg, server_time), plain=True)
+        return self._commits.append(msg, server_time)
 
     async def write(self, op: Callable[[WriteTx], Op[T]]) -> T:
-        return await self._submit(lambda tx: run_sync(op(tx), tx.conn))
+        return await self._commits.write(op)
 
     async def read(self, op: Callable[[], Op[T]], *, snapshot: bool = False) -> T:
         conn = self._rconn
@@ -249,39 +220,29 @@ class SqliteStore(Repositories):
 
         return await asyncio.get_running_loop().run_in_executor(self._rexec, run, conn)
 
-    async def _writer(self) -> None:
+    async def _run_batch(
+        self, batch: list[Queued]
+    ) -> tuple[list[Outcome], list[Callable[[], None]]]:
         loop = asyncio.get_running_loop()
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            batch, self._queue = self._queue, []
-            if not batch:
-                continue
-            outcomes, after = await loop.run_in_executor(self._wexec, self._run_batch, batch)
-            for action in after:
-                action()
-            for (_, fut, _), (ok, value) in zip(batch, outcomes, strict=True):
-                if fut.done():
-                    continue
-                if ok:
-                    fut.set_result(value)
-                else:
-                    fut.set_exception(value)
+        return await loop.run_in_executor(self._wexec, self._run_batch_now, batch)
 
-    def _run_batch(
-        self, batch: list[_Item]
-    ) -> tuple[list[tuple[bool, Any]], list[Callable[[], None]]]:
+    def _run_batch_now(self, batch: list[Queued]) -> tuple[list[Outcome], list[Callable[[], None]]]:
+        """Run the batch as one transaction, each item in a savepoint (on the writer thread)."""
         conn = self._wconn
         assert conn is not None
-        outcomes: list[tuple[bool, Any]] = []
+        outcomes: list[Outcome] = []
         tx = _Tx(self, conn)
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for fn, _, plain in batch:
-                mark = None if plain else tx.mark()
+            for item in batch:
+                mark = None if item.msg is not None else tx.mark()
                 conn.execute("SAVEPOINT item")
                 try:
-                    value = fn(tx)
+                    if item.msg is not None:
+                        answer: Any = tx.append_now(item.msg, item.server_time)
+                    else:
+                        assert item.op is not None
+                        answer = run_sync(item.op(tx), conn)
                 except Exception as exc:
                     conn.execute("ROLLBACK TO item")
                     conn.execute("RELEASE item")
@@ -290,7 +251,7 @@ class SqliteStore(Repositories):
                     outcomes.append((False, exc))
                 else:
                     conn.execute("RELEASE item")
-                    outcomes.append((True, value))
+                    outcomes.append((True, answer))
             conn.executemany(_UPSERT_HEAD, tx.head_rows())
             if tx.clock != self._clock:
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'clock'", (tx.clock,))

@@ -71,7 +71,12 @@ class Head:
     __slots__ = ("activity", "changed", "count", "last_seq", "max_seq")
 
     def __init__(
-        self, max_seq: int = 0, count: int = 0, last_seq: int = 0, activity: int = 0, changed: int = 0
+        self,
+        max_seq: int = 0,
+        count: int = 0,
+        last_seq: int = 0,
+        activity: int = 0,
+        changed: int = 0,
     ) -> None:
         self.max_seq = max_seq
         self.count = count
@@ -122,7 +127,7 @@ def plan_append(
         m.conv_type,
         m.sender,
         m.receiver,
-        pos.count,
+        pos.counted,
         activity,
         server_time,
         to_db_u64(m.client_time),
@@ -139,11 +144,11 @@ def plan_append(
         mentioned = {MENTION_ALL if u == AT_ALL else u for u in m.at_users} - {m.sender}
         mentions = [(m.channel_id, u, pos.seq) for u in sorted(mentioned)]
     return AppendRows(
-        msg=stored_message(m, pos.seq, pos.count, activity, server_time),
+        msg=stored_message(m, pos.seq, pos.counted, activity, server_time),
         message=message,
         owners=[(*owner, m.channel_id, activity) for owner in new_owners],
         # One's own message is read by sending it.
-        read=(pos.seq, pos.count, m.sender, m.conv_type, m.receiver),
+        read=(pos.seq, pos.counted, m.sender, m.conv_type, m.receiver),
         mentions=mentions,
         last_seq=pos.last_seq,
     )
@@ -252,4 +257,3 @@ class WriteTx(ABC):
     def forget_head(self, channel_id: str) -> None:
         """Drop a head read after a failed write began (the next use reads it again)."""
         del self.heads[channel_id]
-

@@ -106,7 +106,9 @@ def _at_info(user_id: str, pending: dict[str, tuple[Conversation, int]]) -> Op[N
         pending[channel_id][0].at_info = at_info[-MAX_AT_INFO:]
 
 
-def _full_page(user_id: str, token: SyncToken, limit: int) -> Op[tuple[list[Conversation], SyncToken, bool]]:
+def _full_page(
+    user_id: str, token: SyncToken, limit: int
+) -> Op[tuple[list[Conversation], SyncToken, bool]]:
     horizon = token.horizon
     if token.phase == FRESH:
         horizon = yield value("SELECT value FROM meta WHERE key = 'clock'")
@@ -236,7 +238,9 @@ def change_one(tx: WriteTx, where: tuple[str, int, str], change: ConvChange) -> 
     count = 0
     if seq is not None:
         count = (
-            yield value("SELECT count FROM messages WHERE channel_id = ? AND seq = ?", channel_id, seq)
+            yield value(
+                "SELECT count FROM messages WHERE channel_id = ? AND seq = ?", channel_id, seq
+            )
         ) or 0
     after = apply_change(before, change, head.max_seq, tx.clock + 1, count)
     if after is None:

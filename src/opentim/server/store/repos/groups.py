@@ -41,9 +41,7 @@ def _join(tx: WriteTx, group_id: str, members: dict[str, int], now: int) -> Op[N
 def _end(tx: WriteTx, group_id: str, user_ids: list[str], tip: Message) -> Op[None]:
     """End their membership at ``tip``: their conversations stop there."""
     clock = tx.tick()
-    yield execute(
-        "DELETE FROM members WHERE group_id = ? AND user_id = ANY(?)", group_id, user_ids
-    )
+    yield execute("DELETE FROM members WHERE group_id = ? AND user_id = ANY(?)", group_id, user_ids)
     yield execute(
         "UPDATE conversations SET end_seq = ?, end_count = ?, end_activity = ?, changed = ? "
         "WHERE conv_type = 2 AND conv_id = ? AND user_id = ANY(?)",
