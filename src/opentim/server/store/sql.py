@@ -10,8 +10,9 @@ the PostgreSQL way, which the SQLite driver translates once per statement text (
 - ``GREATEST(`` becomes SQLite's scalar ``max(``; `` FOR UPDATE`` is dropped (SQLite has one
   writer: what it reads stays as read until its COMMIT).
 - ``= ANY(?)`` takes a list: PostgreSQL binds an array; SQLite reads it from ``json_each``.
-- ``IN KEYS(?, ?)`` takes two lists, conversation types and ids, the pairs ``(conv_type,
-  conv_id)``: PostgreSQL unnests the two arrays, SQLite joins two ``json_each``.
+- ``(a, b) IN KEYS(?, ?)`` takes two lists, conversation types and ids, the pairs ``(conv_type,
+  conv_id)``: PostgreSQL unnests the two arrays; SQLite tests each column against its list
+  first (so the primary key drives the lookup, as it does for one key), then the exact pairs.
 """
 
 from __future__ import annotations
@@ -77,17 +78,28 @@ def key_lists(keys: Sequence[tuple[int, str]]) -> tuple[list[int], list[str]]:
 
 
 # --- SQLite -------------------------------------------------------------------------------
-_TOKENS = re.compile(r"= ANY\(\?\)|IN KEYS\(\?, \?\)|\?")
-_KEYS_SQLITE = (
-    "IN (SELECT t.value, i.value FROM json_each(?) t JOIN json_each(?) i ON i.key = t.key)"
-)
+_TOKENS = re.compile(r"\(([\w.]+), ([\w.]+)\) IN KEYS\(\?, \?\)|= ANY\(\?\)|\?")
 _json = msgspec.json.Encoder()
+Param = tuple[int, bool]
+"""Where a SQLite parameter comes from: the index of the query's argument, and whether it is a
+list (read through ``json_each``)."""
+
+
+def _keys_sqlite(a: str, b: str) -> str:
+    # Each column's IN list lets the primary key drive the lookup; the last test keeps the
+    # exact pairs (a type and an id asked for in different pairs would match the first two).
+    return (
+        f"{a} IN (SELECT value FROM json_each(?)) AND {b} IN (SELECT value FROM json_each(?)) "
+        f"AND ({a}, {b}) IN (SELECT t.value, i.value FROM json_each(?) t "
+        "JOIN json_each(?) i ON i.key = t.key)"
+    )
 
 
 @lru_cache(maxsize=1024)
-def sqlite_text(sql: str) -> tuple[str, tuple[int, ...]]:
-    """The statement in SQLite's words, and the positions of its list arguments."""
-    lists: list[int] = []
+def sqlite_text(sql: str) -> tuple[str, tuple[Param, ...] | None]:
+    """The statement in SQLite's words, and where its parameters come from (None: the
+    arguments as they are)."""
+    params: list[Param] = []
     parts: list[str] = []
     n = 0
     last = 0
@@ -97,36 +109,35 @@ def sqlite_text(sql: str) -> tuple[str, tuple[int, ...]]:
         token = m.group()
         if token == "?":
             parts.append("?")
+            params.append((n, False))
             n += 1
         elif token == "= ANY(?)":
             parts.append("IN (SELECT value FROM json_each(?))")
-            lists.append(n)
+            params.append((n, True))
             n += 1
         else:
-            parts.append(_KEYS_SQLITE)
-            lists += [n, n + 1]
+            parts.append(_keys_sqlite(m.group(1), m.group(2)))
+            params += [(n, True), (n + 1, True), (n, True), (n + 1, True)]
             n += 2
     parts.append(sql[last:])
     text = "".join(parts).replace("GREATEST(", "max(").replace(" FOR UPDATE", "")
-    return text, tuple(lists)
+    plain = all(i == k and not is_list for k, (i, is_list) in enumerate(params))
+    return text, None if plain else tuple(params)
 
 
-def _sqlite_args(args: Sequence[Any], lists: tuple[int, ...]) -> Sequence[Any]:
-    if not lists:
+def _sqlite_args(args: Sequence[Any], params: tuple[Param, ...] | None) -> Sequence[Any]:
+    if params is None:
         return args
-    out = list(args)
-    for i in lists:
-        out[i] = _json.encode(out[i]).decode()
-    return out
+    return [_json.encode(args[i]).decode() if is_list else args[i] for i, is_list in params]
 
 
 def sqlite_query(conn: sqlite3.Connection, q: Query) -> Any:
     """Run one query on a sqlite3 connection; its result as ``Query.fetch`` asks."""
-    text, lists = sqlite_text(q.sql)
+    text, params = sqlite_text(q.sql)
     if q.fetch == "many":
-        conn.executemany(text, [_sqlite_args(a, lists) for a in q.args])
+        conn.executemany(text, [_sqlite_args(a, params) for a in q.args])
         return None
-    cur = conn.execute(text, _sqlite_args(q.args, lists))
+    cur = conn.execute(text, _sqlite_args(q.args, params))
     if q.fetch == "all":
         return cur.fetchall()
     if q.fetch == "one":
