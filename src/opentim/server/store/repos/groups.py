@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from opentim.protocol import GroupInfo, Message, group_channel
 
 from ..base import DuplicateGroupError, GroupRow, NewMessage
@@ -52,6 +54,21 @@ def _end(tx: WriteTx, group_id: str, user_ids: list[str], tip: Message) -> Op[No
         group_id,
         user_ids,
     )
+
+
+def _tipped(
+    tx: WriteTx,
+    group_id: str,
+    tip: NewMessage,
+    server_time: int,
+    change: Callable[[Message], Op[None]],
+    dismissed: bool = False,
+) -> Op[Message]:
+    """Append the membership tip, then ``change`` the membership at it."""
+    msg = yield from tx.append(tip, server_time)
+    yield from change(msg)
+    yield from tx.members_changed(group_id, dismissed)
+    return msg
 
 
 class Groups:
@@ -116,45 +133,51 @@ class Groups:
                 group.notification,
                 group.create_time,
             )
-            msg = yield from tx.append(tip, server_time)
-            yield from _join(tx, group.group_id, members, server_time)
-            yield from tx.members_changed(group.group_id)
-            return msg
+            return (
+                yield from _tipped(
+                    tx,
+                    group.group_id,
+                    tip,
+                    server_time,
+                    lambda msg: _join(tx, group.group_id, members, server_time),
+                )
+            )
 
         return await self.engine.write(write)
 
     async def add_members(
         self, group_id: str, members: dict[str, int], tip: NewMessage, server_time: int
     ) -> Message:
-        def write(tx: WriteTx) -> Op[Message]:
-            msg = yield from tx.append(tip, server_time)
-            yield from _join(tx, group_id, members, server_time)
-            yield from tx.members_changed(group_id)
-            return msg
-
-        return await self.engine.write(write)
+        return await self.engine.write(
+            lambda tx: _tipped(
+                tx,
+                group_id,
+                tip,
+                server_time,
+                lambda msg: _join(tx, group_id, members, server_time),
+            )
+        )
 
     async def remove_members(
         self, group_id: str, user_ids: list[str], tip: NewMessage, server_time: int
     ) -> Message:
-        def write(tx: WriteTx) -> Op[Message]:
-            msg = yield from tx.append(tip, server_time)
-            yield from _end(tx, group_id, user_ids, msg)
-            yield from tx.members_changed(group_id)
-            return msg
-
-        return await self.engine.write(write)
+        return await self.engine.write(
+            lambda tx: _tipped(
+                tx, group_id, tip, server_time, lambda msg: _end(tx, group_id, user_ids, msg)
+            )
+        )
 
     async def dismiss_group(self, group_id: str, tip: NewMessage, server_time: int) -> Message:
-        def write(tx: WriteTx) -> Op[Message]:
-            msg = yield from tx.append(tip, server_time)
+        def dismiss(tx: WriteTx, msg: Message) -> Op[None]:
             members = yield from members_of(group_id)
             yield from _end(tx, group_id, list(members), msg)
             yield execute("UPDATE groups SET dismissed = 1 WHERE group_id = ?", group_id)
-            yield from tx.members_changed(group_id, dismissed=True)
-            return msg
 
-        return await self.engine.write(write)
+        return await self.engine.write(
+            lambda tx: _tipped(
+                tx, group_id, tip, server_time, lambda msg: dismiss(tx, msg), dismissed=True
+            )
+        )
 
     async def joined_groups(self, user_id: str) -> list[GroupInfo]:
         def read() -> Op[list[GroupInfo]]:
