@@ -116,13 +116,14 @@ async def test_sync_under_concurrent_writers_never_skips_a_change(
                     )
 
     async def read() -> None:
-        # Until the writers are done and a page comes back empty (the timeout below bounds it):
-        # a cap on pages could end the reader before the last writes on a slow machine.
+        # Until a page read after the writers were done comes back empty: a page whose read
+        # began before the last commit may miss it (the timeout below bounds the loop).
         nonlocal token
         while True:
+            finished = done.is_set()
             page, token, _ = await reader.convs.sync_conversations("me", token, 100)
             apply(page)
-            if done.is_set() and not page:
+            if finished and not page:
                 return
             await asyncio.sleep(0)
 
