@@ -82,6 +82,30 @@ async def test_concurrent_appends_get_gap_free_seqs_in_call_order(store: Store) 
     assert [r.msg.count for r in results] == list(range(1, 501))
 
 
+async def test_the_clock_is_never_below_a_position_a_reader_saw(store: Store) -> None:
+    """The service refuses a sync token beyond ``clock_now`` as another history's: while
+    writes commit, no page may hand out a position the clock has not reached."""
+    token = SyncToken(phase=INCREMENTAL, pos=await store.clock_now())
+    finished = False
+
+    async def write() -> None:
+        nonlocal finished
+        for i in range(150):
+            await asyncio.gather(
+                *(store.messages.append(c2c(f"p{k}", "me", f"m{i}-{k}"), 1) for k in range(3))
+            )
+        finished = True
+
+    async def read() -> None:
+        nonlocal token
+        while not finished:
+            _, token, _ = await store.convs.sync_conversations("me", token, 100)
+            assert token.pos <= await store.clock_now()
+
+    await asyncio.gather(write(), read())
+    assert token.pos > 0
+
+
 async def test_resend_with_same_msg_id_is_the_same_message(store: Store) -> None:
     first = await store.messages.append(c2c("a", "b", "x"), 100)
     again = await store.messages.append(c2c("a", "b", "x"), 200)

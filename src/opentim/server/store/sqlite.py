@@ -232,6 +232,7 @@ class SqliteStore(Repositories):
         assert conn is not None
         outcomes: list[Outcome] = []
         tx = _Tx(self, conn)
+        clock_before = self._clock
         try:
             conn.execute("BEGIN IMMEDIATE")
             for item in batch:
@@ -253,15 +254,17 @@ class SqliteStore(Repositories):
                     conn.execute("RELEASE item")
                     outcomes.append((True, answer))
             conn.executemany(_UPSERT_HEAD, tx.head_rows())
-            if tx.clock != self._clock:
+            if tx.clock != clock_before:
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'clock'", (tx.clock,))
+            # Before COMMIT: clock_now is never below a position a reader can see.
+            self._clock = tx.clock
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._heads.clear()
             self._members.clear()
+            self._clock = clock_before
             failure = StoreError(f"commit failed: {exc}")
             return [(False, failure)] * len(batch), []
-        self._clock = tx.clock
         return outcomes, [*tx.after, tx.remember_convs()]
