@@ -281,7 +281,7 @@ async def _make_group(store_url: str, group_id: str, owner: str) -> None:
             is_tips=True,
             excluded_from_unread=True,
         )
-        await store.create_group(row, members, tip, int(time.time()))
+        await store.groups.create_group(row, members, tip, int(time.time()))
     finally:
         await store.close()
 

@@ -70,13 +70,13 @@ async def prefill(db_path: Path, n: int) -> float:
     store = SqliteStore(db_path)
     await store.open()
     try:
-        await store.ensure_user(OWNER, create=True)
+        await store.users.ensure_user(OWNER, create=True)
         for start in range(0, n, CHUNK):
             peers = [f"peer{i:06d}" for i in range(start, min(n, start + CHUNK))]
-            await asyncio.gather(*(store.ensure_user(p, create=True) for p in peers))
+            await asyncio.gather(*(store.users.ensure_user(p, create=True) for p in peers))
             now = int(time.time())
             appends = [
-                store.append(
+                store.messages.append(
                     NewMessage(
                         channel_id=c2c_channel(p, OWNER),
                         conv_type=ConvType.C2C,

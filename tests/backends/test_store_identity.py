@@ -49,7 +49,7 @@ async def full_sync(svc: ConversationService, user: str, cursor: str = "") -> tu
 
 async def test_sync_refuses_a_token_of_another_history_and_starts_over(store: Store) -> None:  # noqa: F811
     svc = ConversationService(store, LocalBus(), users=None, clock=lambda: 0.0)  # type: ignore[arg-type]
-    await store.append(c2c("alice", "bob", "m1"), 100)
+    await store.messages.append(c2c("alice", "bob", "m1"), 100)
     seen, cursor, reset = await full_sync(svc, "bob")
     assert (seen, reset) == (["alice"], False)
     token = parse_token(cursor)

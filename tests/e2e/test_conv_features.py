@@ -241,7 +241,7 @@ async def test_filters_combine(login: Login) -> None:
 async def test_paging_1000_conversations_while_messages_arrive(server: Server) -> None:
     n = 1000
     peers = [f"peer{i:04d}" for i in range(n)]
-    await asyncio.gather(*(server.store.ensure_user(p, True) for p in [*peers, "late"]))
+    await asyncio.gather(*(server.store.users.ensure_user(p, True) for p in [*peers, "late"]))
     me = Client(server.url)
     await me.login("me", sig("me"))
     await me.wait_synced()

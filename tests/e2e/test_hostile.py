@@ -162,7 +162,7 @@ async def test_system_ids_cannot_log_in_or_register(server: Server) -> None:
             body = {"user_id": user, "user_sig": sig(user), "sdkappid": 1400000000}
             code = await Raw(ws).code("login", body)
             assert code == ErrorCode.ERR_SDK_COMM_INVALID_IDENTIFIER
-    assert await server.store.get_profiles(["@TIM#SYSTEM", "@TIM#admin"]) == {}
+    assert await server.store.users.get_profiles(["@TIM#SYSTEM", "@TIM#admin"]) == {}
 
 
 async def test_msg_delete_tells_a_stranger_nothing(raw: Raw, login: Login) -> None:

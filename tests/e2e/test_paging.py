@@ -197,8 +197,8 @@ async def test_rows_stored_before_the_limits_are_still_delivered(
         before = await alice.messages.send_text(C2C, "bob", "before")
         # What an earlier release accepted: a 250 KB cloud_custom_data, a 200 KB nick, both
         # written straight into the SQLite store, past today's checks.
-        await server.store.update_profile("alice", {"nick": "N" * 200_000})
-        legacy = await server.store.append(
+        await server.store.users.update_profile("alice", {"nick": "N" * 200_000})
+        legacy = await server.store.messages.append(
             NewMessage(
                 channel_id=c2c_channel("alice", "bob"),
                 conv_type=C2C,

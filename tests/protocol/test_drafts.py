@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from opentim.protocol.drafts import UINT32_MAX, draft_edit_wins, draft_stamp, now_stamp
+from opentim.protocol.drafts import UINT32_MAX, draft_stamp, now_stamp
+from opentim.protocol.rules import draft_edit_wins
 
 NOW = 1_700_000_000
 

@@ -56,7 +56,7 @@ async def test_sqlite_files_are_private(tmp_path: Path, open_umask: object) -> N
     store = SqliteStore(path)
     await store.open()
     try:
-        await store.append(c2c("a", "b", "m1"), 100)
+        await store.messages.append(c2c("a", "b", "m1"), 100)
         files = list(path.parent.iterdir())
         assert {p.name for p in files} >= {"opentim.db", "opentim.db-wal", "opentim.db-shm"}
         assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
@@ -77,6 +77,6 @@ async def test_files_an_older_version_left_readable_are_closed(
     await reopened.open()
     try:
         assert mode(path) == 0o600
-        assert await reopened.history("a", 1, "b", 0, 10) == []
+        assert await reopened.messages.history("a", 1, "b", 0, 10) == []
     finally:
         await reopened.close()

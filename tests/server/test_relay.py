@@ -19,17 +19,18 @@ G = group_channel("g")
 
 
 class FakeStore:
-    """The two reads the relay makes, counted."""
+    """The two reads the relay makes, counted (it is its own messages and groups repository)."""
 
     def __init__(self) -> None:
-        self.messages: dict[str, list[Message]] = {}
+        self.stored: dict[str, list[Message]] = {}
         self.members: dict[str, dict[str, int]] = {}
+        self.messages = self.groups = self
         self.reads: list[tuple[str, int, int]] = []
         self.member_reads = 0
 
     async def messages_between(self, channel_id: str, after: int, to: int) -> list[Message]:
         self.reads.append((channel_id, after, to))
-        return [m for m in self.messages.get(channel_id, []) if after < m.seq <= to]
+        return [m for m in self.stored.get(channel_id, []) if after < m.seq <= to]
 
     async def get_members(self, group_id: str) -> dict[str, int]:
         self.member_reads += 1
@@ -149,7 +150,7 @@ async def test_a_late_envelope_within_the_grace_is_put_back_in_order(h: Harness)
 async def test_a_gap_the_bus_never_fills_is_read_from_the_store() -> None:
     h = Harness(["b"], bus=LosingBus())
     await h.start()
-    h.store.messages[C] = [stored(s) for s in range(1, 6)]
+    h.store.stored[C] = [stored(s) for s in range(1, 6)]
     h.relay.publish(c2c(2, skip_conn="node-7"))  # this node sent 2 (from node-7); lost
     h.relay.receive(c2c(1))
     h.relay.receive(c2c(4))
@@ -198,7 +199,7 @@ async def test_a_lost_membership_tip_filled_from_the_store_refreshes_the_list() 
     h.store.members["g"]["c"] = 200
     tip = stored(2, G)
     tip.is_tips = True
-    h.store.messages[G] = [tip]
+    h.store.stored[G] = [tip]
     h.relay.receive(grp(3))  # 2, the tip adding c, was lost on the bus
     await h.until(3)
     assert [sorted(e.users) for e in h.got] == [["b"], ["b", "c"], ["b", "c"]]
@@ -221,7 +222,7 @@ async def test_a_failing_store_read_is_retried_and_no_message_is_skipped(
     store = FailingStore(fail=3)
     h = Harness(["b"], store=store)
     await h.start()
-    store.messages[C] = [stored(s) for s in range(1, 8)]
+    store.stored[C] = [stored(s) for s in range(1, 8)]
     h.relay.receive(c2c(1))
     h.relay.receive(c2c(4))  # 2 and 3 are lost: read from the store, which fails 3 times
     h.relay.receive(c2c(5))
@@ -248,7 +249,7 @@ async def test_a_failing_member_read_keeps_the_group_queue_in_order() -> None:
 async def test_a_handler_failing_on_one_envelope_does_not_drop_the_rest() -> None:
     h = Harness(["b"], bus=LosingBus())
     await h.start()
-    h.store.messages[C] = [stored(s) for s in range(1, 6)]
+    h.store.stored[C] = [stored(s) for s in range(1, 6)]
     deliver = h.deliver
     failed: list[int] = []
 
@@ -270,7 +271,7 @@ async def test_a_handler_failing_on_one_envelope_does_not_drop_the_rest() -> Non
 async def test_a_heartbeat_head_past_what_was_delivered_is_read_from_the_store() -> None:
     h = Harness(["b"])
     await h.start()
-    h.store.messages[C] = [stored(s) for s in range(1, 4)]
+    h.store.stored[C] = [stored(s) for s in range(1, 4)]
     h.relay.receive(c2c(1))
     heads = [Head(C, 3, ["a", "b"]), Head(c2c_channel("x", "y"), 9, ["x", "y"])]
     h.relay.receive(Envelope(heads=heads))  # 2 and 3 were lost, nothing came after them

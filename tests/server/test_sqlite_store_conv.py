@@ -29,7 +29,7 @@ async def test_a_schema_1_file_is_upgraded_in_place(tmp_path: Path) -> None:
     store = SqliteStore(path)
     await store.open()
     try:
-        (conv,) = await store.get_conversations("a", [(ConvType.C2C, "b")])
+        (conv,) = await store.convs.get_conversations("a", [(ConvType.C2C, "b")])
         assert conv.pos == 7, "the channel's change position starts at its activity"
         assert conv.marks == 0
         assert conv.groups == []

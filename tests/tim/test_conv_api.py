@@ -66,7 +66,7 @@ def test_paging_1000_conversations_while_messages_arrive(
     store = server.server.store
 
     async def register() -> None:
-        await asyncio.gather(*(store.ensure_user(p, True) for p in [*peers, "pp-late"]))
+        await asyncio.gather(*(store.users.ensure_user(p, True) for p in [*peers, "pp-late"]))
 
     run_on_server(server, register())
     me: Tim = make_tim("pager")

@@ -3,7 +3,7 @@
 ``draft_edit_time`` is read-only in the reference's headers (the SDK fills it): the SDK stamps
 each set or cancel from its own clock, in UTC seconds, and an app's value is ignored. The
 server keeps, per conversation, the stamp of the edit it holds; an edit that arrives later
-replaces it when its stamp is not earlier. Both store engines call ``draft_edit_wins``.
+replaces it when its stamp is not earlier (``protocol.rules.draft_edit_wins``).
 """
 
 from __future__ import annotations
@@ -28,10 +28,3 @@ def draft_stamp(sent: int, now: int) -> int:
     the draft against every later edit. A missing stamp (0) is now.
     """
     return now if sent <= 0 or sent > now else sent
-
-
-def draft_edit_wins(stamp: int, stored: int) -> bool:
-    """Whether an edit stamped ``stamp`` replaces the stored edit stamped ``stored``, the new
-    edit arriving after the stored one: the later stamp wins, and a tie goes to the later
-    arrival (so one device's set-then-cancel within a second ends cancelled)."""
-    return stamp >= stored

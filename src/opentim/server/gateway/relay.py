@@ -242,7 +242,7 @@ class Relay:
         if members is None:
             group_id = env.group_id
             members = await self._read(
-                f"the members of {group_id}", lambda: self.store.get_members(group_id)
+                f"the members of {group_id}", lambda: self.store.groups.get_members(group_id)
             )
             if len(self._members) >= self.max_groups:
                 self._members.clear()
@@ -295,7 +295,7 @@ class Relay:
         after = ch.last
         msgs = await self._read(
             f"{channel_id} up to {to_seq}",
-            lambda: self.store.messages_between(channel_id, after, to_seq),
+            lambda: self.store.messages.messages_between(channel_id, after, to_seq),
         )
         for msg in msgs:
             if msg.seq <= ch.last:

@@ -102,18 +102,18 @@ class ConversationService:
                 log.info("sync token of %s is from %s: full resync", user_id, why)
                 token = SyncToken()
         limit = max(1, min(limit, SYNC_PAGE))
-        convs, after, more = await self.store.sync_conversations(user_id, token, limit)
+        convs, after, more = await self.store.convs.sync_conversations(user_id, token, limit)
         while (fit := fitting(convs)) < len(convs):
             # Over a page in bytes: read the page again with as many as fit, so the store
             # makes the token for exactly those (each pass is smaller; one always fits).
             limit = fit
-            convs, after, more = await self.store.sync_conversations(user_id, token, limit)
+            convs, after, more = await self.store.convs.sync_conversations(user_id, token, limit)
         # The group names ride on the last page only: that is where the SDK reads them.
-        names = [] if more else await self.store.conv_groups(user_id)
+        names = [] if more else await self.store.conv_groups.conv_groups(user_id)
         return convs, encode_token(msgspec.structs.replace(after, db=db_id)), more, names, reset
 
     async def get(self, user_id: str, keys: list[tuple[int, str]]) -> list[Conversation]:
-        return await self.store.get_conversations(user_id, keys)
+        return await self.store.convs.get_conversations(user_id, keys)
 
     async def get_page(
         self, user_id: str, keys: list[tuple[int, str]]
@@ -146,7 +146,7 @@ class ConversationService:
             )
         if change.create:
             await self._check_can_create(user_id, conv_type, conv_id)
-        conv = await self.store.change_conversation(user_id, conv_type, conv_id, change)
+        conv = await self.store.convs.change_conversation(user_id, conv_type, conv_id, change)
         if conv is None:
             raise ConvNotFoundError(conv_id)
         self.publish(user_id, [conv], conn_id)
@@ -202,9 +202,9 @@ class ConversationService:
             if await self.users.profile(conv_id) is None:
                 raise ServiceError(ErrorCode.ERR_INVALID_MSG_RECEIVER, f"no user {conv_id!r}")
             return
-        if await self.store.get_group(conv_id) is None:
+        if await self.store.groups.get_group(conv_id) is None:
             raise GroupNotFoundError(conv_id)
-        if user_id not in await self.store.get_members(conv_id):
+        if user_id not in await self.store.groups.get_members(conv_id):
             raise NotMemberError(f"{user_id!r} is not a member of {conv_id!r}")
 
     # --- batch calls: one result per conversation -------------------------------------------
@@ -226,7 +226,7 @@ class ConversationService:
         valid = list(
             dict.fromkeys(k for k in keys if k[0] in (ConvType.C2C, ConvType.GROUP) and k[1])
         )
-        snapshots = await self.store.change_conversations(user_id, valid, change)
+        snapshots = await self.store.convs.change_conversations(user_id, valid, change)
         found = dict(zip(valid, snapshots, strict=True))
         results: list[ConvResult] = []
         changed: list[Conversation] = []
@@ -273,9 +273,9 @@ class ConversationService:
             )
         self._check_batch(keys)
         if enable:
-            current = await self.store.get_conversations(user_id, list(dict.fromkeys(keys)))
+            current = await self.store.convs.get_conversations(user_id, list(dict.fromkeys(keys)))
             newly = sum(1 for c in current if not c.deleted and not c.marks)
-            marked = await self.store.count_conversations(user_id, marked=True)
+            marked = await self.store.convs.count_conversations(user_id, marked=True)
             if newly and marked + newly > self.limits.marked_convs:
                 raise _refuse(
                     ErrorCode.ERR_SVR_CONV_CONV_MARK_TOTAL_COUNT_EXCEED_LIMIT,
@@ -293,9 +293,9 @@ class ConversationService:
             raise _refuse(ErrorCode.ERR_INVALID_PARAMETERS, f"custom data over {limit} bytes")
         self._check_batch(keys)
         if custom_data:
-            current = await self.store.get_conversations(user_id, list(dict.fromkeys(keys)))
+            current = await self.store.convs.get_conversations(user_id, list(dict.fromkeys(keys)))
             newly = sum(1 for c in current if not c.deleted and not c.custom_data)
-            holding = await self.store.count_conversations(user_id, custom_data=True)
+            holding = await self.store.convs.count_conversations(user_id, custom_data=True)
             if newly and holding + newly > self.limits.marked_convs:
                 raise _refuse(
                     ErrorCode.ERR_SVR_CONV_CONV_MARK_TOTAL_COUNT_EXCEED_LIMIT,
@@ -327,15 +327,15 @@ class ConversationService:
                 raise _refuse(ErrorCode.ERR_INVALID_MSG_RECEIVER, f"no users {missing!r}")
         elif conv_type == ConvType.GROUP:
             for group_id in ids:
-                if await self.store.get_group(group_id) is None:
+                if await self.store.groups.get_group(group_id) is None:
                     raise GroupNotFoundError(group_id)
-                if user_id not in await self.store.get_members(group_id):
+                if user_id not in await self.store.groups.get_members(group_id):
                     raise NotMemberError(f"{user_id!r} is not a member of {group_id!r}")
         else:
             raise _refuse(ErrorCode.ERR_INVALID_CONVERSATION, f"bad conv_type {conv_type}")
         keys = [(conv_type, i) for i in ids]
         change = ConvChange(recv_opt=opt, ensure=True)
-        convs = [c for c in await self.store.change_conversations(user_id, keys, change) if c]
+        convs = [c for c in await self.store.convs.change_conversations(user_id, keys, change) if c]
         self.publish(user_id, convs, conn_id)
         return convs
 
@@ -346,7 +346,9 @@ class ConversationService:
                 ErrorCode.ERR_INVALID_PARAMETERS,
                 f"at most {self.limits.recv_opt_users} users per call",
             )
-        found = await self.store.recv_opts(user_id, ConvType.C2C, list(dict.fromkeys(user_ids)))
+        found = await self.store.convs.recv_opts(
+            user_id, ConvType.C2C, list(dict.fromkeys(user_ids))
+        )
         return {u: found.get(u, RecvOpt.RECEIVE) for u in user_ids}
 
     # --- conversation groups ----------------------------------------------------------------
@@ -381,13 +383,15 @@ class ConversationService:
         self.bus.ensure_up()
         self._check_name(name)
         self._check_batch(keys)
-        if len(await self.store.conv_groups(user_id)) >= self.limits.conv_groups:
+        if len(await self.store.conv_groups.conv_groups(user_id)) >= self.limits.conv_groups:
             raise _refuse(
                 ErrorCode.ERR_SVR_CONV_CONV_GROUP_TOTAL_COUNT_EXCEED_LIMIT,
                 f"at most {self.limits.conv_groups} conversation groups",
             )
         try:
-            added = await self.store.create_conv_group(user_id, name, keys, int(self.clock()))
+            added = await self.store.conv_groups.create_conv_group(
+                user_id, name, keys, int(self.clock())
+            )
         except DuplicateConvGroupError as exc:
             raise _refuse(
                 ErrorCode.ERR_INVALID_PARAMETERS, f"conversation group {name!r} exists"
@@ -401,7 +405,7 @@ class ConversationService:
     async def delete_group(self, user_id: str, name: str, conn_id: str) -> list[Conversation]:
         self.bus.ensure_up()
         self._check_name(name)
-        convs = await self.store.delete_conv_group(user_id, name)
+        convs = await self.store.conv_groups.delete_conv_group(user_id, name)
         if convs is None:
             raise self._no_group(name)
         self.publish(user_id, convs, conn_id)
@@ -415,7 +419,7 @@ class ConversationService:
         self._check_name(name)
         self._check_name(new_name)
         try:
-            convs = await self.store.rename_conv_group(user_id, name, new_name)
+            convs = await self.store.conv_groups.rename_conv_group(user_id, name, new_name)
         except DuplicateConvGroupError as exc:
             raise _refuse(
                 ErrorCode.ERR_INVALID_PARAMETERS, f"conversation group {new_name!r} exists"
@@ -435,7 +439,9 @@ class ConversationService:
         self.bus.ensure_up()
         self._check_name(name)
         self._check_batch(keys)
-        found = await self.store.add_to_conv_group(user_id, name, keys, self.limits.convs_per_group)
+        found = await self.store.conv_groups.add_to_conv_group(
+            user_id, name, keys, self.limits.convs_per_group
+        )
         if found is None:
             raise self._no_group(name)
         added, evicted = found
@@ -450,7 +456,7 @@ class ConversationService:
                 ConvGroupChange(kind="removed", name=name, convs=evicted, reason=1),
                 conn_id,
             )
-        current = await self.store.get_conversations(user_id, keys)
+        current = await self.store.convs.get_conversations(user_id, keys)
         members = [c for c in current if name in c.groups]
         return self._results(keys, members, ErrorCode.ERR_INVALID_CONVERSATION), added, evicted
 
@@ -460,7 +466,7 @@ class ConversationService:
         self.bus.ensure_up()
         self._check_name(name)
         self._check_batch(keys)
-        removed = await self.store.remove_from_conv_group(user_id, name, keys)
+        removed = await self.store.conv_groups.remove_from_conv_group(user_id, name, keys)
         if removed is None:
             raise self._no_group(name)
         self.publish(user_id, removed, conn_id)
@@ -471,4 +477,4 @@ class ConversationService:
         return self._results(keys, removed, ErrorCode.ERR_INVALID_CONVERSATION), removed
 
     async def group_names(self, user_id: str) -> list[str]:
-        return await self.store.conv_groups(user_id)
+        return await self.store.conv_groups.conv_groups(user_id)

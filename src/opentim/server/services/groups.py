@@ -92,7 +92,7 @@ class GroupService:
         )
 
     async def _group(self, group_id: str) -> GroupRow:
-        group = await self.store.get_group(group_id)
+        group = await self.store.groups.get_group(group_id)
         if group is None:
             raise GroupNotFoundError(group_id)
         return group
@@ -103,7 +103,9 @@ class GroupService:
         """Push the tip to the group (and to removed members), then each user's new conversation."""
         self.messages.publish(tip, extra_users=removed)
         for user_id in users_with_new_state:
-            convs = await self.store.get_conversations(user_id, [(ConvType.GROUP, tip.receiver)])
+            convs = await self.store.convs.get_conversations(
+                user_id, [(ConvType.GROUP, tip.receiver)]
+            )
             self.conversations.publish(user_id, convs)
 
     async def create(self, user_id: str, req: GroupCreateReq) -> str:
@@ -174,7 +176,7 @@ class GroupService:
             group_tips_elem_member_num=len(members),
         )
         try:
-            msg = await self.store.create_group(row, members, tip, now)
+            msg = await self.store.groups.create_group(row, members, tip, now)
         except DuplicateGroupError as exc:
             raise ServiceError(
                 ErrorCode.ERR_SVR_GROUP_GROUPID_IN_USED, f"group id {group_id!r} is taken"
@@ -189,15 +191,15 @@ class GroupService:
             raise NotMemberError("a Private (Work) group cannot be dismissed")
         if group.owner != user_id:
             raise NotMemberError("only the owner can dismiss the group")
-        members = list(await self.store.get_members(group_id))
+        members = list(await self.store.groups.get_members(group_id))
         tip = self._tip(group_id, TipType.QUIT, user_id, members, group_tips_elem_member_num=0)
-        msg = await self.store.dismiss_group(group_id, tip, int(self.clock()))
+        msg = await self.store.groups.dismiss_group(group_id, tip, int(self.clock()))
         await self._announce(msg, members, removed=members)
 
     async def join(self, user_id: str, group_id: str) -> None:
         self.messages.bus.ensure_up()
         group = await self._group(group_id)
-        members = await self.store.get_members(group_id)
+        members = await self.store.groups.get_members(group_id)
         if user_id in members:
             raise ServiceError(ErrorCode.ERR_SVR_GROUP_ALLREADY_MEMBER, "already a member")
         if group.group_type == GroupType.PRIVATE:
@@ -221,7 +223,7 @@ class GroupService:
             group_tips_elem_join_type=1,
             group_tips_elem_member_num=len(members) + 1,
         )
-        msg = await self.store.add_members(
+        msg = await self.store.groups.add_members(
             group_id, {user_id: int(MemberRole.NORMAL)}, tip, int(self.clock())
         )
         await self._announce(msg, [user_id])
@@ -229,7 +231,7 @@ class GroupService:
     async def quit(self, user_id: str, group_id: str) -> None:
         self.messages.bus.ensure_up()
         group = await self._group(group_id)
-        members = await self.store.get_members(group_id)
+        members = await self.store.groups.get_members(group_id)
         if user_id not in members:
             raise NotMemberError(f"{user_id!r} is not a member of {group_id!r}")
         if group.owner == user_id and group.group_type != GroupType.PRIVATE:
@@ -239,13 +241,13 @@ class GroupService:
         tip = self._tip(
             group_id, TipType.QUIT, user_id, [user_id], group_tips_elem_member_num=len(members) - 1
         )
-        msg = await self.store.remove_members(group_id, [user_id], tip, int(self.clock()))
+        msg = await self.store.groups.remove_members(group_id, [user_id], tip, int(self.clock()))
         await self._announce(msg, [user_id], removed=[user_id])
 
     async def invite(self, user_id: str, group_id: str, user_ids: list[str]) -> list[MemberResult]:
         self.messages.bus.ensure_up()
         group = await self._group(group_id)
-        members = await self.store.get_members(group_id)
+        members = await self.store.groups.get_members(group_id)
         role = members.get(user_id)
         if role is None:
             raise NotMemberError(f"{user_id!r} is not a member of {group_id!r}")
@@ -280,14 +282,14 @@ class GroupService:
                 group_tips_elem_join_type=2,
                 group_tips_elem_member_num=len(members) + len(joining),
             )
-            msg = await self.store.add_members(group_id, joining, tip, int(self.clock()))
+            msg = await self.store.groups.add_members(group_id, joining, tip, int(self.clock()))
             await self._announce(msg, list(joining))
         return results
 
     async def kick(self, user_id: str, group_id: str, user_ids: list[str]) -> list[MemberResult]:
         self.messages.bus.ensure_up()
         group = await self._group(group_id)
-        members = await self.store.get_members(group_id)
+        members = await self.store.groups.get_members(group_id)
         role = members.get(user_id, MemberRole.NONE)
         allowed = role == MemberRole.OWNER or (
             role == MemberRole.ADMIN and group.group_type != GroupType.PRIVATE
@@ -317,7 +319,7 @@ class GroupService:
                 leaving,
                 group_tips_elem_member_num=len(members) - len(leaving),
             )
-            msg = await self.store.remove_members(group_id, leaving, tip, int(self.clock()))
+            msg = await self.store.groups.remove_members(group_id, leaving, tip, int(self.clock()))
             await self._announce(msg, leaving, removed=leaving)
         return results
 
@@ -327,7 +329,8 @@ class GroupService:
         """The groups joined after ``(after_time, after_id)``, in the order of joining, as
         many as fit in one answer; and whether more follow."""
         joined = sorted(
-            await self.store.joined_groups(user_id), key=lambda g: (g.self_join_time, g.group_id)
+            await self.store.groups.joined_groups(user_id),
+            key=lambda g: (g.self_join_time, g.group_id),
         )
         groups = [g for g in joined if (g.self_join_time, g.group_id) > (after_time, after_id)]
         n = fitting(groups)

@@ -104,9 +104,9 @@ class MessageService:
                 (conv_id, ConvType.C2C, user_id),
             )
         elif conv_type == ConvType.GROUP:
-            if await self.store.get_group(conv_id) is None:
+            if await self.store.groups.get_group(conv_id) is None:
                 raise GroupNotFoundError(conv_id)
-            if await self.store.member_role(conv_id, user_id) is None:
+            if await self.store.groups.member_role(conv_id, user_id) is None:
                 raise NotMemberError(f"{user_id!r} is not a member of {conv_id!r}")
             owners = ()
             at_users = await self._mentioned(conv_id, out.at_users)
@@ -129,7 +129,7 @@ class MessageService:
             at_users=at_users,
             owners=owners,
         )
-        stored = self.store.append(new, int(self.clock()))
+        stored = self.store.messages.append(new, int(self.clock()))
         return self._finish(stored, conn_id, new.channel_id)
 
     async def _mentioned(self, group_id: str, at_users: list[str]) -> list[str]:
@@ -137,7 +137,7 @@ class MessageService:
         are dropped (a mention is a hint to the mentioned, never a way to reach anyone else)."""
         if not at_users:
             return []
-        members = await self.store.get_members(group_id)
+        members = await self.store.groups.get_members(group_id)
         return [u for u in dict.fromkeys(at_users) if u == AT_ALL or u in members]
 
     async def _finish(self, stored: Awaitable[Appended], conn_id: str, channel_id: str) -> Message:
@@ -190,7 +190,7 @@ class MessageService:
         by bytes as well as by count; and whether more may follow."""
         count = max(1, min(count, MAX_HISTORY_PAGE))
         before_seq = clamp_seq(before_seq)
-        msgs = await self.store.history(user_id, conv_type, conv_id, before_seq, count)
+        msgs = await self.store.messages.history(user_id, conv_type, conv_id, before_seq, count)
         return _page(msgs, count)
 
     async def catch_up(
@@ -200,19 +200,23 @@ class MessageService:
         bytes as well as by count; and whether more may follow."""
         count = max(1, min(count, MAX_HISTORY_PAGE))
         after_seq = clamp_seq(after_seq)
-        msgs = await self.store.messages_after(user_id, conv_type, conv_id, after_seq, count)
+        msgs = await self.store.messages.messages_after(
+            user_id, conv_type, conv_id, after_seq, count
+        )
         return _page(msgs, count)
 
     async def _own_message(self, user_id: str, conv_type: int, conv_id: str, seq: int) -> Message:
         """A message of one of the user's conversations (group: while a member)."""
         if conv_type == ConvType.GROUP:
-            if await self.store.get_group(conv_id) is None:
+            if await self.store.groups.get_group(conv_id) is None:
                 raise GroupNotFoundError(conv_id)
-            if user_id not in await self.store.get_members(conv_id):
+            if user_id not in await self.store.groups.get_members(conv_id):
                 raise NotMemberError(f"{user_id!r} is not a member of {conv_id!r}")
         elif conv_type != ConvType.C2C or not conv_id:
             raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, "invalid conversation")
-        msg = await self.store.get_message(channel_of(user_id, conv_type, conv_id), clamp_seq(seq))
+        msg = await self.store.messages.get_message(
+            channel_of(user_id, conv_type, conv_id), clamp_seq(seq)
+        )
         if msg is None or seq <= 0:
             code = (
                 ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND
@@ -254,7 +258,7 @@ class MessageService:
             raise ServiceError(code, f"message {seq} is not {msg_id!r}")
         admin = False
         if group:
-            role = (await self.store.get_members(conv_id)).get(user_id, 0)
+            role = (await self.store.groups.get_members(conv_id)).get(user_id, 0)
             admin = role >= MemberRole.ADMIN and not msg.is_tips
         if msg.sender != user_id and not admin:
             code = (
@@ -274,7 +278,7 @@ class MessageService:
                 else ErrorCode.ERR_SVR_MSG_REVOKE_TIME_LIMIT
             )
             raise ServiceError(code, f"messages may be revoked for {window} s")
-        done = await self.store.revoke_message(
+        done = await self.store.messages.revoke_message(
             channel_of(user_id, conv_type, conv_id), seq, user_id, reason
         )
         if done is None:
@@ -283,7 +287,7 @@ class MessageService:
         # A revoke is not a new seq, so it goes past the relay's per-channel ordering, to the
         # channel's users directly (read once: revokes are rare).
         if conv_type == ConvType.GROUP:
-            users = list(await self.store.get_members(conv_id))
+            users = list(await self.store.groups.get_members(conv_id))
         else:
             users = [revoked.sender, revoked.receiver]
         frame = push_frame("revoke", RevokePush(msg=revoked, pos=done.pos))
@@ -301,17 +305,17 @@ class MessageService:
             )
         # Whether the conversation is the user's comes first, so that a stranger learns
         # nothing about the messages of a channel that is not theirs.
-        if not await self.store.get_conversations(user_id, [(conv_type, conv_id)]):
+        if not await self.store.convs.get_conversations(user_id, [(conv_type, conv_id)]):
             raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, f"no conversation {conv_id!r}")
         for seq in wanted:
             # Only what the user may see counts as there: a member asking for what was said
             # after they left learns nothing of whether the seq exists.
-            seen = seq > 0 and await self.store.messages_after(
+            seen = seq > 0 and await self.store.messages.messages_after(
                 user_id, conv_type, conv_id, clamp_seq(seq) - 1, 1
             )
             if not seen or seen[0].seq != seq:
                 raise ServiceError(ErrorCode.ERR_INVALID_PARAMETERS, f"no message {seq}")
-        conv = await self.store.delete_messages(user_id, conv_type, conv_id, wanted)
+        conv = await self.store.messages.delete_messages(user_id, conv_type, conv_id, wanted)
         if conv is None:
             raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, f"no conversation {conv_id!r}")
         frame = push_frame("conv", ConvPush(convs=[conv]))

@@ -113,7 +113,7 @@ class UserService:
             )
         except OpenTimProtocolError as exc:
             raise ServiceError(exc.code, exc.desc) from exc
-        profile = await self.store.ensure_user(user_id, create=self.auto_register)
+        profile = await self.store.users.ensure_user(user_id, create=self.auto_register)
         if profile is None:
             raise ServiceError(
                 ErrorCode.ERR_SVR_ACCOUNT_NOT_FOUND, f"no account {user_id!r} and no auto-register"
@@ -129,7 +129,7 @@ class UserService:
             or self.clock() - self._fetched.get(user_id, 0.0) < self.profile_ttl
         ):
             return cached
-        found = await self.store.get_profiles([user_id])
+        found = await self.store.users.get_profiles([user_id])
         profile = found.get(user_id)
         if profile is not None:
             self._keep(profile)
@@ -139,7 +139,7 @@ class UserService:
         return self._profiles.get(user_id)
 
     async def profiles(self, user_ids: list[str]) -> list[Profile]:
-        found = await self.store.get_profiles(list(dict.fromkeys(user_ids)))
+        found = await self.store.users.get_profiles(list(dict.fromkeys(user_ids)))
         for profile in found.values():
             self._keep(profile)
         return [found[u] for u in user_ids if u in found]
@@ -159,7 +159,7 @@ class UserService:
         """Change the caller's own profile; only known fields, ``None`` meaning unchanged."""
         clean = {k: v for k, v in changes.items() if k in PROFILE_FIELDS and v is not None}
         check_profile(clean)
-        profile = await self.store.update_profile(user_id, clean)
+        profile = await self.store.users.update_profile(user_id, clean)
         self._keep(profile)
         if self.bus is not None:
             self.bus.publish(Envelope(profile_changed=user_id))

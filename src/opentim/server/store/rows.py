@@ -1,5 +1,6 @@
-"""What both store engines share: the conversation-snapshot query, in SQL both SQLite and
-PostgreSQL accept, and the conversions from its rows (and others) to wire models."""
+"""The columns the repositories select, and the conversions from rows to wire models (the
+conversation snapshot applies the read-side rules of protocol.rules: tombstones, the Hide
+reset)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any, Protocol
 
 import msgspec
 
-from opentim.protocol import Conversation, ConvType, Draft, GroupInfo, Mark, Message, Profile
+from opentim.protocol import Conversation, ConvType, Draft, GroupInfo, Message, Profile
+from opentim.protocol.rules import is_tombstone, unread, visible_marks
 
 from .base import NewMessage
 
@@ -32,6 +34,12 @@ MSG_COLS = (
     "m.client_time, m.random, m.priority, m.platform, m.flags, m.elems, m.cloud_custom_data, "
     "m.at_users, u.profile, m.revoker, m.revoke_reason"
 )
+MSG_FROM = "FROM messages m LEFT JOIN users u ON u.user_id = m.sender"
+NOT_DELETED = (
+    "NOT EXISTS (SELECT 1 FROM msg_deletions d WHERE d.user_id = ? "
+    "AND d.channel_id = m.channel_id AND d.seq = m.seq)"
+)
+"""The condition that ``m`` is not deleted for the user bound to its ``?``."""
 CONV_COLS = f"""
 c.conv_type, c.conv_id, c.read_seq, c.read_count, c.pinned, c.draft, c.bump, c.deleted,
        c.deleted_up_to, c.end_seq, c.end_count, c.end_activity, c.recv_opt, c.custom_data,
@@ -119,10 +127,8 @@ def conversation_row(r: Row) -> Conversation:
     max_seq, count, activity = (r[14], r[15], r[16]) if end_seq is None else (end_seq, r[10], r[11])
     pos = max(r[CONV_EXTRA], r[CONV_EXTRA + 1] if end_seq is None else r[11])
     activity = max(activity, r[6])
-    marks = from_db_u64(r[CONV_EXTRA + 2])
-    if marks & Mark.HIDE and max_seq > r[CONV_EXTRA + 3]:
-        marks &= ~Mark.HIDE
-    deleted = bool(r[7]) and max_seq <= r[8]
+    marks = visible_marks(from_db_u64(r[CONV_EXTRA + 2]), r[CONV_EXTRA + 3], max_seq)
+    deleted = is_tombstone(bool(r[7]), r[8], max_seq)
     read_seq, read_count = r[2], r[3]
     conv_type = r[0]
     if conv_type == ConvType.GROUP:
@@ -173,7 +179,7 @@ def joined_group(r: Row) -> GroupInfo:
         self_join_time=r[10],
         max_seq=r[11],
         self_read_seq=r[13] or 0,
-        self_unread=max(0, r[12] - (r[14] or 0)),
+        self_unread=unread(r[12], r[14] or 0),
         member_count=r[15],
     )
 
