@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,10 +36,12 @@ TIMEOUT = 10.0
 class ServerThread:
     """An opentim server running in its own thread and event loop."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="test-server")
-        self.server = Server(ServerConfig(port=0, data_dir=data_dir, secret_key=SECRET_KEY))
+        self.server = Server(
+            ServerConfig(port=0, data_dir=data_dir, secret_key=SECRET_KEY), clock=clock
+        )
 
     def start(self) -> None:
         self.thread.start()
@@ -342,8 +345,18 @@ class Tim:
         )
 
     def uninit(self) -> None:
+        self.sdk.TIMSetLogCallback(None)
         if self.sdk._client is not None:
             assert self.sdk.TIMUninit() == k.TIM_SUCC
+
+
+@pytest.fixture(autouse=True)
+def opentim_log_level() -> Iterator[None]:
+    """``TIMSetConfig`` sets the ``opentim`` logger's level: put it back after each test."""
+    logger = logging.getLogger("opentim")
+    level = logger.level
+    yield
+    logger.setLevel(level)
 
 
 @pytest.fixture

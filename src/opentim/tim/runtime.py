@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import queue
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -104,6 +105,10 @@ class SdkThread:
     def on_thread(self) -> bool:
         """Whether the caller runs on this SDK thread."""
         return threading.get_ident() == self._thread.ident
+
+    def loop_time(self) -> float:
+        """The SDK loop's clock (``loop.time()``), readable from any thread."""
+        return self._loop.time()
 
     @property
     def thread_id(self) -> int | None:
@@ -210,3 +215,35 @@ class SdkThread:
             log.exception("SDK shutdown failed")
         finally:
             self._loop.stop()
+
+
+class EarlyThread:
+    """Where callbacks of calls made before ``TIMInit`` come (``callExperimentalAPI``, which
+    Tencent's wrappers call before it): one daemon thread of the process, started on first use,
+    delivering in order and never inside the call."""
+
+    NAME = "opentim-early"
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Callable[..., object], tuple[object, ...]]] = (
+            queue.SimpleQueue()
+        )
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def call_soon(self, fn: Callable[..., object], *args: object) -> None:
+        """Run ``deliver(fn, *args)`` on the early thread, soon."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self.NAME, daemon=True)
+                self._thread.start()
+        self._queue.put((fn, args))
+
+    def _run(self) -> None:
+        while True:
+            fn, args = self._queue.get()
+            deliver(fn, *args)
+
+
+early_thread = EarlyThread()
+"""The process's early thread."""
