@@ -20,7 +20,7 @@ from opentim.tim.logs import python_level, tim_level
 from opentim.tim.manager import SDK_VERSION
 
 from .conformance import AllFacts, Recorder
-from .conftest import TIMEOUT, ServerThread, Stream, Tim
+from .conftest import ServerThread, Stream, Tim
 
 C2C = k.kTIMConv_C2C
 UI_PLATFORM = {
