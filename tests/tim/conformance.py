@@ -10,6 +10,7 @@ event the tests receive, so that everything emitted during a test gets checked.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -342,6 +343,7 @@ class Recorder:
             self.add(source, args)
             fn(*args)
 
+        recorded.recorded_as = source  # type: ignore[attr-defined]
         return recorded
 
     def snapshot(self) -> list[Record]:
@@ -353,3 +355,62 @@ class Recorder:
         for record in self.snapshot():
             found += checker.check_record(record)
         return found
+
+
+def callback_sources(facts: AllFacts, function: str) -> list[str | None]:
+    """For each parameter of ``function``: the source its callback's calls are recorded under
+    (the function's name for its ``TIMCommCallback``, ``<function>.<param>`` for a second one;
+    the typedef for an event callback), or None for a parameter that is no callback."""
+    sources: list[str | None] = []
+    comm = [p for p in facts.functions[function]["params"] if p.split()[0] == "TIMCommCallback"]
+    for declared in facts.functions[function]["params"]:
+        ctype, name = declared.split()[0], param_name(declared)
+        if ctype == "TIMCommCallback":
+            last = declared == comm[-1]
+            sources.append(function if last else f"{function}.{name}")
+        elif ctype in facts.callbacks and ctype != "TIMMsgGroupMessageReadMemberListCallback":
+            sources.append(ctype)
+        else:
+            sources.append(None)
+    return sources
+
+
+class Tap:
+    """Records the callbacks given to every TIM function of a class (``TIMSDK``'s), whoever
+    calls it: each callback argument is replaced by a recording wrapper (the same wrapper for
+    the same callable, so that removing a callback finds what was added)."""
+
+    def __init__(self, recorder: Recorder, facts: AllFacts) -> None:
+        self.recorder = recorder
+        self.facts = facts
+        self._wrappers: dict[tuple[str, object], Callable[..., None]] = {}
+        self._lock = threading.Lock()
+
+    def wrap(self, source: str | None, fn: object) -> object:
+        if source is None or not callable(fn) or hasattr(fn, "recorded_as"):
+            return fn
+        try:
+            key = (source, fn)
+            hash(key)
+        except TypeError:
+            return fn
+        with self._lock:
+            if key not in self._wrappers:
+                self._wrappers[key] = self.recorder.wrap(source, fn)
+            return self._wrappers[key]
+
+    def patched(self, function: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        """``method`` with its callback arguments recorded."""
+        sources = callback_sources(self.facts, function)
+        names = self.facts.params(function)
+
+        @functools.wraps(method)
+        def call(instance: object, *args: Any, **kwargs: Any) -> Any:
+            args = tuple(self.wrap(src, a) for src, a in zip(sources, args, strict=False))
+            kwargs = {
+                key: self.wrap(sources[names.index(key)] if key in names else None, value)
+                for key, value in kwargs.items()
+            }
+            return method(instance, *args, **kwargs)
+
+        return call

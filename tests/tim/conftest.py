@@ -25,7 +25,7 @@ from opentim.server.app import Server
 from opentim.server.config import ServerConfig
 from opentim.tim import TIMSDK, keys as k
 
-from .conformance import Checker, Recorder
+from .conformance import AllFacts, Checker, Recorder, Tap
 
 SECRET_KEY = "opentim-tim-tests"
 SDKAPPID = 1400000000
@@ -359,13 +359,20 @@ def opentim_log_level() -> Iterator[None]:
     logger.setLevel(level)
 
 
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    """Captures every callback and event; checked against the reference after the test."""
+@pytest.fixture(autouse=True)
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    """Captures every callback and event of every test here: each TIM function of ``TIMSDK`` is
+    tapped so that its callback arguments are recorded, whoever calls it; after the test, all
+    of it is checked against the reference (the JSON really emitted, key by key, DESIGN §6)."""
     rec = Recorder()
+    facts = AllFacts()
+    tap = Tap(rec, facts)
+    for name in facts.functions:
+        owner = next(cls for cls in TIMSDK.__mro__ if name in vars(cls))
+        monkeypatch.setattr(owner, name, tap.patched(name, vars(owner)[name]))
     yield rec
     problems = rec.problems(Checker())
-    assert not problems, "JSON not conforming to tim-keys.json:\n" + "\n".join(problems[:50])
+    assert not problems, "JSON not conforming to the reference:\n" + "\n".join(problems[:50])
 
 
 @pytest.fixture
