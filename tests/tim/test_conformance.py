@@ -54,6 +54,17 @@ def test_every_function_of_the_headers_is_exported_with_its_parameters(checker: 
         assert method_params == ["self", *expected], name
 
 
+def test_the_c_library_reads_the_same_header_facts_as_these_tests() -> None:
+    """libImSDK is generated from the package's copy of tim-c-all.json; the tests check
+    against their own copy: they must be the same file."""
+    from importlib import resources
+
+    from .conformance import ALL_FUNCTIONS
+
+    packaged = resources.files("opentim.capi").joinpath("tim-c-all.json").read_bytes()
+    assert packaged == ALL_FUNCTIONS.read_bytes()
+
+
 def test_the_detailed_reference_agrees_with_the_header_facts(checker: Checker) -> None:
     """tim-keys.json (the detailed reference the JSON checks use) names the same parameters as
     tim-c-all.json for every function both list."""

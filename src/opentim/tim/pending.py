@@ -1569,7 +1569,7 @@ class PendingAPI(NotYetAPI):
     def TIMSetExperimentalNotifyCallback(
         self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
     ) -> None:
-        """Register ``cb(key, data, user_data)`` (TIMExperimentalNotifyCallback); None unregisters. The event is not real yet: it fires from issue 11."""
+        """Register ``cb(key, data, user_data)`` (TIMExperimentalNotifyCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMExperimentalNotifyCallback", cb, user_data)
 
     def TIMSetOnAddFriendCallback(

@@ -57,6 +57,8 @@ BY_FUNCTION: Final[Mapping[str, int]] = MappingProxyType(
         "TIMGroupGetPendencyList": 11,
         "TIMGroupHandlePendency": 11,
         "TIMGroupReportPendencyReaded": 11,
+        # Tencent's SDK notifies its own internal events there; opentim has none planned.
+        "TIMSetExperimentalNotifyCallback": LATER,
     }
 )
 """Functions whose issue is not their header's."""
