@@ -18,9 +18,10 @@ import pytest
 from opentim.tim import TIMSDK, keys as k
 from opentim.tim.logs import python_level, tim_level
 from opentim.tim.manager import SDK_VERSION
+from opentim.tim.runtime import early_thread
 
 from .conformance import AllFacts, Recorder
-from .conftest import ServerThread, Stream, Tim
+from .conftest import TIMEOUT, ServerThread, Stream, Tim
 
 C2C = k.kTIMConv_C2C
 UI_PLATFORM = {
@@ -238,6 +239,23 @@ def test_experimental_requests_of_wrappers_work_before_init_on_a_thread_of_opent
     for g in got:
         assert facts.check_flat("TIMExperimentalAPI.h", json.loads(g[2]), "response") == []
     assert sdk._experimental["internal_operation_set_ui_platform"] == "unity"
+
+
+def test_the_early_thread_ends_when_it_has_delivered_everything() -> None:
+    """A host such as Mono waits at exit for every thread that ran its code: the thread that
+    answers before TIMInit must not outlive its answers."""
+    got: list[str] = []
+    for round_ in ("first", "second"):
+        release = threading.Event()
+        early_thread.call_soon(release.wait, TIMEOUT)  # holds the thread until we look at it
+        early_thread.call_soon(got.append, round_)
+        thread = early_thread._thread
+        assert thread is not None
+        assert thread.is_alive()
+        release.set()
+        thread.join(TIMEOUT)
+        assert not thread.is_alive()
+    assert got == ["first", "second"]
 
 
 def test_experimental_requests_after_init_answer_on_the_sdk_thread(make_tim: Any) -> None:

@@ -17,9 +17,9 @@ function, from the SDK thread too.
 from __future__ import annotations
 
 import asyncio
+import collections
 import enum
 import logging
-import queue
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -219,14 +219,15 @@ class SdkThread:
 
 class EarlyThread:
     """Where callbacks of calls made before ``TIMInit`` come (``callExperimentalAPI``, which
-    Tencent's wrappers call before it): one daemon thread of the process, started on first use,
-    delivering in order and never inside the call."""
+    Tencent's wrappers call before it): a daemon thread of the process, delivering in order and
+    never inside the call. It ends as soon as nothing is left to deliver (a host such as Mono
+    waits at exit for every thread that ran its code) and starts again on the next call."""
 
     NAME = "opentim-early"
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[Callable[..., object], tuple[object, ...]]] = (
-            queue.SimpleQueue()
+        self._queue: collections.deque[tuple[Callable[..., object], tuple[object, ...]]] = (
+            collections.deque()
         )
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -234,14 +235,18 @@ class EarlyThread:
     def call_soon(self, fn: Callable[..., object], *args: object) -> None:
         """Run ``deliver(fn, *args)`` on the early thread, soon."""
         with self._lock:
+            self._queue.append((fn, args))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self.NAME, daemon=True)
                 self._thread.start()
-        self._queue.put((fn, args))
 
     def _run(self) -> None:
         while True:
-            fn, args = self._queue.get()
+            with self._lock:
+                if not self._queue:
+                    self._thread = None
+                    return
+                fn, args = self._queue.popleft()
             deliver(fn, *args)
 
 
