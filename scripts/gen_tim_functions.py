@@ -188,10 +188,16 @@ def is_setter(function: object) -> bool:
 
 
 def signature(function: object) -> str:
+    """The method's ``def`` line: required ids are ``str``, ``user_data`` any object."""
     params = ["self"]
     for p in function.params:  # type: ignore[attr-defined]
-        default = " = None" if p.ctype == "const void*" else ""
-        params.append(f"{p.name}: {py_type(p.ctype)}{default}")
+        spec = param_spec(function, p)
+        if p.ctype == "const void*":
+            params.append(f"{p.name}: object = None")
+        elif '"conv_ident"' in spec or '"group_ident"' in spec:
+            params.append(f"{p.name}: str")
+        else:
+            params.append(f"{p.name}: {py_type(p.ctype)}")
     returns = "None" if function.returns == "void" else "int"  # type: ignore[attr-defined]
     return f"def {function.name}({', '.join(params)}) -> {returns}:"  # type: ignore[attr-defined]
 

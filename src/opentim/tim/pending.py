@@ -1208,87 +1208,90 @@ class PendingAPI(NotYetAPI):
     """The reference functions opentim does not have yet."""
 
     def TIMSetCommunityCreateTopicCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, topic_id, user_data)`` (TIMCommunityCreateTopicCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMCommunityCreateTopicCallback", cb, user_data)
 
     def TIMSetCommunityDeleteTopicCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, topic_id_array, user_data)`` (TIMCommunityDeleteTopicCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMCommunityDeleteTopicCallback", cb, user_data)
 
     def TIMSetCommunityChangeTopicInfoCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, topic_info, user_data)`` (TIMCommunityChangeTopicInfoCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMCommunityChangeTopicInfoCallback", cb, user_data)
 
     def TIMSetCommunityReceiveTopicRESTCustomDataCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(topic_id, custom_data, user_data)`` (TIMCommunityReceiveTopicRESTCustomDataCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMCommunityReceiveTopicRESTCustomDataCallback", cb, user_data)
 
     def TIMSetCommunityCreatePermissionGroupCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, permission_group_info, user_data)`` (TIMCommunityCreatePermissionGroupCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMCommunityCreatePermissionGroupCallback", cb, user_data)
 
     def TIMSetCommunityDeletePermissionGroupCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, permission_group_id_array, user_data)`` (TIMCommunityDeletePermissionGroupCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMCommunityDeletePermissionGroupCallback", cb, user_data)
 
     def TIMSetCommunityChangePermissionGroupInfoCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, permission_group_info, user_data)`` (TIMCommunityChangePermissionGroupInfoCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMCommunityChangePermissionGroupInfoCallback", cb, user_data)
 
     def TIMSetCommunityAddMembersToPermissionGroupCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, json_result, user_data)`` (TIMCommunityAddMembersToPermissionGroupCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMCommunityAddMembersToPermissionGroupCallback", cb, user_data)
 
     def TIMSetCommunityRemoveMembersFromPermissionGroupCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, json_result, user_data)`` (TIMCommunityRemoveMembersFromPermissionGroupCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMCommunityRemoveMembersFromPermissionGroupCallback", cb, user_data)
 
     def TIMSetCommunityAddTopicPermissionCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, json_result, user_data)`` (TIMCommunityAddTopicPermissionCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMCommunityAddTopicPermissionCallback", cb, user_data)
 
     def TIMSetCommunityDeleteTopicPermissionCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, json_result, user_data)`` (TIMCommunityDeleteTopicPermissionCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMCommunityDeleteTopicPermissionCallback", cb, user_data)
 
     def TIMSetCommunityModifyTopicPermissionCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, json_result, user_data)`` (TIMCommunityModifyTopicPermissionCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMCommunityModifyTopicPermissionCallback", cb, user_data)
 
     @tim_call
     def TIMCommunityCreate(
-        self, json_group_create_param: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self,
+        json_group_create_param: str | None,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMCommunityCreate"], json_group_create_param, cb, user_data)
 
     @tim_call
     def TIMCommunityGetJoinedCommunityList(
-        self, cb: TIMCommCallback | None, user_data: Any = None
+        self, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMCommunityGetJoinedCommunityList"], cb, user_data)
@@ -1296,10 +1299,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMCommunityCreateTopicInCommunity(
         self,
-        group_id: str | None,
+        group_id: str,
         json_topic_info: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1309,10 +1312,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMCommunityDeleteTopicFromCommunity(
         self,
-        group_id: str | None,
+        group_id: str,
         json_topic_id_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1325,7 +1328,7 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMCommunitySetTopicInfo(
-        self, json_topic_info: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_topic_info: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMCommunitySetTopicInfo"], json_topic_info, cb, user_data)
@@ -1333,10 +1336,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMCommunityGetTopicInfoList(
         self,
-        group_id: str | None,
+        group_id: str,
         json_topic_id_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1349,7 +1352,7 @@ class PendingAPI(NotYetAPI):
         topic_id: str | None,
         isInherit: bool,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1365,7 +1368,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_permission_group_info: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1378,10 +1381,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMCommunityDeletePermissionGroupFromCommunity(
         self,
-        group_id: str | None,
+        group_id: str,
         json_permission_group_id_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1397,7 +1400,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_permission_group_info: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1409,7 +1412,7 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMCommunityGetJoinedPermissionGroupListInCommunity(
-        self, group_id: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, group_id: str, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1419,10 +1422,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMCommunityGetPermissionGroupListInCommunity(
         self,
-        group_id: str | None,
+        group_id: str,
         json_permission_group_id_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1436,11 +1439,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMCommunityAddCommunityMembersToPermissionGroup(
         self,
-        group_id: str | None,
+        group_id: str,
         permission_group_id: str | None,
         json_member_id_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1455,11 +1458,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMCommunityRemoveCommunityMembersFromPermissionGroup(
         self,
-        group_id: str | None,
+        group_id: str,
         permission_group_id: str | None,
         json_member_id_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1474,11 +1477,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMCommunityGetCommunityMemberListInPermissionGroup(
         self,
-        group_id: str | None,
+        group_id: str,
         permission_group_id: str | None,
         next_cursor: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1493,11 +1496,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMCommunityAddTopicPermissionToPermissionGroup(
         self,
-        group_id: str | None,
+        group_id: str,
         permission_group_id: str | None,
         json_topic_permission_map: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1512,11 +1515,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMCommunityDeleteTopicPermissionFromPermissionGroup(
         self,
-        group_id: str | None,
+        group_id: str,
         permission_group_id: str | None,
         json_topic_id_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1531,11 +1534,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMCommunityModifyTopicPermissionInPermissionGroup(
         self,
-        group_id: str | None,
+        group_id: str,
         permission_group_id: str | None,
         json_topic_permission_map: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1550,11 +1553,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMCommunityGetTopicPermissionInPermissionGroup(
         self,
-        group_id: str | None,
+        group_id: str,
         permission_group_id: str | None,
         json_topic_id_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1567,141 +1570,141 @@ class PendingAPI(NotYetAPI):
         )
 
     def TIMSetExperimentalNotifyCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(key, data, user_data)`` (TIMExperimentalNotifyCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMExperimentalNotifyCallback", cb, user_data)
 
     def TIMSetOnAddFriendCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_identifier_array, user_data)`` (TIMOnAddFriendCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMOnAddFriendCallback", cb, user_data)
 
     def TIMSetOnDeleteFriendCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_identifier_array, user_data)`` (TIMOnDeleteFriendCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMOnDeleteFriendCallback", cb, user_data)
 
     def TIMSetUpdateFriendProfileCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_friend_profile_update_array, user_data)`` (TIMUpdateFriendProfileCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMUpdateFriendProfileCallback", cb, user_data)
 
     def TIMSetFriendAddRequestCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_friend_add_request_pendency_array, user_data)`` (TIMFriendAddRequestCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMFriendAddRequestCallback", cb, user_data)
 
     def TIMSetFriendApplicationListDeletedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_identifier_array, user_data)`` (TIMFriendApplicationListDeletedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMFriendApplicationListDeletedCallback", cb, user_data)
 
     def TIMSetFriendApplicationListReadCallback(
-        self, cb: Callable[[Any], object] | None, user_data: Any = None
+        self, cb: Callable[[Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(user_data)`` (TIMFriendApplicationListReadCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMFriendApplicationListReadCallback", cb, user_data)
 
     def TIMSetFriendBlackListAddedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_friend_black_added_array, user_data)`` (TIMFriendBlackListAddedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMFriendBlackListAddedCallback", cb, user_data)
 
     def TIMSetFriendBlackListDeletedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_identifier_array, user_data)`` (TIMFriendBlackListDeletedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMFriendBlackListDeletedCallback", cb, user_data)
 
     def TIMSetFriendGroupCreatedCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_name, json_friend_info_array, user_data)`` (TIMFriendGroupCreatedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMFriendGroupCreatedCallback", cb, user_data)
 
     def TIMSetFriendGroupDeletedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_group_name_array, user_data)`` (TIMFriendGroupDeletedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMFriendGroupDeletedCallback", cb, user_data)
 
     def TIMSetFriendGroupNameChangedCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(old_group_name, new_group_name, user_data)`` (TIMFriendGroupNameChangedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMFriendGroupNameChangedCallback", cb, user_data)
 
     def TIMSetFriendsAddedToGroupCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_name, json_friend_info_array, user_data)`` (TIMFriendsAddedToGroupCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMFriendsAddedToGroupCallback", cb, user_data)
 
     def TIMSetFriendsDeletedFromGroupCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_name, json_friend_id_array, user_data)`` (TIMFriendsDeletedFromGroupCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMFriendsDeletedFromGroupCallback", cb, user_data)
 
     def TIMSetOfficialAccountSubscribedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_official_account_info, user_data)`` (TIMOfficialAccountSubscribedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMOfficialAccountSubscribedCallback", cb, user_data)
 
     def TIMSetOfficialAccountUnsubscribedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(official_account_id, user_data)`` (TIMOfficialAccountUnsubscribedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMOfficialAccountUnsubscribedCallback", cb, user_data)
 
     def TIMSetOfficialAccountDeletedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(official_account_id, user_data)`` (TIMOfficialAccountDeletedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMOfficialAccountDeletedCallback", cb, user_data)
 
     def TIMSetOfficialAccountInfoChangedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_official_account_info, user_data)`` (TIMOfficialAccountInfoChangedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMOfficialAccountInfoChangedCallback", cb, user_data)
 
     def TIMSetMyFollowingListChangedCallback(
-        self, cb: Callable[[str, bool, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, bool, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_user_info_list, is_add, user_data)`` (TIMMyFollowingListChangedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMMyFollowingListChangedCallback", cb, user_data)
 
     def TIMSetMyFollowersListChangedCallback(
-        self, cb: Callable[[str, bool, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, bool, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_user_info_list, is_add, user_data)`` (TIMMyFollowersListChangedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMMyFollowersListChangedCallback", cb, user_data)
 
     def TIMSetMutualFollowersListChangedCallback(
-        self, cb: Callable[[str, bool, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, bool, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_user_info_list, is_add, user_data)`` (TIMMutualFollowersListChangedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMMutualFollowersListChangedCallback", cb, user_data)
 
     @tim_call
     def TIMFriendshipGetFriendProfileList(
-        self, cb: TIMCommCallback | None, user_data: Any = None
+        self, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMFriendshipGetFriendProfileList"], cb, user_data)
 
     @tim_call
     def TIMFriendshipGetFriendsInfo(
-        self, friend_id_list: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, friend_id_list: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMFriendshipGetFriendsInfo"], friend_id_list, cb, user_data)
@@ -1711,7 +1714,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_modify_friend_info_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1726,7 +1729,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_search_friends_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1735,7 +1738,10 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMFriendshipAddFriend(
-        self, json_add_friend_param: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self,
+        json_add_friend_param: str | None,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1747,7 +1753,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_delete_friend_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1759,7 +1765,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_check_friend_list_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1771,7 +1777,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_get_pendency_list_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1783,7 +1789,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_handle_friend_add_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1795,7 +1801,7 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMFriendshipReportPendencyReaded(
-        self, time_stamp: int, cb: TIMCommCallback | None, user_data: Any = None
+        self, time_stamp: int, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1807,7 +1813,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_delete_pendency_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1815,7 +1821,9 @@ class PendingAPI(NotYetAPI):
         )
 
     @tim_call
-    def TIMFriendshipGetBlackList(self, cb: TIMCommCallback | None, user_data: Any = None) -> int:
+    def TIMFriendshipGetBlackList(
+        self, cb: TIMCommCallback | None, user_data: object = None
+    ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMFriendshipGetBlackList"], cb, user_data)
 
@@ -1824,7 +1832,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_add_to_blacklist_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1836,7 +1844,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_delete_from_blacklist_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1851,7 +1859,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_create_friend_group_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1863,7 +1871,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_get_friend_group_list_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1878,7 +1886,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_delete_friend_group_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1890,7 +1898,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_modify_friend_group_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1899,7 +1907,7 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMSubscribeOfficialAccount(
-        self, official_account_id: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, official_account_id: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1911,7 +1919,7 @@ class PendingAPI(NotYetAPI):
         self,
         unsubscribe_official_account_id: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1923,7 +1931,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_official_account_id_list: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -1932,79 +1940,79 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMFollowUser(
-        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMFollowUser"], json_user_id_list, cb, user_data)
 
     @tim_call
     def TIMUnfollowUser(
-        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMUnfollowUser"], json_user_id_list, cb, user_data)
 
     @tim_call
     def TIMGetMyFollowingList(
-        self, next_cursor: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, next_cursor: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMGetMyFollowingList"], next_cursor, cb, user_data)
 
     @tim_call
     def TIMGetMyFollowersList(
-        self, next_cursor: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, next_cursor: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMGetMyFollowersList"], next_cursor, cb, user_data)
 
     @tim_call
     def TIMGetMutualFollowersList(
-        self, next_cursor: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, next_cursor: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMGetMutualFollowersList"], next_cursor, cb, user_data)
 
     @tim_call
     def TIMGetUserFollowInfo(
-        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMGetUserFollowInfo"], json_user_id_list, cb, user_data)
 
     @tim_call
     def TIMCheckFollowType(
-        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMCheckFollowType"], json_user_id_list, cb, user_data)
 
     def TIMSetGroupAttributeChangedCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, json_group_attribute_array, user_data)`` (TIMGroupAttributeChangedCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMGroupAttributeChangedCallback", cb, user_data)
 
     def TIMSetGroupCounterChangedCallback(
-        self, cb: Callable[[str, str, int, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, int, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, group_counter_key, group_counter_new_value, user_data)`` (TIMGroupCounterChangedCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMGroupCounterChangedCallback", cb, user_data)
 
     def TIMSetGroupTopicCreatedCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, topic_id, user_data)`` (TIMGroupTopicCreatedCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMGroupTopicCreatedCallback", cb, user_data)
 
     def TIMSetGroupTopicDeletedCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, topic_id_array, user_data)`` (TIMGroupTopicDeletedCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMGroupTopicDeletedCallback", cb, user_data)
 
     def TIMSetGroupTopicChangedCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, topic_info, user_data)`` (TIMGroupTopicChangedCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMGroupTopicChangedCallback", cb, user_data)
@@ -2014,7 +2022,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_group_getinfo_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2026,7 +2034,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_group_search_groups_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2038,7 +2046,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_group_search_groups_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2050,7 +2058,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_group_modifyinfo_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2060,10 +2068,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMGroupInitGroupAttributes(
         self,
-        group_id: str | None,
+        group_id: str,
         json_group_attributes: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2073,10 +2081,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMGroupSetGroupAttributes(
         self,
-        group_id: str | None,
+        group_id: str,
         json_group_attributes: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2086,10 +2094,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMGroupDeleteGroupAttributes(
         self,
-        group_id: str | None,
+        group_id: str,
         json_keys: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2099,10 +2107,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMGroupGetGroupAttributes(
         self,
-        group_id: str | None,
+        group_id: str,
         json_keys: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2111,7 +2119,7 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMGroupGetOnlineMemberCount(
-        self, group_id: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, group_id: str, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMGroupGetOnlineMemberCount"], group_id, cb, user_data)
@@ -2119,10 +2127,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMGroupSetGroupCounters(
         self,
-        group_id: str | None,
+        group_id: str,
         json_group_counter_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2132,10 +2140,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMGroupGetGroupCounters(
         self,
-        group_id: str | None,
+        group_id: str,
         json_group_counter_key_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2149,11 +2157,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMGroupIncreaseGroupCounter(
         self,
-        group_id: str | None,
+        group_id: str,
         group_counter_key: str | None,
         group_counter_value: int,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2168,11 +2176,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMGroupDecreaseGroupCounter(
         self,
-        group_id: str | None,
+        group_id: str,
         group_counter_key: str | None,
         group_counter_value: int,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2186,7 +2194,7 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMGroupGetJoinedCommunityList(
-        self, cb: TIMCommCallback | None, user_data: Any = None
+        self, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMGroupGetJoinedCommunityList"], cb, user_data)
@@ -2194,10 +2202,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMGroupCreateTopicInCommunity(
         self,
-        group_id: str | None,
+        group_id: str,
         json_topic_info: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2207,10 +2215,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMGroupDeleteTopicFromCommunity(
         self,
-        group_id: str | None,
+        group_id: str,
         json_topic_id_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2223,7 +2231,7 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMGroupSetTopicInfo(
-        self, json_topic_info: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_topic_info: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMGroupSetTopicInfo"], json_topic_info, cb, user_data)
@@ -2231,10 +2239,10 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMGroupGetTopicInfoList(
         self,
-        group_id: str | None,
+        group_id: str,
         json_topic_id_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2246,7 +2254,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_group_getmeminfos_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2258,7 +2266,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_group_search_group_members_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2273,7 +2281,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_group_search_cloud_group_members_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2288,7 +2296,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_group_modifymeminfo_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2298,12 +2306,12 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMGroupMarkGroupMemberList(
         self,
-        group_id: str | None,
+        group_id: str,
         member_array: str | None,
         mark_type: int,
         enable_mark: bool,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2321,7 +2329,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_group_getpendency_list_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2333,7 +2341,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_group_handle_pendency_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2342,25 +2350,25 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMGroupReportPendencyReaded(
-        self, time_stamp: int, cb: TIMCommCallback | None, user_data: Any = None
+        self, time_stamp: int, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMGroupReportPendencyReaded"], time_stamp, cb, user_data)
 
     def TIMSetSelfInfoUpdatedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_user_profile, user_data)`` (TIMSelfInfoUpdatedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMSelfInfoUpdatedCallback", cb, user_data)
 
     def TIMSetUserStatusChangedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_user_status_array, user_data)`` (TIMUserStatusChangedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMUserStatusChangedCallback", cb, user_data)
 
     def TIMSetUserInfoChangedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_user_info_array, user_data)`` (TIMUserInfoChangedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMUserInfoChangedCallback", cb, user_data)
@@ -2370,7 +2378,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_get_user_profile_list_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2382,7 +2390,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_modify_self_user_profile_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2394,28 +2402,34 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMSubscribeUserInfo(
-        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMSubscribeUserInfo"], json_user_id_list, cb, user_data)
 
     @tim_call
     def TIMUnsubscribeUserInfo(
-        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMUnsubscribeUserInfo"], json_user_id_list, cb, user_data)
 
     @tim_call
     def TIMSearchUsers(
-        self, json_user_search_param: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self,
+        json_user_search_param: str | None,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMSearchUsers"], json_user_search_param, cb, user_data)
 
     @tim_call
     def TIMGetUserStatus(
-        self, json_identifier_array: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self,
+        json_identifier_array: str | None,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMGetUserStatus"], json_identifier_array, cb, user_data)
@@ -2425,14 +2439,17 @@ class PendingAPI(NotYetAPI):
         self,
         json_current_user_status: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMSetSelfStatus"], json_current_user_status, cb, user_data)
 
     @tim_call
     def TIMSubscribeUserStatus(
-        self, json_identifier_array: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self,
+        json_identifier_array: str | None,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2441,7 +2458,10 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMUnsubscribeUserStatus(
-        self, json_identifier_array: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self,
+        json_identifier_array: str | None,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2449,37 +2469,37 @@ class PendingAPI(NotYetAPI):
         )
 
     def TIMSetMsgElemUploadProgressCallback(
-        self, cb: Callable[[str, int, int, int, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, int, int, int, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_msg, index, cur_size, total_size, user_data)`` (TIMMsgElemUploadProgressCallback); None unregisters. The event is not real yet: it fires from issue 12."""
         self._register("TIMMsgElemUploadProgressCallback", cb, user_data)
 
     def TIMSetMsgExtensionsChangedCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(message_id, message_extension_array, user_data)`` (TIMMsgExtensionsChangedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
         self._register("TIMMsgExtensionsChangedCallback", cb, user_data)
 
     def TIMSetMsgExtensionsDeletedCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(message_id, message_extension_key_array, user_data)`` (TIMMsgExtensionsDeletedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
         self._register("TIMMsgExtensionsDeletedCallback", cb, user_data)
 
     def TIMSetMsgReactionsChangedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(message_reaction_change_info_array, user_data)`` (TIMMsgReactionsChangedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
         self._register("TIMMsgReactionsChangedCallback", cb, user_data)
 
     def TIMSetMsgAllMessageReceiveOptionCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_receive_message_option_info, user_data)`` (TIMMsgAllMessageReceiveOptionCallback); None unregisters. The event is not real yet: it fires from issue 11."""
         self._register("TIMMsgAllMessageReceiveOptionCallback", cb, user_data)
 
     def TIMSetMsgGroupPinnedMessageChangedCallback(
-        self, cb: Callable[[str, str, bool, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, bool, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(group_id, json_msg, is_pinned, op_user, user_data)`` (TIMMsgGroupPinnedMessageChangedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
         self._register("TIMMsgGroupPinnedMessageChangedCallback", cb, user_data)
@@ -2487,11 +2507,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMMsgCancelSend(
         self,
-        conv_id: str | None,
+        conv_id: str,
         conv_type: int,
         message_id: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2500,7 +2520,10 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMMsgBatchSend(
-        self, json_batch_send_param: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self,
+        json_batch_send_param: str | None,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgBatchSend"], json_batch_send_param, cb, user_data)
@@ -2511,7 +2534,7 @@ class PendingAPI(NotYetAPI):
         json_download_elem_param: str | None,
         path: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2520,14 +2543,14 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMMsgDownloadMergerMessage(
-        self, json_single_msg: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_single_msg: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgDownloadMergerMessage"], json_single_msg, cb, user_data)
 
     @tim_call
     def TIMMsgSetLocalCustomData(
-        self, json_msg_param: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_msg_param: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgSetLocalCustomData"], json_msg_param, cb, user_data)
@@ -2541,7 +2564,7 @@ class PendingAPI(NotYetAPI):
         start_second: int,
         duration: int,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2562,7 +2585,7 @@ class PendingAPI(NotYetAPI):
         start_time_stamp: int,
         duration: int,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2576,14 +2599,14 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMMsgGetAllReceiveMessageOpt(
-        self, cb: TIMCommCallback | None, user_data: Any = None
+        self, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgGetAllReceiveMessageOpt"], cb, user_data)
 
     @tim_call
     def TIMMsgModifyMessage(
-        self, json_msg_param: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_msg_param: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgModifyMessage"], json_msg_param, cb, user_data)
@@ -2591,11 +2614,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMMsgListDelete(
         self,
-        conv_id: str | None,
+        conv_id: str,
         conv_type: int,
         json_msg_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2605,11 +2628,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMMsgSaveMsg(
         self,
-        conv_id: str | None,
+        conv_id: str,
         conv_type: int,
         json_msg_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2619,11 +2642,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMMsgImportMsgList(
         self,
-        conv_id: str | None,
+        conv_id: str,
         conv_type: int,
         json_msg_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2632,7 +2655,10 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMMsgFindMessages(
-        self, json_message_id_array: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self,
+        json_message_id_array: str | None,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgFindMessages"], json_message_id_array, cb, user_data)
@@ -2640,11 +2666,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMMsgFindByMsgLocatorList(
         self,
-        conv_id: str | None,
+        conv_id: str,
         conv_type: int,
         json_msg_Locator_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2661,7 +2687,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_search_message_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2673,7 +2699,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_search_message_param: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2682,7 +2708,7 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMMsgSendMessageReadReceipts(
-        self, json_msg_array: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_msg_array: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2691,7 +2717,7 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMMsgGetMessageReadReceipts(
-        self, json_msg_array: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_msg_array: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgGetMessageReadReceipts"], json_msg_array, cb, user_data)
@@ -2704,7 +2730,7 @@ class PendingAPI(NotYetAPI):
         next_seq: int,
         count: int,
         cb: Callable[[str, int, bool, Any], object] | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2723,7 +2749,7 @@ class PendingAPI(NotYetAPI):
         json_msg: str | None,
         json_extension_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2732,7 +2758,7 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMMsgGetMessageExtensions(
-        self, json_msg: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_msg: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgGetMessageExtensions"], json_msg, cb, user_data)
@@ -2743,7 +2769,7 @@ class PendingAPI(NotYetAPI):
         json_msg: str | None,
         json_extension_key_array: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2760,7 +2786,7 @@ class PendingAPI(NotYetAPI):
         json_msg: str | None,
         reaction_id: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2773,7 +2799,7 @@ class PendingAPI(NotYetAPI):
         json_msg: str | None,
         reaction_id: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2786,7 +2812,7 @@ class PendingAPI(NotYetAPI):
         json_msg_array: str | None,
         max_user_count_per_reaction: int,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2805,7 +2831,7 @@ class PendingAPI(NotYetAPI):
         next_seq: int,
         count: int,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2825,7 +2851,7 @@ class PendingAPI(NotYetAPI):
         source_language: str | None,
         target_language: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2843,7 +2869,7 @@ class PendingAPI(NotYetAPI):
         url: str | None,
         language: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgConvertVoiceToText"], url, language, cb, user_data)
@@ -2851,11 +2877,11 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMPinGroupMessage(
         self,
-        group_id: str | None,
+        group_id: str,
         json_msg: str | None,
         is_pinned: bool,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2864,67 +2890,69 @@ class PendingAPI(NotYetAPI):
 
     @tim_call
     def TIMGetPinnedGroupMessageList(
-        self, group_id: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, group_id: str, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMGetPinnedGroupMessageList"], group_id, cb, user_data)
 
     @tim_call
-    def TIMMsgMarkAllMessageAsRead(self, cb: TIMCommCallback | None, user_data: Any = None) -> int:
+    def TIMMsgMarkAllMessageAsRead(
+        self, cb: TIMCommCallback | None, user_data: object = None
+    ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgMarkAllMessageAsRead"], cb, user_data)
 
     @tim_call
     def TIMMsgSetOfflinePushToken(
-        self, json_token: str | None, cb: TIMCommCallback | None, user_data: Any = None
+        self, json_token: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgSetOfflinePushToken"], json_token, cb, user_data)
 
     @tim_call
     def TIMMsgDoBackground(
-        self, unread_count: int, cb: TIMCommCallback | None, user_data: Any = None
+        self, unread_count: int, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgDoBackground"], unread_count, cb, user_data)
 
     @tim_call
-    def TIMMsgDoForeground(self, cb: TIMCommCallback | None, user_data: Any = None) -> int:
+    def TIMMsgDoForeground(self, cb: TIMCommCallback | None, user_data: object = None) -> int:
         """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgDoForeground"], cb, user_data)
 
     def TIMSetSignalingReceiveNewInvitationCallback(
-        self, cb: Callable[[str, str, str, str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, str, str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(invite_id, inviter, group_id, json_invitee_list, data, user_data)`` (TIMSignalingReceiveNewInvitationCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMSignalingReceiveNewInvitationCallback", cb, user_data)
 
     def TIMSetSignalingInvitationCancelledCallback(
-        self, cb: Callable[[str, str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(invite_id, inviter, data, user_data)`` (TIMSignalingInvitationCancelledCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMSignalingInvitationCancelledCallback", cb, user_data)
 
     def TIMSetSignalingInviteeAcceptedCallback(
-        self, cb: Callable[[str, str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(invite_id, invitee, data, user_data)`` (TIMSignalingInviteeAcceptedCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMSignalingInviteeAcceptedCallback", cb, user_data)
 
     def TIMSetSignalingInviteeRejectedCallback(
-        self, cb: Callable[[str, str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(invite_id, invitee, data, user_data)`` (TIMSignalingInviteeRejectedCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMSignalingInviteeRejectedCallback", cb, user_data)
 
     def TIMSetSignalingInvitationTimeoutCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(invite_id, json_invitee_list, user_data)`` (TIMSignalingInvitationTimeoutCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMSignalingInvitationTimeoutCallback", cb, user_data)
 
     def TIMSetSignalingInvitationModifiedCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: Any = None
+        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(invite_id, data, user_data)`` (TIMSignalingInvitationModifiedCallback); None unregisters. The event is not real yet: it fires from a later issue."""
         self._register("TIMSignalingInvitationModifiedCallback", cb, user_data)
@@ -2939,7 +2967,7 @@ class PendingAPI(NotYetAPI):
         timeout: int,
         invite_id_buffer: bytearray | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2957,14 +2985,14 @@ class PendingAPI(NotYetAPI):
     @tim_call
     def TIMSignalingInviteInGroup(
         self,
-        group_id: str | None,
+        group_id: str,
         json_invitee_array: str | None,
         data: str | None,
         online_user_only: bool,
         timeout: int,
         invite_id_buffer: bytearray | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -2985,7 +3013,7 @@ class PendingAPI(NotYetAPI):
         invite_id: str | None,
         data: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMSignalingCancel"], invite_id, data, cb, user_data)
@@ -2996,7 +3024,7 @@ class PendingAPI(NotYetAPI):
         invite_id: str | None,
         data: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMSignalingAccept"], invite_id, data, cb, user_data)
@@ -3007,7 +3035,7 @@ class PendingAPI(NotYetAPI):
         invite_id: str | None,
         data: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMSignalingReject"], invite_id, data, cb, user_data)
@@ -3017,7 +3045,7 @@ class PendingAPI(NotYetAPI):
         self,
         json_msg: str | None,
         json_signaling_info_cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
@@ -3030,7 +3058,7 @@ class PendingAPI(NotYetAPI):
         invite_id: str | None,
         data: str | None,
         cb: TIMCommCallback | None,
-        user_data: Any = None,
+        user_data: object = None,
     ) -> int:
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
