@@ -9,8 +9,9 @@ from typing import Any
 import cffi
 import pytest
 
+import opentim.tim
 from opentim.capi import reference as ref
-from opentim.capi.bridge import NOT_YET_CODE, OUT_BUFFER_SIZE, RESULT_ON_ERROR, CCallback, Export
+from opentim.capi.bridge import OUT_BUFFER_SIZE, RESULT_ON_ERROR, CCallback, Export
 from opentim.capi.build import cdef_types
 from opentim.protocol import TIMResult
 
@@ -112,4 +113,28 @@ def test_a_const_char_result_stays_alive(ffi: Any) -> None:
 
 
 def test_not_yet_is_7013() -> None:
+    from opentim.tim.plan import NOT_YET_CODE
+
     assert ref.enum_value("TIMErrCode", "ERR_SDK_INTERFACE_NOT_SUPPORT") == NOT_YET_CODE
+
+
+def test_every_export_calls_the_same_named_tim_function(ffi: Any) -> None:
+    """All 244: the library calls opentim.tim for each, with as many arguments as C passes."""
+    import inspect
+
+    for function in ref.functions():
+        exp = Export(ffi, function)
+        assert exp.target is getattr(opentim.tim, function.name), function.name
+        params = inspect.signature(exp.target).parameters
+        assert len(params) == len(function.params), function.name
+
+
+def test_a_log_callback_gets_its_level_and_a_live_c_string(ffi: Any) -> None:
+    got: list[tuple[int, bytes]] = []
+
+    @ffi.callback("TIMLogCallback")
+    def c_callback(level: int, text: Any, ud: Any) -> None:
+        got.append((level, ffi.string(text)))
+
+    CCallback(ffi, "TIMLogCallback", c_callback)(4, "a line", ffi.NULL)
+    assert got == [(4, b"a line")]

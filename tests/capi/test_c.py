@@ -142,24 +142,44 @@ def test_many_threads_call_at_once_and_callbacks_come_on_the_sdk_thread(
     timings["threads.c run"] = ran.seconds
 
 
-def _absent_callback_only_function() -> str | None:
-    for f in ref.functions():
-        types = [p.ctype for p in f.params]
-        if types == ["TIMCommCallback", "const void*"] and not hasattr(opentim.tim, f.name):
-            return f.name
-    return None
+def _not_yet_callback_only_function() -> str:
+    """A function taking only (cb, user_data) that is not real yet."""
+    from opentim.tim.pending import PENDING
+
+    return next(
+        f.name
+        for f in ref.functions()
+        if [p.ctype for p in f.params] == ["TIMCommCallback", "const void*"] and f.name in PENDING
+    )
 
 
 def test_a_function_opentim_lacks_answers_not_yet_through_its_callback(
-    libimsdk: Library, tmp_path: Path
+    libimsdk: Library, served: Served, tmp_path: Path
 ) -> None:
-    name = _absent_callback_only_function()
-    if name is None:
-        pytest.skip("opentim.tim implements every function taking only (cb, user_data)")
+    name = _not_yet_callback_only_function()
     exe = compile_c(libimsdk, "notyet.c")
-    ran = run([str(exe), str(tmp_path), name])
+    ran = run(
+        [str(exe), str(tmp_path), name, "nora", served.sig("nora")],
+        {"OPENTIM_SERVER_URL": served.url},
+    )
     assert ran.returncode == 0, ran.stderr
     assert f"{name} answered {int(ErrorCode.ERR_SDK_INTERFACE_NOT_SUPPORT)}" in ran.stdout
+
+
+def test_the_start_up_calls_of_tencents_wrappers_run_from_c(
+    libimsdk: Library, served: Served, tmp_path: Path
+) -> None:
+    """callExperimentalAPI before TIMInit, TIMGetSDKVersion, TIMSetConfig and the log callback,
+    TIMGetServerTime, TIMMsgSendNewMsg and TIMMsgSendNewMsgEx."""
+    exe = compile_c(libimsdk, "startup.c")
+    served.register("sam-peer")
+    ran = run(
+        [str(exe), str(tmp_path), "sam", served.sig("sam"), "sam-peer"],
+        {"OPENTIM_SERVER_URL": served.url},
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert f"version {opentim.tim.TIMGetSDKVersion()}" in ran.stdout
+    assert "startup ok" in ran.stdout
 
 
 def test_without_a_usable_python_every_call_refuses_and_none_succeeds(

@@ -10,6 +10,7 @@ event the tests receive, so that everything emitted during a test gets checked.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -19,6 +20,69 @@ from pathlib import Path
 from typing import Any
 
 REFERENCE = Path(__file__).with_name("tim-keys.json")
+ALL_FUNCTIONS = Path(__file__).with_name("tim-c-all.json")
+"""A copy of the reference's tim-c-all.json: all 244 functions of the 8.6 headers, their
+callback typedefs, and every JSON key of each header with its type tag."""
+
+
+def param_name(declared: str) -> str:
+    """``"const char* conv_id"`` → ``"conv_id"``."""
+    return declared.split()[-1].lstrip("*")
+
+
+class AllFacts:
+    """tim-c-all.json: the functions of every header, with their parameters, and the keys."""
+
+    def __init__(self, path: Path = ALL_FUNCTIONS) -> None:
+        data = json.loads(path.read_text())
+        self.meta: dict[str, Any] = data["_meta"]
+        self.headers: dict[str, dict[str, Any]] = data["headers"]
+        self.functions: dict[str, dict[str, Any]] = {
+            name: {**spec, "header": header}
+            for header, h in self.headers.items()
+            for name, spec in h["functions"].items()
+        }
+        self.callbacks: dict[str, list[str]] = {
+            name: params
+            for h in self.headers.values()
+            for name, params in h["callback_typedefs"].items()
+        }
+        self.keys: dict[str, dict[str, str]] = {
+            header: {spec["key"]: spec.get("type", "") for spec in h["json_keys"].values()}
+            for header, h in self.headers.items()
+        }
+        self.key_names: dict[str, str] = {
+            name: spec["key"]
+            for h in self.headers.values()
+            for name, spec in h["json_keys"].items()
+        }
+
+    def params(self, function: str) -> list[str]:
+        return [param_name(p) for p in self.functions[function]["params"]]
+
+    def check_flat(self, header: str, obj: object, where: str) -> list[str]:
+        """Problems of an object whose keys must be keys of ``header`` with their type tag's
+        JSON type (``string``, ``bool``, ``uint32`` …; tags naming another shape are not
+        followed)."""
+        if not isinstance(obj, dict):
+            return [f"{where}: {obj!r} is not an object"]
+        keys = self.keys[header]
+        problems = []
+        for key, value in obj.items():
+            if key not in keys:
+                problems.append(f"{where}: key {key!r} is not a key of {header}")
+                continue
+            base = keys[key].split(" ", 1)[0]
+            if base == "string" and not isinstance(value, str):
+                problems.append(f"{where}.{key}: {value!r} is not a string")
+            elif base == "bool" and not isinstance(value, bool):
+                problems.append(f"{where}.{key}: {value!r} is not a bool")
+            elif base.startswith(("uint", "int")) and (
+                not isinstance(value, int) or isinstance(value, bool)
+            ):
+                problems.append(f"{where}.{key}: {value!r} is not an integer")
+        return problems
+
 
 # Element type → the reference section listing its keys (TIMElemType values, reference §5.10).
 ELEM_SECTIONS = {
@@ -47,6 +111,14 @@ MESSAGE_ARRAY_EVENTS = frozenset(
 parameter ``json_msg_revoke_info_array`` without documenting its keys; opentim sends the
 revoked Messages (status Revoked, ``message_revoker_*`` keys), which the Message section
 defines for this purpose."""
+SHAPES = {"TIMSetConfig": "", "TIMMsgSendNewMsgEx": "object<Message>"}
+"""Success shapes of functions tim-keys.json does not detail: TIMSetConfig answers an empty
+string; TIMMsgSendNewMsgEx's result callback the sent Message, as TIMMsgSendNewMsg's."""
+
+FLAT_RESULTS = {"callExperimentalAPI": ("TIMExperimentalAPI.h", "response_internal_operation")}
+"""Success JSON checked against the keys of a header of tim-c-all.json (ResponseInfo), with the
+key it must hold."""
+
 _RANGES = {"uint": 2**32, "uint32": 2**32, "uint64": 2**64}
 
 
@@ -67,11 +139,15 @@ class Checker:
         self.enums: dict[str, dict[str, int]] = self.ref["enums"]
         self.codes = set(self.ref["error_codes"].values())
         self.functions: dict[str, dict[str, Any]] = self.ref["functions"]
+        self.all = AllFacts()
 
     # --- shapes -----------------------------------------------------------------------------
     def callback_shape(self, function: str) -> str:
         """The shape of a function's success JSON: ``object<X>``, ``array<X>`` or ``""`` (the
-        reference documents none, or an empty string)."""
+        reference documents none, or an empty string; tim-keys.json details only some
+        functions: ``SHAPES`` gives the others')."""
+        if function in SHAPES:
+            return SHAPES[function]
         declared = self.functions[function]["callback_json_param"]
         match = _SHAPE.match(declared)
         return match.group(0) if match else ""
@@ -227,11 +303,25 @@ class Checker:
             problems = self.check_value("uint<TIMNetworkStatus>", status, f"{where}.status")
             problems += self.check_code(code, f"{where}.code")
             return problems + self.check_value("string", desc, f"{where}.desc")
+        if src == "TIMLogCallback":
+            level, text, _ = args
+            problems = self.check_value("uint<TIMLogLevel>", level, f"{where}.level")
+            return problems + self.check_value("string", text, f"{where}.log")
         code, desc, text, _ = args
         problems = self.check_code(code, f"{where}.code")
         if not isinstance(desc, str):
             problems.append(f"{where}: desc {desc!r} is not a str")
-        shape = self.callback_shape(src) if code == 0 else ""
+        if code == 0 and src in FLAT_RESULTS:
+            header, required = FLAT_RESULTS[src]
+            value = json.loads(text) if isinstance(text, str) and text else None
+            problems += self.all.check_flat(header, value, where)
+            if isinstance(value, dict) and required not in value:
+                problems.append(f"{where}: {required} is missing")
+            return problems
+        if code == 0 and src == "TIMMsgSendNewMsgEx.msgid_cb":
+            ok = isinstance(text, str) and text != ""
+            return problems + ([] if ok else [f"{where}: {text!r} is not a message id"])
+        shape = self.callback_shape(src.removesuffix(".res_cb")) if code == 0 else ""
         return problems + self.check_text(shape, text, where)
 
 
@@ -253,6 +343,7 @@ class Recorder:
             self.add(source, args)
             fn(*args)
 
+        recorded.recorded_as = source  # type: ignore[attr-defined]
         return recorded
 
     def snapshot(self) -> list[Record]:
@@ -264,3 +355,62 @@ class Recorder:
         for record in self.snapshot():
             found += checker.check_record(record)
         return found
+
+
+def callback_sources(facts: AllFacts, function: str) -> list[str | None]:
+    """For each parameter of ``function``: the source its callback's calls are recorded under
+    (the function's name for its ``TIMCommCallback``, ``<function>.<param>`` for a second one;
+    the typedef for an event callback), or None for a parameter that is no callback."""
+    sources: list[str | None] = []
+    comm = [p for p in facts.functions[function]["params"] if p.split()[0] == "TIMCommCallback"]
+    for declared in facts.functions[function]["params"]:
+        ctype, name = declared.split()[0], param_name(declared)
+        if ctype == "TIMCommCallback":
+            last = declared == comm[-1]
+            sources.append(function if last else f"{function}.{name}")
+        elif ctype in facts.callbacks and ctype != "TIMMsgGroupMessageReadMemberListCallback":
+            sources.append(ctype)
+        else:
+            sources.append(None)
+    return sources
+
+
+class Tap:
+    """Records the callbacks given to every TIM function of a class (``TIMSDK``'s), whoever
+    calls it: each callback argument is replaced by a recording wrapper (the same wrapper for
+    the same callable, so that removing a callback finds what was added)."""
+
+    def __init__(self, recorder: Recorder, facts: AllFacts) -> None:
+        self.recorder = recorder
+        self.facts = facts
+        self._wrappers: dict[tuple[str, object], Callable[..., None]] = {}
+        self._lock = threading.Lock()
+
+    def wrap(self, source: str | None, fn: object) -> object:
+        if source is None or not callable(fn) or hasattr(fn, "recorded_as"):
+            return fn
+        try:
+            key = (source, fn)
+            hash(key)
+        except TypeError:
+            return fn
+        with self._lock:
+            if key not in self._wrappers:
+                self._wrappers[key] = self.recorder.wrap(source, fn)
+            return self._wrappers[key]
+
+    def patched(self, function: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        """``method`` with its callback arguments recorded."""
+        sources = callback_sources(self.facts, function)
+        names = self.facts.params(function)
+
+        @functools.wraps(method)
+        def call(instance: object, *args: Any, **kwargs: Any) -> Any:
+            args = tuple(self.wrap(src, a) for src, a in zip(sources, args, strict=False))
+            kwargs = {
+                key: self.wrap(sources[names.index(key)] if key in names else None, value)
+                for key, value in kwargs.items()
+            }
+            return method(instance, *args, **kwargs)
+
+        return call

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from opentim.server.app import Server
 from opentim.server.config import ServerConfig
 from opentim.tim import TIMSDK, keys as k
 
-from .conformance import Checker, Recorder
+from .conformance import AllFacts, Checker, Recorder, Tap
 
 SECRET_KEY = "opentim-tim-tests"
 SDKAPPID = 1400000000
@@ -35,10 +36,12 @@ TIMEOUT = 10.0
 class ServerThread:
     """An opentim server running in its own thread and event loop."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="test-server")
-        self.server = Server(ServerConfig(port=0, data_dir=data_dir, secret_key=SECRET_KEY))
+        self.server = Server(
+            ServerConfig(port=0, data_dir=data_dir, secret_key=SECRET_KEY), clock=clock
+        )
 
     def start(self) -> None:
         self.thread.start()
@@ -342,17 +345,34 @@ class Tim:
         )
 
     def uninit(self) -> None:
+        self.sdk.TIMSetLogCallback(None)
         if self.sdk._client is not None:
             assert self.sdk.TIMUninit() == k.TIM_SUCC
 
 
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    """Captures every callback and event; checked against the reference after the test."""
+@pytest.fixture(autouse=True)
+def opentim_log_level() -> Iterator[None]:
+    """``TIMSetConfig`` sets the ``opentim`` logger's level: put it back after each test."""
+    logger = logging.getLogger("opentim")
+    level = logger.level
+    yield
+    logger.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    """Captures every callback and event of every test here: each TIM function of ``TIMSDK`` is
+    tapped so that its callback arguments are recorded, whoever calls it; after the test, all
+    of it is checked against the reference (the JSON really emitted, key by key, DESIGN §6)."""
     rec = Recorder()
+    facts = AllFacts()
+    tap = Tap(rec, facts)
+    for name in facts.functions:
+        owner = next(cls for cls in TIMSDK.__mro__ if name in vars(cls))
+        monkeypatch.setattr(owner, name, tap.patched(name, vars(owner)[name]))
     yield rec
     problems = rec.problems(Checker())
-    assert not problems, "JSON not conforming to tim-keys.json:\n" + "\n".join(problems[:50])
+    assert not problems, "JSON not conforming to the reference:\n" + "\n".join(problems[:50])
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ This module runs inside the C program's process, in the interpreter the library 
 - ``user_data`` is the caller's pointer, handed back untouched.
 - An exception never crosses into C and never returns as ``TIM_SUCC``: it is logged and the call
   returns ``TIM_ERR_PARAM`` (``RESULT_ON_ERROR``).
-- A function ``opentim.tim`` does not have yet answers "not yet" (``not_yet``).
+- Every function of the reference exists in ``opentim.tim``; those not real yet answer "not yet"
+  there (``opentim.tim.notyet``), so a C app sees what a Python app sees.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import opentim.tim
-from opentim.protocol import ErrorCode, TIMResult
-from opentim.tim import functions as tim_functions
-from opentim.tim.runtime import deliver
+from opentim.protocol import TIMResult
 
 from . import reference as ref
 from .build import PY_PREFIX
@@ -36,9 +35,6 @@ log = logging.getLogger(__name__)
 
 RESULT_ON_ERROR = int(TIMResult.TIM_ERR_PARAM)
 """What an ``int`` function returns when Python raised while handling it."""
-
-NOT_YET_CODE = int(ErrorCode.ERR_SDK_INTERFACE_NOT_SUPPORT)
-"""The code of a function ``opentim.tim`` does not implement yet (7013)."""
 
 OUT_BUFFER_SIZE = 128
 """The size the reference requires of ``message_id_buffer`` / ``user_id_buffer`` (NUL included);
@@ -94,41 +90,11 @@ class CCallback:
         return f"<C callback {self._key[0]} at {self._key[1]:#x}>"
 
 
-def not_yet(name: str, has_comm_callback: bool) -> Callable[..., int]:
-    """The answer of a function ``opentim.tim`` lacks: before ``TIMInit`` (or after
-    ``TIMUninit``) ``TIM_ERR_SDKUNINIT``, as every function gives; then, with a
-    ``TIMCommCallback``, ``TIM_SUCC`` and ``cb(7013, desc, "", user_data)`` on the SDK thread;
-    without one, 7013 returned at once."""
-    desc = f"{name} is not implemented by opentim yet"
-
-    def call(*args: object) -> int:
-        runtime = tim_functions._default._runtime
-        if runtime is None:
-            return int(TIMResult.TIM_ERR_SDKUNINIT)
-        if not has_comm_callback:
-            return NOT_YET_CODE
-        cb, user_data = args[-2], args[-1]
-        if cb is not None:
-            try:
-                runtime.call_soon(deliver, cb, NOT_YET_CODE, desc, "", user_data)
-            except RuntimeError:  # the SDK thread stopped in between
-                return int(TIMResult.TIM_ERR_SDKUNINIT)
-        return int(TIMResult.TIM_SUCC)
-
-    return call
-
-
 def _target(function: Function) -> Callable[..., Any] | None:
-    """The ``opentim.tim`` function to call, or what stands in for it."""
+    """The ``opentim.tim`` function to call (every function of the reference is one: those not
+    real yet answer "not yet" themselves); None only for an opentim older than the library."""
     found: Callable[..., Any] | None = getattr(opentim.tim, function.name, None)
-    if found is not None:
-        return found
-    if function.returns == "void":
-        return None  # a setter of a callback opentim has not got: nothing is registered
-    if function.returns == "int":
-        types = [p.ctype for p in function.params]
-        return not_yet(function.name, "TIMCommCallback" in types)
-    return None
+    return found
 
 
 class Export:

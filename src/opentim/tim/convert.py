@@ -141,6 +141,14 @@ def parse_json(text: object, expect: type[T], what: str, *, optional: bool = Fal
     return value
 
 
+def check_section(obj: JsonObject, section: str) -> None:
+    """Refuse (``TIM_ERR_PARAM``) a key of the reference section ``section`` that ``obj`` holds
+    with another JSON type than the reference declares; other keys are left alone."""
+    for key in k.SECTION_KEYS[section] & obj.keys():
+        if obj[key] is not None and not _matches(k.KEY_TYPES[key], obj[key]):
+            raise param_error(f"{key} must be a {k.KEY_TYPES[key]}")
+
+
 def need_object(text: object, what: str) -> JsonObject:
     obj = parse_json(text, dict, what)
     assert obj is not None

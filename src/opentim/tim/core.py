@@ -39,6 +39,7 @@ from .convert import (
     message_json,
     receipt_json,
 )
+from .logs import CallbackLogHandler
 from .runtime import CallKind, SdkThread, TIMCommCallback, deliver
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,10 @@ TIMMsgUpdateCallback = Callable[[str, Any], object]
 """``cb(json_msg_array, user_data)``."""
 TIMGroupTipsEventCallback = Callable[[str, Any], object]
 """``cb(json_group_tip, user_data)``."""
+
+
+TIMLogCallback = Callable[[int, str, Any], object]
+"""``cb(level, log, user_data)``."""
 
 
 CB = TypeVar("CB")
@@ -168,6 +173,15 @@ class TIMCore:
         self._revoke_cb: Registered[TIMMsgRevokeCallback] = None
         self._update_cb: Registered[TIMMsgUpdateCallback] = None
         self._group_tips_cb: Registered[TIMGroupTipsEventCallback] = None
+        self._log_cb: Registered[TIMLogCallback] = None
+        self._callback_log_handler: CallbackLogHandler | None = None
+        self._config: dict[str, Any] = {}
+        """What ``TIMSetConfig`` accepted (key → value), kept across ``TIMUninit``."""
+        self._experimental: dict[str, Any] = {}
+        """What ``callExperimentalAPI`` set (operation → its parameter)."""
+        self._listeners: dict[str, tuple[Callable[..., object], object]] = {}
+        """The callbacks registered through the setters of events that are not real yet, by
+        callback typedef (``TIMOnAddFriendCallback`` …); ``notyet.NotYetAPI`` keeps them."""
         self._conv_cache: dict[tuple[int, str], tuple[Conversation, str, bytes]] = {}
         """ConvInfo JSON by conversation, valid while the SDK holds the same snapshot object
         (the SDK replaces a snapshot on every change, never edits it) for the same user."""

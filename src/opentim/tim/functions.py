@@ -21,6 +21,10 @@ TIMSetUserSigExpiredCallback = _default.TIMSetUserSigExpiredCallback
 TIMSetNetworkStatusListenerCallback = _default.TIMSetNetworkStatusListenerCallback
 TIMGetLoginStatus = _default.TIMGetLoginStatus
 TIMGetLoginUserID = _default.TIMGetLoginUserID
+TIMGetSDKVersion = _default.TIMGetSDKVersion
+TIMGetServerTime = _default.TIMGetServerTime
+TIMSetConfig = _default.TIMSetConfig
+TIMSetLogCallback = _default.TIMSetLogCallback
 
 # conv.py
 TIMSetConvEventCallback = _default.TIMSetConvEventCallback
@@ -69,6 +73,8 @@ TIMSetMsgReadedReceiptCallback = _default.TIMSetMsgReadedReceiptCallback
 TIMSetMsgRevokeCallback = _default.TIMSetMsgRevokeCallback
 TIMSetMsgUpdateCallback = _default.TIMSetMsgUpdateCallback
 TIMMsgSendMessage = _default.TIMMsgSendMessage
+TIMMsgSendNewMsg = _default.TIMMsgSendNewMsg
+TIMMsgSendNewMsgEx = _default.TIMMsgSendNewMsgEx
 TIMMsgReportReaded = _default.TIMMsgReportReaded
 TIMMsgGetMsgList = _default.TIMMsgGetMsgList
 TIMMsgSetC2CReceiveMessageOpt = _default.TIMMsgSetC2CReceiveMessageOpt
@@ -88,8 +94,241 @@ TIMGroupInviteMember = _default.TIMGroupInviteMember
 TIMGroupDeleteMember = _default.TIMGroupDeleteMember
 TIMGroupGetJoinedGroupList = _default.TIMGroupGetJoinedGroupList
 
+# experimental.py
+callExperimentalAPI = _default.callExperimentalAPI  # noqa: N816
+
+# pending.py
+TIMSetCommunityCreateTopicCallback = _default.TIMSetCommunityCreateTopicCallback
+TIMSetCommunityDeleteTopicCallback = _default.TIMSetCommunityDeleteTopicCallback
+TIMSetCommunityChangeTopicInfoCallback = _default.TIMSetCommunityChangeTopicInfoCallback
+TIMSetCommunityReceiveTopicRESTCustomDataCallback = (
+    _default.TIMSetCommunityReceiveTopicRESTCustomDataCallback
+)
+TIMSetCommunityCreatePermissionGroupCallback = _default.TIMSetCommunityCreatePermissionGroupCallback
+TIMSetCommunityDeletePermissionGroupCallback = _default.TIMSetCommunityDeletePermissionGroupCallback
+TIMSetCommunityChangePermissionGroupInfoCallback = (
+    _default.TIMSetCommunityChangePermissionGroupInfoCallback
+)
+TIMSetCommunityAddMembersToPermissionGroupCallback = (
+    _default.TIMSetCommunityAddMembersToPermissionGroupCallback
+)
+TIMSetCommunityRemoveMembersFromPermissionGroupCallback = (
+    _default.TIMSetCommunityRemoveMembersFromPermissionGroupCallback
+)
+TIMSetCommunityAddTopicPermissionCallback = _default.TIMSetCommunityAddTopicPermissionCallback
+TIMSetCommunityDeleteTopicPermissionCallback = _default.TIMSetCommunityDeleteTopicPermissionCallback
+TIMSetCommunityModifyTopicPermissionCallback = _default.TIMSetCommunityModifyTopicPermissionCallback
+TIMCommunityCreate = _default.TIMCommunityCreate
+TIMCommunityGetJoinedCommunityList = _default.TIMCommunityGetJoinedCommunityList
+TIMCommunityCreateTopicInCommunity = _default.TIMCommunityCreateTopicInCommunity
+TIMCommunityDeleteTopicFromCommunity = _default.TIMCommunityDeleteTopicFromCommunity
+TIMCommunitySetTopicInfo = _default.TIMCommunitySetTopicInfo
+TIMCommunityGetTopicInfoList = _default.TIMCommunityGetTopicInfoList
+TIMCommunitySetTopicInheritMessageReceiveOptionFromCommunity = (
+    _default.TIMCommunitySetTopicInheritMessageReceiveOptionFromCommunity
+)
+TIMCommunityCreatePermissionGroupInCommunity = _default.TIMCommunityCreatePermissionGroupInCommunity
+TIMCommunityDeletePermissionGroupFromCommunity = (
+    _default.TIMCommunityDeletePermissionGroupFromCommunity
+)
+TIMCommunityModifyPermissionGroupInfoInCommunity = (
+    _default.TIMCommunityModifyPermissionGroupInfoInCommunity
+)
+TIMCommunityGetJoinedPermissionGroupListInCommunity = (
+    _default.TIMCommunityGetJoinedPermissionGroupListInCommunity
+)
+TIMCommunityGetPermissionGroupListInCommunity = (
+    _default.TIMCommunityGetPermissionGroupListInCommunity
+)
+TIMCommunityAddCommunityMembersToPermissionGroup = (
+    _default.TIMCommunityAddCommunityMembersToPermissionGroup
+)
+TIMCommunityRemoveCommunityMembersFromPermissionGroup = (
+    _default.TIMCommunityRemoveCommunityMembersFromPermissionGroup
+)
+TIMCommunityGetCommunityMemberListInPermissionGroup = (
+    _default.TIMCommunityGetCommunityMemberListInPermissionGroup
+)
+TIMCommunityAddTopicPermissionToPermissionGroup = (
+    _default.TIMCommunityAddTopicPermissionToPermissionGroup
+)
+TIMCommunityDeleteTopicPermissionFromPermissionGroup = (
+    _default.TIMCommunityDeleteTopicPermissionFromPermissionGroup
+)
+TIMCommunityModifyTopicPermissionInPermissionGroup = (
+    _default.TIMCommunityModifyTopicPermissionInPermissionGroup
+)
+TIMCommunityGetTopicPermissionInPermissionGroup = (
+    _default.TIMCommunityGetTopicPermissionInPermissionGroup
+)
+TIMSetExperimentalNotifyCallback = _default.TIMSetExperimentalNotifyCallback
+TIMSetOnAddFriendCallback = _default.TIMSetOnAddFriendCallback
+TIMSetOnDeleteFriendCallback = _default.TIMSetOnDeleteFriendCallback
+TIMSetUpdateFriendProfileCallback = _default.TIMSetUpdateFriendProfileCallback
+TIMSetFriendAddRequestCallback = _default.TIMSetFriendAddRequestCallback
+TIMSetFriendApplicationListDeletedCallback = _default.TIMSetFriendApplicationListDeletedCallback
+TIMSetFriendApplicationListReadCallback = _default.TIMSetFriendApplicationListReadCallback
+TIMSetFriendBlackListAddedCallback = _default.TIMSetFriendBlackListAddedCallback
+TIMSetFriendBlackListDeletedCallback = _default.TIMSetFriendBlackListDeletedCallback
+TIMSetFriendGroupCreatedCallback = _default.TIMSetFriendGroupCreatedCallback
+TIMSetFriendGroupDeletedCallback = _default.TIMSetFriendGroupDeletedCallback
+TIMSetFriendGroupNameChangedCallback = _default.TIMSetFriendGroupNameChangedCallback
+TIMSetFriendsAddedToGroupCallback = _default.TIMSetFriendsAddedToGroupCallback
+TIMSetFriendsDeletedFromGroupCallback = _default.TIMSetFriendsDeletedFromGroupCallback
+TIMSetOfficialAccountSubscribedCallback = _default.TIMSetOfficialAccountSubscribedCallback
+TIMSetOfficialAccountUnsubscribedCallback = _default.TIMSetOfficialAccountUnsubscribedCallback
+TIMSetOfficialAccountDeletedCallback = _default.TIMSetOfficialAccountDeletedCallback
+TIMSetOfficialAccountInfoChangedCallback = _default.TIMSetOfficialAccountInfoChangedCallback
+TIMSetMyFollowingListChangedCallback = _default.TIMSetMyFollowingListChangedCallback
+TIMSetMyFollowersListChangedCallback = _default.TIMSetMyFollowersListChangedCallback
+TIMSetMutualFollowersListChangedCallback = _default.TIMSetMutualFollowersListChangedCallback
+TIMFriendshipGetFriendProfileList = _default.TIMFriendshipGetFriendProfileList
+TIMFriendshipGetFriendsInfo = _default.TIMFriendshipGetFriendsInfo
+TIMFriendshipModifyFriendProfile = _default.TIMFriendshipModifyFriendProfile
+TIMFriendshipSearchFriends = _default.TIMFriendshipSearchFriends
+TIMFriendshipAddFriend = _default.TIMFriendshipAddFriend
+TIMFriendshipDeleteFriend = _default.TIMFriendshipDeleteFriend
+TIMFriendshipCheckFriendType = _default.TIMFriendshipCheckFriendType
+TIMFriendshipGetPendencyList = _default.TIMFriendshipGetPendencyList
+TIMFriendshipHandleFriendAddRequest = _default.TIMFriendshipHandleFriendAddRequest
+TIMFriendshipReportPendencyReaded = _default.TIMFriendshipReportPendencyReaded
+TIMFriendshipDeletePendency = _default.TIMFriendshipDeletePendency
+TIMFriendshipGetBlackList = _default.TIMFriendshipGetBlackList
+TIMFriendshipAddToBlackList = _default.TIMFriendshipAddToBlackList
+TIMFriendshipDeleteFromBlackList = _default.TIMFriendshipDeleteFromBlackList
+TIMFriendshipCreateFriendGroup = _default.TIMFriendshipCreateFriendGroup
+TIMFriendshipGetFriendGroupList = _default.TIMFriendshipGetFriendGroupList
+TIMFriendshipDeleteFriendGroup = _default.TIMFriendshipDeleteFriendGroup
+TIMFriendshipModifyFriendGroup = _default.TIMFriendshipModifyFriendGroup
+TIMSubscribeOfficialAccount = _default.TIMSubscribeOfficialAccount
+TIMUnsubscribeOfficialAccount = _default.TIMUnsubscribeOfficialAccount
+TIMGetOfficialAccountsInfo = _default.TIMGetOfficialAccountsInfo
+TIMFollowUser = _default.TIMFollowUser
+TIMUnfollowUser = _default.TIMUnfollowUser
+TIMGetMyFollowingList = _default.TIMGetMyFollowingList
+TIMGetMyFollowersList = _default.TIMGetMyFollowersList
+TIMGetMutualFollowersList = _default.TIMGetMutualFollowersList
+TIMGetUserFollowInfo = _default.TIMGetUserFollowInfo
+TIMCheckFollowType = _default.TIMCheckFollowType
+TIMSetGroupAttributeChangedCallback = _default.TIMSetGroupAttributeChangedCallback
+TIMSetGroupCounterChangedCallback = _default.TIMSetGroupCounterChangedCallback
+TIMSetGroupTopicCreatedCallback = _default.TIMSetGroupTopicCreatedCallback
+TIMSetGroupTopicDeletedCallback = _default.TIMSetGroupTopicDeletedCallback
+TIMSetGroupTopicChangedCallback = _default.TIMSetGroupTopicChangedCallback
+TIMGroupGetGroupInfoList = _default.TIMGroupGetGroupInfoList
+TIMGroupSearchGroups = _default.TIMGroupSearchGroups
+TIMGroupSearchCloudGroups = _default.TIMGroupSearchCloudGroups
+TIMGroupModifyGroupInfo = _default.TIMGroupModifyGroupInfo
+TIMGroupInitGroupAttributes = _default.TIMGroupInitGroupAttributes
+TIMGroupSetGroupAttributes = _default.TIMGroupSetGroupAttributes
+TIMGroupDeleteGroupAttributes = _default.TIMGroupDeleteGroupAttributes
+TIMGroupGetGroupAttributes = _default.TIMGroupGetGroupAttributes
+TIMGroupGetOnlineMemberCount = _default.TIMGroupGetOnlineMemberCount
+TIMGroupSetGroupCounters = _default.TIMGroupSetGroupCounters
+TIMGroupGetGroupCounters = _default.TIMGroupGetGroupCounters
+TIMGroupIncreaseGroupCounter = _default.TIMGroupIncreaseGroupCounter
+TIMGroupDecreaseGroupCounter = _default.TIMGroupDecreaseGroupCounter
+TIMGroupGetJoinedCommunityList = _default.TIMGroupGetJoinedCommunityList
+TIMGroupCreateTopicInCommunity = _default.TIMGroupCreateTopicInCommunity
+TIMGroupDeleteTopicFromCommunity = _default.TIMGroupDeleteTopicFromCommunity
+TIMGroupSetTopicInfo = _default.TIMGroupSetTopicInfo
+TIMGroupGetTopicInfoList = _default.TIMGroupGetTopicInfoList
+TIMGroupGetMemberInfoList = _default.TIMGroupGetMemberInfoList
+TIMGroupSearchGroupMembers = _default.TIMGroupSearchGroupMembers
+TIMGroupSearchCloudGroupMembers = _default.TIMGroupSearchCloudGroupMembers
+TIMGroupModifyMemberInfo = _default.TIMGroupModifyMemberInfo
+TIMGroupMarkGroupMemberList = _default.TIMGroupMarkGroupMemberList
+TIMGroupGetPendencyList = _default.TIMGroupGetPendencyList
+TIMGroupHandlePendency = _default.TIMGroupHandlePendency
+TIMGroupReportPendencyReaded = _default.TIMGroupReportPendencyReaded
+TIMSetSelfInfoUpdatedCallback = _default.TIMSetSelfInfoUpdatedCallback
+TIMSetUserStatusChangedCallback = _default.TIMSetUserStatusChangedCallback
+TIMSetUserInfoChangedCallback = _default.TIMSetUserInfoChangedCallback
+TIMProfileGetUserProfileList = _default.TIMProfileGetUserProfileList
+TIMProfileModifySelfUserProfile = _default.TIMProfileModifySelfUserProfile
+TIMSubscribeUserInfo = _default.TIMSubscribeUserInfo
+TIMUnsubscribeUserInfo = _default.TIMUnsubscribeUserInfo
+TIMSearchUsers = _default.TIMSearchUsers
+TIMGetUserStatus = _default.TIMGetUserStatus
+TIMSetSelfStatus = _default.TIMSetSelfStatus
+TIMSubscribeUserStatus = _default.TIMSubscribeUserStatus
+TIMUnsubscribeUserStatus = _default.TIMUnsubscribeUserStatus
+TIMSetMsgElemUploadProgressCallback = _default.TIMSetMsgElemUploadProgressCallback
+TIMSetMsgExtensionsChangedCallback = _default.TIMSetMsgExtensionsChangedCallback
+TIMSetMsgExtensionsDeletedCallback = _default.TIMSetMsgExtensionsDeletedCallback
+TIMSetMsgReactionsChangedCallback = _default.TIMSetMsgReactionsChangedCallback
+TIMSetMsgAllMessageReceiveOptionCallback = _default.TIMSetMsgAllMessageReceiveOptionCallback
+TIMSetMsgGroupPinnedMessageChangedCallback = _default.TIMSetMsgGroupPinnedMessageChangedCallback
+TIMMsgCancelSend = _default.TIMMsgCancelSend
+TIMMsgBatchSend = _default.TIMMsgBatchSend
+TIMMsgDownloadElemToPath = _default.TIMMsgDownloadElemToPath
+TIMMsgDownloadMergerMessage = _default.TIMMsgDownloadMergerMessage
+TIMMsgSetLocalCustomData = _default.TIMMsgSetLocalCustomData
+TIMMsgSetAllReceiveMessageOpt = _default.TIMMsgSetAllReceiveMessageOpt
+TIMMsgSetAllReceiveMessageOpt2 = _default.TIMMsgSetAllReceiveMessageOpt2
+TIMMsgGetAllReceiveMessageOpt = _default.TIMMsgGetAllReceiveMessageOpt
+TIMMsgModifyMessage = _default.TIMMsgModifyMessage
+TIMMsgListDelete = _default.TIMMsgListDelete
+TIMMsgSaveMsg = _default.TIMMsgSaveMsg
+TIMMsgImportMsgList = _default.TIMMsgImportMsgList
+TIMMsgFindMessages = _default.TIMMsgFindMessages
+TIMMsgFindByMsgLocatorList = _default.TIMMsgFindByMsgLocatorList
+TIMMsgSearchLocalMessages = _default.TIMMsgSearchLocalMessages
+TIMMsgSearchCloudMessages = _default.TIMMsgSearchCloudMessages
+TIMMsgSendMessageReadReceipts = _default.TIMMsgSendMessageReadReceipts
+TIMMsgGetMessageReadReceipts = _default.TIMMsgGetMessageReadReceipts
+TIMMsgGetGroupMessageReadMemberList = _default.TIMMsgGetGroupMessageReadMemberList
+TIMMsgSetMessageExtensions = _default.TIMMsgSetMessageExtensions
+TIMMsgGetMessageExtensions = _default.TIMMsgGetMessageExtensions
+TIMMsgDeleteMessageExtensions = _default.TIMMsgDeleteMessageExtensions
+TIMMsgAddMessageReaction = _default.TIMMsgAddMessageReaction
+TIMMsgRemoveMessageReaction = _default.TIMMsgRemoveMessageReaction
+TIMMsgGetMessageReactions = _default.TIMMsgGetMessageReactions
+TIMMsgGetAllUserListOfMessageReaction = _default.TIMMsgGetAllUserListOfMessageReaction
+TIMMsgTranslateText = _default.TIMMsgTranslateText
+TIMMsgConvertVoiceToText = _default.TIMMsgConvertVoiceToText
+TIMPinGroupMessage = _default.TIMPinGroupMessage
+TIMGetPinnedGroupMessageList = _default.TIMGetPinnedGroupMessageList
+TIMMsgMarkAllMessageAsRead = _default.TIMMsgMarkAllMessageAsRead
+TIMMsgSetOfflinePushToken = _default.TIMMsgSetOfflinePushToken
+TIMMsgDoBackground = _default.TIMMsgDoBackground
+TIMMsgDoForeground = _default.TIMMsgDoForeground
+TIMSetSignalingReceiveNewInvitationCallback = _default.TIMSetSignalingReceiveNewInvitationCallback
+TIMSetSignalingInvitationCancelledCallback = _default.TIMSetSignalingInvitationCancelledCallback
+TIMSetSignalingInviteeAcceptedCallback = _default.TIMSetSignalingInviteeAcceptedCallback
+TIMSetSignalingInviteeRejectedCallback = _default.TIMSetSignalingInviteeRejectedCallback
+TIMSetSignalingInvitationTimeoutCallback = _default.TIMSetSignalingInvitationTimeoutCallback
+TIMSetSignalingInvitationModifiedCallback = _default.TIMSetSignalingInvitationModifiedCallback
+TIMSignalingInvite = _default.TIMSignalingInvite
+TIMSignalingInviteInGroup = _default.TIMSignalingInviteInGroup
+TIMSignalingCancel = _default.TIMSignalingCancel
+TIMSignalingAccept = _default.TIMSignalingAccept
+TIMSignalingReject = _default.TIMSignalingReject
+TIMGetSignalingInfo = _default.TIMGetSignalingInfo
+TIMSignalingModifyInvitation = _default.TIMSignalingModifyInvitation
+
 __all__ = [
     "TIMAddRecvNewMsgCallback",
+    "TIMCheckFollowType",
+    "TIMCommunityAddCommunityMembersToPermissionGroup",
+    "TIMCommunityAddTopicPermissionToPermissionGroup",
+    "TIMCommunityCreate",
+    "TIMCommunityCreatePermissionGroupInCommunity",
+    "TIMCommunityCreateTopicInCommunity",
+    "TIMCommunityDeletePermissionGroupFromCommunity",
+    "TIMCommunityDeleteTopicFromCommunity",
+    "TIMCommunityDeleteTopicPermissionFromPermissionGroup",
+    "TIMCommunityGetCommunityMemberListInPermissionGroup",
+    "TIMCommunityGetJoinedCommunityList",
+    "TIMCommunityGetJoinedPermissionGroupListInCommunity",
+    "TIMCommunityGetPermissionGroupListInCommunity",
+    "TIMCommunityGetTopicInfoList",
+    "TIMCommunityGetTopicPermissionInPermissionGroup",
+    "TIMCommunityModifyPermissionGroupInfoInCommunity",
+    "TIMCommunityModifyTopicPermissionInPermissionGroup",
+    "TIMCommunityRemoveCommunityMembersFromPermissionGroup",
+    "TIMCommunitySetTopicInfo",
+    "TIMCommunitySetTopicInheritMessageReceiveOptionFromCommunity",
     "TIMConvAddConversationsToGroup",
     "TIMConvCancelDraft",
     "TIMConvCleanConversationUnreadMessageCount",
@@ -112,28 +351,134 @@ __all__ = [
     "TIMConvSetDraft",
     "TIMConvSubscribeUnreadMessageCountByFilter",
     "TIMConvUnsubscribeUnreadMessageCountByFilter",
+    "TIMFollowUser",
+    "TIMFriendshipAddFriend",
+    "TIMFriendshipAddToBlackList",
+    "TIMFriendshipCheckFriendType",
+    "TIMFriendshipCreateFriendGroup",
+    "TIMFriendshipDeleteFriend",
+    "TIMFriendshipDeleteFriendGroup",
+    "TIMFriendshipDeleteFromBlackList",
+    "TIMFriendshipDeletePendency",
+    "TIMFriendshipGetBlackList",
+    "TIMFriendshipGetFriendGroupList",
+    "TIMFriendshipGetFriendProfileList",
+    "TIMFriendshipGetFriendsInfo",
+    "TIMFriendshipGetPendencyList",
+    "TIMFriendshipHandleFriendAddRequest",
+    "TIMFriendshipModifyFriendGroup",
+    "TIMFriendshipModifyFriendProfile",
+    "TIMFriendshipReportPendencyReaded",
+    "TIMFriendshipSearchFriends",
     "TIMGetLoginStatus",
     "TIMGetLoginUserID",
+    "TIMGetMutualFollowersList",
+    "TIMGetMyFollowersList",
+    "TIMGetMyFollowingList",
+    "TIMGetOfficialAccountsInfo",
+    "TIMGetPinnedGroupMessageList",
+    "TIMGetSDKVersion",
+    "TIMGetServerTime",
+    "TIMGetSignalingInfo",
+    "TIMGetUserFollowInfo",
+    "TIMGetUserStatus",
     "TIMGroupCreate",
+    "TIMGroupCreateTopicInCommunity",
+    "TIMGroupDecreaseGroupCounter",
     "TIMGroupDelete",
+    "TIMGroupDeleteGroupAttributes",
     "TIMGroupDeleteMember",
+    "TIMGroupDeleteTopicFromCommunity",
+    "TIMGroupGetGroupAttributes",
+    "TIMGroupGetGroupCounters",
+    "TIMGroupGetGroupInfoList",
+    "TIMGroupGetJoinedCommunityList",
     "TIMGroupGetJoinedGroupList",
+    "TIMGroupGetMemberInfoList",
+    "TIMGroupGetOnlineMemberCount",
+    "TIMGroupGetPendencyList",
+    "TIMGroupGetTopicInfoList",
+    "TIMGroupHandlePendency",
+    "TIMGroupIncreaseGroupCounter",
+    "TIMGroupInitGroupAttributes",
     "TIMGroupInviteMember",
     "TIMGroupJoin",
+    "TIMGroupMarkGroupMemberList",
+    "TIMGroupModifyGroupInfo",
+    "TIMGroupModifyMemberInfo",
     "TIMGroupQuit",
+    "TIMGroupReportPendencyReaded",
+    "TIMGroupSearchCloudGroupMembers",
+    "TIMGroupSearchCloudGroups",
+    "TIMGroupSearchGroupMembers",
+    "TIMGroupSearchGroups",
+    "TIMGroupSetGroupAttributes",
+    "TIMGroupSetGroupCounters",
+    "TIMGroupSetTopicInfo",
     "TIMInit",
     "TIMLogin",
     "TIMLogout",
+    "TIMMsgAddMessageReaction",
+    "TIMMsgBatchSend",
+    "TIMMsgCancelSend",
     "TIMMsgClearHistoryMessage",
+    "TIMMsgConvertVoiceToText",
     "TIMMsgDelete",
+    "TIMMsgDeleteMessageExtensions",
+    "TIMMsgDoBackground",
+    "TIMMsgDoForeground",
+    "TIMMsgDownloadElemToPath",
+    "TIMMsgDownloadMergerMessage",
+    "TIMMsgFindByMsgLocatorList",
+    "TIMMsgFindMessages",
+    "TIMMsgGetAllReceiveMessageOpt",
+    "TIMMsgGetAllUserListOfMessageReaction",
     "TIMMsgGetC2CReceiveMessageOpt",
+    "TIMMsgGetGroupMessageReadMemberList",
+    "TIMMsgGetMessageExtensions",
+    "TIMMsgGetMessageReactions",
+    "TIMMsgGetMessageReadReceipts",
     "TIMMsgGetMsgList",
+    "TIMMsgImportMsgList",
+    "TIMMsgListDelete",
+    "TIMMsgMarkAllMessageAsRead",
+    "TIMMsgModifyMessage",
+    "TIMMsgRemoveMessageReaction",
     "TIMMsgReportReaded",
     "TIMMsgRevoke",
+    "TIMMsgSaveMsg",
+    "TIMMsgSearchCloudMessages",
+    "TIMMsgSearchLocalMessages",
     "TIMMsgSendMessage",
+    "TIMMsgSendMessageReadReceipts",
+    "TIMMsgSendNewMsg",
+    "TIMMsgSendNewMsgEx",
+    "TIMMsgSetAllReceiveMessageOpt",
+    "TIMMsgSetAllReceiveMessageOpt2",
     "TIMMsgSetC2CReceiveMessageOpt",
     "TIMMsgSetGroupReceiveMessageOpt",
+    "TIMMsgSetLocalCustomData",
+    "TIMMsgSetMessageExtensions",
+    "TIMMsgSetOfflinePushToken",
+    "TIMMsgTranslateText",
+    "TIMPinGroupMessage",
+    "TIMProfileGetUserProfileList",
+    "TIMProfileModifySelfUserProfile",
     "TIMRemoveRecvNewMsgCallback",
+    "TIMSearchUsers",
+    "TIMSetCommunityAddMembersToPermissionGroupCallback",
+    "TIMSetCommunityAddTopicPermissionCallback",
+    "TIMSetCommunityChangePermissionGroupInfoCallback",
+    "TIMSetCommunityChangeTopicInfoCallback",
+    "TIMSetCommunityCreatePermissionGroupCallback",
+    "TIMSetCommunityCreateTopicCallback",
+    "TIMSetCommunityDeletePermissionGroupCallback",
+    "TIMSetCommunityDeleteTopicCallback",
+    "TIMSetCommunityDeleteTopicPermissionCallback",
+    "TIMSetCommunityModifyTopicPermissionCallback",
+    "TIMSetCommunityReceiveTopicRESTCustomDataCallback",
+    "TIMSetCommunityRemoveMembersFromPermissionGroupCallback",
+    "TIMSetConfig",
     "TIMSetConvConversationGroupCreatedCallback",
     "TIMSetConvConversationGroupDeletedCallback",
     "TIMSetConvConversationGroupNameChangedCallback",
@@ -142,12 +487,69 @@ __all__ = [
     "TIMSetConvEventCallback",
     "TIMSetConvTotalUnreadMessageCountChangedCallback",
     "TIMSetConvUnreadMessageCountChangedByFilterCallback",
+    "TIMSetExperimentalNotifyCallback",
+    "TIMSetFriendAddRequestCallback",
+    "TIMSetFriendApplicationListDeletedCallback",
+    "TIMSetFriendApplicationListReadCallback",
+    "TIMSetFriendBlackListAddedCallback",
+    "TIMSetFriendBlackListDeletedCallback",
+    "TIMSetFriendGroupCreatedCallback",
+    "TIMSetFriendGroupDeletedCallback",
+    "TIMSetFriendGroupNameChangedCallback",
+    "TIMSetFriendsAddedToGroupCallback",
+    "TIMSetFriendsDeletedFromGroupCallback",
+    "TIMSetGroupAttributeChangedCallback",
+    "TIMSetGroupCounterChangedCallback",
     "TIMSetGroupTipsEventCallback",
+    "TIMSetGroupTopicChangedCallback",
+    "TIMSetGroupTopicCreatedCallback",
+    "TIMSetGroupTopicDeletedCallback",
     "TIMSetKickedOfflineCallback",
+    "TIMSetLogCallback",
+    "TIMSetMsgAllMessageReceiveOptionCallback",
+    "TIMSetMsgElemUploadProgressCallback",
+    "TIMSetMsgExtensionsChangedCallback",
+    "TIMSetMsgExtensionsDeletedCallback",
+    "TIMSetMsgGroupPinnedMessageChangedCallback",
+    "TIMSetMsgReactionsChangedCallback",
     "TIMSetMsgReadedReceiptCallback",
     "TIMSetMsgRevokeCallback",
     "TIMSetMsgUpdateCallback",
+    "TIMSetMutualFollowersListChangedCallback",
+    "TIMSetMyFollowersListChangedCallback",
+    "TIMSetMyFollowingListChangedCallback",
     "TIMSetNetworkStatusListenerCallback",
+    "TIMSetOfficialAccountDeletedCallback",
+    "TIMSetOfficialAccountInfoChangedCallback",
+    "TIMSetOfficialAccountSubscribedCallback",
+    "TIMSetOfficialAccountUnsubscribedCallback",
+    "TIMSetOnAddFriendCallback",
+    "TIMSetOnDeleteFriendCallback",
+    "TIMSetSelfInfoUpdatedCallback",
+    "TIMSetSelfStatus",
+    "TIMSetSignalingInvitationCancelledCallback",
+    "TIMSetSignalingInvitationModifiedCallback",
+    "TIMSetSignalingInvitationTimeoutCallback",
+    "TIMSetSignalingInviteeAcceptedCallback",
+    "TIMSetSignalingInviteeRejectedCallback",
+    "TIMSetSignalingReceiveNewInvitationCallback",
+    "TIMSetUpdateFriendProfileCallback",
+    "TIMSetUserInfoChangedCallback",
     "TIMSetUserSigExpiredCallback",
+    "TIMSetUserStatusChangedCallback",
+    "TIMSignalingAccept",
+    "TIMSignalingCancel",
+    "TIMSignalingInvite",
+    "TIMSignalingInviteInGroup",
+    "TIMSignalingModifyInvitation",
+    "TIMSignalingReject",
+    "TIMSubscribeOfficialAccount",
+    "TIMSubscribeUserInfo",
+    "TIMSubscribeUserStatus",
+    "TIMUnfollowUser",
     "TIMUninit",
+    "TIMUnsubscribeOfficialAccount",
+    "TIMUnsubscribeUserInfo",
+    "TIMUnsubscribeUserStatus",
+    "callExperimentalAPI",
 ]

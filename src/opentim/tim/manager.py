@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import logging
 import os
 import secrets
 import shutil
 import tempfile
 import threading
+import time
+import weakref
 from pathlib import Path
+from typing import Any, Final
 
 from opentim.protocol import ErrorCode, TIMResult
 from opentim.sdk import Client, SdkError
@@ -23,6 +27,7 @@ from . import keys as k
 from .convert import (
     CallRefusedError,
     check_buffer,
+    check_section,
     fill_buffer,
     need_callback,
     need_int,
@@ -34,6 +39,7 @@ from .convert import (
 from .core import (
     TIMCore,
     TIMKickedOfflineCallback,
+    TIMLogCallback,
     TIMNetworkStatusListenerCallback,
     TIMUserSigExpiredCallback,
     check_listener,
@@ -45,7 +51,17 @@ from .extensions import (
     ServerUrlError,
     server_url,
 )
+from .logs import LOGGER, SDK_THREAD_PREFIX, CallbackLogHandler, python_level
 from .runtime import CallKind, SdkThread, TIMCommCallback, deliver
+
+log = logging.getLogger(__name__)
+
+SDK_VERSION: Final = "8.6.7021"
+"""What ``TIMGetSDKVersion`` returns: the version of Tencent's SDK whose interface opentim
+reproduces (tim-c-all.json), so that an app comparing versions sees the one it was written
+for. opentim's own version is ``opentim.__version__``."""
+
+LOG_LEVEL_KEYS: Final = (k.SET_CONFIG_LOG_LEVEL, k.SET_CONFIG_CALLBACK_LOG_LEVEL)
 
 DEVICE_ID_FILE = "opentim-device-id"
 """The file, in ``sdk_config_config_file_path``, that holds this device's id."""
@@ -126,7 +142,7 @@ class ManagerAPI(TIMCore):
                 url = server_url(configured_url, Path(config_path) if config_path else None)
             except ServerUrlError as exc:
                 raise param_error(str(exc)) from exc
-            runtime = SdkThread(f"opentim-sdk-{next(_instance_numbers)}")
+            runtime = SdkThread(f"{SDK_THREAD_PREFIX}{next(_instance_numbers)}")
             client = Client(url, app_id, device_id=device_id, data_dir=directory, ca_file=ca_file)
             self._wire(client)
             runtime.start()
@@ -134,6 +150,7 @@ class ManagerAPI(TIMCore):
             self._status = k.kTIMLoginStatus_UnLogined
             self._login_user = ""
             self._total_unread_armed = False
+        log.info("TIMInit: SDKAppID %d, server %s, device %s", app_id, url, device_id)
         return int(TIMResult.TIM_SUCC)
 
     @tim_call
@@ -154,6 +171,7 @@ class ManagerAPI(TIMCore):
             self._status = k.kTIMLoginStatus_UnLogined
             self._login_user = ""
             self._session_gen += 1
+        log.info("TIMUninit: stopping %s", runtime.name)
         runtime.stop(client.close)
         return int(TIMResult.TIM_SUCC)
 
@@ -181,7 +199,9 @@ class ManagerAPI(TIMCore):
         async def work() -> str:
             try:
                 await client.login(uid, sig)
+                log.info("TIMLogin: %s logged in", uid)
             except SdkError as exc:
+                log.warning("TIMLogin: %s refused: %d %s", uid, exc.code, exc.desc)
                 expired = self._sig_expired_cb
                 if exc.code == ErrorCode.ERR_SVR_ACCOUNT_USERSIG_EXPIRED and expired is not None:
                     deliver(expired[0], expired[1])
@@ -206,6 +226,7 @@ class ManagerAPI(TIMCore):
         async def work() -> str:
             try:
                 await client.logout()
+                log.info("TIMLogout: logged out")
             finally:
                 self._settle(client, gen)
             return ""
@@ -271,3 +292,95 @@ class ManagerAPI(TIMCore):
             user = self._login_user
         fill_buffer(buffer, user)
         return int(TIMResult.TIM_SUCC)
+
+    # --- version, server time, configuration, log ------------------------------------------
+    def TIMGetSDKVersion(self) -> str:
+        """The SDK version: that of Tencent's SDK whose interface opentim reproduces
+        (``SDK_VERSION``). Callable at any time."""
+        return SDK_VERSION
+
+    def TIMGetServerTime(self) -> int:
+        """The server's current time, UTC seconds: this device's clock corrected by the offset
+        the server's time at the last login gave; before any login, this device's clock."""
+        with self._lock:
+            client, runtime = self._client, self._runtime
+        if client is None or runtime is None or not client.server_time_offset:
+            return int(time.time())
+        return max(0, int(runtime.loop_time() + client.server_time_offset))
+
+    @tim_call
+    def TIMSetConfig(
+        self, json_config: str, cb: TIMCommCallback | None, user_data: object = None
+    ) -> int:
+        """Configure the SDK (a SetConfig object); the callback gets ``""``.
+
+        ``set_config_log_level`` is the level opentim logs at (the ``opentim`` logger's level);
+        ``set_config_callback_log_level`` the lowest level ``TIMSetLogCallback``'s callback gets
+        (Off: none). The other keys (console output, user config, user data, HTTP/SOCKS5/PAC
+        proxies, local DNS) are accepted, checked and kept; opentim's connection does not use
+        them. No login needed.
+
+        Returns:
+            TIM_SUCC; TIM_ERR_SDKUNINIT before ``TIMInit``; TIM_ERR_JSON when ``json_config`` is
+            not a JSON object; TIM_ERR_PARAM for a known key of the wrong type, a log level that
+            is not a TIMLogLevel, or no callback.
+        """
+        client = self._require(login=False)
+        config = parse_json(json_config, dict, "json_config")
+        assert config is not None
+        check_section(config, "SetConfig")
+        user_config = config.get(k.SET_CONFIG_USER_CONFIG)
+        if isinstance(user_config, dict):
+            check_section(user_config, "UserConfig")
+        for key in LOG_LEVEL_KEYS:
+            if config.get(key) is not None and config[key] not in set(k.TIMLogLevel):
+                raise param_error(f"{key} {config[key]} is not a TIMLogLevel")
+        callback = need_callback(cb)
+        accepted = {
+            key: value for key, value in config.items() if key in k.SECTION_KEYS["SetConfig"]
+        }
+        with self._lock:
+            self._config.update(accepted)
+        if config.get(k.SET_CONFIG_LOG_LEVEL) is not None:
+            logging.getLogger(LOGGER).setLevel(python_level(config[k.SET_CONFIG_LOG_LEVEL]))
+        self._apply_log_levels()
+
+        async def work() -> str:
+            log.info("TIMSetConfig: %s", ", ".join(sorted(accepted)) or "nothing")
+            return ""
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+
+    def TIMSetLogCallback(self, cb: TIMLogCallback | None, user_data: object = None) -> None:
+        """Register ``cb(level, log, user_data)``: each line opentim logs (for this instance, on
+        its SDK thread) at or above ``set_config_callback_log_level`` and the ``opentim``
+        logger's level (``set_config_log_level``; by default Python's, WARNING); None
+        unregisters."""
+        check_listener(cb)
+        with self._lock:
+            self._log_cb = None if cb is None else (cb, user_data)
+            handler = self._log_handler()
+        root = logging.getLogger(LOGGER)
+        if cb is None:
+            root.removeHandler(handler)
+        else:
+            self._apply_log_levels()
+            root.addHandler(handler)
+
+    def _log_handler(self) -> CallbackLogHandler:
+        """This instance's handler on the ``opentim`` logger (made once)."""
+        handler = self._callback_log_handler
+        if handler is None:
+            me = weakref.ref(self)
+
+            def target() -> tuple[Any, SdkThread | None]:
+                sdk = me()
+                return (None, None) if sdk is None else (sdk._log_cb, sdk._runtime)
+
+            handler = CallbackLogHandler(target)
+            self._callback_log_handler = handler
+        return handler
+
+    def _apply_log_levels(self) -> None:
+        level = self._config.get(k.SET_CONFIG_CALLBACK_LOG_LEVEL)
+        self._log_handler().setLevel(logging.NOTSET if level is None else python_level(level))

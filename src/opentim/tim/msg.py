@@ -35,7 +35,7 @@ from .core import (
     tim_call,
 )
 from .group import group_id_arg
-from .runtime import CallKind, TIMCommCallback
+from .runtime import CallKind, TIMCommCallback, deliver
 
 
 def _recv_opt(value: object) -> int:
@@ -144,6 +144,50 @@ class MsgAPI(TIMCore):
         returns. The callback gets the sent Message; or 8001 (elements over 12 KB), 6016 (bad
         element), 6032 (no such receiver), 10010 (no such group), 10007 (not a member).
         """
+        return self._send(
+            conv_id, conv_type, json_msg_param, message_id_buffer, None, cb, user_data
+        )
+
+    @tim_call
+    def TIMMsgSendNewMsg(
+        self,
+        conv_id: str,
+        conv_type: int,
+        json_msg_param: str,
+        cb: TIMCommCallback | None,
+        user_data: object = None,
+    ) -> int:
+        """The older name of ``TIMMsgSendMessage``, without the id buffer (deprecated in the
+        reference): the same send, the callback gets the sent Message."""
+        return self._send(conv_id, conv_type, json_msg_param, None, None, cb, user_data)
+
+    @tim_call
+    def TIMMsgSendNewMsgEx(
+        self,
+        conv_id: str,
+        conv_type: int,
+        json_msg_param: str,
+        msgid_cb: TIMCommCallback | None,
+        res_cb: TIMCommCallback | None,
+        user_data: object = None,
+    ) -> int:
+        """The older send with two callbacks (deprecated in the reference): ``msgid_cb(0, "",
+        message_msg_id, user_data)`` first (it may be None), then ``res_cb`` with the sent
+        Message, as ``TIMMsgSendMessage``'s callback; both on the SDK thread."""
+        return self._send(conv_id, conv_type, json_msg_param, None, msgid_cb, res_cb, user_data)
+
+    def _send(
+        self,
+        conv_id: object,
+        conv_type: object,
+        json_msg_param: object,
+        message_id_buffer: object,
+        msgid_cb: TIMCommCallback | None,
+        cb: TIMCommCallback | None,
+        user_data: object,
+    ) -> int:
+        """The one send behind the three send functions: check, make the message (its id
+        exists at once), announce the id, send."""
         client = self._require()
         conv_type_, cid = conv_key(conv_id, conv_type)
         obj = need_object(json_msg_param, "json_msg_param")
@@ -159,6 +203,8 @@ class MsgAPI(TIMCore):
         at_users = opt_str_list(obj, k.MESSAGE_GROUP_AT_USER_ARRAY)
         buffer = check_buffer(message_id_buffer, "message_id_buffer")
         callback = need_callback(cb)
+        if msgid_cb is not None and not callable(msgid_cb):
+            raise param_error("msgid_cb must be callable or None")
         out = client.messages.new_message(
             elems,
             priority=priority,
@@ -170,6 +216,8 @@ class MsgAPI(TIMCore):
         fill_buffer(buffer, out.msg_id)
 
         async def work() -> str:
+            if msgid_cb is not None:
+                deliver(msgid_cb, int(ErrorCode.ERR_SUCC), "", out.msg_id, user_data)
             msg = await client.messages.send(conv_type_, cid, out)
             return dumps(self._msg_json(client, msg))
 

@@ -17,6 +17,7 @@ function, from the SDK thread too.
 from __future__ import annotations
 
 import asyncio
+import collections
 import enum
 import logging
 import threading
@@ -104,6 +105,10 @@ class SdkThread:
     def on_thread(self) -> bool:
         """Whether the caller runs on this SDK thread."""
         return threading.get_ident() == self._thread.ident
+
+    def loop_time(self) -> float:
+        """The SDK loop's clock (``loop.time()``), readable from any thread."""
+        return self._loop.time()
 
     @property
     def thread_id(self) -> int | None:
@@ -210,3 +215,40 @@ class SdkThread:
             log.exception("SDK shutdown failed")
         finally:
             self._loop.stop()
+
+
+class EarlyThread:
+    """Where callbacks of calls made before ``TIMInit`` come (``callExperimentalAPI``, which
+    Tencent's wrappers call before it): a daemon thread of the process, delivering in order and
+    never inside the call. It ends as soon as nothing is left to deliver (a host such as Mono
+    waits at exit for every thread that ran its code) and starts again on the next call."""
+
+    NAME = "opentim-early"
+
+    def __init__(self) -> None:
+        self._queue: collections.deque[tuple[Callable[..., object], tuple[object, ...]]] = (
+            collections.deque()
+        )
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def call_soon(self, fn: Callable[..., object], *args: object) -> None:
+        """Run ``deliver(fn, *args)`` on the early thread, soon."""
+        with self._lock:
+            self._queue.append((fn, args))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self.NAME, daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._thread = None
+                    return
+                fn, args = self._queue.popleft()
+            deliver(fn, *args)
+
+
+early_thread = EarlyThread()
+"""The process's early thread."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from .conv import ConvAPI
+from .experimental import ExperimentalAPI
 from .group import GroupAPI
 from .manager import ManagerAPI
 from .msg import MsgAPI
+from .pending import PendingAPI
 
 
-class TIMSDK(ManagerAPI, ConvAPI, MsgAPI, GroupAPI):
+class TIMSDK(ManagerAPI, ConvAPI, MsgAPI, GroupAPI, ExperimentalAPI, PendingAPI):
     """One SDK instance: its own SDK thread, event loop, client and registered callbacks.
 
     It takes no constructor arguments; its methods are the TIM functions, with the reference's
@@ -17,4 +19,7 @@ class TIMSDK(ManagerAPI, ConvAPI, MsgAPI, GroupAPI):
     module-level functions of ``opentim.tim`` act on one default instance. Several instances
     may live in one process, logged in as different users, or as one user on several devices
     (different ``sdk_config_config_file_path``).
+
+    Every function of the reference is a method; those opentim does not have yet come from
+    ``PendingAPI`` (generated) and answer "not yet" (notyet.py).
     """

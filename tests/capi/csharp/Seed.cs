@@ -3,6 +3,8 @@
 //
 //   mono seed.exe bob CONFIG_DIR SIG     logs in, prints "ready", waits for alice's message
 //   mono seed.exe alice CONFIG_DIR SIG   sends bob a message, lists, drafts, pins, counts unread
+// Both start as Tencent's Unity wrapper does: callExperimentalAPI and TIMGetSDKVersion before
+// TIMInit, TIMSetConfig after it.
 using System;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -30,6 +32,9 @@ static class Tim
     [DllImport(Lib)] public static extern int TIMConvCancelDraft(byte[] convId, int convType);
     [DllImport(Lib)] public static extern int TIMConvPinConversation(byte[] convId, int convType, bool isPinned, CommCallback cb, IntPtr userData);
     [DllImport(Lib)] public static extern int TIMConvGetTotalUnreadMessageCount(CommCallback cb, IntPtr userData);
+    [DllImport(Lib)] public static extern int callExperimentalAPI(byte[] jsonParam, CommCallback cb, IntPtr userData);
+    [DllImport(Lib)] public static extern IntPtr TIMGetSDKVersion();
+    [DllImport(Lib)] public static extern int TIMSetConfig(byte[] jsonConfig, CommCallback cb, IntPtr userData);
 
     public const int C2C = 1;
 
@@ -176,8 +181,18 @@ static class Seed
     static int Main(string[] args)
     {
         Call.Check(args.Length == 3, "usage: seed.exe bob|alice CONFIG_DIR SIG");
+        // What Tencent's Unity wrapper does in its Init, before TIMInit: the UI platform, the version.
+        var platform = new Call();
+        string answer = platform.Wait("callExperimentalAPI", Tim.callExperimentalAPI(Tim.C(
+            "{\"request_internal_operation\": \"internal_operation_set_ui_platform\", \"request_set_ui_platform_param\": 5}"),
+            platform.Callback, Marker));
+        Call.Check(answer.Contains("\"response_internal_operation\":\"internal_operation_set_ui_platform\""), "platform answer");
+        Call.Check(platform.UserData == Marker, "user_data of callExperimentalAPI");
+        Call.Check(Tim.FromC(Tim.TIMGetSDKVersion()).Length > 0, "TIMGetSDKVersion");
         string config = "{\"sdk_config_config_file_path\": \"" + args[1] + "\"}";
         Call.Check(Tim.TIMInit(1400000000, Tim.C(config)) == 0, "TIMInit");
+        var setConfig = new Call();
+        setConfig.Wait("TIMSetConfig", Tim.TIMSetConfig(Tim.C("{\"set_config_callback_log_level\": 5}"), setConfig.Callback, IntPtr.Zero));
         if (args[0] == "bob") Bob(args[2]); else Alice(args[2]);
         Call.Check(Tim.TIMUninit() == 0, "TIMUninit");
         return 0;

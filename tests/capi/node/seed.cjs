@@ -3,6 +3,8 @@
 //
 //   node seed.cjs bob CONFIG_DIR SIG     logs in, prints "ready", waits for alice's message
 //   node seed.cjs alice CONFIG_DIR SIG   sends bob a message, lists, drafts, pins, counts unread
+// Both start as the Electron SDK's apps do: callExperimentalAPI before TIMInit, TIMGetSDKVersion,
+// TIMSetConfig after it.
 'use strict';
 const assert = require('node:assert/strict');
 const koffi = require('koffi');
@@ -25,6 +27,10 @@ const api = {
   TIMConvCancelDraft: lib.func('int TIMConvCancelDraft(const char* conv_id, int conv_type)'),
   TIMConvPinConversation: lib.func('int TIMConvPinConversation(const char* conv_id, int conv_type, bool is_pinned, TIMCommCallback* cb, const void* user_data)'),
   TIMConvGetTotalUnreadMessageCount: lib.func('int TIMConvGetTotalUnreadMessageCount(TIMCommCallback* cb, const void* user_data)'),
+  callExperimentalAPI: lib.func('int callExperimentalAPI(const char* json_param, TIMCommCallback* cb, const void* user_data)'),
+  TIMGetSDKVersion: lib.func('const char* TIMGetSDKVersion(void)'),
+  TIMSetConfig: lib.func('int TIMSetConfig(const char* json_config, TIMCommCallback* cb, const void* user_data)'),
+  TIMMsgSendNewMsg: lib.func('int TIMMsgSendNewMsg(const char* conv_id, int conv_type, const char* json_msg_param, TIMCommCallback* cb, const void* user_data)'),
 };
 const C2C = 1;
 const TEXT_MESSAGE = (text) => JSON.stringify({message_elem_array: [{elem_type: 0, text_elem_content: text}]});
@@ -75,9 +81,12 @@ async function bob(sig) {
 
 async function alice(sig) {
   await login('alice', sig);
+  // The older send name first: bob waits for the last message, so none comes after it.
+  const older = await call('TIMMsgSendNewMsg', 'bob', C2C, TEXT_MESSAGE('the older send'));
   const messageId = Buffer.alloc(128);
   const sent = await call('TIMMsgSendMessage', 'bob', C2C, TEXT_MESSAGE('hello from Node'), messageId);
   assert.equal(sent.message_msg_id, messageId.toString('utf8', 0, messageId.indexOf(0)));
+  assert.notEqual(older.message_msg_id, sent.message_msg_id);
   let convs = await call('TIMConvGetConvList');
   assert.ok(convs.some((c) => c.conv_id === 'bob'));
   assert.equal(api.TIMConvSetDraft('bob', C2C, JSON.stringify({draft_msg: JSON.parse(TEXT_MESSAGE('unsent'))})), 0);
@@ -96,7 +105,15 @@ async function alice(sig) {
 
 async function main() {
   const [role, configDir, sig] = process.argv.slice(2);
+  // What the Electron SDK's apps do first: an experimental request before TIMInit, the version.
+  const platform = await call('callExperimentalAPI', JSON.stringify({
+    request_internal_operation: 'internal_operation_set_ui_platform',
+    request_set_ui_platform_param: 27,
+  }));
+  assert.equal(platform.response_internal_operation, 'internal_operation_set_ui_platform');
+  assert.match(api.TIMGetSDKVersion(), /^\d+\.\d+/);
   assert.equal(api.TIMInit(1400000000, JSON.stringify({sdk_config_config_file_path: configDir})), 0);
+  assert.equal(await call('TIMSetConfig', JSON.stringify({set_config_log_level: 5})), null);
   await (role === 'bob' ? bob(sig) : alice(sig));
   assert.equal(api.TIMUninit(), 0);
 }
