@@ -55,10 +55,12 @@ from opentim.protocol.paging import fitting
 from ..bus.base import BusUnavailableError
 from ..services.conversations import ConversationService
 from ..services.errors import ServiceError
+from ..services.friends import FriendService
 from ..services.groups import GroupService
 from ..services.messages import MessageService
 from ..services.users import UserService
 from ..store.base import ConvChange, StoreError, StoreUnavailableError
+from .friend_ops import friend_handlers
 from .refusals import REFUSALS
 from .sessions import Connection
 
@@ -73,6 +75,7 @@ class Services:
     messages: MessageService
     conversations: ConversationService
     groups: GroupService
+    friends: FriendService
 
 
 def error_frame(req_id: int, exc: BaseException, op: str = "", who: str = "") -> bytes:
@@ -311,4 +314,5 @@ def build_handlers(s: Services) -> dict[str, Handler]:
         "group_invite": group_invite,
         "group_kick": group_kick,
         "group_joined": group_joined,
+        **friend_handlers(s.friends),
     }
