@@ -56,7 +56,7 @@ from .models import (
     text_elem,
     valid_marks,
 )
-from .session import ServerSession, SessionState
+from .session import ServerSession, SessionState, When
 from .usersig import DEFAULT_EXPIRE, DEFAULT_SDKAPPID, make_usersig, verify_usersig
 
 __all__ = [
@@ -96,6 +96,7 @@ __all__ = [
     "SyncToken",
     "TIMResult",
     "TipType",
+    "When",
     "c2c_channel",
     "channel_of",
     "conversation_id",
