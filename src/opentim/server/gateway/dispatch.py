@@ -11,7 +11,15 @@ from typing import Any, Protocol
 
 import msgspec
 
-from opentim.protocol import Conversation, ErrorCode, When, error_response, response
+from opentim.protocol import (
+    Conversation,
+    ErrorCode,
+    OpenTimError,
+    OpenTimProtocolError,
+    When,
+    error_response,
+    response,
+)
 from opentim.protocol.frames import Request
 from opentim.protocol.limits import PAGE_BYTES
 from opentim.protocol.ops import (
@@ -63,7 +71,7 @@ from ..services.errors import ServiceError
 from ..services.groups import GroupService
 from ..services.messages import MessageService
 from ..services.users import UserService
-from ..store.base import ConvChange, StoreError, StoreUnavailableError
+from ..store.base import ConvChange, StoreUnavailableError
 from .refusals import REFUSALS
 from .sessions import Connection
 
@@ -117,22 +125,26 @@ class Services:
 
 
 def error_frame(req_id: int, exc: BaseException, op: str = "", who: str = "") -> bytes:
-    """Turn any failure of ``op`` (asked by ``who``) into an error frame; a refusal is noted in
-    the refusal log, unexpected failures are logged with their traceback."""
-    if isinstance(exc, ServiceError):
+    """Turn any failure of ``op`` (asked by ``who``) into an error frame: the server's one
+    mapping from exceptions to codes.
+
+    An ``OpenTimError`` answers with its own code and description: a request the rules or the
+    protocol refuse (``ServiceError``, ``OpenTimProtocolError``) is noted in the refusal log; a
+    service that is away (store, bus) is logged as a warning; any other opentim error (a store
+    failure) with its traceback. Anything else is a bug: ``ERR_SDK_INTERNAL_ERROR`` and a
+    description that tells nothing, the traceback logged."""
+    if not isinstance(exc, OpenTimError):
+        log.error("internal error", exc_info=exc)
+        return error_response(req_id, ErrorCode.ERR_SDK_INTERNAL_ERROR, "internal error")
+    if isinstance(exc, (ServiceError, OpenTimProtocolError)):
         REFUSALS.refused(exc.code, exc.desc, op, who)
-        return error_response(req_id, exc.code, exc.desc)
-    if isinstance(exc, StoreUnavailableError):
-        log.warning("store unavailable: %s", exc)
-        return error_response(req_id, exc.code, exc.desc)
-    if isinstance(exc, StoreError):
-        log.error("store failure", exc_info=exc)
-        return error_response(req_id, exc.code, exc.desc)
-    if isinstance(exc, BusUnavailableError):
-        log.warning("bus unavailable: %s", exc)
-        return error_response(req_id, exc.code, exc.desc)
-    log.error("internal error", exc_info=exc)
-    return error_response(req_id, ErrorCode.ERR_SDK_INTERNAL_ERROR, "internal error")
+    elif isinstance(exc, (StoreUnavailableError, BusUnavailableError)):
+        log.warning(
+            "%s unavailable: %s", "bus" if isinstance(exc, BusUnavailableError) else "store", exc
+        )
+    else:
+        log.error("%s failed", op or "a request", exc_info=exc)
+    return error_response(req_id, exc.code, exc.desc)
 
 
 async def ok_frame(
