@@ -3,16 +3,27 @@ hands it: strings, out buffers, callbacks, user_data, and exceptions at the boun
 
 from __future__ import annotations
 
+import json
 import logging
+import queue
+from pathlib import Path
 from typing import Any
 
 import cffi
 import pytest
 
+import opentim.tim
 from opentim.capi import reference as ref
-from opentim.capi.bridge import NOT_YET_CODE, OUT_BUFFER_SIZE, RESULT_ON_ERROR, CCallback, Export
+from opentim.capi.bridge import (
+    NOT_YET_CODE,
+    OUT_BUFFER_SIZE,
+    RESULT_ON_ERROR,
+    CCallback,
+    Export,
+    not_yet,
+)
 from opentim.capi.build import cdef_types
-from opentim.protocol import TIMResult
+from opentim.protocol import DEFAULT_SDKAPPID as SDKAPPID, TIMResult
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +124,68 @@ def test_a_const_char_result_stays_alive(ffi: Any) -> None:
 
 def test_not_yet_is_7013() -> None:
     assert ref.enum_value("TIMErrCode", "ERR_SDK_INTERFACE_NOT_SUPPORT") == NOT_YET_CODE
+
+
+def test_a_function_opentim_lacks_answers_7013_once_initialised(ffi: Any, tmp_path: Path) -> None:
+    """Before TIMInit every function gives TIM_ERR_SDKUNINIT; then one with a TIMCommCallback
+    succeeds and calls back 7013 on the SDK thread, one without returns 7013 at once."""
+    with_callback = not_yet("TIMCommunityCreate", has_comm_callback=True)
+    without = not_yet("TIMMsgGetGroupMessageReadMemberList", has_comm_callback=False)
+    got: queue.Queue[tuple[int, str, str, object]] = queue.Queue()
+    assert with_callback("{}", lambda *a: got.put(a), None) == TIMResult.TIM_ERR_SDKUNINIT
+    assert without() == TIMResult.TIM_ERR_SDKUNINIT
+    config = json.dumps({"sdk_config_config_file_path": str(tmp_path)})
+    assert opentim.tim.TIMInit(SDKAPPID, config) == TIMResult.TIM_SUCC
+    try:
+        assert with_callback("{}", lambda *a: got.put(a), "ud") == TIMResult.TIM_SUCC
+        code, desc, json_params, user_data = got.get(timeout=10)
+        assert (code, json_params, user_data) == (NOT_YET_CODE, "", "ud")
+        assert "TIMCommunityCreate" in desc
+        assert with_callback("{}", None, None) == TIMResult.TIM_SUCC  # no callback: nothing
+        assert without() == NOT_YET_CODE
+    finally:
+        opentim.tim.TIMUninit()
+
+
+@pytest.mark.parametrize(
+    ("name", "returns_to_c"),
+    [
+        ("TIMSetCommunityCreateTopicCallback", None),  # a setter opentim has not got: no-op
+        ("TIMGetServerTime", 0),  # another C type opentim lacks: zero
+    ],
+)
+def test_what_stands_in_for_a_function_opentim_lacks(
+    ffi: Any, name: str, returns_to_c: object
+) -> None:
+    function = next(f for f in ref.functions() if f.name == name)
+    exp = Export(ffi, function)
+    assert exp.target is None
+    args = [ffi.NULL if "*" in p.ctype or "Callback" in p.ctype else 0 for p in function.params]
+    assert exp(*args) == returns_to_c
+
+
+def test_each_c_return_type_has_its_failure_value(ffi: Any) -> None:
+    by_name = {f.name: f for f in ref.functions()}
+    assert Export(ffi, by_name["TIMConvGetConvList"]).on_error() == RESULT_ON_ERROR
+    assert ffi.string(Export(ffi, by_name["TIMGetSDKVersion"]).on_error()) == b""
+    assert Export(ffi, by_name["TIMSetConvEventCallback"]).on_error() is None
+    assert Export(ffi, by_name["TIMGetLoginStatus"]).on_error() == ref.enum_value(
+        "TIMLoginStatus", "kTIMLoginStatus_UnLogined"
+    )
+    assert Export(ffi, by_name["TIMGetServerTime"]).on_error() == 0
+
+
+def test_a_callback_wrapper_names_its_type(ffi: Any) -> None:
+    @ffi.callback("TIMRecvNewMsgCallback")
+    def c_callback(json_msg_array: Any, ud: Any) -> None:
+        pass
+
+    assert "TIMRecvNewMsgCallback" in repr(CCallback(ffi, "TIMRecvNewMsgCallback", c_callback))
+
+
+def test_an_int_function_opentim_lacks_is_exported_as_not_yet(ffi: Any) -> None:
+    function = next(f for f in ref.functions() if f.name == "TIMCommunityCreate")
+    exp = Export(ffi, function)
+    assert exp.target is not None
+    args = [ffi.NULL if "*" in p.ctype or "Callback" in p.ctype else 0 for p in function.params]
+    assert exp(*args) == TIMResult.TIM_ERR_SDKUNINIT  # not initialised: as every function
