@@ -40,6 +40,7 @@ from opentim.protocol.ops import (
 )
 
 from ..config import Limits
+from ..services.errors import ServiceError
 from .admission import Admission, GatewaySocket, socket_class
 from .dispatch import OP_TABLE, WHEN, Rate, Services, error_frame
 from .limits import TokenBucket, raise_open_file_limit
@@ -237,21 +238,9 @@ class Gateway:
         users = self.services.users
         try:
             profile, expires = await users.login(body.user_id, body.user_sig, body.sdkappid)
+            self._check_room(body)
         except Exception as exc:
             conn.send(error_frame(req_id, exc, "login", f"{body.user_id!r} on {conn.conn_id}"))
-            return
-        cap = self.limits.conns_per_user
-        if self.registry.kept(body.user_id, body.device_id, body.platform) >= cap:
-            code = ErrorCode.ERR_SDK_NET_FREQ_LIMIT
-            desc = f"this user has {cap} connections on this server already"
-            REFUSALS.refused(code, desc, "login", body.user_id)
-            conn.send(error_response(req_id, code, desc))
-            return
-        if body.resume and not self.registry.may_resume(body.user_id, body.device_id):
-            code = ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER
-            desc = "another device of this platform logged in; log in again to take over"
-            REFUSALS.refused(code, desc, "resume", body.user_id)
-            conn.send(error_response(req_id, code, desc))
             return
         conn.session.logged_in(body.user_id)
         if conn.login_timer is not None:
@@ -297,6 +286,21 @@ class Gateway:
                 ),
             )
         )
+
+    def _check_room(self, body: LoginReq) -> None:
+        """Refuse a login past the user's connection cap, or a resume after another device of
+        the platform took over (ServiceError)."""
+        cap = self.limits.conns_per_user
+        if self.registry.kept(body.user_id, body.device_id, body.platform) >= cap:
+            raise ServiceError(
+                ErrorCode.ERR_SDK_NET_FREQ_LIMIT,
+                f"this user has {cap} connections on this server already",
+            )
+        if body.resume and not self.registry.may_resume(body.user_id, body.device_id):
+            raise ServiceError(
+                ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER,
+                "another device of this platform logged in; log in again to take over",
+            )
 
     def _end(self, conn: Connection, reason: str) -> None:
         conn.session.close()
