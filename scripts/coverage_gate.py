@@ -58,14 +58,18 @@ def main(argv: list[str]) -> int:
         "opentim"
     ]["coverage_gate"]["fail_under"]
     cov = coverage.Coverage(config_file=str(ROOT / "pyproject.toml"))
-    if "--no-combine" not in argv:
-        cov.combine(keep=False)
-        cov.save()
-    cov.load()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "coverage.json"
-        cov.json_report(outfile=str(out))
-        files: dict[str, dict[str, dict[str, int]]] = json.loads(out.read_text())["files"]
+    try:
+        if "--no-combine" not in argv:
+            cov.combine(keep=False)
+            cov.save()
+        cov.load()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "coverage.json"
+            cov.json_report(outfile=str(out))
+            files: dict[str, dict[str, dict[str, int]]] = json.loads(out.read_text())["files"]
+    except coverage.exceptions.NoDataError as exc:
+        print(f"coverage gate: no coverage data ({exc}); run the README's test command first")
+        return 1
     figures: dict[str, Figures] = {package: Figures() for package in gates}
     for path, data in files.items():
         rel = (
