@@ -11,6 +11,7 @@ from opentim.protocol import (
     RemoteProtocolError,
     ServerSession,
     When,
+    allowed_ops,
     decode_body,
     decode_push,
     decode_request,
@@ -91,7 +92,7 @@ def test_send_request_body_requires_fields() -> None:
     ids=["nested-past-the-stack", "binary-not-utf8", "str-with-lone-surrogate"],
 )
 def test_frames_that_are_not_json_are_answered_6027_never_raised(frame: bytes | str) -> None:
-    session = ServerSession(dict.fromkeys(OPS, When.ALWAYS))
+    session = ServerSession(allowed_ops(dict.fromkeys(OPS, When.ALWAYS)))
     session.logged_in("alice")
     out = session.receive_data(frame)
     assert isinstance(out, bytes)

@@ -44,15 +44,24 @@ ADMITS: dict[SessionState, When] = {
 """Which ops a session in each state accepts: those whose ``When`` includes this."""
 
 
+def allowed_ops(when: Mapping[str, When]) -> dict[SessionState, frozenset[str]]:
+    """Per state, the ops a session accepts, from op → when it may be asked (an op missing
+    from ``when`` is never allowed). Built once per table: sessions only look names up."""
+    return {
+        state: frozenset(op for op, w in when.items() if w & admits)
+        for state, admits in ADMITS.items()
+    }
+
+
 class ServerSession:
     """One client connection's protocol state.
 
     Args:
-        when: op → when it may be asked (an op missing here is never allowed).
+        allowed: per state, the ops accepted (``allowed_ops`` of the server's op table).
     """
 
-    def __init__(self, when: Mapping[str, When]) -> None:
-        self.when = when
+    def __init__(self, allowed: Mapping[SessionState, frozenset[str]]) -> None:
+        self.allowed = allowed
         self.state = SessionState.AUTHENTICATING
         self.user_id = ""
 
@@ -62,7 +71,7 @@ class ServerSession:
             req = decode_envelope(data)
         except RemoteProtocolError as exc:
             return error_response(0, exc.code, exc.desc)
-        if not self.when.get(req.op, When.NEVER) & ADMITS[self.state]:
+        if req.op not in self.allowed[self.state]:
             code = (
                 ErrorCode.ERR_SDK_NOT_LOGGED_IN
                 if self.state is SessionState.AUTHENTICATING

@@ -17,6 +17,7 @@ from opentim.protocol import (
     OpenTimError,
     OpenTimProtocolError,
     When,
+    allowed_ops,
     error_response,
     response,
 )
@@ -403,4 +404,6 @@ OP_TABLE: dict[str, Op] = {
 """The op table: a row for every op of ``protocol.OPS`` (tests/server/test_op_table.py)."""
 
 WHEN = {op: row.when for op, row in OP_TABLE.items()}
-"""The table's ``when`` column, as each session checks it (protocol/session.py)."""
+"""The table's ``when`` column."""
+ALLOWED = allowed_ops(WHEN)
+"""Per session state, the ops a session accepts (protocol/session.py), from ``WHEN``."""

@@ -42,7 +42,7 @@ from opentim.protocol.ops import (
 from ..config import Limits
 from ..services.errors import ServiceError
 from .admission import Admission, GatewaySocket, socket_class
-from .dispatch import OP_TABLE, WHEN, Rate, Services, error_frame
+from .dispatch import ALLOWED, OP_TABLE, Rate, Services, error_frame
 from .limits import TokenBucket, raise_open_file_limit
 from .proxy import parse_networks
 from .refusals import REFUSALS
@@ -127,7 +127,7 @@ class Gateway:
         conn = Connection(
             f"{self.node_id}-{next(self._ids)}",
             ws,
-            when=WHEN,
+            allowed=ALLOWED,
             bucket=self.admission.connection_bucket(),
             outbox_limit=limits.outbox_bytes,
             ping_interval=limits.ping_interval,
