@@ -58,6 +58,7 @@ class Server:
         self.port = 0
         self.tls = tls_context(config)
         self._gateway: Gateway | None = None
+        self.services: Services | None = None
 
     @property
     def url(self) -> str:
@@ -136,6 +137,7 @@ class Server:
         groups = GroupService(self.store, users, messages, conversations, self.clock)
         friends = FriendService(self.store, relay, conversations, self.clock)
         services = Services(users, messages, conversations, groups, friends)
+        self.services = services  # the administrator's paths (official accounts) use them
         try:
             await relay.start(registry.deliver)
         except BaseException:

@@ -236,7 +236,9 @@ class FriendService:
         groups = None if req.groups is None else [_group_name(n) for n in _unique(req.groups)]
         if req.custom is not None:
             _custom(req.custom)
-        friend = await self.repo.modify_friend(user_id, req.user_id, req.remark, groups, req.custom)
+        friend = await self.repo.modify_friend(
+            user_id, req.user_id, req.remark, groups, req.custom, self._now()
+        )
         if friend is None:
             raise ServiceError(
                 ErrorCode.ERR_SVR_FRIENDSHIP_DEL_NONFRIEND, f"{req.user_id!r} is not a friend"
