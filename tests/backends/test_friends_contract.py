@@ -11,7 +11,7 @@ from opentim.protocol.friendship import CustomField, OfficialAccount
 from opentim.protocol.rules.friends import AddPermission, FriendType, PendencyType, ResponseAction
 from opentim.server.store.base import Store
 
-from .test_store_contract import c2c, factory, store  # noqa: F401  (fixtures)
+from .test_store_contract import c2c
 
 BOTH, SINGLE = FriendType.BOTH, FriendType.SINGLE
 
@@ -46,7 +46,8 @@ async def test_allow_any_adds_both_ways_at_once(store: Store) -> None:
         "src",
         "hi",
     )
-    assert entry.profile is not None and entry.profile.nick == "B"
+    assert entry.profile is not None
+    assert entry.profile.nick == "B"
     assert await has(store, "b") == ["a"]
     again = await add(store, "a", "b")
     assert again.codes == {"b": ErrorCode.ERR_SVR_FRIENDSHIP_ALREADY_FRIENDS}
@@ -55,7 +56,8 @@ async def test_allow_any_adds_both_ways_at_once(store: Store) -> None:
 async def test_single_add_changes_only_my_list(store: Store) -> None:
     await users(store, "a", "b")
     await add(store, "a", "b", SINGLE)
-    assert await has(store, "a") == ["b"] and await has(store, "b") == []
+    assert await has(store, "a") == ["b"]
+    assert await has(store, "b") == []
     mine, theirs = await store.friends.relations("b", ["a"])
     assert (mine, theirs) == (set(), {"a"})
 
@@ -74,9 +76,10 @@ async def test_the_targets_permission_decides(
     await users(store, "a")
     await users(store, "b", permission=permission)
     done = await add(store, "a", "b")
-    assert done.codes == {"b": code} and done.added == []
+    assert done.codes == {"b": code}
+    assert done.added == []
     assert done.applied == (["b"] if pending else [])
-    apps, _, times = await store.friends.applications("b", PendencyType.BOTH, 100)
+    apps, _, _times = await store.friends.applications("b", PendencyType.BOTH, 100)
     assert [(x.user_id, x.type) for x in apps] == ([("a", PendencyType.COME_IN)] if pending else [])
     out, _, _ = await store.friends.applications("a", PendencyType.SEND_OUT, 100)
     assert [x.user_id for x in out] == (["b"] if pending else [])
@@ -89,7 +92,8 @@ async def test_a_target_who_has_me_needs_no_confirmation(store: Store) -> None:
     await store.users.update_profile("a", {"add_permission": AddPermission.ALLOW_ANY})
     await add(store, "b", "a", SINGLE)  # b has a now
     done = await add(store, "a", "b", SINGLE)
-    assert done.codes == {"b": 0} and done.added == [("a", "b")]
+    assert done.codes == {"b": 0}
+    assert done.added == [("a", "b")]
 
 
 @pytest.mark.parametrize(
@@ -104,7 +108,8 @@ async def test_answers(store: Store, action: int, a_has_b: bool, b_has_a: bool) 
     await users(store, "a", "b", permission=AddPermission.NEED_CONFIRM)
     await add(store, "a", "b", remark="my b")
     done = await store.friends.answer("b", "a", action, "my a", "", 200)
-    assert done is not None and done.withdrawn == [("b", "a")]
+    assert done is not None
+    assert done.withdrawn == [("b", "a")]
     assert (await has(store, "a") == ["b"]) == a_has_b
     assert (await has(store, "b") == ["a"]) == b_has_a
     if a_has_b:
@@ -132,11 +137,13 @@ async def test_delete_one_way_and_both_ways(store: Store) -> None:
     await add(store, "a", "b")
     await add(store, "a", "c")
     found, removed = await store.friends.delete_friends("a", ["b", "x"], both=False)
-    assert found == {"b": 1, "x": 0} and removed == [("a", "b")]
+    assert found == {"b": 1, "x": 0}
+    assert removed == [("a", "b")]
     assert await has(store, "b") == ["a"]
     _, removed = await store.friends.delete_friends("a", ["c"], both=True)
     assert sorted(removed) == [("a", "c"), ("c", "a")]
-    assert await has(store, "a") == [] and await has(store, "c") == []
+    assert await has(store, "a") == []
+    assert await has(store, "c") == []
 
 
 async def test_a_remark_names_the_c2c_conversation_and_moves_it(store: Store) -> None:
@@ -147,17 +154,22 @@ async def test_a_remark_names_the_c2c_conversation_and_moves_it(store: Store) ->
     assert before.show_name == "B"
     await add(store, "a", "b", SINGLE, remark="Bob")
     [added] = await store.convs.get_conversations("a", key)
-    assert added.show_name == "Bob" and added.pos > before.pos
+    assert added.show_name == "Bob"
+    assert added.pos > before.pos
     assert (await store.convs.get_conversations("b", [(ConvType.C2C, "a")]))[0].show_name == "A"
     friend = await store.friends.modify_friend(
         "a", "b", "Bobby", ["g1"], [CustomField(key="Tag_SNS_Custom_x", value="1")], 7
     )
-    assert friend is not None and friend.groups == ["g1"] and friend.custom[0].value == "1"
+    assert friend is not None
+    assert friend.groups == ["g1"]
+    assert friend.custom[0].value == "1"
     [renamed] = await store.convs.get_conversations("a", key)
-    assert renamed.show_name == "Bobby" and renamed.pos > added.pos
+    assert renamed.show_name == "Bobby"
+    assert renamed.pos > added.pos
     await store.friends.delete_friends("a", ["b"], both=False)
     [gone] = await store.convs.get_conversations("a", key)
-    assert gone.show_name == "B" and gone.pos > renamed.pos
+    assert gone.show_name == "B"
+    assert gone.pos > renamed.pos
     assert await store.friends.modify_friend("a", "b", "x", None, None, 8) is None
 
 
@@ -165,7 +177,8 @@ async def test_blocking_ends_the_friendship_and_refuses_adds(store: Store) -> No
     await users(store, "a", "b")
     await add(store, "a", "b")
     new, removed = await store.friends.block("a", ["b", "nobody"], 50)
-    assert new == ["b"] and sorted(removed) == [("a", "b"), ("b", "a")]
+    assert new == ["b"]
+    assert sorted(removed) == [("a", "b"), ("b", "a")]
     assert await store.friends.is_blocked("b", by="a")
     assert not await store.friends.is_blocked("a", by="b")
     assert (await store.friends.block("a", ["b"], 60))[0] == []
@@ -201,9 +214,12 @@ async def test_friend_groups(store: Store) -> None:
 async def test_follows_counts_and_mutual(store: Store) -> None:
     await users(store, "a", "b", "c")
     codes, changed, mutual = await store.friends.follow("a", ["b", "c", "x", "a"], True, 1)
-    assert codes == {"b": 0, "c": 0, "x": -1, "a": -1} and changed == ["b", "c"] and mutual == []
+    assert codes == {"b": 0, "c": 0, "x": -1, "a": -1}
+    assert changed == ["b", "c"]
+    assert mutual == []
     _, changed, mutual = await store.friends.follow("b", ["a"], True, 2)
-    assert changed == ["a"] and mutual == ["a"]
+    assert changed == ["a"]
+    assert mutual == ["a"]
     assert (await store.friends.follow("a", ["b"], True, 3))[1] == []  # already
     assert [p.user_id for p in await store.friends.follow_page("a", 0, "", 100)] == ["b", "c"]
     assert [p.user_id for p in await store.friends.follow_page("a", 0, "b", 100)] == ["c"]
@@ -212,7 +228,8 @@ async def test_follows_counts_and_mutual(store: Store) -> None:
     assert await store.friends.follow_counts(["a", "c"]) == {"a": (2, 1, 1), "c": (0, 1, 0)}
     assert await store.friends.follow_flags("a", ["b", "c"]) == ({"b", "c"}, {"b"})
     _, changed, mutual = await store.friends.follow("a", ["b"], False, 4)
-    assert changed == ["b"] and mutual == ["b"]
+    assert changed == ["b"]
+    assert mutual == ["b"]
     assert await store.friends.follow_counts(["a"]) == {"a": (1, 1, 0)}
 
 
@@ -231,7 +248,8 @@ async def test_official_accounts(store: Store) -> None:
     )
     await store.friends.put_account(OfficialAccount(account_id="news", name="Daily", create_time=7))
     [got, missing] = await store.friends.accounts("a", ["news", "zz"])
-    assert got.account is not None and (got.account.name, got.account.create_time) == ("Daily", 5)
+    assert got.account is not None
+    assert (got.account.name, got.account.create_time) == ("Daily", 5)
     assert missing.code != 0
     assert await store.friends.subscribers("news") == ["a"]
     assert await store.friends.delete_account("news") == ["a"]

@@ -82,7 +82,8 @@ async def test_need_confirm_sends_an_application_answered_on_another_device(
     [mine] = (await has_event(a2, seen[a2], "app_added")).applications
     assert (mine.user_id, mine.type) == ("bob", PendencyType.SEND_OUT)
     page = await b2.friendship.applications(PendencyType.COME_IN)
-    assert [x.user_id for x in page.applications] == ["alice"] and page.unread == 1
+    assert [x.user_id for x in page.applications] == ["alice"]
+    assert page.unread == 1
     await b2.friendship.report_read()
     await has_event(b1, seen[b1], "app_read")
     assert (await b1.friendship.applications()).unread == 0
@@ -109,7 +110,8 @@ async def test_deny_any_and_one_way_delete(login: Login) -> None:
     [kept] = await bob.friendship.check(["alice"])
     assert kept.relation == Relation.A_WITH_B
     [info] = await alice.friendship.info(["bob"])
-    assert info.relation == Relation.B_WITH_A and info.friend.profile is not None
+    assert info.relation == Relation.B_WITH_A
+    assert info.friend.profile is not None
     [again] = await alice.friendship.delete(["bob"])
     assert again.code == ErrorCode.ERR_SVR_FRIENDSHIP_DEL_NONFRIEND
 
@@ -163,7 +165,8 @@ async def test_friend_groups_reach_every_device(login: Login) -> None:
     seen = record(a2)
     await a1.friendship.create_groups(["close"], ["bob"])
     created = await has_event(a2, seen, "group_created")
-    assert created.name == "close" and [f.user_id for f in created.friends] == ["bob"]
+    assert created.name == "close"
+    assert [f.user_id for f in created.friends] == ["bob"]
     await a1.friendship.change_group("close", new_name="best", add=["carol"], remove=["bob"])
     assert (await has_event(a2, seen, "group_renamed")).new_name == "best"
     assert [f.user_id for f in (await has_event(a2, seen, "group_added")).friends] == ["carol"]
@@ -200,7 +203,8 @@ async def test_official_accounts(server: Server, login: Login) -> None:
     await a1.friendship.subscribe("news")
     assert (await has_event(a2, seen, "oa_subscribed")).account.name == "News"  # type: ignore[union-attr]
     [mine] = await a2.friendship.accounts()
-    assert mine.account is not None and mine.account.subscriber_count == 1
+    assert mine.account is not None
+    assert mine.account.subscriber_count == 1
     await friends.put_account(OfficialAccount(account_id="news", name="Daily News"))
     assert (await has_event(a2, seen, "oa_changed")).account.name == "Daily News"  # type: ignore[union-attr]
     await a1.friendship.unsubscribe("news")

@@ -78,7 +78,8 @@ def test_add_decision_properties(f: AddFacts) -> None:
     if f.i_blocked_target or f.target_blocked_me or f.is_self or not f.target_exists:
         assert outcome == AddOutcome.REFUSED
     if outcome == AddOutcome.PENDING:
-        assert not f.target_has_me and f.permission in (
+        assert not f.target_has_me
+        assert f.permission in (
             AddPermission.NEED_CONFIRM,
             AddPermission.UNKNOWN,
         )

@@ -256,7 +256,7 @@ class Checker:
         TIMManager.h), each with its tag's JSON type; the result codes are known codes."""
         problems: list[str] = []
         if src in self.all.functions:
-            code, desc, text = args[0], args[1], args[2]
+            code, _desc, text = args[0], args[1], args[2]
             problems += self.check_code(code, f"{src}.code")
             texts = [text]
         else:

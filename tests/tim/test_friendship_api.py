@@ -72,7 +72,8 @@ def test_add_with_allow_any_fires_on_every_device_and_lists(make_tim: Any, serve
     }
     for stream, peer in zip(added, ("fb", "fb", "fa"), strict=True):
         event = stream.wait(lambda e: True)
-        assert event[0] == "TIMSetOnAddFriendCallback" and json.loads(event[1]) == [peer]
+        assert event[0] == "TIMSetOnAddFriendCallback"
+        assert json.loads(event[1]) == [peer]
     [friend] = a2.ok("TIMFriendshipGetFriendProfileList")
     assert friend["friend_profile_identifier"] == "fb"
     assert friend["friend_profile_remark"] == "Bee"
@@ -196,7 +197,8 @@ def test_remark_is_the_conversation_name_and_profile_updates(make_tim: Any, serv
         since=mark,
     )
     info = a2.conv("rb1", C2C)
-    assert info is not None and info[k.CONV_SHOW_NAME] == "Robert"
+    assert info is not None
+    assert info[k.CONV_SHOW_NAME] == "Robert"
     search = {
         "friendship_search_param_keyword_list": ["rob"],
         "friendship_search_param_search_field_list": [4],
@@ -249,7 +251,8 @@ def test_friend_groups(make_tim: Any, server: Any) -> None:
     results = a1.ok("TIMFriendshipCreateFriendGroup", json.dumps(create))
     assert [r["friend_result_code"] for r in results] == [0, 31704]
     _, name, text = events.wait(lambda e: e[0] == "TIMSetFriendGroupCreatedCallback")
-    assert name == "close" and [f["friend_profile_identifier"] for f in json.loads(text)] == ["gb"]
+    assert name == "close"
+    assert [f["friend_profile_identifier"] for f in json.loads(text)] == ["gb"]
     modify = {
         "friendship_modify_friend_group_param_name": "close",
         "friendship_modify_friend_group_param_new_name": "best",
@@ -289,7 +292,8 @@ def test_follows(make_tim: Any, server: Any) -> None:
         "follow_operation_result_Info": "",
     }
     _, users, is_add = mine.wait(lambda e: e[0] == "TIMSetMyFollowingListChangedCallback")
-    assert is_add is True and json.loads(users)[0][k.USER_PROFILE_IDENTIFIER] == "wb"
+    assert is_add is True
+    assert json.loads(users)[0][k.USER_PROFILE_IDENTIFIER] == "wb"
     _, users, is_add = theirs.wait(lambda e: True)
     assert json.loads(users)[0][k.USER_PROFILE_IDENTIFIER] == "wa"
     b.ok("TIMFollowUser", json.dumps(["wa"]))

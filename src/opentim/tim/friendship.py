@@ -750,6 +750,7 @@ class FriendshipAPI(TIMCore):
         cb: TIMCommCallback | None,
         user_data: object = None,
     ) -> int:
+        """Unblock users (a JSON array of ids): a FriendResult array."""
         ids = id_array(json_delete_from_blacklist_param, "json_delete_from_blacklist_param")
 
         async def work(c: Client) -> str:
@@ -811,6 +812,7 @@ class FriendshipAPI(TIMCore):
         cb: TIMCommCallback | None,
         user_data: object = None,
     ) -> int:
+        """Delete friend groups (a JSON array of names); the friends stay."""
         names = id_array(json_delete_friend_group_param, "json_delete_friend_group_param")
 
         async def work(c: Client) -> str:
@@ -844,6 +846,7 @@ class FriendshipAPI(TIMCore):
     def TIMSubscribeOfficialAccount(
         self, official_account_id: str, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
+        """Subscribe to an official account (30003 when there is none)."""
         account_id = need_str(official_account_id, "official_account_id")
 
         async def work(c: Client) -> str:
@@ -859,6 +862,7 @@ class FriendshipAPI(TIMCore):
         cb: TIMCommCallback | None,
         user_data: object = None,
     ) -> int:
+        """Stop subscribing to an official account."""
         account_id = need_str(unsubscribe_official_account_id, "unsubscribe_official_account_id")
 
         async def work(c: Client) -> str:
@@ -917,12 +921,15 @@ class FriendshipAPI(TIMCore):
     def TIMFollowUser(
         self, json_user_id_list: str, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
+        """Follow users (a JSON array of ids): a FollowOperationResult array; each device of
+        mine gets TIMMyFollowingListChangedCallback, theirs TIMMyFollowersListChangedCallback."""
         return self._follow(True, json_user_id_list, cb, user_data)
 
     @tim_call
     def TIMUnfollowUser(
         self, json_user_id_list: str, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
+        """Stop following users (a JSON array of ids): a FollowOperationResult array."""
         return self._follow(False, json_user_id_list, cb, user_data)
 
     def _follow_list(
@@ -948,12 +955,14 @@ class FriendshipAPI(TIMCore):
     def TIMGetMyFollowersList(
         self, next_cursor: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
+        """A page of the users who follow me (see TIMGetMyFollowingList)."""
         return self._follow_list(1, next_cursor, cb, user_data)
 
     @tim_call
     def TIMGetMutualFollowersList(
         self, next_cursor: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
+        """A page of the users I follow who follow me too."""
         return self._follow_list(2, next_cursor, cb, user_data)
 
     @tim_call
