@@ -13,7 +13,7 @@ from typing import Annotated
 from msgspec import Meta
 
 from . import limits
-from .models import Profile, Struct
+from .models import Profile, Req, Struct
 from .ranges import U32, U64
 
 Ids = Annotated[list[str], Meta(max_length=limits.MAX_FRIENDS_PER_CALL)]
@@ -209,7 +209,7 @@ class AnswerReq(Struct):
     group_name: str = ""
 
 
-class ReadReq(Struct):
+class ReadReq(Req):
     time: U64 = 0
 
 

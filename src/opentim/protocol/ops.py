@@ -13,20 +13,13 @@ import msgspec
 from msgspec import Meta
 
 from . import friendship as fs, limits
-from .models import Conversation, Draft, GroupInfo, MemberResult, Message, Profile, Struct
-from .ranges import U32, U64, Pos, check_u64
+from .models import Conversation, Draft, GroupInfo, MemberResult, Message, Profile, Req, Struct
+from .ranges import U32, U64, Pos
 
 
 def _at_most(n: int) -> Meta:
     """A list argument's length limit: a longer list is refused with 6017 by the codec."""
     return Meta(max_length=n)
-
-
-class Req(Struct):
-    """A request body with uint64 fields, checked once decoded (``ranges.check_u64``)."""
-
-    def __post_init__(self) -> None:
-        check_u64(self)
 
 
 UserIds = Annotated[list[str], _at_most(limits.MAX_USERS_PER_CALL)]
