@@ -9,7 +9,7 @@ remark), so the conversation is pushed to the owner's devices.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from opentim.protocol import ConvType, ErrorCode, Profile, push_frame
 from opentim.protocol.friendship import (
@@ -184,14 +184,8 @@ class FriendService:
             user_id, ids, friend_type == FriendType.BOTH
         )
         await self._friends_changed(removed, "friend_deleted")
-        return [
-            UserResult(user_id=i, code=0)
-            if found[i]
-            else UserResult(
-                user_id=i, code=ErrorCode.ERR_SVR_FRIENDSHIP_DEL_NONFRIEND, desc="not a friend"
-            )
-            for i in ids
-        ]
+        done = {i for i in ids if found[i]}
+        return _results(ids, done, ErrorCode.ERR_SVR_FRIENDSHIP_DEL_NONFRIEND, "not a friend")
 
     async def check(self, user_id: str, ids: list[str], check_type: int) -> list[Relation]:
         ids = _unique(ids)
@@ -307,16 +301,9 @@ class FriendService:
             await self._settled([(other, user_id) for other in had])
         else:
             await self._settled([(user_id, other) for other in had])
-        return [
-            UserResult(user_id=i)
-            if i in had
-            else UserResult(
-                user_id=i,
-                code=ErrorCode.ERR_SVR_FRIENDSHIP_PENDENCY_NOT_FOUND,
-                desc="no such application",
-            )
-            for i in ids
-        ]
+        return _results(
+            ids, had, ErrorCode.ERR_SVR_FRIENDSHIP_PENDENCY_NOT_FOUND, "no such application"
+        )
 
     # --- blacklist ------------------------------------------------------------------------
     async def block(self, user_id: str, ids: list[str]) -> list[UserResult]:
@@ -335,30 +322,16 @@ class FriendService:
                 ),
             )
         known = set(await self.store.users.get_profiles(ids))
-        return [
-            UserResult(user_id=i)
-            if i in known
-            else UserResult(
-                user_id=i, code=ErrorCode.ERR_SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND, desc="no such user"
-            )
-            for i in ids
-        ]
+        return _results(ids, known, ErrorCode.ERR_SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND, "no such user")
 
     async def unblock(self, user_id: str, ids: list[str]) -> list[UserResult]:
         ids = _unique(ids)
         had = await self.repo.unblock(user_id, ids)
         if had:
             self.tell([user_id], FriendEvent(kind="black_deleted", user_ids=had))
-        return [
-            UserResult(user_id=i)
-            if i in had
-            else UserResult(
-                user_id=i,
-                code=ErrorCode.ERR_SVR_FRIENDSHIP_INVALID_PARAMETERS,
-                desc="not in the blacklist",
-            )
-            for i in ids
-        ]
+        return _results(
+            ids, had, ErrorCode.ERR_SVR_FRIENDSHIP_INVALID_PARAMETERS, "not in the blacklist"
+        )
 
     async def blacklist(self, user_id: str) -> list[Friend]:
         return [
@@ -429,14 +402,10 @@ class FriendService:
                 both = [profiles[i] for i in mutual if i in profiles]
                 self.tell([user_id], FriendEvent(kind="mutual", profiles=both, is_add=on))
                 self.tell(mutual, FriendEvent(kind="mutual", profiles=[me], is_add=on))
-        return [
-            UserResult(
-                user_id=i, code=ErrorCode.ERR_SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND, desc="no such user"
-            )
-            if c
-            else UserResult(user_id=i)
-            for i, c in codes.items()
-        ]
+        done = [i for i, c in codes.items() if not c]
+        return _results(
+            list(codes), done, ErrorCode.ERR_SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND, "no such user"
+        )
 
     async def follow_list(self, user_id: str, kind: int, cursor: str) -> tuple[list[Profile], str]:
         if kind not in (0, 1, 2):
@@ -496,16 +465,17 @@ class FriendService:
         self.tell(subs, FriendEvent(kind="oa_deleted", name=account_id))
 
 
-def _member_results(asked: list[str], put: list[str]) -> list[UserResult]:
-    done = set(put)
+def _results(ids: list[str], done: Iterable[str], code: int, desc: str) -> list[UserResult]:
+    """Per id: success when it is in ``done``, else ``code`` and ``desc``."""
+    ok = set(done)
     return [
-        UserResult(user_id=i)
-        if i in done
-        else UserResult(
-            user_id=i, code=ErrorCode.ERR_SVR_FRIENDSHIP_DEL_NONFRIEND, desc="not a friend"
-        )
-        for i in asked
+        UserResult(user_id=i) if i in ok else UserResult(user_id=i, code=code, desc=desc)
+        for i in ids
     ]
+
+
+def _member_results(asked: list[str], put: list[str]) -> list[UserResult]:
+    return _results(asked, put, ErrorCode.ERR_SVR_FRIENDSHIP_DEL_NONFRIEND, "not a friend")
 
 
 def _desc(code: int) -> str:
