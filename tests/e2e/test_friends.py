@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from opentim.protocol import ConvType, ErrorCode
-from opentim.protocol.friendship import FriendEvent, OfficialAccount
+from opentim.protocol.friendship import CustomField, FriendEvent, OfficialAccount
+from opentim.protocol.limits import FOLLOW_PAGE
 from opentim.protocol.rules.friends import AddPermission, PendencyType, Relation, ResponseAction
 from opentim.sdk import Client, SdkError
 from opentim.server.app import Server
@@ -212,3 +213,76 @@ async def test_official_accounts(server: Server, login: Login) -> None:
     with pytest.raises(SdkError) as info:
         await a1.friendship.subscribe("nope")
     assert info.value.code == ErrorCode.ERR_SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND
+
+
+async def test_limits_and_refusals(login: Login) -> None:
+    alice, bob = await login("alice"), await login("bob")
+    await bob.set_profile(add_permission=AddPermission.ALLOW_ANY)
+
+    async def code(call: object) -> int:
+        with pytest.raises(SdkError) as info:
+            await call  # type: ignore[misc]
+        return info.value.code
+
+    param = ErrorCode.ERR_SVR_FRIENDSHIP_INVALID_PARAMETERS
+    assert await code(alice.friendship.add("bob", remark="r" * 97)) == param
+    assert await code(alice.friendship.add("bob", add_wording="w" * 257)) == param
+    assert await code(alice.friendship.add("bob", group_name="g" * 31)) == param
+    assert await code(alice.friendship.add("bob", add_type=5)) == param
+    assert await code(alice.friendship.add("not a valid id " * 4)) == param
+    assert (await alice.friendship.add("alice")).code == param
+    assert (
+        await alice.friendship.add("ghost")
+    ).code == ErrorCode.ERR_SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND
+    assert await code(alice.friendship.modify("bob", remark="x")) == (
+        ErrorCode.ERR_SVR_FRIENDSHIP_DEL_NONFRIEND
+    )
+    await alice.friendship.add("bob")
+    assert await code(alice.friendship.modify("bob", remark="r" * 97)) == param
+    assert await code(alice.friendship.modify("bob", groups=[""])) == param
+    too_long = [CustomField(key="k", value="v" * 501)]
+    assert await code(alice.friendship.modify("bob", custom=too_long)) == param
+    assert await code(alice.friendship.answer("bob", 9)) == param
+    assert (await alice.friendship.answer("bob", 0)).code == (
+        ErrorCode.ERR_SVR_FRIENDSHIP_PENDENCY_NOT_FOUND
+    )
+    assert await code(alice.friendship.applications(kind=7)) == param
+    assert await code(alice.friendship.delete_applications(["bob"], 2)) == param
+    [missing] = await alice.friendship.delete_applications(["bob"], 0)
+    assert missing.code == ErrorCode.ERR_SVR_FRIENDSHIP_PENDENCY_NOT_FOUND
+    assert await code(alice.friendship.block(["alice"])) == param
+    [nobody] = await alice.friendship.block(["ghost"])
+    assert nobody.code == ErrorCode.ERR_SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND
+    [not_blocked] = await alice.friendship.unblock(["bob"])
+    assert not_blocked.code == param
+    assert await code(alice.friendship.create_groups([], [])) == param
+    await alice.friendship.create_groups([f"g{i}" for i in range(30)], [])
+    assert await code(alice.friendship.create_groups(["one more"], [])) == (
+        ErrorCode.ERR_SVR_FRIENDSHIP_GROUP_COUNT_LIMIT
+    )
+    assert await code(alice.friendship.change_group("nope", new_name="x")) == param
+    assert await code(alice.friendship.follow_list(kind=3)) == param
+    [ghost] = await alice.friendship.follow(["ghost"])
+    assert ghost.code == ErrorCode.ERR_SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND
+    assert await code(alice.friendship.unsubscribe("none")) == (
+        ErrorCode.ERR_SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND
+    )
+    [unknown] = await alice.friendship.accounts(["none"])
+    assert unknown.code == ErrorCode.ERR_SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND
+    [info] = await alice.friendship.info(["ghost"])
+    assert info.code == ErrorCode.ERR_SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND
+
+
+async def test_follow_lists_page_by_cursor(login: Login) -> None:
+    fan = await login("fan")
+    stars = [f"star{i:03d}" for i in range(FOLLOW_PAGE + 5)]
+    for star in stars:
+        await (await login(star)).close()
+    for i in range(0, len(stars), 100):
+        await fan.friendship.follow(stars[i : i + 100])
+    first, cursor = await fan.friendship.follow_list(0)
+    assert len(first) == FOLLOW_PAGE
+    assert cursor == first[-1].user_id
+    rest, end = await fan.friendship.follow_list(0, cursor)
+    assert [p.user_id for p in first + rest] == stars
+    assert end == ""

@@ -339,3 +339,91 @@ def test_official_accounts(make_tim: Any, server: Any) -> None:
     server.admin(lambda s: s.friends.delete_account("news"))
     assert events.wait(lambda e: e[0] == "TIMSetOfficialAccountDeletedCallback")[1] == "news"
     assert a1.call("TIMSubscribeOfficialAccount", "news").code == 30003
+
+
+BAD_CALLS: list[tuple[str, tuple[Any, ...], int]] = [
+    ("TIMFriendshipAddFriend", ("not json",), k.TIM_ERR_JSON),
+    ("TIMFriendshipAddFriend", ("[]",), k.TIM_ERR_JSON),
+    ("TIMFriendshipAddFriend", ("{}",), k.TIM_ERR_PARAM),
+    (
+        "TIMFriendshipAddFriend",
+        (json.dumps({"friendship_add_friend_param_identifier": 5}),),
+        k.TIM_ERR_PARAM,
+    ),
+    (
+        "TIMFriendshipAddFriend",
+        (
+            json.dumps(
+                {
+                    "friendship_add_friend_param_identifier": "x",
+                    "friendship_add_friend_param_friend_type": 7,
+                }
+            ),
+        ),
+        k.TIM_ERR_PARAM,
+    ),
+    ("TIMFriendshipAddFriend", (None,), k.TIM_ERR_PARAM),
+    ("TIMFriendshipDeleteFriend", ("{}",), k.TIM_ERR_PARAM),
+    ("TIMFriendshipCheckFriendType", ("{}",), k.TIM_ERR_PARAM),
+    ("TIMFriendshipGetFriendsInfo", ("[]",), k.TIM_ERR_PARAM),
+    ("TIMFriendshipGetFriendsInfo", ("[1]",), k.TIM_ERR_PARAM),
+    ("TIMFriendshipGetFriendsInfo", ("{}",), k.TIM_ERR_JSON),
+    ("TIMFriendshipModifyFriendProfile", ("{}",), k.TIM_ERR_PARAM),
+    (
+        "TIMFriendshipModifyFriendProfile",
+        (json.dumps({"friendship_modify_friend_profile_param_identifier": "x"}),),
+        k.TIM_ERR_PARAM,
+    ),
+    ("TIMFriendshipSearchFriends", ("{}",), k.TIM_ERR_PARAM),
+    (
+        "TIMFriendshipGetPendencyList",
+        (json.dumps({"friendship_get_pendency_list_param_type": 9}),),
+        k.TIM_ERR_PARAM,
+    ),
+    ("TIMFriendshipHandleFriendAddRequest", ("{}",), k.TIM_ERR_PARAM),
+    ("TIMFriendshipReportPendencyReaded", (-1,), k.TIM_ERR_PARAM),
+    ("TIMFriendshipReportPendencyReaded", ("0",), k.TIM_ERR_PARAM),
+    (
+        "TIMFriendshipDeletePendency",
+        (json.dumps({"friendship_delete_pendency_param_type": 2}),),
+        k.TIM_ERR_PARAM,
+    ),
+    ("TIMFriendshipAddToBlackList", ("oops",), k.TIM_ERR_JSON),
+    ("TIMFriendshipDeleteFromBlackList", ("[]",), k.TIM_ERR_PARAM),
+    ("TIMFriendshipCreateFriendGroup", ("{}",), k.TIM_ERR_PARAM),
+    ("TIMFriendshipGetFriendGroupList", ("{}",), k.TIM_ERR_JSON),
+    ("TIMFriendshipDeleteFriendGroup", ("[]",), k.TIM_ERR_PARAM),
+    ("TIMFriendshipModifyFriendGroup", ("{}",), k.TIM_ERR_PARAM),
+    ("TIMSubscribeOfficialAccount", ("",), k.TIM_ERR_PARAM),
+    ("TIMUnsubscribeOfficialAccount", (None,), k.TIM_ERR_PARAM),
+    ("TIMGetOfficialAccountsInfo", ("[3]",), k.TIM_ERR_PARAM),
+    ("TIMFollowUser", (json.dumps(["u"] * 101),), k.TIM_ERR_PARAM),
+    ("TIMUnfollowUser", ("",), k.TIM_ERR_JSON),
+    ("TIMGetMyFollowingList", (5,), k.TIM_ERR_PARAM),
+    ("TIMGetUserFollowInfo", ("{",), k.TIM_ERR_JSON),
+    ("TIMCheckFollowType", ("[]",), k.TIM_ERR_PARAM),
+]
+
+
+def test_bad_input_is_refused_synchronously_and_changes_nothing(make_tim: Any) -> None:
+    """DESIGN §6's synchronous codes for every friendship function; the callback never runs and
+    the user's friendship state stays as it was. A missing callback is TIM_ERR_PARAM, and a
+    call before login TIM_ERR_NOTLOGIN."""
+    me = make_tim("bad-me")
+    calls: list[Any] = []
+    before = (me.ok("TIMFriendshipGetFriendProfileList"), me.ok("TIMFriendshipGetBlackList"))
+    for name, args, code in BAD_CALLS:
+        got = getattr(me.sdk, name)(*args, lambda *a: calls.append(a), None)
+        assert got == code, (name, args, got)
+    assert me.sdk.TIMFriendshipGetBlackList(None, None) == k.TIM_ERR_PARAM
+    assert me.sdk.TIMFollowUser(json.dumps(["u"]), None, None) == k.TIM_ERR_PARAM
+    with pytest.raises(TypeError):
+        me.sdk.TIMSetOnAddFriendCallback(42, None)
+    assert calls == []
+    after = (me.ok("TIMFriendshipGetFriendProfileList"), me.ok("TIMFriendshipGetBlackList"))
+    assert after == before
+    fresh = make_tim()
+    assert (
+        fresh.sdk.TIMFriendshipGetBlackList(lambda *a: calls.append(a), None) == k.TIM_ERR_NOTLOGIN
+    )
+    assert calls == []
