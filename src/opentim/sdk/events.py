@@ -18,10 +18,23 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from opentim.protocol import Conversation, Message
 
+from .core.link import LoginStatus
+
 if TYPE_CHECKING:
     from .filters import ConvFilter
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "ConvEvent",
+    "ConvGroupEvent",
+    "ConvGroupEventKind",
+    "Events",
+    "Listeners",
+    "LoginStatus",
+    "NetworkStatus",
+    "Receipt",
+]
 
 T = TypeVar("T")
 Done = Awaitable[object] | None
@@ -36,15 +49,6 @@ class ConvEvent(IntEnum):
     UPDATED = 2
     SYNC_STARTED = 3
     SYNC_FINISHED = 4
-
-
-class LoginStatus(IntEnum):
-    """Values as TIMLoginStatus."""
-
-    LOGGED_IN = 1
-    LOGGING_IN = 2
-    LOGGED_OUT = 3
-    LOGGING_OUT = 4
 
 
 class NetworkStatus(IntEnum):
