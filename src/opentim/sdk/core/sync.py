@@ -333,8 +333,12 @@ class SyncCore:
     # --- the conversation list --------------------------------------------------------------
     def start(self, server_db_id: int = 0) -> list[SyncAction]:
         """Page through every change since the token; fill the gaps it reveals. A pass already
-        running is abandoned (a new connection starts over) unless ``server_db_id`` is None:
-        then another pass follows the running one."""
+        running is abandoned (a new connection starts over: its answers are dropped).
+        ``server_db_id``: the database the login answer named (0: none)."""
+        self._start(server_db_id)
+        return self._take()
+
+    def _start(self, server_db_id: int = 0) -> None:
         token = parse_token(self.token)
         if server_db_id and token.phase != FRESH and token.db != server_db_id:
             self._begin_resync("the server's database changed")
@@ -344,7 +348,6 @@ class SyncCore:
         self._out.append(SyncStarted())
         self._pass = _Pass()
         self._next_page(self._pass)
-        return self._take()
 
     def sync_soon(self) -> list[SyncAction]:
         """Sync again behind the caller (an answer left changed conversations out): after the
@@ -390,7 +393,7 @@ class SyncCore:
         if self._again:
             self._again = False
             if error is None:
-                self.start()
+                self._start()
 
     def _begin_resync(self, why: str) -> None:
         """The server's history is not the one this device synced from: start over from it."""
@@ -412,9 +415,8 @@ class SyncCore:
         if gone:
             # Empty tombstones at position 0: whatever the server later says of them wins.
             self.convs.apply(gone, force=True)
-        for snap in gone:
-            key = (snap.conv_type, snap.conv_id)
-            if key in self.delivered or key in self.targets:
+        for key in dict.fromkeys([*resync.before, *self.targets]):
+            if key not in resync.seen and (key in self.delivered or key in self.targets):
                 # Something happened to it after the resync's pages were read (a send, a push):
                 # learn it from the server now, as any conversation new to this device.
                 self.targets[key] = max(self.targets.get(key, 0), self.delivered.get(key, 0))
@@ -550,10 +552,7 @@ class SyncCore:
             return False
         known = frozenset() if old_last is None else frozenset({old_last.msg_id})
         self.targets[key] = max(self.targets.get(key, 0), snap.max_seq)
-        if key not in self.fillers:
-            filler = Filler(key, learn=False, realign=Realign(since=since, known=known))
-            self.fillers[key] = filler
-            self._run(filler)
+        self._replace_filler(Filler(key, learn=False, realign=Realign(since=since, known=known)))
         return True
 
     def _realign_page(self, filler: Filler, res: HistoryRes) -> int | None:
@@ -597,10 +596,11 @@ class SyncCore:
 
     def _finish(self, filler: Filler) -> None:
         # Unregistered in the same step that saw the gap closed: a push arriving next is either
-        # delivered directly or opens a new filler; none can fall in between. Only this filler:
-        # one that replaced it goes on.
-        if self.fillers.get(filler.key) is filler:
-            del self.fillers[filler.key]
+        # delivered directly or opens a new filler; none can fall in between. A filler that was
+        # replaced never gets here (its answers are dropped), so it never unregisters the one
+        # that replaced it.
+        assert self.fillers.get(filler.key) is filler
+        del self.fillers[filler.key]
 
     def _run(self, filler: Filler) -> None:
         """Ask the filler's first request."""
