@@ -14,14 +14,12 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from opentim.protocol import Conversation, Message
 
 from .core.link import LoginStatus
-
-if TYPE_CHECKING:
-    from .filters import ConvFilter
+from .filters import ConvFilter
 
 log = logging.getLogger(__name__)
 
