@@ -613,3 +613,16 @@ def test_messages_in_a_catch_up_answer_already_delivered_are_not_again() -> None
     (ask,) = asks(c.on_push(msg(7)))
     out = c.answered(ask.ticket, HistoryRes(msgs=[msg(5), msg(6), msg(7)]))
     assert delivered_ids(out) == ["bob-6", "bob-7"]
+
+
+def test_forgetting_the_user_abandons_the_running_pass() -> None:
+    c = with_list(5)
+    (ask,) = asks(c.start())
+    c.sync_soon()
+    c.forget()
+    assert not c.running
+    assert c.delivered == {}
+    assert c.answered(ask.ticket, page(snap(9))) == []
+    assert c.convs.cached(*BOB).max_seq == 5  # type: ignore[union-attr]
+    c.forget()  # nothing running: nothing to abandon
+    assert not c.busy

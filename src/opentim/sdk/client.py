@@ -92,6 +92,7 @@ class Client:
         self.ca_file = ca_file
         self._tls: ssl.SSLContext | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._timer: asyncio.Future[None] | None = None
         self.events = Events()
         self.session = ClientSession(backoff=reconnect_delay)
         self.transport = Transport(self.session, request_timeout)
@@ -138,6 +139,10 @@ class Client:
     @property
     def request_timeout(self) -> float:
         return self.transport.request_timeout
+
+    @request_timeout.setter
+    def request_timeout(self, seconds: float) -> None:
+        self.transport.request_timeout = seconds
 
     @property
     def _conn(self) -> Connection | None:
@@ -285,7 +290,11 @@ class Client:
             self._synced.clear()
             self._spawn(self._start_sync())
         elif effect is Effect.WAIT:
-            self._spawn(self._retry_after(action.delay))
+            if self._timer is not None:
+                self._timer.cancel()  # one wait at a time: an older one would retry early
+            self._timer = asyncio.ensure_future(self._retry_after(action.delay))
+            self._tasks.add(self._timer)
+            self._timer.add_done_callback(self._tasks.discard)
         elif effect is Effect.DISCONNECTED:
             self.events.emit_network(
                 NetworkStatus.DISCONNECTED, ErrorCode.ERR_SDK_NET_DISCONNECT, "connection lost"
@@ -371,7 +380,7 @@ class Client:
     async def _forget_user(self) -> None:
         """Drop the previous user's state (another user is logging in, or the client closes)."""
         self.conversations.clear()
-        self.session.sync.reset()
+        self.session.sync.forget()
         self.has_cache = False
         if self.cache.store is not None:
             store, self.cache.store = self.cache.store, None

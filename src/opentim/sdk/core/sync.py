@@ -302,6 +302,15 @@ class SyncCore:
         self._drop_fillers()
         self._reset = None
 
+    def forget(self) -> None:
+        """Another user logs in (or none): drop everything, a running pass included (its
+        answers would belong to the user before)."""
+        if self._pass is not None:
+            self._asked.pop(self._pass.ticket, None)
+        self._pass = None
+        self._again = self._first_pass = False
+        self.reset()
+
     def _drop_fillers(self) -> None:
         for filler in self.fillers.values():
             self._asked.pop(filler.ticket, None)
