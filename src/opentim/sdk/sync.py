@@ -116,7 +116,9 @@ class SyncDriver:
         self._idle.set()
 
     def _deliver(self, d: Deliver) -> None:
-        self._cache.save_messages(d.key, [d.msg])
+        store = self._cache.store
+        if store is not None:
+            store.save_messages(d.key, [d.msg])
         if d.announce:
             self._events.emit_new_messages([d.msg])
 

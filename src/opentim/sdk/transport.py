@@ -48,6 +48,7 @@ class Transport:
         self._connected = asyncio.Event()
         self._status_changed = asyncio.Event()
         self._status = session.link.login_status
+        self._mirrored: tuple[object, Connection | None] = (session.link.state, None)
 
     # --- actions ----------------------------------------------------------------------------
     def on(self, kind: type[A], handler: Callable[[A], None]) -> None:
@@ -56,17 +57,23 @@ class Transport:
 
     def perform(self, actions: Iterable[Action]) -> None:
         """Carry out what the core said, in order."""
+        handlers = self._handlers
         for action in actions:
-            self._handlers[type(action)](action)
-        self.changed()
+            handlers[type(action)](action)
+        if self.session.link.state is not self._mirrored[0] or self.conn is not self._mirrored[1]:
+            self.changed()
 
     def handle(self, event: LinkEvent, code: int = 0, desc: str = "") -> None:
         """Tell the core's connection life what happened, and carry out what follows."""
         self.perform(self.session.link.handle(event, code, desc))
 
     def changed(self) -> None:
-        """Mirror the core's state in the events waiters wait on."""
-        if self.session.link.online and self.conn is not None:
+        """Mirror the core's state in the events waiters wait on (when it changed)."""
+        link = self.session.link
+        if link.state is self._mirrored[0] and self.conn is self._mirrored[1]:
+            return
+        self._mirrored = (link.state, self.conn)
+        if link.online and self.conn is not None:
             self._connected.set()
         else:
             self._connected.clear()
@@ -183,10 +190,10 @@ class Transport:
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until connected (raises 6014 when not logged in, 9508 on timeout)."""
+        if self._connected.is_set():  # connected: logged in
+            return
         if self.session.link.login_status != LoginStatus.LOGGED_IN:
             raise SdkError(ErrorCode.ERR_SDK_NOT_LOGGED_IN, "not logged in")
-        if self._connected.is_set():
-            return
         connected = asyncio.ensure_future(self._connected.wait())
         lost = asyncio.ensure_future(self._logged_out())
         try:

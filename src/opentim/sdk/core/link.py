@@ -13,8 +13,9 @@ from __future__ import annotations
 import enum
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import IntEnum
+
+import msgspec
 
 
 class LoginStatus(IntEnum):
@@ -90,8 +91,7 @@ LOGIN_STATUS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class LinkAction:
+class LinkAction(msgspec.Struct, frozen=True):
     effect: Effect
     delay: float = 0.0
     """For WAIT: seconds before the next attempt."""

@@ -11,8 +11,6 @@ answers can no longer come, and none of the next connection's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import msgspec
 
 from opentim.protocol import (
@@ -28,8 +26,7 @@ from opentim.protocol import (
 from ..exceptions import SdkError, error_of
 
 
-@dataclass(frozen=True, slots=True)
-class Pending:
+class Pending(msgspec.Struct, frozen=True):
     """A request waiting for its answer."""
 
     op: str
@@ -37,8 +34,7 @@ class Pending:
     link: int
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(msgspec.Struct, frozen=True):
     """The answer to request ``id``: its decoded body, or the error it carries."""
 
     id: int

@@ -14,12 +14,11 @@ ops by one table.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import msgspec
 
-from opentim.protocol import Message, Push, RemoteProtocolError, Response, decode_push
+from opentim.protocol import Message, RemoteProtocolError, Response, decode_push
 from opentim.protocol.codec import decode_server_frame
 from opentim.protocol.ops import (
     ConvGroupChange,
@@ -39,30 +38,27 @@ from .sync import ConvList, SyncAction, SyncCore
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Revoked:
+class Revoked(msgspec.Struct, frozen=True):
     """A message was revoked: the conversation's last message follows; tell the app."""
 
     msg: Message
     pos: int
 
 
-@dataclass(frozen=True, slots=True)
-class ReadReceipt:
+class ReadReceipt(msgspec.Struct, frozen=True):
     """The C2C peer read the conversation: tell the app."""
 
     push: ReadPush
 
 
-@dataclass(frozen=True, slots=True)
-class GroupChanged:
+class GroupChanged(msgspec.Struct, frozen=True):
     """A conversation group changed on another device: fold it in and tell the app."""
 
     change: ConvGroupChange
 
 
 Action = SyncAction | Answer | LinkAction | Revoked | ReadReceipt | GroupChanged
-Handler = Callable[["ClientSession", msgspec.Struct], list[Action]]
+Handler = Callable[["ClientSession", msgspec.Struct], Sequence[Action]]
 
 
 class ClientSession:
@@ -89,7 +85,7 @@ class ClientSession:
         self.sync.user_id = user_id
 
     # --- frames -----------------------------------------------------------------------------
-    def receive(self, data: bytes | str, link: int) -> list[Action]:
+    def receive(self, data: bytes | str, link: int) -> Sequence[Action]:
         """A frame from the server, on connection ``link``."""
         try:
             frame = decode_server_frame(data)
@@ -98,15 +94,12 @@ class ClientSession:
             return []
         if isinstance(frame, Response):
             answer = self.requests.answer(frame, link)
-            return [] if answer is None else [answer]
-        return self.push(frame)
-
-    def push(self, push: Push) -> list[Action]:
+            return () if answer is None else (answer,)
         try:
-            body = decode_push(push)
+            body = decode_push(frame)
         except RemoteProtocolError:
-            log.warning("unknown push %r dropped", push.kind)
-            return []
+            log.warning("unknown push %r dropped", frame.kind)
+            return ()
         return PUSHES[type(body)](self, body)
 
     # --- connection life --------------------------------------------------------------------
@@ -127,14 +120,14 @@ class ClientSession:
         return self.sync.start(self.server_db_id)
 
 
-def _msg(s: ClientSession, body: msgspec.Struct) -> list[Action]:
+def _msg(s: ClientSession, body: msgspec.Struct) -> Sequence[Action]:
     assert isinstance(body, MsgPush)
-    return list(s.sync.on_push(body.msg))
+    return s.sync.on_push(body.msg)
 
 
-def _convs(s: ClientSession, body: msgspec.Struct) -> list[Action]:
+def _convs(s: ClientSession, body: msgspec.Struct) -> Sequence[Action]:
     assert isinstance(body, ConvPush)
-    return list(s.sync.on_snapshots(body.convs))
+    return s.sync.on_snapshots(body.convs)
 
 
 def _revoke(s: ClientSession, body: msgspec.Struct) -> list[Action]:

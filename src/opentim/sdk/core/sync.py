@@ -71,8 +71,7 @@ class ConvList(Protocol):
 
 
 # --- actions ---------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Ask:
+class Ask(msgspec.Struct, frozen=True):
     """Send this request; feed its answer back with ``answered(ticket, result)``."""
 
     ticket: int
@@ -81,8 +80,7 @@ class Ask:
     result: type[msgspec.Struct]
 
 
-@dataclass(frozen=True, slots=True)
-class Deliver:
+class Deliver(msgspec.Struct, frozen=True):
     """A message is delivered: keep it in the cache; tell the app when ``announce``."""
 
     key: Key
@@ -90,36 +88,31 @@ class Deliver:
     announce: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Save:
+class Save(msgspec.Struct, frozen=True):
     """Keep these snapshots (and the token, unless None) in the local cache."""
 
     convs: list[Conversation]
     token: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ReadCached:
+class ReadCached(msgspec.Struct, frozen=True):
     """Read the cache's messages of ``key``; feed them back with ``answered(ticket, msgs)``."""
 
     ticket: int
     key: Key
 
 
-@dataclass(frozen=True, slots=True)
-class DropCached:
+class DropCached(msgspec.Struct, frozen=True):
     """Forget the cache's messages of these conversations (their history was replaced)."""
 
     keys: list[Key]
 
 
-@dataclass(frozen=True, slots=True)
-class SyncStarted:
+class SyncStarted(msgspec.Struct, frozen=True):
     """A sync pass began."""
 
 
-@dataclass(frozen=True, slots=True)
-class SyncDone:
+class SyncDone(msgspec.Struct, frozen=True):
     """A sync pass ended: complete (``error`` None) or stopped by a failed request."""
 
     error: SdkError | None
