@@ -51,7 +51,9 @@ def push(kind: str, body: object) -> bytes:
 def test_an_answer_frame_resolves_its_request() -> None:
     session, link = online()
     req_id, _ = session.requests.open("ping", Empty(), Empty, link)
-    assert list(session.receive(encode(Response(id=req_id)), link)) == [Answer(req_id, Empty(), None)]
+    assert list(session.receive(encode(Response(id=req_id)), link)) == [
+        Answer(req_id, Empty(), None)
+    ]
     assert not session.receive(encode(Response(id=req_id)), link)
 
 

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -64,15 +64,13 @@ class Connection:
     def is_open(self) -> bool:
         return self._ws is not None and self._reader is not None and not self._reader.done()
 
-    async def send(self, frame: bytes) -> None:
-        """Send one frame, or raise ConnectionLostError."""
+    def send(self, frame: bytes) -> Awaitable[None]:
+        """Send one frame (awaited, it raises ``ConnectionClosed`` if the connection ends);
+        ConnectionLostError at once if it has ended."""
         ws = self._ws
         if ws is None or not self.is_open:
             raise ConnectionLostError()
-        try:
-            await ws.send(frame, text=True)
-        except ConnectionClosed as exc:
-            raise ConnectionLostError() from exc
+        return ws.send(frame, text=True)
 
     async def _read_loop(self) -> None:
         ws = self._ws

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from opentim.protocol import Message
+from opentim.protocol import ErrorCode, Message
 
 from .core import Ask, Deliver, DropCached, ReadCached, Save, SyncCore, SyncDone, SyncStarted
 from .events import ConvEvent, Events
@@ -104,16 +104,28 @@ class SyncDriver:
     async def _ask(self, ask: Ask) -> None:
         try:
             res = await self._transport.request(ask.op, ask.body, ask.result)
-        except SdkError as exc:
-            self._transport.perform(self.core.failed(ask.ticket, exc))
+        except Exception as exc:
+            self._failed(ask.ticket, exc)
         else:
             self._transport.perform(self.core.answered(ask.ticket, res))
         self._idle.set()
 
     async def _read_cached(self, read: ReadCached) -> None:
-        msgs = await self._cache.recent_messages(read.key)
-        self._transport.perform(self.core.answered(read.ticket, msgs))
+        try:
+            msgs = await self._cache.recent_messages(read.key)
+        except Exception as exc:
+            self._failed(read.ticket, exc)
+        else:
+            self._transport.perform(self.core.answered(read.ticket, msgs))
         self._idle.set()
+
+    def _failed(self, ticket: int, exc: Exception) -> None:
+        """Whatever went wrong, the core hears of it: a filler or a pass left waiting for an
+        answer would never end (and a filler holds its conversation's deliveries)."""
+        if not isinstance(exc, SdkError):
+            log.exception("sync request failed unexpectedly", exc_info=exc)
+            exc = SdkError(ErrorCode.ERR_SDK_INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+        self._transport.perform(self.core.failed(ticket, exc))
 
     def _deliver(self, d: Deliver) -> None:
         store = self._cache.store

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
 import msgspec
+from websockets.exceptions import ConnectionClosed
 
 from opentim.protocol import ErrorCode
 
@@ -172,6 +173,8 @@ class Transport:
                 answer = await fut
         except TimeoutError as exc:
             raise SdkError(ErrorCode.ERR_SDK_NET_WAIT_ACK_TIMEOUT, f"no answer to {op}") from exc
+        except ConnectionClosed as exc:
+            raise ConnectionLostError() from exc
         finally:
             self.session.requests.forget(req_id)
             self._futures.pop(req_id, None)
