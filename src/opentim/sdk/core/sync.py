@@ -449,57 +449,54 @@ class SyncCore:
         """Apply snapshots from the server (a sync page, or ``pushed`` by a change) and open a
         gap wherever messages are missing."""
         resync = self._reset
-        before = [self.convs.cached(c.conv_type, c.conv_id) for c in convs]
+        lst = self.convs
+        before = [lst.cached(c.conv_type, c.conv_id) for c in convs]
         if resync is None or pushed:
-            self.convs.apply(convs)
+            lst.apply(convs)
         else:
             # A resync's first word on a conversation replaces the cached one, whose position
             # belongs to the other history; later words are ordered as usual.
             first = [c for c in convs if (c.conv_type, c.conv_id) not in resync.seen]
-            self.convs.apply(first, force=True)
-            self.convs.apply([c for c in convs if (c.conv_type, c.conv_id) in resync.seen])
+            lst.apply(first, force=True)
+            lst.apply([c for c in convs if (c.conv_type, c.conv_id) in resync.seen])
+        delivered = self.delivered
+        first_run = full or self._first_pass
         for snap, old in zip(convs, before, strict=True):
-            self._snapshot(snap, old, full=full, pushed=pushed)
-
-    def _snapshot(
-        self, snap: Conversation, old: Conversation | None, *, full: bool, pushed: bool
-    ) -> None:
-        key = (snap.conv_type, snap.conv_id)
-        done = self.delivered.get(key)
-        resync = self._reset
-        if resync is not None and key not in resync.seen:
-            if pushed:
-                # The resync's own page for it will tell where it stands.
-                self.targets[key] = max(self.targets.get(key, 0), snap.max_seq)
-                return
-            resync.seen.add(key)
-            self.delivered[key] = snap.max_seq
-            if self._realign_if_new(key, snap, resync.before.get(key), resync.since):
-                resync.realigned.add(key)
-            elif self.targets.get(key, 0) > snap.max_seq:
-                self._open_gap(key, self.targets[key])
-            return
-        if done is not None and snap.max_seq < done:
-            if not pushed:
-                # Its history on the server may not be the one delivered here (or this page was
-                # read just before a message that was pushed since): ask again, replacing any
-                # filler at work (its answers are dropped from now on).
-                self._replace_filler(Filler(key, learn=False, check=True, old=old))
-            return
-        if done is None:
-            # The whole first run after a full pass begins, its incremental tail included: what
-            # was stored before the login is history, and anything later was pushed.
-            if full or self._first_pass:
-                self.delivered[key] = self._history[key] = snap.max_seq
-                self.floors.pop(key, None)
-                for msg in sorted(self._held.pop(key, []), key=lambda m: m.seq):
-                    self._on_push(msg)
-                return
-            # New to this device since it last synced: deliver what it may see.
-            done = self._start_of(key, snap)
-            self.delivered[key] = done
-        if snap.max_seq > done:
-            self._open_gap(key, snap.max_seq)
+            key = (snap.conv_type, snap.conv_id)
+            done = delivered.get(key)
+            if resync is not None and key not in resync.seen:
+                if pushed:
+                    # The resync's own page for it will tell where it stands.
+                    self.targets[key] = max(self.targets.get(key, 0), snap.max_seq)
+                    continue
+                resync.seen.add(key)
+                delivered[key] = snap.max_seq
+                if self._realign_if_new(key, snap, resync.before.get(key), resync.since):
+                    resync.realigned.add(key)
+                elif self.targets.get(key, 0) > snap.max_seq:
+                    self._open_gap(key, self.targets[key])
+                continue
+            if done is not None and snap.max_seq < done:
+                if not pushed:
+                    # Its history on the server may not be the one delivered here (or this page
+                    # was read just before a message that was pushed since): ask again,
+                    # replacing any filler at work (its answers are dropped from now on).
+                    self._replace_filler(Filler(key, learn=False, check=True, old=old))
+                continue
+            if done is None:
+                # The whole first run after a full pass begins, its incremental tail included:
+                # what was stored before the login is history, and anything later was pushed.
+                if first_run:
+                    delivered[key] = self._history[key] = snap.max_seq
+                    self.floors.pop(key, None)
+                    held = self._held.pop(key, None)
+                    for msg in sorted(held or (), key=_seq):
+                        self._on_push(msg)
+                    continue
+                # New to this device since it last synced: deliver what it may see.
+                done = delivered[key] = self._start_of(key, snap)
+            if snap.max_seq > done:
+                self._open_gap(key, snap.max_seq)
 
     def _start_of(self, key: Key, snap: Conversation) -> int:
         """Where delivering a conversation new to this device starts: after what the user
@@ -771,6 +768,10 @@ class SyncCore:
         new = msg.msg_id not in self._sent and msg.msg_id not in self._this_connection
         self._out.append(Deliver(key, msg, announce=announce and new))
         self._this_connection.add(msg.msg_id)
+
+
+def _seq(msg: Message) -> int:
+    return msg.seq
 
 
 def _conv_get(key: Key) -> ConvGetReq:
