@@ -536,13 +536,6 @@ def test_recent_ids_keep_the_last_ones() -> None:
     assert "b" not in ids
 
 
-def test_a_core_without_a_list_says_so() -> None:
-    from opentim.sdk.core import SyncCore as Bare
-
-    with pytest.raises(AssertionError):
-        Bare().convs  # noqa: B018
-
-
 def test_tokens_parse() -> None:
     assert parse_token("").phase == FRESH
     assert msgspec.structs.replace(snap(1), pos=5).pos == 5

@@ -176,9 +176,10 @@ class Transport:
         except ConnectionClosed as exc:
             raise ConnectionLostError() from exc
         finally:
-            self.session.requests.forget(req_id)
-            self._futures.pop(req_id, None)
-            if fut.done() and not fut.cancelled():
+            if not fut.done():  # given up on (an answer or the connection's end took it off)
+                self.session.requests.forget(req_id)
+                self._futures.pop(req_id, None)
+            elif not fut.cancelled():
                 # The connection may have ended (failing this future) while the send was still
                 # failing: this request raises already, so its future's error is seen.
                 fut.exception()

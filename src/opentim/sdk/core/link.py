@@ -91,7 +91,7 @@ LOGIN_STATUS = {
 }
 
 
-class LinkAction(msgspec.Struct, frozen=True):
+class LinkAction(msgspec.Struct, frozen=True, gc=False):
     effect: Effect
     delay: float = 0.0
     """For WAIT: seconds before the next attempt."""

@@ -26,7 +26,7 @@ from opentim.protocol import (
 from ..exceptions import SdkError, error_of
 
 
-class Pending(msgspec.Struct, frozen=True):
+class Pending(msgspec.Struct, frozen=True, gc=False):
     """A request waiting for its answer."""
 
     op: str

@@ -7,6 +7,9 @@ touches a socket, a timer or a file. The asyncio ``Client`` drives it: it sends 
 the futures of the app's requests (``requests``), runs the timers the connection life asks for
 (``link``), asks the sync's requests and reads the local cache for it (``sync``).
 
+Actions are msgspec structs (cheap to make, one or two per frame); those that never hold an
+exception are left out of the cyclic garbage collector (``gc=False``: they form no cycle).
+
 Pushes are dispatched by one table (``PUSHES``: body type → handler), as the server dispatches
 ops by one table.
 """
@@ -38,20 +41,20 @@ from .sync import ConvList, SyncAction, SyncCore
 log = logging.getLogger(__name__)
 
 
-class Revoked(msgspec.Struct, frozen=True):
+class Revoked(msgspec.Struct, frozen=True, gc=False):
     """A message was revoked: the conversation's last message follows; tell the app."""
 
     msg: Message
     pos: int
 
 
-class ReadReceipt(msgspec.Struct, frozen=True):
+class ReadReceipt(msgspec.Struct, frozen=True, gc=False):
     """The C2C peer read the conversation: tell the app."""
 
     push: ReadPush
 
 
-class GroupChanged(msgspec.Struct, frozen=True):
+class GroupChanged(msgspec.Struct, frozen=True, gc=False):
     """A conversation group changed on another device: fold it in and tell the app."""
 
     change: ConvGroupChange

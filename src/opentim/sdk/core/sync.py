@@ -33,7 +33,7 @@ import enum
 import logging
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 import msgspec
 
@@ -71,7 +71,7 @@ class ConvList(Protocol):
 
 
 # --- actions ---------------------------------------------------------------------------------
-class Ask(msgspec.Struct, frozen=True):
+class Ask(msgspec.Struct, frozen=True, gc=False):
     """Send this request; feed its answer back with ``answered(ticket, result)``."""
 
     ticket: int
@@ -80,7 +80,7 @@ class Ask(msgspec.Struct, frozen=True):
     result: type[msgspec.Struct]
 
 
-class Deliver(msgspec.Struct, frozen=True):
+class Deliver(msgspec.Struct, frozen=True, gc=False):
     """A message is delivered: keep it in the cache; tell the app when ``announce``."""
 
     key: Key
@@ -88,27 +88,27 @@ class Deliver(msgspec.Struct, frozen=True):
     announce: bool
 
 
-class Save(msgspec.Struct, frozen=True):
+class Save(msgspec.Struct, frozen=True, gc=False):
     """Keep these snapshots (and the token, unless None) in the local cache."""
 
     convs: list[Conversation]
     token: str | None
 
 
-class ReadCached(msgspec.Struct, frozen=True):
+class ReadCached(msgspec.Struct, frozen=True, gc=False):
     """Read the cache's messages of ``key``; feed them back with ``answered(ticket, msgs)``."""
 
     ticket: int
     key: Key
 
 
-class DropCached(msgspec.Struct, frozen=True):
+class DropCached(msgspec.Struct, frozen=True, gc=False):
     """Forget the cache's messages of these conversations (their history was replaced)."""
 
     keys: list[Key]
 
 
-class SyncStarted(msgspec.Struct, frozen=True):
+class SyncStarted(msgspec.Struct, frozen=True, gc=False):
     """A sync pass began."""
 
 
@@ -206,7 +206,9 @@ class SyncCore:
     """Sync, gap filling and exactly-once delivery for one user's device."""
 
     def __init__(self, convs: ConvList | None = None, user_id: str = "") -> None:
-        self._convs = convs
+        self.convs: ConvList = cast(ConvList, convs)
+        """The conversation list this core keeps current: given here, or attached once by
+        whoever holds it (the list and the sync use each other)."""
         self.user_id = user_id
         self.token = ""
         self.delivered: dict[Key, int] = {}
@@ -239,16 +241,6 @@ class SyncCore:
         self._out: list[SyncAction] = []
 
     # --- plumbing ---------------------------------------------------------------------------
-    @property
-    def convs(self) -> ConvList:
-        """The conversation list this core keeps current (set once, by whoever holds it)."""
-        assert self._convs is not None, "no conversation list attached"
-        return self._convs
-
-    @convs.setter
-    def convs(self, convs: ConvList) -> None:
-        self._convs = convs
-
     def _take(self) -> list[SyncAction]:
         out, self._out = self._out, []
         return out
@@ -276,9 +268,6 @@ class SyncCore:
     def busy(self) -> bool:
         """A pass or a filler has a request out."""
         return bool(self._asked)
-
-    def key_of(self, msg: Message) -> Key:
-        return (msg.conv_type, msg.conv_id_for(self.user_id))
 
     def connection_started(self) -> None:
         """A new connection to the server is being made."""
@@ -694,7 +683,7 @@ class SyncCore:
         """A message this device sent was stored: it is delivered, and never announced."""
         self._sent.add(msg.msg_id)
         self._this_connection.add(msg.msg_id)
-        key = self.key_of(msg)
+        key = (msg.conv_type, msg.conv_id_for(self.user_id))
         done = self.delivered.get(key)
         if done is None and msg.seq > 1:
             # A conversation new to this device, with messages before this one: the peer's or
@@ -730,7 +719,7 @@ class SyncCore:
         return self._take()
 
     def _on_push(self, msg: Message) -> None:
-        key = self.key_of(msg)
+        key = (msg.conv_type, msg.conv_id_for(self.user_id))
         done = self.delivered.get(key)
         resync = self._reset
         if done is None and resync is not None and key not in resync.seen:
@@ -765,8 +754,10 @@ class SyncCore:
         if not self.convs.apply_message(msg):
             log.debug("message for a conversation not yet known: %s", key)
         self.delivered[key] = msg.seq
-        new = msg.msg_id not in self._sent and msg.msg_id not in self._this_connection
-        self._out.append(Deliver(key, msg, announce=announce and new))
+        announce = (
+            announce and msg.msg_id not in self._sent and msg.msg_id not in self._this_connection
+        )
+        self._out.append(Deliver(key, msg, announce))
         self._this_connection.add(msg.msg_id)
 
 
