@@ -501,7 +501,9 @@ class ConversationManager:
             if was_visible:
                 deleted.append(new)
         elif was_visible:
-            if _shown(new) != _shown(old):
+            # A new message changes max_seq: no need to copy both to see the change.
+            assert old is not None
+            if new.max_seq != old.max_seq or _shown(new) != _shown(old):
                 updated.append(new)
         else:
             added.append(new)
