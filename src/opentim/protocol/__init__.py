@@ -60,7 +60,7 @@ from .models import (
     text_elem,
     valid_marks,
 )
-from .session import ServerSession, SessionState
+from .session import ServerSession, SessionState, When, allowed_ops
 from .usersig import DEFAULT_EXPIRE, DEFAULT_SDKAPPID, make_usersig, verify_usersig
 
 __all__ = [
@@ -104,6 +104,8 @@ __all__ = [
     "SyncToken",
     "TIMResult",
     "TipType",
+    "When",
+    "allowed_ops",
     "c2c_channel",
     "channel_of",
     "conversation_id",
