@@ -82,10 +82,11 @@ async def test_member_changes_and_mutes_are_stored(store: Store) -> None:
     assert muted is not None and muted.seq == 2
     (a,) = await store.groups.members_info("g", ["a", "nobody"])
     assert (a.name_card, a.custom, a.mute_until, a.role) == ("Al", {"x": "1"}, 500, 200)
-    assert await store.groups.mute_state("g", "a") == (500, False)
-    assert await store.groups.mute_state("g", "nobody") is None
+    assert await store.groups.sender_state("g", "a") == (False, 200, 500)
+    assert await store.groups.sender_state("g", "nobody") == (False, 0, 0)
+    assert await store.groups.sender_state("nogroup", "a") is None
     await store.groups.modify_group("g", {"shutup_all": True}, tip("g", "all"), 3)
-    assert await store.groups.mute_state("g", "o") == (0, True)
+    assert await store.groups.sender_state("g", "o") == (True, 400, 0)
 
 
 def application(user: str, add_time: int) -> Pendency:

@@ -216,7 +216,7 @@ def member_row(r: Row) -> MemberInfo:
 
 def pendency_row(r: Row) -> Pendency:
     """A Pendency from a row read with ``repos.groups.PENDENCY_COLS``."""
-    return Pendency(*r)
+    return Pendency(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
 
 
 def stored_message(m: NewMessage, seq: int, count: int, activity: int, server_time: int) -> Message:

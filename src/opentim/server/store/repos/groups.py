@@ -136,8 +136,20 @@ class Groups:
             )
             if not found:
                 return None
-            *cols, shutup_all, custom = found
-            return GroupRow(*cols, bool(shutup_all), custom_decoder.decode(custom))
+            return GroupRow(
+                group_id=found[0],
+                name=found[1],
+                group_type=found[2],
+                owner=found[3],
+                add_option=found[4],
+                face_url=found[5],
+                introduction=found[6],
+                notification=found[7],
+                create_time=found[8],
+                approve_option=found[9],
+                shutup_all=bool(found[10]),
+                custom=custom_decoder.decode(found[11]),
+            )
 
         return await self.engine.read(read)
 
@@ -351,18 +363,20 @@ class Groups:
 
         return await self.engine.read(read)
 
-    async def mute_state(self, group_id: str, user_id: str) -> tuple[int, bool] | None:
-        """When the member's mute ends and whether the whole group is muted; None when the
-        user is not a member."""
+    async def sender_state(self, group_id: str, user_id: str) -> tuple[bool, int, int] | None:
+        """What sending to the group depends on, in one read: whether the group is muted, the
+        user's role in it (0 when not a member) and when their mute ends; None when there is
+        no such group."""
 
-        def read() -> Op[tuple[int, bool] | None]:
+        def read() -> Op[tuple[bool, int, int] | None]:
             found = yield row(
-                "SELECT m.mute_until, g.shutup_all FROM members m JOIN groups g "
-                "ON g.group_id = m.group_id WHERE m.group_id = ? AND m.user_id = ?",
-                group_id,
+                "SELECT g.shutup_all, m.role, m.mute_until FROM groups g LEFT JOIN members m "
+                "ON m.group_id = g.group_id AND m.user_id = ? "
+                "WHERE g.group_id = ? AND g.dismissed = 0",
                 user_id,
+                group_id,
             )
-            return (found[0], bool(found[1])) if found else None
+            return (bool(found[0]), found[1] or 0, found[2] or 0) if found else None
 
         return await self.engine.read(read)
 
