@@ -40,11 +40,14 @@ async def test_group_info_changes_merge_custom_fields_and_count_versions(store: 
     (after,) = await store.groups.groups_info("a", ["g"])
     assert (after.name, after.shutup_all, after.info_seq, after.info_time) == ("new", True, 2, 8)
     assert after.custom == {"k2": "v2", "k3": "v3"}
-    assert after.last_msg_time == 8 and after.max_seq == 3
+    assert after.last_msg_time == 8
+    assert after.max_seq == 3
     (outside,) = await store.groups.groups_info("stranger", ["g"])
     assert (outside.self_role, outside.self_unread, outside.name) == (0, 0, "new")
     row = await store.groups.get_group("g")
-    assert row is not None and row.shutup_all and row.custom == {"k2": "v2", "k3": "v3"}
+    assert row is not None
+    assert row.shutup_all
+    assert row.custom == {"k2": "v2", "k3": "v3"}
 
 
 async def test_handing_the_group_over_swaps_the_roles(store: Store) -> None:
@@ -52,7 +55,8 @@ async def test_handing_the_group_over_swaps_the_roles(store: Store) -> None:
     await store.groups.modify_group("g", {}, tip("g", "own"), 2, new_owner="a")
     assert await store.groups.get_members("g") == {"o": 200, "a": 400}
     row = await store.groups.get_group("g")
-    assert row is not None and row.owner == "a"
+    assert row is not None
+    assert row.owner == "a"
 
 
 async def test_member_pages_follow_the_order_of_joining_and_filter_by_role(store: Store) -> None:
@@ -79,7 +83,8 @@ async def test_member_changes_and_mutes_are_stored(store: Store) -> None:
     )
     assert none is None
     muted = await store.groups.modify_member("g", "a", {"mute_until": 500}, tip("g", "mute"), 2)
-    assert muted is not None and muted.seq == 2
+    assert muted is not None
+    assert muted.seq == 2
     (a,) = await store.groups.members_info("g", ["a", "nobody"])
     assert (a.name_card, a.custom, a.mute_until, a.role) == ("Al", {"x": "1"}, 500, 200)
     assert await store.groups.sender_state("g", "a") == (False, 200, 500)
@@ -117,11 +122,13 @@ async def test_an_application_is_listed_for_managers_and_handled_once(store: Sto
     )
     assert sorted(applied for applied, _ in results) == [False, True]
     stored = await store.groups.get_pendency("g", "u", "")
-    assert stored is not None and stored.handler in ("adm", "o")
+    assert stored is not None
+    assert stored.handler in ("adm", "o")
     joined = "u" in await store.groups.get_members("g")
     assert joined == (stored.handler == "adm")
     again = await store.groups.put_pendency(application("u", 40))
-    assert again.handler == "" and again.pos > second.pos
+    assert again.handler == ""
+    assert again.pos > second.pos
 
 
 async def test_dismissed_groups_pendencies_are_gone(store: Store) -> None:

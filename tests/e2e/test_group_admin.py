@@ -50,7 +50,8 @@ async def test_group_info_is_for_members_of_work_groups_and_anyone_of_public_one
         ("nope", ErrorCode.ERR_SVR_GROUP_NOT_FOUND),
     ]
     pub, wrk = results[0].info, results[1].info
-    assert pub is not None and wrk is not None
+    assert pub is not None
+    assert wrk is not None
     assert (pub.name, pub.notification, pub.introduction, pub.owner) == (
         "pub",
         "hello",
@@ -112,7 +113,8 @@ async def test_any_member_renames_a_work_group_and_the_owner_hands_a_group_over(
     assert await code(bob.groups.modify(handover)) == DENIED
     await owner.groups.modify(handover)
     (info,) = await owner.groups.info([pub])
-    assert info.info is not None and (info.info.owner, info.info.self_role) == ("bob", 200)
+    assert info.info is not None
+    assert (info.info.owner, info.info.self_role) == ("bob", 200)
     await owner.groups.quit(pub)  # no longer the owner, so they may leave
 
 
@@ -223,7 +225,7 @@ async def test_a_join_application_waits_for_a_manager_and_is_handled_once(login:
 
 
 async def test_an_invitation_by_a_member_waits_when_the_group_says_so(login: Login) -> None:
-    owner, bob, carol = await login("owner"), await login("bob"), await login("carol")
+    owner, bob, _carol = await login("owner"), await login("bob"), await login("carol")
     work = await owner.groups.create("w", GroupType.PRIVATE, members=["bob"])
     await owner.groups.modify(
         GroupModifyReq(group_id=work, flags=InfoField.APPROVE_OPTION, approve_option=AddOption.AUTH)
