@@ -162,9 +162,9 @@ def test_an_application_is_handled_once_by_a_manager() -> None:
         code(handle_refusal(done, "o", OWNER))
         == ErrorCode.ERR_SVR_GROUP_REQ_ALLREADY_BEEN_PROCESSED
     )
-    assert handled_for(p, "a") == Handled.NOT_HANDLED
-    assert handled_for(done, "a") == Handled.OPERATOR_HANDLED
-    assert handled_for(done, "o") == Handled.OTHER_HANDLED
+    assert handled_for(p.handler, "a") == Handled.NOT_HANDLED
+    assert handled_for(done.handler, "a") == Handled.OPERATOR_HANDLED
+    assert handled_for(done.handler, "o") == Handled.OTHER_HANDLED
 
 
 def test_an_invitation_makes_the_invitee_the_joiner() -> None:

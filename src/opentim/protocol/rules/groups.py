@@ -245,11 +245,12 @@ def handled(pendency: Pendency, handler: str, accept: bool, handle_msg: str) -> 
     return pendency._replace(handler=handler, result=int(accept), handle_msg=handle_msg)
 
 
-def handled_for(pendency: Pendency, reader: str) -> Handled:
-    """How the pendency looks to ``reader``: handled by them, by someone else, or not yet."""
-    if not pendency.handler:
+def handled_for(handler: str, reader: str) -> Handled:
+    """How a pendency handled by ``handler`` (empty: not yet) looks to ``reader``: handled by
+    them, by someone else, or not yet."""
+    if not handler:
         return Handled.NOT_HANDLED
-    return Handled.OPERATOR_HANDLED if pendency.handler == reader else Handled.OTHER_HANDLED
+    return Handled.OPERATOR_HANDLED if handler == reader else Handled.OTHER_HANDLED
 
 
 def unread_pendencies(pendencies: list[Pendency], read_time: int) -> int:
