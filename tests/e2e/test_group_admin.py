@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from opentim.protocol import AddOption, ConvType, ErrorCode, GroupType
+from opentim.protocol import AddOption, ConvType, ErrorCode, GroupReport, GroupType, ReportType
 from opentim.protocol.ops import GroupModifyReq, MemberModifyReq, PendencyHandleReq
 from opentim.protocol.rules import InfoField, MemberField
 from opentim.sdk import Client
@@ -197,8 +197,17 @@ async def test_a_join_application_waits_for_a_manager_and_is_handled_once(login:
     await owner.groups.modify_member(
         MemberModifyReq(group_id=gid, user_id="admin", flags=MemberField.ROLE, role=300)
     )
+    requests: list[GroupReport] = []
+    outcomes: list[GroupReport] = []
+    owner.events.group_reports.add(requests.append)
+    admin.events.group_reports.add(requests.append)
+    carol.events.group_reports.add(outcomes.append)
     await carol.groups.join(gid, "please")
     assert gid not in ids(carol)
+    await until(owner, lambda: len(requests) == 2)
+    assert {(r.report_type, r.group_id, r.op_user, r.msg) for r in requests} == {
+        (ReportType.ADD_REQUEST, gid, "carol", "please")
+    }
     listed = await owner.groups.pendencies()
     (p,) = listed.pendencies
     assert (p.group_id, p.from_user, p.apply_msg, p.pendency_type, p.handler) == (
@@ -215,7 +224,12 @@ async def test_a_join_application_waits_for_a_manager_and_is_handled_once(login:
     accept = PendencyHandleReq(group_id=gid, from_user="carol", accept=True, msg="welcome")
     assert await code(carol.groups.handle_pendency(accept)) == DENIED
     await admin.groups.handle_pendency(accept)
-    await until(carol, lambda: gid in ids(carol))
+    await until(carol, lambda: gid in ids(carol) and len(outcomes) == 1)
+    assert (outcomes[0].report_type, outcomes[0].op_user, outcomes[0].msg) == (
+        ReportType.ADD_ACCEPT,
+        "admin",
+        "welcome",
+    )
     assert await code(owner.groups.handle_pendency(accept)) == (
         ErrorCode.ERR_SVR_GROUP_REQ_ALLREADY_BEEN_PROCESSED
     )

@@ -148,7 +148,17 @@ def test_member_list_pages_by_role_and_member_changes_follow_the_ranks(make_tim:
 def test_a_join_application_is_listed_read_and_accepted(make_tim: Any) -> None:
     owner, carol = make_tim("owner"), make_tim("carol")
     owner.create_group("g", [])
+    mark = owner.messages.mark()
     assert carol.ok("TIMGroupJoin", "g", "let me in") is None
+    report = owner.messages.wait(lambda m: m[k.MESSAGE_CONV_TYPE] == k.kTIMConv_System, since=mark)
+    assert report[k.MESSAGE_CONV_ID] == "g"
+    (elem,) = report[k.MESSAGE_ELEM_ARRAY]
+    assert elem[k.ELEM_TYPE] == k.kTIMElem_GroupReport
+    assert elem[k.GROUP_REPORT_ELEM_REPORT_TYPE] == k.kTIMGroupReport_AddRequest
+    assert (elem[k.GROUP_REPORT_ELEM_OP_USER], elem[k.GROUP_REPORT_ELEM_MSG]) == (
+        "carol",
+        "let me in",
+    )
     option = {"group_pendency_option_start_time": 0, "group_pendency_option_max_limited": 10}
     listed = owner.ok("TIMGroupGetPendencyList", json.dumps(option))
     assert listed["group_pendency_result_unread_num"] == 1

@@ -40,6 +40,7 @@ from opentim.protocol.ops import (
     ConvGroupPush,
     ConvPush,
     Empty,
+    GroupReportPush,
     KickedPush,
     LoginReq,
     LoginRes,
@@ -440,6 +441,8 @@ class Client:
             self.events.emit_receipts([receipt])
         elif isinstance(body, ConvGroupPush):
             self.conversations._on_group_change(body.change)
+        elif isinstance(body, GroupReportPush):
+            self.events.emit_group_report(body.report)
         elif isinstance(body, KickedPush):
             self._set_logged_out()
             self.events.emit_kicked(body.code, body.desc)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from opentim.protocol import Conversation, Message
+from opentim.protocol import Conversation, GroupReport, Message
 
 if TYPE_CHECKING:
     from .filters import ConvFilter
@@ -124,6 +124,9 @@ class Events:
         self.revoked: Listeners[Callable[[list[Message]], Done]] = Listeners()
         """Messages revoked (by their sender, an admin, or this user on another device)."""
         self.receipts: Listeners[Callable[[list[Receipt]], Done]] = Listeners()
+        self.group_reports: Listeners[Callable[[GroupReport], Done]] = Listeners()
+        """A group event for this user alone: a join request to a group they manage, the
+        outcome of their own application."""
 
     def _call(self, fn: Callable[..., Done], *args: object) -> None:
         try:
@@ -183,3 +186,7 @@ class Events:
     def emit_receipts(self, receipts: list[Receipt]) -> None:
         for fn in self.receipts:
             self._call(fn, receipts)
+
+    def emit_group_report(self, report: GroupReport) -> None:
+        for fn in self.group_reports:
+            self._call(fn, report)

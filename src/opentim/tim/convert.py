@@ -22,6 +22,7 @@ from opentim.protocol import (
     Draft,
     ErrorCode,
     GroupInfo,
+    GroupReport,
     MemberResult,
     Message,
     Profile,
@@ -395,6 +396,33 @@ def group_tip_json(msg: Message) -> JsonObject | None:
         if elem.get(k.ELEM_TYPE) == k.kTIMElem_GroupTips:
             return {key: value for key, value in elem.items() if key != k.ELEM_TYPE}
     return None
+
+
+def group_report_json(report: GroupReport, me: str) -> JsonObject:
+    """A group report (join request, its acceptance or refusal) as the Message an app gets
+    through TIMRecvNewMsgCallback: a system message (``kTIMConv_System``) of the group, with
+    one GroupReportElem. It is not stored: it comes once, to the devices online."""
+    elem = {
+        k.ELEM_TYPE: k.kTIMElem_GroupReport,
+        k.GROUP_REPORT_ELEM_REPORT_TYPE: report.report_type,
+        k.GROUP_REPORT_ELEM_GROUP_ID: report.group_id,
+        k.GROUP_REPORT_ELEM_OP_USER: report.op_user,
+        k.GROUP_REPORT_ELEM_MSG: report.msg,
+        k.GROUP_REPORT_ELEM_USER_DATA: "",
+    }
+    msg = Message(
+        msg_id=f"report-{report.group_id}-{report.report_type}-{report.op_user}-{report.time}",
+        conv_type=k.kTIMConv_System,
+        sender=report.op_user,
+        receiver=report.group_id,
+        elems=[elem],
+        server_time=report.time,
+        client_time=report.time,
+        excluded_from_unread=True,
+    )
+    out = message_json(msg, me, 0)
+    out[k.MESSAGE_CONV_ID] = report.group_id
+    return out
 
 
 def conversation_id_of(conv: Conversation) -> str:
