@@ -628,11 +628,11 @@ def group_base_info(group: GroupInfo, recv_opt: int) -> JsonObject:
         k.GROUP_BASE_INFO_GROUP_NAME: group.name,
         k.GROUP_BASE_INFO_GROUP_TYPE: group.group_type,
         k.GROUP_BASE_INFO_FACE_URL: group.face_url,
-        k.GROUP_BASE_INFO_INFO_SEQ: 0,
+        k.GROUP_BASE_INFO_INFO_SEQ: group.info_seq,
         k.GROUP_BASE_INFO_LATEST_SEQ: group.max_seq,
         k.GROUP_BASE_INFO_READED_SEQ: group.self_read_seq,
         k.GROUP_BASE_INFO_MSG_FLAG: recv_opt,
-        k.GROUP_BASE_INFO_IS_SHUTUP_ALL: False,
+        k.GROUP_BASE_INFO_IS_SHUTUP_ALL: group.shutup_all,
         k.GROUP_BASE_INFO_SELF_INFO: {
             k.GROUP_SELF_INFO_JOIN_TIME: group.self_join_time,
             k.GROUP_SELF_INFO_ROLE: group.self_role,
