@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
-from opentim.protocol.rules import Pendency, PendencyType, handled
+from opentim.protocol import GroupPendency
+from opentim.protocol.rules import PendencyType, handled
 from opentim.server.store.base import Store
 
 from .test_store_contract import factory, group_msg, group_row, store, tip
@@ -94,8 +95,16 @@ async def test_member_changes_and_mutes_are_stored(store: Store) -> None:
     assert await store.groups.sender_state("g", "o") == (True, 400, 0)
 
 
-def application(user: str, add_time: int) -> Pendency:
-    return Pendency("g", user, "", PendencyType.JOIN_NEEDS_ADMIN, add_time, 0, "hi")
+def application(user: str, add_time: int) -> GroupPendency:
+    return GroupPendency(
+        group_id="g",
+        from_user=user,
+        to_user="",
+        pendency_type=PendencyType.JOIN_NEEDS_ADMIN,
+        add_time=add_time,
+        pos=0,
+        apply_msg="hi",
+    )
 
 
 async def test_an_application_is_listed_for_managers_and_handled_once(store: Store) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from opentim.protocol import AddOption, ErrorCode, GroupType, MemberRole
+from opentim.protocol import AddOption, ErrorCode, GroupPendency, GroupType, MemberRole
 from opentim.protocol.rules import (
     Handled,
     InfoField,
     JoinOutcome,
     MemberField,
-    Pendency,
     PendencyType,
     handle_refusal,
     handled,
@@ -19,6 +18,7 @@ from opentim.protocol.rules import (
     info_refusal,
     invite_outcome,
     join_outcome,
+    joiner,
     may_send,
     member_refusal,
     mute_until,
@@ -139,7 +139,7 @@ def test_an_invitation_follows_the_approval_option_for_ordinary_members() -> Non
 
 
 # --- pendencies -----------------------------------------------------------------------------
-def application(**kw: object) -> Pendency:
+def application(**kw: object) -> GroupPendency:
     base: dict[str, object] = {
         "group_id": "g",
         "from_user": "u",
@@ -148,12 +148,12 @@ def application(**kw: object) -> Pendency:
         "add_time": 10,
         "pos": 1,
     }
-    return Pendency(**{**base, **kw})  # type: ignore[arg-type]
+    return GroupPendency(**{**base, **kw})  # type: ignore[arg-type]
 
 
 def test_an_application_is_handled_once_by_a_manager() -> None:
     p = application()
-    assert p.joiner == "u"
+    assert joiner(p) == "u"
     assert code(handle_refusal(p, "x", NORMAL)) == DENIED
     assert handle_refusal(p, "a", ADMIN) is None
     done = handled(p, "a", True, "welcome")
@@ -171,7 +171,7 @@ def test_an_invitation_makes_the_invitee_the_joiner() -> None:
     p = application(
         from_user="inviter", to_user="guest", pendency_type=PendencyType.INVITE_NEEDS_ADMIN
     )
-    assert p.joiner == "guest"
+    assert joiner(p) == "guest"
     to_invitee = application(to_user="guest", pendency_type=PendencyType.INVITE_NEEDS_INVITEE)
     assert handle_refusal(to_invitee, "guest", NONE) is None
     assert code(handle_refusal(to_invitee, "o", OWNER)) == DENIED

@@ -24,8 +24,10 @@ from __future__ import annotations
 from enum import IntEnum, IntFlag
 from typing import NamedTuple
 
+import msgspec
+
 from ..codes import ErrorCode
-from ..models import AddOption, GroupType, MemberRole
+from ..models import AddOption, GroupPendency, GroupType, MemberRole
 
 
 class InfoField(IntFlag):
@@ -105,15 +107,23 @@ def is_manager(role: int) -> bool:
     return role >= MemberRole.ADMIN
 
 
-def info_refusal(group_type: int, role: int, fields: int) -> Refusal | None:
-    """Whether a member with ``role`` may change ``fields`` (InfoField bits) of a group."""
-    if fields & ~ALL_INFO_FIELDS:
+def _flags_refusal(fields: int, known: int) -> Refusal | None:
+    """Modify flags naming nothing, or something opentim does not carry out."""
+    if fields & ~known:
         return Refusal(
             ErrorCode.ERR_SDK_INTERFACE_NOT_SUPPORT,
-            f"modify flags {fields & ~ALL_INFO_FIELDS:#x} are not supported",
+            f"modify flags {fields & ~known:#x} are not supported",
         )
     if not fields:
         return Refusal(ErrorCode.ERR_INVALID_PARAMETERS, "nothing to modify")
+    return None
+
+
+def info_refusal(group_type: int, role: int, fields: int) -> Refusal | None:
+    """Whether a member with ``role`` may change ``fields`` (InfoField bits) of a group."""
+    unknown = _flags_refusal(fields, ALL_INFO_FIELDS)
+    if unknown is not None:
+        return unknown
     if role < MemberRole.NORMAL:
         return Refusal(DENIED, "only members change a group's info")
     if fields & InfoField.OWNER and role != MemberRole.OWNER:
@@ -145,13 +155,9 @@ def member_refusal(
 
     ``new_role`` is the role asked for when ``fields`` holds ``ROLE``.
     """
-    if fields & ~ALL_MEMBER_FIELDS:
-        return Refusal(
-            ErrorCode.ERR_SDK_INTERFACE_NOT_SUPPORT,
-            f"modify flags {fields & ~ALL_MEMBER_FIELDS:#x} are not supported",
-        )
-    if not fields:
-        return Refusal(ErrorCode.ERR_INVALID_PARAMETERS, "nothing to modify")
+    unknown = _flags_refusal(fields, ALL_MEMBER_FIELDS)
+    if unknown is not None:
+        return unknown
     if actor_role < MemberRole.NORMAL:
         return Refusal(DENIED, "only members change member info")
     if target_role < MemberRole.NORMAL:
@@ -205,29 +211,14 @@ def invite_outcome(group_type: int, approve_option: int, inviter_role: int) -> J
     return JoinOutcome.FORBIDDEN
 
 
-class Pendency(NamedTuple):
-    """A pending application or invitation, as stored (``handler`` empty while unhandled)."""
-
-    group_id: str
-    from_user: str
-    to_user: str
-    pendency_type: int
-    add_time: int
-    pos: int
-    apply_msg: str = ""
-    handler: str = ""
-    result: int = 0
-    handle_msg: str = ""
-
-    @property
-    def joiner(self) -> str:
-        """Who becomes a member when it is accepted: the applicant, or the invitee."""
-        return (
-            self.from_user if self.pendency_type == PendencyType.JOIN_NEEDS_ADMIN else self.to_user
-        )
+def joiner(pendency: GroupPendency) -> str:
+    """Who becomes a member when ``pendency`` is accepted: the applicant, or the invitee."""
+    if pendency.pendency_type == PendencyType.JOIN_NEEDS_ADMIN:
+        return pendency.from_user
+    return pendency.to_user
 
 
-def handle_refusal(pendency: Pendency, handler: str, handler_role: int) -> Refusal | None:
+def handle_refusal(pendency: GroupPendency, handler: str, handler_role: int) -> Refusal | None:
     """Whether ``handler`` may accept or refuse ``pendency`` now."""
     if pendency.handler:
         return Refusal(ErrorCode.ERR_SVR_GROUP_REQ_ALLREADY_BEEN_PROCESSED, "already handled")
@@ -240,9 +231,11 @@ def handle_refusal(pendency: Pendency, handler: str, handler_role: int) -> Refus
     return None
 
 
-def handled(pendency: Pendency, handler: str, accept: bool, handle_msg: str) -> Pendency:
+def handled(pendency: GroupPendency, handler: str, accept: bool, handle_msg: str) -> GroupPendency:
     """The pendency once ``handler`` accepted (``accept``) or refused it."""
-    return pendency._replace(handler=handler, result=int(accept), handle_msg=handle_msg)
+    return msgspec.structs.replace(
+        pendency, handler=handler, result=int(accept), handle_msg=handle_msg
+    )
 
 
 def handled_for(handler: str, reader: str) -> Handled:
@@ -253,7 +246,7 @@ def handled_for(handler: str, reader: str) -> Handled:
     return Handled.OPERATOR_HANDLED if handler == reader else Handled.OTHER_HANDLED
 
 
-def unread_pendencies(pendencies: list[Pendency], read_time: int) -> int:
+def unread_pendencies(pendencies: list[GroupPendency], read_time: int) -> int:
     """Unhandled pendencies added after ``read_time`` (what ``ReportPendencyReaded`` clears)."""
     return sum(1 for p in pendencies if not p.handler and p.add_time > read_time)
 

@@ -66,7 +66,6 @@ from opentim.protocol.rules import (
     InfoField,
     JoinOutcome,
     MemberField,
-    Pendency,
     PendencyType,
     Refusal,
     handle_refusal,
@@ -74,6 +73,7 @@ from opentim.protocol.rules import (
     info_refusal,
     invite_outcome,
     join_outcome,
+    joiner,
     member_refusal,
     mute_until,
     valid_add_option,
@@ -324,7 +324,15 @@ class GroupService:
         now = int(self.clock())
         if outcome == JoinOutcome.APPLY:
             await self.store.groups.put_pendency(
-                Pendency(group_id, user_id, "", PendencyType.JOIN_NEEDS_ADMIN, now, 0, hello)
+                GroupPendency(
+                    group_id=group_id,
+                    from_user=user_id,
+                    to_user="",
+                    pendency_type=PendencyType.JOIN_NEEDS_ADMIN,
+                    add_time=now,
+                    pos=0,
+                    apply_msg=hello,
+                )
             )
             managers = [u for u, role in members.items() if role >= MemberRole.ADMIN]
             self.report(managers, ReportType.ADD_REQUEST, group, user_id, hello)
@@ -409,7 +417,14 @@ class GroupService:
             now = int(self.clock())
             for u in joining:
                 await self.store.groups.put_pendency(
-                    Pendency(group_id, user_id, u, PendencyType.INVITE_NEEDS_ADMIN, now, 0)
+                    GroupPendency(
+                        group_id=group_id,
+                        from_user=user_id,
+                        to_user=u,
+                        pendency_type=PendencyType.INVITE_NEEDS_ADMIN,
+                        add_time=now,
+                        pos=0,
+                    )
                 )
             managers = [u for u, r in members.items() if r >= MemberRole.ADMIN]
             self.report(managers, ReportType.ADD_REQUEST, group, user_id, "")
@@ -701,27 +716,12 @@ class GroupService:
         found = page[:size]
         next_start = found[-1].pos if len(page) > size else 0
         profiles = {p.user_id: p for p in await self.users.profiles([p.from_user for p in found])}
-        out: list[GroupPendency] = []
         for p in found:
             profile = profiles.get(p.from_user)
-            out.append(
-                GroupPendency(
-                    group_id=p.group_id,
-                    from_user=p.from_user,
-                    to_user=p.to_user,
-                    pendency_type=p.pendency_type,
-                    add_time=p.add_time,
-                    pos=p.pos,
-                    apply_msg=p.apply_msg,
-                    handler=p.handler,
-                    result=p.result,
-                    handle_msg=p.handle_msg,
-                    from_nick=profile.nick if profile else "",
-                    from_face_url=profile.face_url if profile else "",
-                )
-            )
+            if profile is not None:
+                p.from_nick, p.from_face_url = profile.nick, profile.face_url
         read_time, unread = await self.store.groups.unread_pendencies(user_id)
-        return out, next_start, read_time, unread
+        return found, next_start, read_time, unread
 
     async def handle_pendency(self, user_id: str, req: PendencyHandleReq) -> None:
         """Accept or refuse an application or invitation (once: 10024 after anyone handled
@@ -735,16 +735,16 @@ class GroupService:
         members = await self.store.groups.get_members(req.group_id)
         _refused(handle_refusal(pendency, user_id, members.get(user_id, MemberRole.NONE)))
         done = handled(pendency, user_id, req.accept, req.msg)
-        joiner = done.joiner
+        new_member = joiner(done)
         tip: NewMessage | None = None
-        if req.accept and joiner not in members:
+        if req.accept and new_member not in members:
             if len(members) + 1 > MAX_GROUP_MEMBERS:
                 raise ServiceError(ErrorCode.ERR_SVR_GROUP_FULL_MEMBER_COUNT, "the group is full")
             tip = self.tip(
                 req.group_id,
                 TipType.INVITE,
                 user_id,
-                [joiner],
+                [new_member],
                 group_tips_elem_join_type=1
                 if pendency.pendency_type == PendencyType.JOIN_NEEDS_ADMIN
                 else 2,
@@ -756,9 +756,9 @@ class GroupService:
                 ErrorCode.ERR_SVR_GROUP_REQ_ALLREADY_BEEN_PROCESSED, "already handled"
             )
         if msg is not None:
-            await self.announce(msg, [joiner])
+            await self.announce(msg, [new_member])
         outcome = ReportType.ADD_ACCEPT if req.accept else ReportType.ADD_REFUSE
-        self.report([joiner], outcome, group, user_id, req.msg)
+        self.report([new_member], outcome, group, user_id, req.msg)
 
     async def read_pendencies(self, user_id: str, time: int) -> None:
         """Pendencies added up to ``time`` are read (the unread count leaves them out)."""

@@ -13,11 +13,12 @@ from opentim.protocol import (
     ConvType,
     Draft,
     GroupInfo,
+    GroupPendency,
     MemberInfo,
     Message,
     Profile,
 )
-from opentim.protocol.rules import Pendency, is_tombstone, unread, visible_marks
+from opentim.protocol.rules import is_tombstone, unread, visible_marks
 
 from .base import NewMessage
 
@@ -214,9 +215,20 @@ def member_row(r: Row) -> MemberInfo:
     )
 
 
-def pendency_row(r: Row) -> Pendency:
-    """A Pendency from a row read with ``repos.groups.PENDENCY_COLS``."""
-    return Pendency(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
+def pendency_row(r: Row) -> GroupPendency:
+    """A GroupPendency from a row read with ``repos.groups.PENDENCY_COLS``."""
+    return GroupPendency(
+        group_id=r[0],
+        from_user=r[1],
+        to_user=r[2],
+        pendency_type=r[3],
+        add_time=r[4],
+        pos=r[5],
+        apply_msg=r[6],
+        handler=r[7],
+        result=r[8],
+        handle_msg=r[9],
+    )
 
 
 def stored_message(m: NewMessage, seq: int, count: int, activity: int, server_time: int) -> Message:

@@ -8,8 +8,15 @@ from typing import Any
 
 import msgspec
 
-from opentim.protocol import GroupInfo, MemberInfo, MemberRole, Message, group_channel
-from opentim.protocol.rules import Pendency
+from opentim.protocol import (
+    GroupInfo,
+    GroupPendency,
+    MemberInfo,
+    MemberRole,
+    Message,
+    group_channel,
+)
+from opentim.protocol.rules import joiner
 
 from ..base import DuplicateGroupError, GroupRow, NewMessage
 from ..engine import Engine
@@ -419,12 +426,12 @@ class Groups:
         return await self.engine.write(write)
 
     # --- join applications and invitations waiting for approval ---------------------------
-    async def put_pendency(self, p: Pendency) -> Pendency:
+    async def put_pendency(self, p: GroupPendency) -> GroupPendency:
         """Store an application or invitation (a new one replaces an earlier one of the same
         users to the same group); returns it with its position."""
 
-        def write(tx: WriteTx) -> Op[Pendency]:
-            stored = p._replace(pos=tx.tick(), handler="", result=0, handle_msg="")
+        def write(tx: WriteTx) -> Op[GroupPendency]:
+            stored = msgspec.structs.replace(p, pos=tx.tick(), handler="", result=0, handle_msg="")
             yield execute(
                 "INSERT INTO group_pendencies (group_id, from_user, to_user, pendency_type, "
                 "add_time, pos, apply_msg, handler, result, handle_msg) "
@@ -433,21 +440,32 @@ class Groups:
                 "pendency_type = excluded.pendency_type, add_time = excluded.add_time, "
                 "pos = excluded.pos, apply_msg = excluded.apply_msg, handler = '', result = 0, "
                 "handle_msg = ''",
-                *stored,
+                stored.group_id,
+                stored.from_user,
+                stored.to_user,
+                stored.pendency_type,
+                stored.add_time,
+                stored.pos,
+                stored.apply_msg,
+                "",
+                0,
+                "",
             )
             return stored
 
         return await self.engine.write(write)
 
-    async def get_pendency(self, group_id: str, from_user: str, to_user: str) -> Pendency | None:
-        def read() -> Op[Pendency | None]:
+    async def get_pendency(
+        self, group_id: str, from_user: str, to_user: str
+    ) -> GroupPendency | None:
+        def read() -> Op[GroupPendency | None]:
             return (yield from _pendency(group_id, from_user, to_user, lock=False))
 
         return await self.engine.read(read)
 
     async def handle_pendency(
         self,
-        p: Pendency,
+        p: GroupPendency,
         join_tip: NewMessage | None,
         server_time: int,
     ) -> tuple[bool, Message | None]:
@@ -471,7 +489,7 @@ class Groups:
             )
             if join_tip is None:
                 return True, None
-            members = {p.joiner: int(MemberRole.NORMAL)}
+            members = {joiner(p): int(MemberRole.NORMAL)}
             msg = yield from _tipped(
                 tx,
                 p.group_id,
@@ -483,11 +501,11 @@ class Groups:
 
         return await self.engine.write(write)
 
-    async def pendencies(self, user_id: str, before_pos: int, limit: int) -> list[Pendency]:
+    async def pendencies(self, user_id: str, before_pos: int, limit: int) -> list[GroupPendency]:
         """The applications and invitations ``user_id`` sent, or may handle (as the owner or an
         admin of the group), newest first, below position ``before_pos`` (0: from the newest)."""
 
-        def read() -> Op[list[Pendency]]:
+        def read() -> Op[list[GroupPendency]]:
             found = yield rows(
                 f"SELECT {PENDENCY_COLS} FROM group_pendencies p JOIN groups g "
                 "ON g.group_id = p.group_id AND g.dismissed = 0 "
@@ -573,7 +591,9 @@ def _merged(stored: str | None, changes: dict[str, str]) -> str:
     return _json.encode(custom).decode()
 
 
-def _pendency(group_id: str, from_user: str, to_user: str, *, lock: bool) -> Op[Pendency | None]:
+def _pendency(
+    group_id: str, from_user: str, to_user: str, *, lock: bool
+) -> Op[GroupPendency | None]:
     found = yield row(
         f"SELECT {PENDENCY_COLS} FROM group_pendencies p WHERE p.group_id = ? "
         f"AND p.from_user = ? AND p.to_user = ?{' FOR UPDATE' if lock else ''}",
