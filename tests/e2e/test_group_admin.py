@@ -4,6 +4,7 @@ invitations waiting for approval, handled once."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +13,10 @@ from opentim.protocol import AddOption, ConvType, ErrorCode, GroupReport, GroupT
 from opentim.protocol.ops import GroupModifyReq, MemberModifyReq, PendencyHandleReq
 from opentim.protocol.rules import InfoField, MemberField
 from opentim.sdk import Client
+from opentim.server.app import Server
+from opentim.server.config import Limits
 
-from ..conftest import Login
+from ..conftest import Login, server_config, sig
 from ..helpers import conv, ids, until
 from .test_groups import code
 
@@ -251,3 +254,33 @@ async def test_an_invitation_by_a_member_waits_when_the_group_says_so(login: Log
     refuse = PendencyHandleReq(group_id=work, from_user="bob", to_user="carol", accept=False)
     await owner.groups.handle_pendency(refuse)
     assert "carol" not in {m.user_id for m in (await owner.groups.members(work))[0]}
+
+
+async def test_the_member_list_pages_by_next_seq_in_the_order_of_joining(
+    tmp_path: Path,
+) -> None:
+    """With pages of 2: five members come in three pages; a member who leaves between pages
+    neither shifts nor repeats the others."""
+    server = Server(server_config(tmp_path / "data", limits=Limits(members_page=2)))
+    await server.start()
+    clients: list[Client] = []
+    try:
+        for user in ("owner", "m1", "m2", "m3", "m4"):
+            client = Client(server.url)
+            clients.append(client)
+            await client.login(user, sig(user))
+        owner = clients[0]
+        gid = await owner.groups.create("g", GroupType.PRIVATE, members=["m1", "m2", "m3", "m4"])
+        seen: list[str] = []
+        page, next_seq = await owner.groups.members(gid)
+        seen += [m.user_id for m in page]
+        assert (len(page), next_seq > 0) == (2, True)
+        await owner.groups.kick(gid, ["m3"])
+        while next_seq:
+            page, next_seq = await owner.groups.members(gid, next_seq=next_seq)
+            seen += [m.user_id for m in page]
+        assert seen == ["owner", "m1", "m2", "m4"]
+    finally:
+        for client in clients:
+            await client.close()
+        await server.stop()

@@ -132,7 +132,7 @@ class Server:
         limits = self.config.limits
         messages = MessageService(self.store, relay, users, self.clock, limits)
         conversations = ConversationService(self.store, relay, users, limits, self.clock)
-        groups = GroupService(self.store, users, messages, conversations, self.clock)
+        groups = GroupService(self.store, users, messages, conversations, self.clock, limits)
         services = Services(users, messages, conversations, groups)
         try:
             await relay.start(registry.deliver)

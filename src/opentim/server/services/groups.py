@@ -46,7 +46,6 @@ from opentim.protocol.limits import (
     MAX_GROUP_NAME_BYTES,
     MAX_GROUP_NOTIFICATION_BYTES,
     MAX_INVITE_PER_CALL,
-    MAX_MEMBERS_PAGE,
     MAX_NAME_CARD_BYTES,
     MAX_PENDENCIES_PAGE,
     MAX_TIP_USERS,
@@ -80,6 +79,7 @@ from opentim.protocol.rules import (
 )
 
 from ..bus.base import Envelope
+from ..config import Limits
 from ..store.base import DuplicateGroupError, GroupRow, NewMessage, Store
 from .conversations import ConversationService
 from .errors import GroupNotFoundError, NotMemberError, ServiceError
@@ -167,7 +167,9 @@ class GroupService:
         messages: MessageService,
         conversations: ConversationService,
         clock: Callable[[], float],
+        limits: Limits | None = None,
     ) -> None:
+        self.limits = limits or Limits()
         self.store = store
         self.users = users
         self.messages = messages
@@ -618,11 +620,12 @@ class GroupService:
             found = await self.store.groups.members_info(group_id, list(dict.fromkeys(user_ids)))
         else:
             roles = [int(r) for bit, r in ROLE_FLAGS if role_flag & bit] or list(ALL_ROLES)
+            size = self.limits.members_page
             page = await self.store.groups.member_page(
-                group_id, roles, clamp_seq(next_seq), MAX_MEMBERS_PAGE + 1
+                group_id, roles, clamp_seq(next_seq), size + 1
             )
-            found = page[:MAX_MEMBERS_PAGE]
-            if len(page) > MAX_MEMBERS_PAGE:
+            found = page[:size]
+            if len(page) > size:
                 next_from = found[-1].seq
         profiles = {p.user_id: p for p in await self.users.profiles([m.user_id for m in found])}
         for member in found:
