@@ -465,7 +465,18 @@ def paused_gc() -> Iterator[None]:
 
 
 READS = frozenset(
-    {"conv_sync", "conv_get", "catch_up", "history", "profile_get", "group_joined", "ping"}
+    {
+        "conv_sync",
+        "conv_get",
+        "catch_up",
+        "history",
+        "profile_get",
+        "group_joined",
+        "group_info",
+        "group_members",
+        "group_pendencies",
+        "ping",
+    }
 )
 """Ops that change nothing, so asking again after a lost connection is always safe."""
 READ_ATTEMPTS = 3
