@@ -36,6 +36,7 @@ from opentim.protocol import (
     RemoteProtocolError,
     decode_push,
 )
+from opentim.protocol.friendship import FriendPush
 from opentim.protocol.ops import (
     ConvGroupPush,
     ConvPush,
@@ -58,6 +59,7 @@ from .connection import Connection
 from .conversations import ConversationManager
 from .events import Events, LoginStatus, NetworkStatus, Receipt
 from .exceptions import ConnectionLostError, SdkError
+from .friends import FriendshipManager
 from .groups import GroupManager
 from .messages import MessageManager
 from .store import LocalStore, cache_path
@@ -108,6 +110,7 @@ class Client:
         self.conversations = ConversationManager(self)
         self.messages = MessageManager(self)
         self.groups = GroupManager(self)
+        self.friendship = FriendshipManager(self)
         self.engine = SyncEngine(self)
         self.user_id = ""
         self.profile: Profile | None = None
@@ -441,6 +444,8 @@ class Client:
             self.events.emit_receipts([receipt])
         elif isinstance(body, ConvGroupPush):
             self.conversations._on_group_change(body.change)
+        elif isinstance(body, FriendPush):
+            self.events.emit_friendship(body.event)
         elif isinstance(body, GroupReportPush):
             self.events.emit_group_report(body.report)
         elif isinstance(body, KickedPush):
@@ -465,18 +470,21 @@ def paused_gc() -> Iterator[None]:
 
 
 READS = frozenset(
-    {
-        "conv_sync",
-        "conv_get",
-        "catch_up",
-        "history",
-        "profile_get",
-        "group_joined",
-        "group_info",
-        "group_members",
-        "group_pendencies",
-        "ping",
+    {"conv_sync", "conv_get", "catch_up", "history", "profile_get", "group_joined", "ping"}
+    | {
+        "friend_list",
+        "friend_info",
+        "friend_check",
+        "friend_search",
+        "friend_apps",
+        "black_list",
+        "fgroup_list",
+        "follow_list",
+        "follow_counts",
+        "follow_check",
+        "oa_info",
     }
+    | {"group_info", "group_members", "group_pendencies"}
 )
 """Ops that change nothing, so asking again after a lost connection is always safe."""
 READ_ATTEMPTS = 3

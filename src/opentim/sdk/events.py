@@ -17,6 +17,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from opentim.protocol import Conversation, GroupReport, Message
+from opentim.protocol.friendship import FriendEvent
 
 if TYPE_CHECKING:
     from .filters import ConvFilter
@@ -124,6 +125,9 @@ class Events:
         self.revoked: Listeners[Callable[[list[Message]], Done]] = Listeners()
         """Messages revoked (by their sender, an admin, or this user on another device)."""
         self.receipts: Listeners[Callable[[list[Receipt]], Done]] = Listeners()
+        self.friendship: Listeners[Callable[[FriendEvent], Done]] = Listeners()
+        """A change to this user's friends, applications, blacklist, friend groups, follows or
+        official accounts (made on any device, this one included)."""
         self.group_reports: Listeners[Callable[[GroupReport], Done]] = Listeners()
         """A group event for this user alone: a join request to a group they manage, the
         outcome of their own application."""
@@ -186,6 +190,10 @@ class Events:
     def emit_receipts(self, receipts: list[Receipt]) -> None:
         for fn in self.receipts:
             self._call(fn, receipts)
+
+    def emit_friendship(self, event: FriendEvent) -> None:
+        for fn in self.friendship:
+            self._call(fn, event)
 
     def emit_group_report(self, report: GroupReport) -> None:
         for fn in self.group_reports:

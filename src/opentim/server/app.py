@@ -28,6 +28,7 @@ from .gateway.relay import Relay
 from .gateway.sessions import SessionRegistry
 from .gateway.websocket import WS_PATH, Gateway
 from .services.conversations import ConversationService
+from .services.friends import FriendService
 from .services.groups import GroupService
 from .services.messages import MessageService
 from .services.users import UserService
@@ -57,6 +58,7 @@ class Server:
         self.port = 0
         self.tls = tls_context(config)
         self._gateway: Gateway | None = None
+        self.services: Services | None = None
 
     @property
     def url(self) -> str:
@@ -133,7 +135,9 @@ class Server:
         messages = MessageService(self.store, relay, users, self.clock, limits)
         conversations = ConversationService(self.store, relay, users, limits, self.clock)
         groups = GroupService(self.store, users, messages, conversations, self.clock, limits)
-        services = Services(users, messages, conversations, groups)
+        friends = FriendService(self.store, relay, conversations, self.clock)
+        services = Services(users, messages, conversations, groups, friends)
+        self.services = services  # the administrator's paths (official accounts) use them
         try:
             await relay.start(registry.deliver)
         except BaseException:

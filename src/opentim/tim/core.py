@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
 from opentim.protocol import Conversation, ErrorCode, GroupReport, Message, TIMResult
+from opentim.protocol.friendship import FriendEvent
 from opentim.sdk import (
     Client,
     ConvEvent,
@@ -253,6 +254,18 @@ class TIMCore:
         conv = client.conversations.cached(msg.conv_type, msg.conv_id_for(client.user_id))
         return message_json(msg, client.user_id, conv.read_seq if conv is not None else 0)
 
+    def _register(self, typedef: str, cb: Callable[..., object] | None, user_data: object) -> None:
+        """A ``TIMSet…Callback`` kept by callback typedef in ``_listeners`` (None drops it)."""
+        check_listener(cb)
+        with self._lock:
+            if cb is None:
+                self._listeners.pop(typedef, None)
+            else:
+                self._listeners[typedef] = (cb, user_data)
+
+    def _on_friendship(self, event: FriendEvent) -> None:
+        """A friendship change (tim/friendship.py turns it into its callback)."""
+
     # --- SDK events → TIM callbacks (SDK thread) --------------------------------------------
     def _wire(self, client: Client) -> None:
         client.events.conversations.add(lambda kind, convs: self._on_convs(client, kind, convs))
@@ -265,6 +278,7 @@ class TIMCore:
         client.events.conv_groups.add(lambda event: self._on_conv_group(client, event))
         client.events.revoked.add(lambda msgs: self._on_revoked(client, msgs))
         client.events.receipts.add(self._on_receipts)
+        client.events.friendship.add(self._on_friendship)
         client.events.group_reports.add(lambda report: self._on_group_report(client, report))
 
     def _on_convs(self, client: Client, kind: ConvEvent, convs: list[Conversation]) -> None:

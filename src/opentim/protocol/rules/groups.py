@@ -170,7 +170,7 @@ def member_refusal(
     if fields & MemberField.SHUTUP_TIME and (is_self or not outranks):
         return Refusal(DENIED, "only the owner or an admin mutes, and only those below them")
     if fields & MemberField.ROLE:
-        if actor_role != MemberRole.OWNER or is_self:
+        if actor_role != MemberRole.OWNER or is_self or not outranks:
             return Refusal(DENIED, "only the owner appoints or dismisses admins")
         if group_type == GroupType.PRIVATE:
             return Refusal(DENIED, "a Work group has no admins")

@@ -79,10 +79,12 @@ from opentim.protocol.paging import fitting
 from ..bus.base import BusUnavailableError
 from ..services.conversations import ConversationService
 from ..services.errors import ServiceError
+from ..services.friends import FriendService
 from ..services.groups import GroupService
 from ..services.messages import MessageService
 from ..services.users import UserService
 from ..store.base import ConvChange, StoreUnavailableError
+from .friend_ops import FRIEND_OPS
 from .refusals import REFUSALS
 from .sessions import Connection
 
@@ -133,6 +135,7 @@ class Services:
     messages: MessageService
     conversations: ConversationService
     groups: GroupService
+    friends: FriendService
 
 
 def error_frame(req_id: int, exc: BaseException, op: str = "", who: str = "") -> bytes:
@@ -407,6 +410,17 @@ def answered(handler: Handler) -> Run:
     return run
 
 
+def friendship(
+    handler: Callable[[FriendService, Connection, Any], Awaitable[msgspec.Struct]],
+) -> Handler:
+    """A friendship op's handler, given the friendship service."""
+
+    async def handle(s: Services, c: Connection, b: Any) -> msgspec.Struct:
+        return await handler(s.friends, c, b)
+
+    return handle
+
+
 # The op table: one row for every op of protocol.OPS (tests/server/test_op_table.py checks both
 # ways); the rows of the ops the gateway handles itself call its method of the same name.
 OP_TABLE: dict[str, Op] = {
@@ -448,6 +462,8 @@ OP_TABLE: dict[str, Op] = {
     "group_invite": Op(answered(group_invite)),
     "group_kick": Op(answered(group_kick)),
     "group_joined": Op(answered(group_joined)),
+    # friendship (gateway/friend_ops.py)
+    **{op: Op(answered(friendship(h))) for op, h in FRIEND_OPS.items()},
     "group_info": Op(answered(group_info)),
     "group_modify": Op(answered(group_modify)),
     "group_members": Op(answered(group_members)),

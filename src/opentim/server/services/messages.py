@@ -100,6 +100,11 @@ class MessageService:
         if conv_type == ConvType.C2C:
             if not conv_id or await self.users.profile(conv_id) is None:
                 raise ServiceError(ErrorCode.ERR_INVALID_MSG_RECEIVER, f"no user {conv_id!r}")
+            if await self.store.friends.is_blocked(user_id, by=conv_id):
+                # Tencent's code for a C2C message to a user who blocked the sender.
+                raise ServiceError(
+                    ErrorCode.ERR_SVR_MSG_IN_PEER_BLACKLIST, "the receiver has blocked the sender"
+                )
             owners: tuple[tuple[str, int, str], ...] = (
                 (user_id, ConvType.C2C, conv_id),
                 (conv_id, ConvType.C2C, user_id),

@@ -8,11 +8,20 @@ from ..sql import Op, execute
 from ..writes import WriteTx
 from .conv_groups import ConvGroups
 from .conversations import Conversations
+from .friends import Friends
 from .groups import Groups
 from .messages import Messages
 from .users import Users
 
-__all__ = ["ConvGroups", "Conversations", "Groups", "Messages", "Repositories", "Users"]
+__all__ = [
+    "ConvGroups",
+    "Conversations",
+    "Friends",
+    "Groups",
+    "Messages",
+    "Repositories",
+    "Users",
+]
 
 
 class Repositories:
@@ -25,6 +34,7 @@ class Repositories:
         self.convs = Conversations(engine)
         self.conv_groups = ConvGroups(engine)
         self.groups = Groups(engine)
+        self.friends = Friends(engine)
         self.db_id = 0
         """This database's identity, known once the engine is open."""
         self._engine = engine
