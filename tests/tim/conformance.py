@@ -384,21 +384,12 @@ class Checker:
         if not isinstance(value, expected):
             return [f"{src}: {value!r} is not a {expected.__name__}"]
         problems: list[str] = []
-        for obj in _nested_objects(value):
+        for obj in _objects(value):
             problems += self.all.check_flat("TIMGroupManager.h", obj, src)
             for key, val in obj.items():
                 if key.endswith("_result_code"):
                     problems += self.check_code(val, f"{src}.{key}")
         return problems
-
-
-def _nested_objects(value: Any) -> list[dict[str, Any]]:
-    """Every JSON object in ``value``, nested ones included."""
-    if isinstance(value, dict):
-        return [value, *(o for v in value.values() for o in _nested_objects(v))]
-    if isinstance(value, list):
-        return [o for v in value for o in _nested_objects(v)]
-    return []
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:
