@@ -141,6 +141,7 @@ async def test_a_blocked_user_cannot_message(login: Login) -> None:
     bob = await login("bob")
     await bob.set_profile(add_permission=AddPermission.ALLOW_ANY)
     await a1.friendship.add("bob")
+    await bob.messages.send_text(C2C, "alice", "before")  # the server now holds her blacklist
     seen = record(a2)
     [r] = await a1.friendship.block(["bob"])
     assert r.code == 0

@@ -14,15 +14,26 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from opentim.protocol import Conversation, GroupReport, Message
 from opentim.protocol.friendship import FriendEvent
 
-if TYPE_CHECKING:
-    from .filters import ConvFilter
+from .core.link import LoginStatus
+from .filters import ConvFilter
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "ConvEvent",
+    "ConvGroupEvent",
+    "ConvGroupEventKind",
+    "Events",
+    "Listeners",
+    "LoginStatus",
+    "NetworkStatus",
+    "Receipt",
+]
 
 T = TypeVar("T")
 Done = Awaitable[object] | None
@@ -37,15 +48,6 @@ class ConvEvent(IntEnum):
     UPDATED = 2
     SYNC_STARTED = 3
     SYNC_FINISHED = 4
-
-
-class LoginStatus(IntEnum):
-    """Values as TIMLoginStatus."""
-
-    LOGGED_IN = 1
-    LOGGING_IN = 2
-    LOGGED_OUT = 3
-    LOGGING_OUT = 4
 
 
 class NetworkStatus(IntEnum):

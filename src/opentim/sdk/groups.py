@@ -3,8 +3,6 @@ member info, and join applications."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from opentim.protocol import GroupInfo, GroupType, MemberInfo, MemberResult
 from opentim.protocol.ops import (
     Empty,
@@ -29,13 +27,12 @@ from opentim.protocol.ops import (
     PendencyReadReq,
 )
 
-if TYPE_CHECKING:
-    from .client import Client
+from .transport import Transport
 
 
 class GroupManager:
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
 
     async def create(
         self,
@@ -60,26 +57,26 @@ class GroupManager:
             introduction=introduction,
             notification=notification,
         )
-        return (await self._client.request("group_create", req, GroupIdRes)).group_id
+        return (await self._transport.request("group_create", req, GroupIdRes)).group_id
 
     async def delete(self, group_id: str) -> None:
-        await self._client.request("group_delete", GroupIdReq(group_id=group_id), Empty)
+        await self._transport.request("group_delete", GroupIdReq(group_id=group_id), Empty)
 
     async def join(self, group_id: str, hello: str = "") -> None:
-        await self._client.request(
+        await self._transport.request(
             "group_join", GroupJoinReq(group_id=group_id, hello=hello), Empty
         )
 
     async def quit(self, group_id: str) -> None:
-        await self._client.request("group_quit", GroupIdReq(group_id=group_id), Empty)
+        await self._transport.request("group_quit", GroupIdReq(group_id=group_id), Empty)
 
     async def invite(self, group_id: str, user_ids: list[str]) -> list[MemberResult]:
         req = GroupMembersReq(group_id=group_id, user_ids=user_ids)
-        return (await self._client.request("group_invite", req, MemberResultsRes)).results
+        return (await self._transport.request("group_invite", req, MemberResultsRes)).results
 
     async def kick(self, group_id: str, user_ids: list[str]) -> list[MemberResult]:
         req = GroupMembersReq(group_id=group_id, user_ids=user_ids)
-        return (await self._client.request("group_kick", req, MemberResultsRes)).results
+        return (await self._transport.request("group_kick", req, MemberResultsRes)).results
 
     async def joined(self) -> list[GroupInfo]:
         """Every group the user is in, in the order of joining (asked page by page: the server
@@ -87,7 +84,7 @@ class GroupManager:
         groups: list[GroupInfo] = []
         req = GroupJoinedReq()
         while True:
-            res = await self._client.request("group_joined", req, GroupListRes)
+            res = await self._transport.request("group_joined", req, GroupListRes)
             groups += res.groups
             if not res.more or not res.groups:
                 return groups
@@ -97,14 +94,14 @@ class GroupManager:
     async def info(self, group_ids: list[str]) -> list[GroupInfoResult]:
         """Each group's info, or why not (per group: 10010 unknown, 10007 a Work group one is
         not in)."""
-        res = await self._client.request(
+        res = await self._transport.request(
             "group_info", GroupInfoReq(group_ids=group_ids), GroupInfoRes
         )
         return res.results
 
     async def modify(self, req: GroupModifyReq) -> None:
         """Change a group's info (the fields ``req.flags`` names)."""
-        await self._client.request("group_modify", req, Empty)
+        await self._transport.request("group_modify", req, Empty)
 
     async def members(
         self,
@@ -119,22 +116,22 @@ class GroupManager:
         req = MemberListReq(
             group_id=group_id, user_ids=user_ids or [], role_flag=role_flag, next_seq=next_seq
         )
-        res = await self._client.request("group_members", req, MemberListRes)
+        res = await self._transport.request("group_members", req, MemberListRes)
         return res.members, res.next_seq
 
     async def modify_member(self, req: MemberModifyReq) -> None:
         """Change a member's info (the fields ``req.flags`` names)."""
-        await self._client.request("group_member_modify", req, Empty)
+        await self._transport.request("group_member_modify", req, Empty)
 
     async def pendencies(self, start: int = 0, limit: int = 0) -> PendencyListRes:
         """Join applications and invitations the user sent or may handle, newest first."""
         req = PendencyListReq(start=start, limit=limit)
-        return await self._client.request("group_pendencies", req, PendencyListRes)
+        return await self._transport.request("group_pendencies", req, PendencyListRes)
 
     async def handle_pendency(self, req: PendencyHandleReq) -> None:
         """Accept or refuse an application or invitation."""
-        await self._client.request("group_pendency_handle", req, Empty)
+        await self._transport.request("group_pendency_handle", req, Empty)
 
     async def read_pendencies(self, time: int) -> None:
         """Applications added up to ``time`` are read."""
-        await self._client.request("group_pendency_read", PendencyReadReq(time=time), Empty)
+        await self._transport.request("group_pendency_read", PendencyReadReq(time=time), Empty)

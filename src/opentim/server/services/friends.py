@@ -55,6 +55,7 @@ from opentim.protocol.rules.friends import (
 from ..bus.base import Bus, Envelope
 from ..store.base import Store
 from ..store.repos.friends import AddResult
+from .blocks import Blacklists
 from .conversations import ConversationService
 from .errors import ServiceError
 
@@ -89,12 +90,19 @@ class FriendService:
         bus: Bus,
         conversations: ConversationService,
         clock: Callable[[], float],
+        blacklists: Blacklists | None = None,
     ) -> None:
         self.store = store
         self.repo = store.friends
         self.bus = bus
         self.conversations = conversations
         self.clock = clock
+        self.blacklists = blacklists or Blacklists(store, clock)
+
+    def _blacklist_changed(self, user_id: str) -> None:
+        """Drop the cached copy here and on every other node (the send path reads it)."""
+        self.blacklists.forget(user_id)
+        self.bus.publish(Envelope(blacklist_changed=user_id))
 
     def _now(self) -> int:
         return int(self.clock())
@@ -311,6 +319,8 @@ class FriendService:
         if user_id in ids:
             raise ServiceError(PARAM, "one cannot block oneself")
         new, removed = await self.repo.block(user_id, ids, self._now())
+        if new:
+            self._blacklist_changed(user_id)
         await self._friends_changed(removed, "friend_deleted")
         if new:
             profiles = await self.store.users.get_profiles(new)
@@ -328,6 +338,7 @@ class FriendService:
         ids = _unique(ids)
         had = await self.repo.unblock(user_id, ids)
         if had:
+            self._blacklist_changed(user_id)
             self.tell([user_id], FriendEvent(kind="black_deleted", user_ids=had))
         return _results(
             ids, had, ErrorCode.ERR_SVR_FRIENDSHIP_INVALID_PARAMETERS, "not in the blacklist"

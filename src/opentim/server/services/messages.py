@@ -33,6 +33,7 @@ from opentim.protocol.rules import may_send
 from ..bus.base import Bus, Envelope, message_envelope
 from ..config import Limits
 from ..store.base import Appended, NewMessage, Store
+from .blocks import Blacklists
 from .errors import GroupNotFoundError, NotMemberError, ServiceError
 from .users import UserService
 
@@ -79,12 +80,14 @@ class MessageService:
         users: UserService,
         clock: Callable[[], float],
         limits: Limits | None = None,
+        blacklists: Blacklists | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.users = users
         self.clock = clock
         self.limits = limits or Limits()
+        self.blacklists = blacklists or Blacklists(store, clock)
 
     async def submit(
         self, user_id: str, conv_type: int, conv_id: str, out: OutMessage, conn_id: str
@@ -100,7 +103,7 @@ class MessageService:
         if conv_type == ConvType.C2C:
             if not conv_id or await self.users.profile(conv_id) is None:
                 raise ServiceError(ErrorCode.ERR_INVALID_MSG_RECEIVER, f"no user {conv_id!r}")
-            if await self.store.friends.is_blocked(user_id, by=conv_id):
+            if await self.blacklists.blocks(conv_id, user_id):
                 # Tencent's code for a C2C message to a user who blocked the sender.
                 raise ServiceError(
                     ErrorCode.ERR_SVR_MSG_IN_PEER_BLACKLIST, "the receiver has blocked the sender"

@@ -158,6 +158,15 @@ class Friends:
 
         return await self.engine.read(read) if ids else (set(), set())
 
+    async def blocked_ids(self, user_id: str) -> list[str]:
+        """The ids in ``user_id``'s blacklist (the send path's check, cached by the service)."""
+
+        def read() -> Op[list[str]]:
+            found = yield rows("SELECT blocked_id FROM blacklist WHERE user_id = ?", user_id)
+            return [r[0] for r in found]
+
+        return await self.engine.read(read)
+
     async def is_blocked(self, user_id: str, by: str) -> bool:
         """Whether ``by`` has ``user_id`` in their blacklist."""
 
