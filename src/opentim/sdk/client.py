@@ -41,6 +41,7 @@ from .core import (
     ClientSession,
     Effect,
     FriendChanged,
+    GroupReported,
     LinkAction,
     LinkEvent,
     LoginStatus,
@@ -121,6 +122,7 @@ class Client:
         self.transport.on(LinkAction, self._on_link)
         self.transport.on(ReadReceipt, self._on_receipt)
         self.transport.on(FriendChanged, lambda a: self.events.emit_friendship(a.event))
+        self.transport.on(GroupReported, lambda a: self.events.emit_group_report(a.report))
         self.profile: Profile | None = None
         self.server_time_offset = 0.0
         self.has_cache = False

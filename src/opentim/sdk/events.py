@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Generic, TypeVar
 
-from opentim.protocol import Conversation, Message
+from opentim.protocol import Conversation, GroupReport, Message
 from opentim.protocol.friendship import FriendEvent
 
 from .core.link import LoginStatus
@@ -130,6 +130,9 @@ class Events:
         self.friendship: Listeners[Callable[[FriendEvent], Done]] = Listeners()
         """A change to this user's friends, applications, blacklist, friend groups, follows or
         official accounts (made on any device, this one included)."""
+        self.group_reports: Listeners[Callable[[GroupReport], Done]] = Listeners()
+        """A group event for this user alone: a join request to a group they manage, the
+        outcome of their own application."""
 
     def _call(self, fn: Callable[..., Done], *args: object) -> None:
         try:
@@ -193,3 +196,7 @@ class Events:
     def emit_friendship(self, event: FriendEvent) -> None:
         for fn in self.friendship:
             self._call(fn, event)
+
+    def emit_group_report(self, report: GroupReport) -> None:
+        for fn in self.group_reports:
+            self._call(fn, report)

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
-from opentim.protocol import Conversation, ErrorCode, Message, TIMResult
+from opentim.protocol import Conversation, ErrorCode, GroupReport, Message, TIMResult
 from opentim.protocol.friendship import FriendEvent
 from opentim.sdk import (
     Client,
@@ -36,6 +36,7 @@ from .convert import (
     dumps,
     encode,
     filter_json,
+    group_report_json,
     group_tip_json,
     message_json,
     receipt_json,
@@ -278,6 +279,7 @@ class TIMCore:
         client.events.revoked.add(lambda msgs: self._on_revoked(client, msgs))
         client.events.receipts.add(self._on_receipts)
         client.events.friendship.add(self._on_friendship)
+        client.events.group_reports.add(lambda report: self._on_group_report(client, report))
 
     def _on_convs(self, client: Client, kind: ConvEvent, convs: list[Conversation]) -> None:
         registered = self._conv_event_cb
@@ -341,6 +343,14 @@ class TIMCore:
             deliver(revoke[0], text, revoke[1])
         if update is not None:
             deliver(update[0], text, update[1])
+
+    def _on_group_report(self, client: Client, report: GroupReport) -> None:
+        with self._lock:
+            listeners = list(self._recv_msg_cbs)
+        if listeners:
+            text = dumps([group_report_json(report, client.user_id)])
+            for cb, user_data in listeners:
+                deliver(cb, text, user_data)
 
     def _on_receipts(self, receipts: list[Receipt]) -> None:
         registered = self._receipt_cb

@@ -41,7 +41,7 @@ BY_HEADER: Final[Mapping[str, int]] = MappingProxyType(
 
 BY_FUNCTION: Final[Mapping[str, int]] = MappingProxyType(
     {
-        # Issue 11 names these message and group functions among those apps need to run.
+        # Issue 11 names these message functions among those apps need to run.
         "TIMMsgMarkAllMessageAsRead": 11,
         "TIMMsgListDelete": 11,
         "TIMMsgFindMessages": 11,
@@ -50,13 +50,6 @@ BY_FUNCTION: Final[Mapping[str, int]] = MappingProxyType(
         "TIMMsgSetAllReceiveMessageOpt2": 11,
         "TIMMsgGetAllReceiveMessageOpt": 11,
         "TIMSetMsgAllMessageReceiveOptionCallback": 11,
-        "TIMGroupGetGroupInfoList": 11,
-        "TIMGroupModifyGroupInfo": 11,
-        "TIMGroupGetMemberInfoList": 11,
-        "TIMGroupModifyMemberInfo": 11,
-        "TIMGroupGetPendencyList": 11,
-        "TIMGroupHandlePendency": 11,
-        "TIMGroupReportPendencyReaded": 11,
         # Tencent's SDK notifies its own internal events there; opentim has none planned.
         "TIMSetExperimentalNotifyCallback": LATER,
     }

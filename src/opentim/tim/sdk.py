@@ -6,12 +6,22 @@ from .conv import ConvAPI
 from .experimental import ExperimentalAPI
 from .friendship import FriendshipAPI
 from .group import GroupAPI
+from .group_admin import GroupAdminAPI
 from .manager import ManagerAPI
 from .msg import MsgAPI
 from .pending import PendingAPI
 
 
-class TIMSDK(ManagerAPI, ConvAPI, MsgAPI, GroupAPI, FriendshipAPI, ExperimentalAPI, PendingAPI):
+class TIMSDK(
+    ManagerAPI,
+    ConvAPI,
+    MsgAPI,
+    GroupAPI,
+    GroupAdminAPI,
+    FriendshipAPI,
+    ExperimentalAPI,
+    PendingAPI,
+):
     """One SDK instance: its own SDK thread, event loop, client and registered callbacks.
 
     It takes no constructor arguments; its methods are the TIM functions, with the reference's

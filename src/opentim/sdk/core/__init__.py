@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from .link import Effect, Link, LinkAction, LinkEvent, LinkState, LoginStatus
 from .requests import Answer, Requests
-from .session import Action, ClientSession, FriendChanged, GroupChanged, ReadReceipt, Revoked
+from .session import (
+    Action,
+    ClientSession,
+    FriendChanged,
+    GroupChanged,
+    GroupReported,
+    ReadReceipt,
+    Revoked,
+)
 from .sync import (
     Ask,
     ConvList,
@@ -30,6 +38,7 @@ __all__ = [
     "Effect",
     "FriendChanged",
     "GroupChanged",
+    "GroupReported",
     "Link",
     "LinkAction",
     "LinkEvent",

@@ -21,13 +21,14 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
-from opentim.protocol import Message, RemoteProtocolError, Response, decode_push
+from opentim.protocol import GroupReport, Message, RemoteProtocolError, Response, decode_push
 from opentim.protocol.codec import decode_server_frame
 from opentim.protocol.friendship import FriendEvent, FriendPush
 from opentim.protocol.ops import (
     ConvGroupChange,
     ConvGroupPush,
     ConvPush,
+    GroupReportPush,
     KickedPush,
     MsgPush,
     ReadPush,
@@ -55,6 +56,12 @@ class ReadReceipt(msgspec.Struct, frozen=True, gc=False):
     push: ReadPush
 
 
+class GroupReported(msgspec.Struct, frozen=True, gc=False):
+    """A group report for this user (a join request, its outcome): tell the app."""
+
+    report: GroupReport
+
+
 class FriendChanged(msgspec.Struct, frozen=True, gc=False):
     """Friendship changed (friends, applications, blacklist, groups, follows): tell the app."""
 
@@ -67,7 +74,16 @@ class GroupChanged(msgspec.Struct, frozen=True, gc=False):
     change: ConvGroupChange
 
 
-Action = SyncAction | Answer | LinkAction | Revoked | ReadReceipt | GroupChanged | FriendChanged
+Action = (
+    SyncAction
+    | Answer
+    | LinkAction
+    | Revoked
+    | ReadReceipt
+    | GroupChanged
+    | FriendChanged
+    | GroupReported
+)
 Handler = Callable[["ClientSession", msgspec.Struct], Sequence[Action]]
 
 
@@ -155,6 +171,11 @@ def _group(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     return [GroupChanged(body.change)]
 
 
+def _report(s: ClientSession, body: msgspec.Struct) -> list[Action]:
+    assert isinstance(body, GroupReportPush)
+    return [GroupReported(body.report)]
+
+
 def _friend(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     assert isinstance(body, FriendPush)
     return [FriendChanged(body.event)]
@@ -177,6 +198,7 @@ PUSHES: dict[type[msgspec.Struct], Handler] = {
     ReadPush: _read,
     ConvGroupPush: _group,
     FriendPush: _friend,
+    GroupReportPush: _report,
     KickedPush: _kicked,
     SigExpiredPush: _sig_expired,
 }
