@@ -175,6 +175,8 @@ def test_tim_callback_error() -> None:
     assert callback_error(SdkError(6004, "no conversation")) == (6004, "no conversation")
     assert callback_error(ConnectionLostError()) == (9508, "connection to the server lost")
     assert callback_error(asyncio.CancelledError()) == (6013, UNINIT_DESC)
+    # Any opentim error carries its code, not only the SDK's: a frame the SDK could not decode.
+    assert callback_error(RemoteProtocolError(6017, "bad frame")) == (6017, "bad frame")
     assert callback_error(KeyError("bug")) == (7012, "internal error")
 
 

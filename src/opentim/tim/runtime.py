@@ -3,7 +3,7 @@ every callback fires (DESIGN §6; the aiosqlite pattern, reversed: the app's thr
 the loop's thread, and results come back on it).
 
 This is the one boundary where SDK failures become callback codes (STYLE §2.6), in
-``callback_error``: ``SdkError`` → ``cb(code, desc, "", user_data)``; any other exception →
+``callback_error``: an ``OpenTimError`` → ``cb(code, desc, "", user_data)``; any other exception →
 ``ERR_SDK_INTERNAL_ERROR`` (7012), logged with its traceback, and the callback still fires.
 
 Order between calls of one instance, so that a later call sees what an earlier one did (as the
@@ -24,8 +24,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from opentim.protocol import ErrorCode
-from opentim.sdk import SdkError
+from opentim.protocol import ErrorCode, OpenTimError
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +43,11 @@ STOP_TIMEOUT = 10.0
 
 
 def callback_error(exc: BaseException) -> tuple[int, str]:
-    """The code and description a call's callback gets when its work raised ``exc``: an
-    ``SdkError``'s own; ``ERR_SDK_NOT_INITIALIZED`` for a call cancelled by ``TIMUninit``;
-    ``ERR_SDK_INTERNAL_ERROR`` for anything else (a bug: the caller logs its traceback)."""
-    if isinstance(exc, SdkError):
+    """The code and description a call's callback gets when its work raised ``exc``: any
+    opentim error's own (``SdkError``, a protocol error…); ``ERR_SDK_NOT_INITIALIZED`` for a call
+    cancelled by ``TIMUninit``; ``ERR_SDK_INTERNAL_ERROR`` for anything else (a bug: the caller
+    logs its traceback)."""
+    if isinstance(exc, OpenTimError):
         return int(exc.code), exc.desc
     if isinstance(exc, asyncio.CancelledError):
         return UNINIT_CODE, UNINIT_DESC
@@ -186,7 +186,7 @@ class SdkThread:
             if cb is not None:
                 deliver(cb, *callback_error(exc), "", user_data)
             raise
-        except SdkError as exc:
+        except OpenTimError as exc:
             if cb is None:
                 log.warning("TIM call failed: %s", exc)
                 return
