@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from opentim.protocol import SessionState, When
-from opentim.protocol.ops import OPS
+from opentim.protocol.ops import OPS, READ_OPS
 from opentim.server.gateway.dispatch import ALLOWED, OP_TABLE, WHEN, Rate
 
 
@@ -26,3 +26,9 @@ def test_login_takes_the_address_bucket_and_session_ops_take_no_turn() -> None:
         "ping",
         "send",
     }
+
+
+
+def test_the_ops_that_change_nothing_are_ops_of_the_protocol() -> None:
+    """READ_OPS (asked again by the SDK after a lost connection) names real ops."""
+    assert OPS.keys() >= READ_OPS

@@ -603,6 +603,14 @@ OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
     "group_pendency_read": (PendencyReadReq, Empty),
 }
 
+READ_OPS: frozenset[str] = frozenset(
+    {"ping", "profile_get", "history", "catch_up", "conv_sync", "conv_get", "group_joined"}
+    | {"friend_list", "friend_info", "friend_check", "friend_search", "friend_apps"}
+    | {"black_list", "fgroup_list", "follow_list", "follow_counts", "follow_check", "oa_info"}
+    | {"group_info", "group_members", "group_pendencies"}
+)
+"""Ops that change nothing: asking again (after a lost connection) is always safe."""
+
 PUSHES: dict[str, type[msgspec.Struct]] = {
     "msg": MsgPush,
     "conv": ConvPush,

@@ -18,6 +18,7 @@ import msgspec
 from websockets.exceptions import ConnectionClosed
 
 from opentim.protocol import ErrorCode
+from opentim.protocol.ops import READ_OPS
 
 from .connection import Connection
 from .core import Action, Answer, ClientSession, LinkEvent, LoginStatus
@@ -28,24 +29,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T", bound=msgspec.Struct)
 A = TypeVar("A")
 
-READS = frozenset(
-    {"conv_sync", "conv_get", "catch_up", "history", "profile_get", "group_joined", "ping"}
-    | {
-        "friend_list",
-        "friend_info",
-        "friend_check",
-        "friend_search",
-        "friend_apps",
-        "black_list",
-        "fgroup_list",
-        "follow_list",
-        "follow_counts",
-        "follow_check",
-        "oa_info",
-    }
-    | {"group_info", "group_members", "group_pendencies"}
-)
-"""Ops that change nothing, so asking again after a lost connection is always safe."""
 READ_ATTEMPTS = 3
 
 
@@ -155,7 +138,7 @@ class Transport:
         """Send one request as the logged-in user; while reconnecting, wait for the connection
         up to the request timeout. A read cut off by a lost connection is asked again once the
         connection is back."""
-        for attempt in range(READ_ATTEMPTS if op in READS else 1):
+        for attempt in range(READ_ATTEMPTS if op in READ_OPS else 1):
             await self.wait_connected(self.request_timeout)
             conn = self.conn
             if conn is None:
@@ -167,7 +150,7 @@ class Transport:
                 # that a caller sending again waits for the next connection instead of failing
                 # on this one in a loop (which would starve the reader that notices).
                 self.lost(conn)
-                if attempt == READ_ATTEMPTS - 1 or op not in READS:
+                if attempt == READ_ATTEMPTS - 1 or op not in READ_OPS:
                     raise
         raise ConnectionLostError()
 
