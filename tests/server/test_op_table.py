@@ -28,7 +28,6 @@ def test_login_takes_the_address_bucket_and_session_ops_take_no_turn() -> None:
     }
 
 
-
 def test_the_ops_that_change_nothing_are_ops_of_the_protocol() -> None:
     """READ_OPS (asked again by the SDK after a lost connection) names real ops."""
     assert OPS.keys() >= READ_OPS

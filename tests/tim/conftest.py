@@ -9,6 +9,7 @@ of it is checked against the reference (conformance.py) and the test fails on an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -26,6 +27,7 @@ from opentim.server.config import ServerConfig
 from opentim.server.gateway.dispatch import Services
 from opentim.tim import TIMSDK, keys as k
 
+from ..services import temp_schema
 from .conformance import AllFacts, Checker, Recorder, Tap
 
 SECRET_KEY = "opentim-tim-tests"
@@ -37,11 +39,14 @@ TIMEOUT = 10.0
 class ServerThread:
     """An opentim server running in its own thread and event loop."""
 
-    def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, data_dir: Path, clock: Callable[[], float] = time.time, store: str = ""
+    ) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="test-server")
         self.server = Server(
-            ServerConfig(port=0, data_dir=data_dir, secret_key=SECRET_KEY), clock=clock
+            ServerConfig(port=0, data_dir=data_dir, secret_key=SECRET_KEY, store=store),
+            clock=clock,
         )
 
     def start(self) -> None:
@@ -382,12 +387,38 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     assert not problems, "JSON not conforming to the reference:\n" + "\n".join(problems[:50])
 
 
+BOTH_ENGINES = pytest.mark.parametrize(
+    "server", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+"""For a module whose every test should run on SQLite and on PostgreSQL (``pytestmark``)."""
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerThread]:
-    srv = ServerThread(tmp_path / "server")
-    srv.start()
-    yield srv
-    srv.stop()
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerThread]:
+    """A server on SQLite (the default), or on a fresh PostgreSQL schema (``BOTH_ENGINES``)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        srv = ServerThread(tmp_path / "server")
+        srv.start()
+        yield srv
+        srv.stop()
+        return
+    with postgres_schema() as store:
+        srv = ServerThread(tmp_path / "server", store=store)
+        srv.start()
+        yield srv
+        srv.stop()
+
+
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str]:
+    """``tests.services.temp_schema`` for a synchronous fixture: a store URL on a new schema."""
+    loop = asyncio.new_event_loop()
+    schema = temp_schema()
+    try:
+        yield loop.run_until_complete(schema.__aenter__())
+    finally:
+        loop.run_until_complete(schema.__aexit__(None, None, None))
+        loop.close()
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from opentim.protocol.friendship import OfficialAccount
 from opentim.tim import keys as k
 
 from .conformance import AllFacts
-from .conftest import Stream, Tim
+from .conftest import BOTH_ENGINES, Stream, Tim
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, BOTH_ENGINES]
 C2C = k.kTIMConv_C2C
 ALLOW_ANY, NEED_CONFIRM, DENY_ANY = 1, 2, 3
 TYPEDEFS = {

@@ -10,7 +10,9 @@ from typing import Any
 
 from opentim.tim import keys as k
 
-from .conftest import Tim
+from .conftest import BOTH_ENGINES, Tim
+
+pytestmark = BOTH_ENGINES
 
 MODIFY, MEMBER = "group_modify_info_param_", "group_modify_member_info_"
 LIST, PENDENCY = "group_get_members_info_list_param_", "group_pendency_"
