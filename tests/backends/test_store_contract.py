@@ -7,8 +7,7 @@ clearing history."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -33,11 +32,7 @@ from opentim.server.store.base import (
     NewMessage,
     Store,
 )
-from opentim.server.store.postgres import PostgresStore
 from opentim.server.store.schema import MIGRATIONS
-from opentim.server.store.sqlite import SqliteStore
-
-from ..services import temp_schema
 
 Factory = Callable[[], Store]
 C2C, GROUP = ConvType.C2C, ConvType.GROUP
@@ -54,25 +49,6 @@ def c2c(sender: str, receiver: str, msg_id: str, **kw: object) -> NewMessage:
         owners=((sender, 1, receiver), (receiver, 1, sender)),
         **kw,  # type: ignore[arg-type]
     )
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Factory]:
-    """Makes (unopened) stores of one engine on one private database."""
-    if request.param == "sqlite":
-        path = tmp_path / "t.db"
-        yield lambda: SqliteStore(path)
-    else:
-        async with temp_schema() as url:
-            yield lambda: PostgresStore(url)
-
-
-@pytest.fixture
-async def store(factory: Factory) -> AsyncIterator[Store]:
-    s = factory()
-    await s.open()
-    yield s
-    await s.close()
 
 
 async def test_concurrent_appends_get_gap_free_seqs_in_call_order(store: Store) -> None:

@@ -146,6 +146,38 @@ class Profile(Struct):
     level: int = 0
     role: int = 0
     add_permission: int = 0
+    custom: dict[str, str] = {}
+    """Custom fields, ``Tag_Profile_Custom_*`` key → value (protocol/rules/users.py)."""
+
+
+class UserStatus(Struct):
+    """A user's status (``TIMUserStatusType``), custom status and online devices."""
+
+    user_id: str
+    status_type: int = 0
+    custom_status: str = ""
+    online_devices: list[str] = []
+
+
+class AllRecvOpt(Struct):
+    """The all-messages receive option and its window (protocol/rules/users.RecvWindow)."""
+
+    opt: int = 0
+    start: int = 0
+    duration: int = 0
+    daily: bool = False
+
+
+class PushSettings(Struct):
+    """One device's offline-push token and app state, as stored for app backends."""
+
+    device_id: str
+    token: str = ""
+    business_id: int = 0
+    token_type: int = 0
+    background: bool = False
+    unread: int = 0
+    updated: int = 0
 
 
 class Message(Struct):

@@ -13,7 +13,17 @@ import msgspec
 from msgspec import Meta
 
 from . import limits
-from .models import Conversation, Draft, GroupInfo, MemberResult, Message, Profile, Struct
+from .models import (
+    AllRecvOpt,
+    Conversation,
+    Draft,
+    GroupInfo,
+    MemberResult,
+    Message,
+    Profile,
+    Struct,
+    UserStatus,
+)
 from .ranges import U32, U64, Pos, check_u64
 
 
@@ -67,6 +77,8 @@ class ProfileSetReq(Struct):
     level: U32 | None = None
     role: U32 | None = None
     add_permission: U32 | None = None
+    custom: Annotated[dict[str, str], Meta(max_length=limits.MAX_LIST_ARG)] | None = None
+    """Custom fields to set (``Tag_Profile_Custom_*``); an empty value removes one."""
 
 
 class ProfileGetReq(Struct):
@@ -471,3 +483,85 @@ PUSHES: dict[str, type[msgspec.Struct]] = {
     "read": ReadPush,
     "cgroup": ConvGroupPush,
 }
+
+
+# --- issue 11, users: status, subscriptions, search, push settings, all-messages option -----
+class UserIdsReq(Struct):
+    user_ids: UserIds
+
+
+class StatusesRes(Struct):
+    statuses: list[UserStatus]
+
+
+class StatusSetReq(Struct):
+    custom_status: str
+
+
+class UserSearchReq(Struct):
+    keywords: Annotated[list[str], _at_most(limits.MAX_LIST_ARG)] = []
+    match_all: bool = False
+    gender: U32 = 0
+    min_birthday: U32 = 0
+    max_birthday: U32 = 0
+    count: U32 = 20
+    cursor: str = ""
+
+
+class UserSearchRes(Struct):
+    profiles: list[Profile]
+    total: int = 0
+    cursor: str = ""
+    """Where the next page starts ("" at the end)."""
+    finished: bool = True
+
+
+class PushTokenReq(Struct):
+    token: str
+    business_id: U32 = 0
+    token_type: U32 = 0
+
+
+class PushStateReq(Struct):
+    """The app went to the background (with its badge count) or came back."""
+
+    background: bool
+    unread: U32 = 0
+
+
+class StatusPush(Struct):
+    """Users' status changed (a subscribed user, or the receiving user)."""
+
+    statuses: list[UserStatus]
+
+
+class ProfilePush(Struct):
+    """A user's profile changed (the receiving user's own, a subscribed user's, a friend's);
+    ``changed`` names the fields that did."""
+
+    profile: Profile
+    changed: list[str] = []
+
+
+class AllRecvOptPush(Struct):
+    """The receiving user's all-messages receive option changed on another device."""
+
+    opt: AllRecvOpt
+
+
+USER_OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
+    "user_search": (UserSearchReq, UserSearchRes),
+    "status_get": (UserIdsReq, StatusesRes),
+    "status_set": (StatusSetReq, UserStatus),
+    "status_subscribe": (UserIdsReq, StatusesRes),
+    "status_unsubscribe": (UserIdsReq, Empty),
+    "info_subscribe": (UserIdsReq, Empty),
+    "info_unsubscribe": (UserIdsReq, Empty),
+    "push_token": (PushTokenReq, Empty),
+    "push_state": (PushStateReq, Empty),
+    "all_recv_opt_set": (AllRecvOpt, AllRecvOpt),
+    "all_recv_opt_get": (Empty, AllRecvOpt),
+}
+OPS.update(USER_OPS)
+
+PUSHES.update({"status": StatusPush, "profile": ProfilePush, "all_recv_opt": AllRecvOptPush})

@@ -10,9 +10,10 @@ from .conv_groups import ConvGroups
 from .conversations import Conversations
 from .groups import Groups
 from .messages import Messages
+from .presence import Presence
 from .users import Users
 
-__all__ = ["ConvGroups", "Conversations", "Groups", "Messages", "Repositories", "Users"]
+__all__ = ["ConvGroups", "Conversations", "Groups", "Messages", "Presence", "Repositories", "Users"]
 
 
 class Repositories:
@@ -25,6 +26,7 @@ class Repositories:
         self.convs = Conversations(engine)
         self.conv_groups = ConvGroups(engine)
         self.groups = Groups(engine)
+        self.presence = Presence(engine)
         self.db_id = 0
         """This database's identity, known once the engine is open."""
         self._engine = engine
