@@ -7,8 +7,10 @@ import pytest
 
 from opentim.protocol import AllRecvOpt, PushSettings
 from opentim.protocol.rules.users import SearchQuery, StatusType
-from opentim.server.store.base import Store
+from opentim.server.store.base import ConvChange, Store
 from opentim.server.store.repos.presence import SUB_INFO, SUB_STATUS
+
+from .test_store_contract import c2c
 
 
 async def test_custom_fields_merge_and_survive_other_changes(store: Store) -> None:
@@ -110,3 +112,26 @@ async def test_all_recv_opt_round_trips(store: Store, opt: AllRecvOpt) -> None:
     assert await store.presence.all_recv_opt("a") == AllRecvOpt()
     await store.presence.set_all_recv_opt("a", opt)
     assert await store.presence.all_recv_opt("a") == opt
+
+
+async def test_find_by_id_and_seq_only_what_the_user_may_see(store: Store) -> None:
+    for i in range(3):
+        await store.messages.append(c2c("a", "b", f"m{i}"), 100)
+    await store.messages.append(c2c("c", "d", "other"), 100)
+    found = await store.messages.find("b", ["m2", "nope", "m0", "other"])
+    assert [m.msg_id for m in found] == ["m2", "m0"]
+    assert await store.messages.find("c", ["m0"]) == []
+    await store.messages.delete_messages("b", 1, "a", [1])
+    assert [m.msg_id for m in await store.messages.find("b", ["m0", "m1"])] == ["m1"]
+    assert [m.msg_id for m in await store.messages.find("a", ["m0"])] == ["m0"]
+    got = await store.messages.at_seqs("b", 1, "a", [3, 1, 2, 9])
+    assert [m.seq for m in got] == [2, 3]
+
+
+async def test_unread_keys_are_the_conversations_with_unread(store: Store) -> None:
+    await store.messages.append(c2c("a", "b", "x1"), 100)
+    await store.messages.append(c2c("c", "b", "x2"), 100)
+    assert sorted(await store.convs.unread_keys("b")) == [(1, "a"), (1, "c")]
+    assert await store.convs.unread_keys("a") == []
+    await store.convs.change_conversation("b", 1, "a", ConvChange(read_up_to=0))
+    assert await store.convs.unread_keys("b") == [(1, "c")]

@@ -549,6 +549,15 @@ class AllRecvOptPush(Struct):
     opt: AllRecvOpt
 
 
+class MsgFindReq(Req):
+    """Messages by id (``msg_ids``), or by seq in one conversation (``conv_id``, ``seqs``)."""
+
+    msg_ids: Annotated[list[str], _at_most(limits.MAX_HISTORY_PAGE)] = []
+    conv_type: U32 = 0
+    conv_id: str = ""
+    seqs: Annotated[list[U64], _at_most(limits.MAX_HISTORY_PAGE)] = []
+
+
 USER_OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
     "user_search": (UserSearchReq, UserSearchRes),
     "status_get": (UserIdsReq, StatusesRes),
@@ -561,6 +570,8 @@ USER_OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
     "push_state": (PushStateReq, Empty),
     "all_recv_opt_set": (AllRecvOpt, AllRecvOpt),
     "all_recv_opt_get": (Empty, AllRecvOpt),
+    "msg_find": (MsgFindReq, HistoryRes),
+    "conv_read_all": (Empty, ConvsRes),
 }
 OPS.update(USER_OPS)
 

@@ -193,5 +193,7 @@ MIGRATIONS: Final[list[list[str]]] = [
             updated BIGINT NOT NULL DEFAULT 0,
             PRIMARY KEY (user_id, device_id)
         )""",
+        # TIMMsgFindMessages looks messages up by id alone.
+        "CREATE INDEX messages_msg_id ON messages (msg_id)",
     ],
 ]
