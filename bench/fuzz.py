@@ -33,6 +33,7 @@ from websockets.exceptions import ConnectionClosed
 from _common import SDKAPPID, SECRET_KEY, ServerProcess, machine, percentile
 from opentim.protocol import ConvType, GroupType, ServerSession, make_usersig
 from opentim.sdk import Client
+from opentim.server.gateway.dispatch import ALLOWED
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.fuzzing import Fuzzer, answer, is_error_answer, raw_login
@@ -49,10 +50,10 @@ def fuzz_session(inputs: int, seed: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     requests = errors = crashes = 0
     first_crash = ""
-    session = ServerSession()
+    session = ServerSession(ALLOWED)
     for n in range(inputs):
         if n % 1000 == 0:
-            session = ServerSession()
+            session = ServerSession(ALLOWED)
             if n % 2000 == 0:
                 session.logged_in(ATTACKER)
         frame = fuzzer.frame(n)

@@ -90,7 +90,8 @@ def test_the_readme_links_to_getting_started_first() -> None:
 QUICK_START = [
     "python3 -m venv .venv && .venv/bin/pip install -q -e '.[server]' && .venv/bin/opentim demo",
     "python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]' && "
-    "PYTHONASYNCIODEBUG=1 .venv/bin/python -m pytest",
+    ".venv/bin/python -m coverage erase && "
+    "PYTHONASYNCIODEBUG=1 .venv/bin/python -m coverage run -m pytest",
 ]
 
 

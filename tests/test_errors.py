@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import logging
 import pickle
 import pkgutil
 import re
@@ -29,7 +30,9 @@ from opentim.protocol import (
 from opentim.sdk import ConnectionLostError, SdkError
 from opentim.sdk.exceptions import error_of
 from opentim.server.bus.base import BusUnavailableError
+from opentim.server.config import ConfigError
 from opentim.server.gateway.dispatch import error_frame
+from opentim.server.gateway.refusals import REFUSALS
 from opentim.server.services.errors import ConvNotFoundError, ServiceError
 from opentim.server.store.base import StoreError, StoreUnavailableError
 from opentim.tim.convert import CallRefusedError
@@ -38,6 +41,8 @@ from opentim.tim.runtime import UNINIT_DESC, callback_error
 
 APP_CODE = {"opentim.demo"}
 """Modules that are apps built on opentim, whose errors are their own."""
+
+DISPATCH = "opentim.server.gateway.dispatch"
 
 CODES = {int(c) for c in ErrorCode} | {int(r) for r in TIMResult}
 
@@ -120,11 +125,40 @@ def answer(frame: bytes) -> tuple[int, int, str]:
         (StoreUnavailableError("PostgreSQL is unreachable"), 7010, "PostgreSQL is unreachable"),
         (StoreError("no user 'x'"), 7010, "no user 'x'"),
         (BusUnavailableError("Redis is unreachable"), 20005, "Redis is unreachable"),
+        (RemoteProtocolError(ErrorCode.ERR_INVALID_PARAMETERS, "bad token"), 6017, "bad token"),
+        (ConfigError("no such setting"), 6017, "no such setting"),
         (RuntimeError("secret detail"), 7012, "internal error"),
     ],
 )
 def test_gateway_error_frame(exc: Exception, code: int, desc: str) -> None:
     assert answer(error_frame(42, exc)) == (42, code, desc)
+
+
+@pytest.mark.parametrize(
+    ("exc", "logger", "level", "traceback"),
+    [
+        (ConvNotFoundError("c2c_x"), "opentim.server.refusals", logging.INFO, False),
+        (
+            RemoteProtocolError(ErrorCode.ERR_INVALID_PARAMETERS, "bad"),
+            "opentim.server.refusals",
+            logging.INFO,
+            False,
+        ),
+        (StoreUnavailableError("PostgreSQL is unreachable"), DISPATCH, logging.WARNING, False),
+        (BusUnavailableError("Redis is unreachable"), DISPATCH, logging.WARNING, False),
+        (StoreError("disk I/O error"), DISPATCH, logging.ERROR, True),
+        (RuntimeError("secret detail"), DISPATCH, logging.ERROR, True),
+    ],
+)
+def test_gateway_error_frame_logs_each_kind_once_where_it_belongs(
+    exc: Exception, logger: str, level: int, traceback: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    REFUSALS.flush()
+    with caplog.at_level(logging.INFO, logger="opentim"):
+        error_frame(1, exc, "conv_get", "alice")
+        REFUSALS.flush()
+    records = [(r.name, r.levelno, r.exc_info is not None) for r in caplog.records]
+    assert records == [(logger, level, traceback)]
 
 
 def test_sdk_error_of_an_error_frame() -> None:

@@ -138,3 +138,22 @@ def test_a_log_callback_gets_its_level_and_a_live_c_string(ffi: Any) -> None:
 
     CCallback(ffi, "TIMLogCallback", c_callback)(4, "a line", ffi.NULL)
     assert got == [(4, b"a line")]
+
+
+def test_each_c_return_type_has_its_failure_value(ffi: Any) -> None:
+    by_name = {f.name: f for f in ref.functions()}
+    assert Export(ffi, by_name["TIMConvGetConvList"]).on_error() == RESULT_ON_ERROR
+    assert ffi.string(Export(ffi, by_name["TIMGetSDKVersion"]).on_error()) == b""
+    assert Export(ffi, by_name["TIMSetConvEventCallback"]).on_error() is None
+    assert Export(ffi, by_name["TIMGetLoginStatus"]).on_error() == ref.enum_value(
+        "TIMLoginStatus", "kTIMLoginStatus_UnLogined"
+    )
+    assert Export(ffi, by_name["TIMGetServerTime"]).on_error() == 0
+
+
+def test_a_callback_wrapper_names_its_type(ffi: Any) -> None:
+    @ffi.callback("TIMRecvNewMsgCallback")
+    def c_callback(json_msg_array: Any, ud: Any) -> None:
+        pass
+
+    assert "TIMRecvNewMsgCallback" in repr(CCallback(ffi, "TIMRecvNewMsgCallback", c_callback))

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from opentim.protocol import ServerSession, decode_server_frame
 from opentim.protocol.exceptions import RemoteProtocolError
+from opentim.server.gateway.dispatch import ALLOWED
 
 from ..fuzzing import Fuzzer, is_error_answer
 
@@ -20,7 +21,7 @@ FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=list(Heal
 def test_a_session_answers_every_frame_with_a_request_or_an_error(
     rng: random.Random, logged_in: bool
 ) -> None:
-    session = ServerSession()
+    session = ServerSession(ALLOWED)
     if logged_in:
         session.logged_in("mallory")
     fuzzer = Fuzzer(rng)

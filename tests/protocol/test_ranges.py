@@ -20,13 +20,14 @@ from opentim.protocol.limits import (
 )
 from opentim.protocol.ops import OPS, Req
 from opentim.protocol.ranges import U64_MAX, u64_fields
+from opentim.server.gateway.dispatch import ALLOWED
 
 TOO_BIG = [1 << 64, 1 << 70, -1]
 
 
 def answer(op: str, body: dict[str, Any]) -> Any:
     """What a logged-in session does with one request: the decoded body or the error code."""
-    session = ServerSession()
+    session = ServerSession(ALLOWED)
     session.logged_in("alice")
     frame = msgspec.json.encode({"t": "req", "id": 9, "op": op, "body": body})
     out = session.receive_data(frame)

@@ -59,7 +59,7 @@ from .models import (
     text_elem,
     valid_marks,
 )
-from .session import ServerSession, SessionState
+from .session import ServerSession, SessionState, When, allowed_ops
 from .usersig import DEFAULT_EXPIRE, DEFAULT_SDKAPPID, make_usersig, verify_usersig
 
 __all__ = [
@@ -102,6 +102,8 @@ __all__ = [
     "TIMResult",
     "TipType",
     "UserStatus",
+    "When",
+    "allowed_ops",
     "c2c_channel",
     "channel_of",
     "conversation_id",

@@ -1,15 +1,17 @@
 """Server-side session state, sans I/O.
 
-Rules (one table, ALLOWED): a new session is AUTHENTICATING and accepts only ``login`` and
-``ping``; a successful login makes it OPEN, where every op but ``login`` is allowed; an expired
-UserSig makes it AUTHENTICATING again; a CLOSED session accepts nothing. A frame that breaks a
-rule is answered with an error frame, never an exception: ``receive_data`` returns either the
-decoded request or the bytes to send back.
+Rules: a new session is AUTHENTICATING; a successful login makes it OPEN; an expired UserSig
+makes it AUTHENTICATING again; a CLOSED session accepts nothing. When each op may be asked
+(``When``: before login, once logged in, or both) is a column of the server's op table
+(opentim.server.gateway.dispatch), handed to each session. A frame that breaks a rule is answered
+with an error frame, never an exception: ``receive_data`` returns either the decoded request or
+the bytes to send back.
 """
 
 from __future__ import annotations
 
-from enum import IntEnum
+from collections.abc import Mapping
+from enum import Flag, IntEnum, auto
 
 import msgspec
 
@@ -17,7 +19,6 @@ from .codec import decode_envelope, decode_request_body, error_response
 from .codes import ErrorCode
 from .exceptions import RemoteProtocolError
 from .frames import Request
-from .ops import OPS
 
 
 class SessionState(IntEnum):
@@ -26,17 +27,41 @@ class SessionState(IntEnum):
     CLOSED = 3
 
 
-ALLOWED: dict[SessionState, frozenset[str]] = {
-    SessionState.AUTHENTICATING: frozenset({"login", "ping"}),
-    SessionState.OPEN: frozenset(OPS) - {"login"},
-    SessionState.CLOSED: frozenset(),
+class When(Flag):
+    """When an op may be asked."""
+
+    NEVER = 0
+    BEFORE_LOGIN = auto()
+    LOGGED_IN = auto()
+    ALWAYS = BEFORE_LOGIN | LOGGED_IN
+
+
+ADMITS: dict[SessionState, When] = {
+    SessionState.AUTHENTICATING: When.BEFORE_LOGIN,
+    SessionState.OPEN: When.LOGGED_IN,
+    SessionState.CLOSED: When.NEVER,
 }
+"""Which ops a session in each state accepts: those whose ``When`` includes this."""
+
+
+def allowed_ops(when: Mapping[str, When]) -> dict[SessionState, frozenset[str]]:
+    """Per state, the ops a session accepts, from op → when it may be asked (an op missing
+    from ``when`` is never allowed). Built once per table: sessions only look names up."""
+    return {
+        state: frozenset(op for op, w in when.items() if w & admits)
+        for state, admits in ADMITS.items()
+    }
 
 
 class ServerSession:
-    """One client connection's protocol state."""
+    """One client connection's protocol state.
 
-    def __init__(self) -> None:
+    Args:
+        allowed: per state, the ops accepted (``allowed_ops`` of the server's op table).
+    """
+
+    def __init__(self, allowed: Mapping[SessionState, frozenset[str]]) -> None:
+        self.allowed = allowed
         self.state = SessionState.AUTHENTICATING
         self.user_id = ""
 
@@ -46,7 +71,7 @@ class ServerSession:
             req = decode_envelope(data)
         except RemoteProtocolError as exc:
             return error_response(0, exc.code, exc.desc)
-        if req.op not in ALLOWED[self.state]:
+        if req.op not in self.allowed[self.state]:
             code = (
                 ErrorCode.ERR_SDK_NOT_LOGGED_IN
                 if self.state is SessionState.AUTHENTICATING

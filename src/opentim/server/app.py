@@ -23,7 +23,7 @@ from .config import (
     save_secret_key,
     tls_context,
 )
-from .gateway.dispatch import Services, build_handlers
+from .gateway.dispatch import Services
 from .gateway.relay import Relay
 from .gateway.sessions import SessionRegistry
 from .gateway.websocket import WS_PATH, Gateway
@@ -144,7 +144,6 @@ class Server:
             self._key_to_save, self.secret_key_created = None, True
         self._gateway = Gateway(
             services,
-            build_handlers(services),
             registry,
             f"{self.node_id}.{secrets.token_hex(2)}",
             limits,

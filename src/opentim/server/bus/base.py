@@ -21,7 +21,8 @@ from typing import Protocol
 
 import msgspec
 
-from opentim.protocol import ErrorCode, OpenTimError
+from opentim.protocol import ConvType, ErrorCode, Message, OpenTimError, channel_of, push_frame
+from opentim.protocol.ops import MsgPush
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,32 @@ class Envelope(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 Handler = Callable[[Envelope], None]
+
+
+def message_envelope(
+    msg: Message, skip_conn: str = "", extra_users: list[str] | None = None
+) -> Envelope:
+    """The push of a new message, as the services publish it and as a relay filling a gap from
+    the store rebuilds it: its position (channel, seq) and its recipients, the two users of a
+    C2C conversation (one, to oneself) or the group's members (resolved by each node), plus
+    ``extra_users`` (members a membership tip removed)."""
+    frame = push_frame("msg", MsgPush(msg=msg))
+    channel_id = channel_of(msg.sender, msg.conv_type, msg.receiver)
+    if msg.conv_type == ConvType.C2C:
+        users = [msg.sender] if msg.sender == msg.receiver else [msg.sender, msg.receiver]
+        return Envelope(
+            frame=frame, users=users, skip_conn=skip_conn, channel_id=channel_id, seq=msg.seq
+        )
+    return Envelope(
+        frame=frame,
+        group_id=msg.receiver,
+        extra_users=extra_users or [],
+        skip_conn=skip_conn,
+        channel_id=channel_id,
+        seq=msg.seq,
+        members_changed=msg.is_tips,
+    )
+
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(Envelope)

@@ -39,10 +39,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
-from opentim.protocol import ConvType, Message, push_frame
-from opentim.protocol.ops import MsgPush
-
-from ..bus.base import Bus, Envelope, Handler, Head
+from ..bus.base import Bus, Envelope, Handler, Head, message_envelope
 from ..store.base import Store
 
 log = logging.getLogger(__name__)
@@ -300,7 +297,7 @@ class Relay:
         for msg in msgs:
             if msg.seq <= ch.last:
                 continue
-            env = self._envelope_of(channel_id, msg)
+            env = message_envelope(msg, self._senders.pop((channel_id, msg.seq), ""))
             members = await self._members_of(env)
             ch.last = msg.seq
             self.filled += 1
@@ -331,23 +328,6 @@ class Relay:
             self._send(env, members)
         except Exception:
             log.exception("relay: delivering %s seq %d failed", env.channel_id, env.seq)
-
-    def _envelope_of(self, channel_id: str, msg: Message) -> Envelope:
-        frame = push_frame("msg", MsgPush(msg=msg))
-        skip = self._senders.pop((channel_id, msg.seq), "")
-        if msg.conv_type == ConvType.C2C:
-            users = [msg.sender] if msg.sender == msg.receiver else [msg.sender, msg.receiver]
-            return Envelope(
-                frame=frame, users=users, skip_conn=skip, channel_id=channel_id, seq=msg.seq
-            )
-        return Envelope(
-            frame=frame,
-            group_id=msg.receiver,
-            skip_conn=skip,
-            channel_id=channel_id,
-            seq=msg.seq,
-            members_changed=msg.is_tips,
-        )
 
     def _send(self, env: Envelope, members: Mapping[str, int]) -> None:
         if not env.group_id:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from opentim.protocol import ServerSession
+from opentim.protocol import ServerSession, SessionState
 
 from ..bus.base import Envelope
 from .limits import TokenBucket
@@ -39,6 +40,7 @@ class Connection:
         conn_id: str,
         ws: ServerConnection,
         *,
+        allowed: Mapping[SessionState, frozenset[str]],
         bucket: TokenBucket,
         outbox_limit: int = 4 * 1024 * 1024,
         ping_interval: float | None = None,
@@ -50,7 +52,7 @@ class Connection:
         self.ip = ip
         self.bucket = bucket
         """The connection's request rate limit."""
-        self.session = ServerSession()
+        self.session = ServerSession(allowed)
         self.device_id = ""
         self.platform = 0
         self.outbox_limit = outbox_limit

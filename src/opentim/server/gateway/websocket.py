@@ -4,9 +4,11 @@ Requests of one connection are handled in order. A ``send`` is checked and queue
 in order too, but its acknowledgement is awaited apart, so a client may pipeline many messages
 into one group commit (DESIGN §5a).
 
-Before a request is handled it passes the rate limits (gateway/admission.py, docs/security.md
-"Connections and rates"); other requests than ``send`` also wait for one of their user's turns,
-so one user's load cannot fill the store reader's queue.
+Every op is a row of the op table (gateway/dispatch.py): the session checks the row's ``when``,
+then the request passes the rate limits of its row's class (gateway/admission.py,
+docs/security.md "Connections and rates"), waits for one of its user's turns if its row says so
+(so one user's load cannot fill the store reader's queue), and the row's ``run`` answers it.
+Login, logout, ping and send are rows whose ``run`` is this class's own method.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest, Response as HttpResponse
 
 from opentim.protocol import ErrorCode, Message, error_response, push_frame, response
-from opentim.protocol.frames import Response
+from opentim.protocol.frames import Request, Response
 from opentim.protocol.limits import MAX_WIRE_FRAME_BYTES
 from opentim.protocol.ops import (
     Empty,
@@ -38,8 +40,9 @@ from opentim.protocol.ops import (
 )
 
 from ..config import Limits
+from ..services.errors import ServiceError
 from .admission import Admission, GatewaySocket, socket_class
-from .dispatch import Handler, Services, error_frame, ok_frame
+from .dispatch import ALLOWED, OP_TABLE, Rate, Services, error_frame
 from .limits import TokenBucket, raise_open_file_limit
 from .proxy import parse_networks
 from .refusals import REFUSALS
@@ -59,7 +62,6 @@ class Gateway:
     def __init__(
         self,
         services: Services,
-        handlers: dict[str, Handler],
         registry: SessionRegistry,
         node_id: str = "n",
         limits: Limits | None = None,
@@ -69,7 +71,6 @@ class Gateway:
         self.admission = Admission(limits, parse_networks(trusted_proxies or []))
         self.services = services
         self.node_id = node_id
-        self.handlers = handlers
         self.registry = registry
         self._ids = itertools.count(1)
         self._server: Server | None = None
@@ -126,6 +127,7 @@ class Gateway:
         conn = Connection(
             f"{self.node_id}-{next(self._ids)}",
             ws,
+            allowed=ALLOWED,
             bucket=self.admission.connection_bucket(),
             outbox_limit=limits.outbox_bytes,
             ping_interval=limits.ping_interval,
@@ -152,46 +154,50 @@ class Gateway:
             conn.send(decoded)
             return
         req, body = decoded
-        op = req.op
-        pause = self._over_rate(conn, op)
+        row = OP_TABLE[req.op]
+        pause = self._over_rate(conn, row.rate)
         if pause:
             code = ErrorCode.ERR_SDK_NET_FREQ_LIMIT
-            REFUSALS.refused(code, pause[0], op, conn.user_id or conn.ip)
+            REFUSALS.refused(code, pause[0], req.op, conn.user_id or conn.ip)
             conn.send(error_response(req.id, code, pause[0]))
             # Read this connection's next frame only when a request could pass again: a
             # flood costs one refusal per token, not one per frame it manages to send.
             await asyncio.sleep(pause[1])
             return
-        if op == "send":
-            assert isinstance(body, SendReq)
-            try:
-                done = await self.services.messages.submit(
-                    conn.user_id, body.conv_type, body.conv_id, body.msg, conn.conn_id
-                )
-            except Exception as exc:
-                conn.send(error_frame(req.id, exc, op, conn.user_id))
-                return
-            task = asyncio.ensure_future(self._ack(conn, req.id, done))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
-        elif op == "login":
-            assert isinstance(body, LoginReq)
-            await self._login(conn, req.id, body)
-        elif op == "ping":
-            conn.send(response(req.id, Empty()))
-        elif op == "logout":
-            log.info("logout %s on %s", conn.user_id, conn.conn_id)
-            conn.send(response(req.id, Empty()))
-            self._end(conn, "logged out")
-        else:
+        if row.turn:
             async with self.admission.turn(conn.user_id):
-                conn.send(await ok_frame(req.id, self.handlers[op](conn, body), op, conn.user_id))
+                await row.run(self, conn, req, body)
+        else:
+            await row.run(self, conn, req, body)
 
-    def _over_rate(self, conn: Connection, op: str) -> tuple[str, float] | None:
+    # --- the ops the gateway handles itself (rows of the op table, gateway/dispatch.py) ---------
+    async def send(self, conn: Connection, req: Request, body: SendReq) -> None:
+        """Check and queue the message now (in the connection's order); acknowledge it once
+        durable, apart, so that a client may pipeline sends into one group commit."""
+        try:
+            done = await self.services.messages.submit(
+                conn.user_id, body.conv_type, body.conv_id, body.msg, conn.conn_id
+            )
+        except Exception as exc:
+            conn.send(error_frame(req.id, exc, req.op, conn.user_id))
+            return
+        task = asyncio.ensure_future(self._ack(conn, req.id, done))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def ping(self, conn: Connection, req: Request, body: Empty) -> None:
+        conn.send(response(req.id, Empty()))
+
+    async def logout(self, conn: Connection, req: Request, body: Empty) -> None:
+        log.info("logout %s on %s", conn.user_id, conn.conn_id)
+        conn.send(response(req.id, Empty()))
+        self._end(conn, "logged out")
+
+    def _over_rate(self, conn: Connection, rate: Rate) -> tuple[str, float] | None:
         """None when the request may go on, else why not and how long to pause the connection.
 
-        Buckets: the connection's, then the user's (after login) or, for a login, the client
-        address's."""
+        Buckets: the connection's, then the user's (after login) or, for an op of the login
+        rate class, the client address's."""
         bucket: TokenBucket = conn.bucket
         sharing = 1
         if not bucket.take():
@@ -203,7 +209,7 @@ class Gateway:
             why = "too many requests from this user"
             bucket = users.bucket(conn.user_id)
             sharing = len(self.registry.by_user.get(conn.user_id, ())) or 1
-        elif op == "login":
+        elif rate is Rate.LOGIN:
             logins = self.admission.logins
             if logins.take(conn.ip):
                 return None
@@ -227,25 +233,14 @@ class Gateway:
             return
         conn.send(response(req_id, SendRes(msg=msg)))
 
-    async def _login(self, conn: Connection, req_id: int, body: LoginReq) -> None:
+    async def login(self, conn: Connection, req: Request, body: LoginReq) -> None:
+        req_id = req.id
         users = self.services.users
         try:
             profile, expires = await users.login(body.user_id, body.user_sig, body.sdkappid)
+            self._check_room(body)
         except Exception as exc:
             conn.send(error_frame(req_id, exc, "login", f"{body.user_id!r} on {conn.conn_id}"))
-            return
-        cap = self.limits.conns_per_user
-        if self.registry.kept(body.user_id, body.device_id, body.platform) >= cap:
-            code = ErrorCode.ERR_SDK_NET_FREQ_LIMIT
-            desc = f"this user has {cap} connections on this server already"
-            REFUSALS.refused(code, desc, "login", body.user_id)
-            conn.send(error_response(req_id, code, desc))
-            return
-        if body.resume and not self.registry.may_resume(body.user_id, body.device_id):
-            code = ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER
-            desc = "another device of this platform logged in; log in again to take over"
-            REFUSALS.refused(code, desc, "resume", body.user_id)
-            conn.send(error_response(req_id, code, desc))
             return
         conn.session.logged_in(body.user_id)
         if conn.login_timer is not None:
@@ -291,6 +286,21 @@ class Gateway:
                 ),
             )
         )
+
+    def _check_room(self, body: LoginReq) -> None:
+        """Refuse a login past the user's connection cap, or a resume after another device of
+        the platform took over (ServiceError)."""
+        cap = self.limits.conns_per_user
+        if self.registry.kept(body.user_id, body.device_id, body.platform) >= cap:
+            raise ServiceError(
+                ErrorCode.ERR_SDK_NET_FREQ_LIMIT,
+                f"this user has {cap} connections on this server already",
+            )
+        if body.resume and not self.registry.may_resume(body.user_id, body.device_id):
+            raise ServiceError(
+                ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER,
+                "another device of this platform logged in; log in again to take over",
+            )
 
     def _end(self, conn: Connection, reason: str) -> None:
         conn.session.close()

@@ -17,7 +17,6 @@ from opentim.protocol import (
     ConvType,
     Draft,
     ErrorCode,
-    OpenTimProtocolError,
     RecvOpt,
     encode_token,
     parse_token,
@@ -85,10 +84,7 @@ class ConversationService:
         """A page of the user's conversations changed since ``cursor`` (a sync token), the
         names of the user's conversation groups, and whether the token was refused as another
         history's (the page then starts a full pass; protocol/cursors.py)."""
-        try:
-            token = parse_token(cursor)
-        except OpenTimProtocolError as exc:
-            raise ServiceError(exc.code, exc.desc) from exc
+        token = parse_token(cursor)
         db_id = self.store.db_id
         reset = False
         if token.phase != FRESH:

@@ -25,11 +25,11 @@ from opentim.protocol.limits import (
     MAX_REVOKE_REASON_BYTES,
     nested_within,
 )
-from opentim.protocol.ops import ConvPush, MsgPush, OutMessage, RevokePush
+from opentim.protocol.ops import ConvPush, OutMessage, RevokePush
 from opentim.protocol.paging import fitting
 from opentim.protocol.ranges import clamp_seq
 
-from ..bus.base import Bus, Envelope
+from ..bus.base import Bus, Envelope, message_envelope
 from ..config import Limits
 from ..store.base import Appended, NewMessage, Store
 from .errors import GroupNotFoundError, NotMemberError, ServiceError
@@ -161,27 +161,7 @@ class MessageService:
         self, msg: Message, conn_id: str = "", extra_users: list[str] | None = None
     ) -> None:
         """Push ``msg`` to everyone in its channel but connection ``conn_id``."""
-        frame = push_frame("msg", MsgPush(msg=msg))
-        channel_id = channel_of(msg.sender, msg.conv_type, msg.receiver)
-        if msg.conv_type == ConvType.C2C:
-            users = [msg.sender] if msg.sender == msg.receiver else [msg.sender, msg.receiver]
-            self.bus.publish(
-                Envelope(
-                    frame=frame, users=users, skip_conn=conn_id, channel_id=channel_id, seq=msg.seq
-                )
-            )
-        else:
-            self.bus.publish(
-                Envelope(
-                    frame=frame,
-                    group_id=msg.receiver,
-                    extra_users=extra_users or [],
-                    skip_conn=conn_id,
-                    channel_id=channel_id,
-                    seq=msg.seq,
-                    members_changed=msg.is_tips,
-                )
-            )
+        self.bus.publish(message_envelope(msg, conn_id, extra_users))
 
     async def history(
         self, user_id: str, conv_type: int, conv_id: str, before_seq: int, count: int

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from opentim.protocol import ErrorCode, OpenTimProtocolError, Profile, verify_usersig
+from opentim.protocol import ErrorCode, Profile, verify_usersig
 from opentim.protocol.limits import (
     MAX_LOCATION_BYTES,
     MAX_PROFILE_STRING_BYTES,
@@ -139,12 +139,9 @@ class UserService:
                 ErrorCode.ERR_SVR_ACCOUNT_USERSIG_MISMATCH_SDKAPPID,
                 f"this server serves sdkappid {self.sdkappid}",
             )
-        try:
-            expires = verify_usersig(
-                self.secret_key, self.sdkappid, user_id, user_sig, int(self.clock())
-            )
-        except OpenTimProtocolError as exc:
-            raise ServiceError(exc.code, exc.desc) from exc
+        expires = verify_usersig(
+            self.secret_key, self.sdkappid, user_id, user_sig, int(self.clock())
+        )
         profile = await self.store.users.ensure_user(user_id, create=self.auto_register)
         if profile is None:
             raise ServiceError(
