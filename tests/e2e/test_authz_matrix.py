@@ -35,7 +35,7 @@ from opentim.server.app import Server
 
 from ..conftest import server_config, sig
 from ..dbdump import postgres_dump, sqlite_dump
-from ..helpers import ids, until
+from ..helpers import ids, settled_offline, until
 from ..services import REDIS_URL, bus_prefix, temp_schema
 
 pytestmark = pytest.mark.e2e
@@ -100,6 +100,20 @@ REQUESTS: dict[str, Callable[[Target, int], dict[str, Any]]] = {
     "group_invite": lambda t, n: {"group_id": t.group_id, "user_ids": [ATTACKER]},
     "group_kick": lambda t, n: {"group_id": t.group_id, "user_ids": ["bob"]},
     "group_joined": lambda t, n: {},
+    # --- issue 11, users
+    "user_search": lambda t, n: {"keywords": ["alice", "bob"]},
+    "status_get": lambda t, n: {"user_ids": ["alice", "bob"]},
+    "status_set": lambda t, n: {"custom_status": f"busy {n}"},
+    "status_subscribe": lambda t, n: {"user_ids": ["alice", "bob"]},
+    "status_unsubscribe": lambda t, n: {"user_ids": ["alice"]},
+    "info_subscribe": lambda t, n: {"user_ids": ["alice", "bob"]},
+    "info_unsubscribe": lambda t, n: {"user_ids": ["alice"]},
+    "push_token": lambda t, n: {"token": f"token-{n}", "token_type": 1},
+    "push_state": lambda t, n: {"background": True, "unread": n},
+    "all_recv_opt_set": lambda t, n: {"opt": 2, "start": 3600, "duration": 60, "daily": True},
+    "all_recv_opt_get": lambda t, n: {},
+    "msg_find": lambda t, n: {"msg_ids": [t.msg_id]},
+    "conv_read_all": lambda t, n: {},
 }
 
 REFUSED = "refused"
@@ -128,6 +142,21 @@ ALWAYS_OWN = frozenset(
         "cgroup_delete",
         "cgroup_rename",
         "cgroup_remove",
+        # issue 11, users: the caller's own status, subscriptions, push settings and options;
+        # public profiles and statuses; messages found only among what the caller may see.
+        "user_search",
+        "status_get",
+        "status_set",
+        "status_subscribe",
+        "status_unsubscribe",
+        "info_subscribe",
+        "info_unsubscribe",
+        "push_token",
+        "push_state",
+        "all_recv_opt_set",
+        "all_recv_opt_get",
+        "msg_find",
+        "conv_read_all",
     }
 )
 NEVER_ON_A_FOREIGN_GROUP = frozenset(
@@ -238,6 +267,7 @@ async def build_world(server: Server) -> dict[str, Target]:
     finally:
         for client in clients:
             await client.close()
+        await settled_offline(server, ["alice", "bob", ATTACKER])
 
 
 @pytest.fixture(

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from .ranges import Pos
+from .ranges import U32, Pos
 
 
 class ConvType(IntEnum):
@@ -162,9 +162,9 @@ class UserStatus(Struct):
 class AllRecvOpt(Struct):
     """The all-messages receive option and its window (protocol/rules/users.RecvWindow)."""
 
-    opt: int = 0
-    start: int = 0
-    duration: int = 0
+    opt: U32 = 0
+    start: U32 = 0
+    duration: U32 = 0
     daily: bool = False
 
 

@@ -30,6 +30,8 @@ from .gateway.websocket import WS_PATH, Gateway
 from .services.conversations import ConversationService
 from .services.groups import GroupService
 from .services.messages import MessageService
+from .services.presence import PresenceService
+from .services.push import PushService
 from .services.users import UserService
 from .store.base import Store
 from .store.sqlite import SqliteStore
@@ -129,13 +131,17 @@ class Server:
             profile_ttl=60.0 if self.config.clustered else None,
         )
         relay.on_profile_changed = users.forget
+        presence = PresenceService(self.store, relay, self.node_id)
+        users.listeners.append(presence.profile_changed)
+        push = PushService(self.store, relay, self.clock)
         limits = self.config.limits
         messages = MessageService(self.store, relay, users, self.clock, limits)
         conversations = ConversationService(self.store, relay, users, limits, self.clock)
         groups = GroupService(self.store, users, messages, conversations, self.clock)
-        services = Services(users, messages, conversations, groups)
+        services = Services(users, messages, conversations, groups, presence, push)
         try:
             await relay.start(registry.deliver)
+            await presence.start()
         except BaseException:
             await self.store.close()
             raise

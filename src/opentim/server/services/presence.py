@@ -63,12 +63,15 @@ class PresenceService:
         for status in await self.store.presence.statuses([user_id]):
             await self._publish_status(status)
 
-    async def _publish_status(self, status: UserStatus) -> None:
-        subscribers = await self.store.presence.subscribers(status.user_id, SUB_STATUS)
-        # The user's own devices hear of their own status too (Tencent's SDK reports it).
-        users = list(dict.fromkeys([status.user_id, *subscribers]))
-        frame = push_frame("status", StatusPush(statuses=[status]))
-        self.bus.publish(Envelope(frame=frame, users=users))
+    async def _publish_status(self, status: UserStatus, *, to_self: bool = False) -> None:
+        """Push ``status`` to its subscribers (and, ``to_self``, to the user's own devices: a
+        custom status set on one device reaches the others, as in Tencent's SDK)."""
+        users = await self.store.presence.subscribers(status.user_id, SUB_STATUS)
+        if to_self:
+            users = list(dict.fromkeys([status.user_id, *users]))
+        if users:
+            frame = push_frame("status", StatusPush(statuses=[status]))
+            self.bus.publish(Envelope(frame=frame, users=users))
 
     # --- status calls ------------------------------------------------------------------------
     async def statuses(self, user_ids: list[str]) -> list[UserStatus]:
@@ -81,7 +84,7 @@ class PresenceService:
                 f"custom status over {MAX_CUSTOM_STATUS_BYTES} bytes",
             )
         status = await self.store.presence.set_custom_status(user_id, custom)
-        await self._publish_status(status)
+        await self._publish_status(status, to_self=True)
         return status
 
     async def subscribe(self, user_id: str, kind: int, targets: list[str]) -> None:
