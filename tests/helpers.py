@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
 
 from opentim.sdk import Client, Conversation
 
@@ -43,11 +42,3 @@ def conv(client: Client, conv_type: int, conv_id: str) -> Conversation:
     found = client.conversations.cached(conv_type, conv_id)
     assert found is not None, f"{client.user_id} has no {conv_id}"
     return found
-
-
-async def settled_offline(server: Any, users: list[str], timeout: float = 5.0) -> None:
-    """Wait until the server has recorded that none of ``users`` is connected (a client's
-    ``close`` returns before the server has handled the closed socket)."""
-    async with asyncio.timeout(timeout):
-        while any(s.status_type == 1 for s in await server.store.presence.statuses(users)):
-            await asyncio.sleep(0.01)

@@ -157,6 +157,12 @@ class Server:
         )
         self.port = await self._gateway.start(self.config.host, self.config.port, sock, self.tls)
 
+    async def wait_nobody(self) -> None:
+        """Until no session of this node counts in a user's status any more (after every client
+        closed: the store then shows them offline)."""
+        if self._gateway is not None:
+            await self._gateway.wait_nobody()
+
     async def stop(self) -> None:
         """Stop accepting, close every connection, finish queued writes, close the store."""
         if self._gateway is not None:

@@ -78,6 +78,8 @@ class Gateway:
         self._pending: set[asyncio.Task[None]] = set()
         self._present: set[str] = set()
         """Connections counted in the user's status (services/presence.py)."""
+        self._nobody = asyncio.Event()
+        self._nobody.set()
 
     async def start(
         self,
@@ -312,8 +314,14 @@ class Gateway:
             )
 
     # --- status: devices come and go (services/presence.py) ----------------------------------
+    async def wait_nobody(self) -> None:
+        """Until no connection counts in any user's status (every one that ended has been
+        recorded in the store)."""
+        await self._nobody.wait()
+
     async def _arrived(self, conn: Connection) -> None:
         self._present.add(conn.conn_id)
+        self._nobody.clear()
         try:
             await self.services.presence.connected(
                 conn.user_id, conn.conn_id, conn.device_id, conn.platform
@@ -330,6 +338,8 @@ class Gateway:
             await self.services.presence.disconnected(conn.user_id, conn.conn_id, dropped=dropped)
         except Exception:
             log.exception("status of %s not recorded", conn.user_id)
+        if not self._present:
+            self._nobody.set()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
