@@ -20,6 +20,7 @@ import logging
 import random
 import secrets
 import ssl
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ from opentim.protocol import (
     decode_push,
 )
 from opentim.protocol.ops import (
+    AllRecvOptPush,
     ConvGroupPush,
     ConvPush,
     Empty,
@@ -46,11 +48,13 @@ from opentim.protocol.ops import (
     MsgPush,
     OutMessage,
     ProfileGetReq,
+    ProfilePush,
     ProfileSetReq,
     ProfilesRes,
     ReadPush,
     RevokePush,
     SigExpiredPush,
+    StatusPush,
 )
 
 from .connection import Connection
@@ -61,6 +65,7 @@ from .groups import GroupManager
 from .messages import MessageManager
 from .store import LocalStore, cache_path
 from .sync import SyncEngine
+from .users import UserManager
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +112,7 @@ class Client:
         self.conversations = ConversationManager(self)
         self.messages = MessageManager(self)
         self.groups = GroupManager(self)
+        self.users = UserManager(self.request, self.events, time.time)
         self.engine = SyncEngine(self)
         self.user_id = ""
         self.profile: Profile | None = None
@@ -142,7 +148,7 @@ class Client:
             self.login_status = LoginStatus.LOGGED_OUT
             raise
         self._user_sig = user_sig
-        self.profile = res.profile
+        self.profile = self.users.profile = res.profile
         self.login_status = LoginStatus.LOGGED_IN
         self._after_connect()
         return res.profile
@@ -443,6 +449,14 @@ class Client:
         elif isinstance(body, KickedPush):
             self._set_logged_out()
             self.events.emit_kicked(body.code, body.desc)
+        elif isinstance(body, StatusPush):
+            self.events.emit_statuses(body.statuses)
+        elif isinstance(body, ProfilePush):
+            if body.profile.user_id == self.user_id:
+                self.profile = body.profile
+            self.users.on_profile(body.profile, body.changed)
+        elif isinstance(body, AllRecvOptPush):
+            self.users.on_all_recv_opt(body.opt)
         elif isinstance(body, SigExpiredPush):
             self._set_logged_out()
             self._drop_connection()  # the server would take a new login on it; we open anew

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from opentim.protocol import Conversation, Message
+from opentim.protocol import AllRecvOpt, Conversation, Message, Profile, UserStatus
 
 if TYPE_CHECKING:
     from .filters import ConvFilter
@@ -124,6 +124,12 @@ class Events:
         self.revoked: Listeners[Callable[[list[Message]], Done]] = Listeners()
         """Messages revoked (by their sender, an admin, or this user on another device)."""
         self.receipts: Listeners[Callable[[list[Receipt]], Done]] = Listeners()
+        self.statuses: Listeners[Callable[[list[UserStatus]], Done]] = Listeners()
+        """Users' status changed (subscribed users; this user's custom status)."""
+        self.profiles: Listeners[Callable[[Profile, list[str]], Done]] = Listeners()
+        """A profile changed (this user's, a subscribed user's, a friend's) and which fields."""
+        self.all_recv_opt: Listeners[Callable[[AllRecvOpt], Done]] = Listeners()
+        """The all-messages receive option changed (on another device)."""
 
     def _call(self, fn: Callable[..., Done], *args: object) -> None:
         try:
@@ -183,3 +189,15 @@ class Events:
     def emit_receipts(self, receipts: list[Receipt]) -> None:
         for fn in self.receipts:
             self._call(fn, receipts)
+
+    def emit_statuses(self, statuses: list[UserStatus]) -> None:
+        for fn in self.statuses:
+            self._call(fn, statuses)
+
+    def emit_profile(self, profile: Profile, changed: list[str]) -> None:
+        for fn in self.profiles:
+            self._call(fn, profile, changed)
+
+    def emit_all_recv_opt(self, opt: AllRecvOpt) -> None:
+        for fn in self.all_recv_opt:
+            self._call(fn, opt)

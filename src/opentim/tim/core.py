@@ -16,7 +16,15 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
-from opentim.protocol import Conversation, ErrorCode, Message, TIMResult
+from opentim.protocol import (
+    AllRecvOpt,
+    Conversation,
+    ErrorCode,
+    Message,
+    Profile,
+    TIMResult,
+    UserStatus,
+)
 from opentim.sdk import (
     Client,
     ConvEvent,
@@ -41,6 +49,7 @@ from .convert import (
 )
 from .logs import CallbackLogHandler
 from .runtime import CallKind, SdkThread, TIMCommCallback, deliver
+from .user_json import all_recv_opt_json, full_profile_json, status_json
 
 log = logging.getLogger(__name__)
 refusals = logging.getLogger("opentim.tim")
@@ -264,6 +273,9 @@ class TIMCore:
         client.events.conv_groups.add(lambda event: self._on_conv_group(client, event))
         client.events.revoked.add(lambda msgs: self._on_revoked(client, msgs))
         client.events.receipts.add(self._on_receipts)
+        client.events.statuses.add(self._on_statuses)
+        client.events.profiles.add(lambda p, changed: self._on_profile(client, p))
+        client.events.all_recv_opt.add(self._on_all_recv_opt)
 
     def _on_convs(self, client: Client, kind: ConvEvent, convs: list[Conversation]) -> None:
         registered = self._conv_event_cb
@@ -332,6 +344,28 @@ class TIMCore:
         registered = self._receipt_cb
         if registered is not None:
             deliver(registered[0], dumps([receipt_json(r) for r in receipts]), registered[1])
+
+    # Issue 11: the listeners of these are registered by typedef (``self._listeners``).
+    def _on_statuses(self, statuses: list[UserStatus]) -> None:
+        registered = self._listeners.get("TIMUserStatusChangedCallback")
+        if registered is not None and statuses:
+            deliver(registered[0], dumps([status_json(s) for s in statuses]), registered[1])
+
+    def _on_profile(self, client: Client, profile: Profile) -> None:
+        """One's own profile (TIMSelfInfoUpdatedCallback), or another user's
+        (TIMUserInfoChangedCallback: a subscribed user, a friend)."""
+        own = profile.user_id == client.user_id
+        registered = self._listeners.get(
+            "TIMSelfInfoUpdatedCallback" if own else "TIMUserInfoChangedCallback"
+        )
+        if registered is not None:
+            text = full_profile_json(profile)
+            deliver(registered[0], dumps(text if own else [text]), registered[1])
+
+    def _on_all_recv_opt(self, opt: AllRecvOpt) -> None:
+        registered = self._listeners.get("TIMMsgAllMessageReceiveOptionCallback")
+        if registered is not None:
+            deliver(registered[0], dumps(all_recv_opt_json(opt)), registered[1])
 
     def _on_kicked(self, client: Client) -> None:
         self._on_session_ended(client, self._kicked_cb)

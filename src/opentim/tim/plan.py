@@ -42,14 +42,6 @@ BY_HEADER: Final[Mapping[str, int]] = MappingProxyType(
 BY_FUNCTION: Final[Mapping[str, int]] = MappingProxyType(
     {
         # Issue 11 names these message and group functions among those apps need to run.
-        "TIMMsgMarkAllMessageAsRead": 11,
-        "TIMMsgListDelete": 11,
-        "TIMMsgFindMessages": 11,
-        "TIMMsgFindByMsgLocatorList": 11,
-        "TIMMsgSetAllReceiveMessageOpt": 11,
-        "TIMMsgSetAllReceiveMessageOpt2": 11,
-        "TIMMsgGetAllReceiveMessageOpt": 11,
-        "TIMSetMsgAllMessageReceiveOptionCallback": 11,
         "TIMGroupGetGroupInfoList": 11,
         "TIMGroupModifyGroupInfo": 11,
         "TIMGroupGetMemberInfoList": 11,

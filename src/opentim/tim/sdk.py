@@ -7,10 +7,14 @@ from .experimental import ExperimentalAPI
 from .group import GroupAPI
 from .manager import ManagerAPI
 from .msg import MsgAPI
+from .msg_bulk import MsgBulkAPI
 from .pending import PendingAPI
+from .users import UsersAPI
 
 
-class TIMSDK(ManagerAPI, ConvAPI, MsgAPI, GroupAPI, ExperimentalAPI, PendingAPI):
+class TIMSDK(
+    ManagerAPI, UsersAPI, ConvAPI, MsgAPI, MsgBulkAPI, GroupAPI, ExperimentalAPI, PendingAPI
+):
     """One SDK instance: its own SDK thread, event loop, client and registered callbacks.
 
     It takes no constructor arguments; its methods are the TIM functions, with the reference's

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opentim.protocol import Profile, UserStatus
 from opentim.protocol.limits import MAX_USERS_PER_CALL, valid_user_id
 from opentim.protocol.rules.users import CUSTOM_PREFIX, SearchQuery
 
@@ -30,11 +29,11 @@ from .convert import (
     opt_uint,
     param_error,
     parse_json,
-    profile_json,
     uint_arg,
 )
 from .core import TIMCore, check_listener, tim_call
-from .runtime import CallKind, TIMCommCallback, deliver
+from .runtime import CallKind, TIMCommCallback
+from .user_json import full_profile_json, status_json
 
 SELF_INFO_CB = "TIMSelfInfoUpdatedCallback"
 USER_INFO_CB = "TIMUserInfoChangedCallback"
@@ -73,10 +72,13 @@ def profile_changes(obj: JsonObject) -> dict[str, Any]:
     for key, (name, kind) in PROFILE_ITEMS.items():
         if obj.get(key) is None:
             continue
-        value = opt_str(obj, key) if kind is str else opt_uint(obj, key)
-        if kind is int and value >= 1 << 32:
+        if kind is str:
+            changes[name] = opt_str(obj, key)
+            continue
+        number = opt_uint(obj, key)
+        if number >= 1 << 32:
             raise param_error(f"{key} must be a uint32")
-        changes[name] = value
+        changes[name] = number
     if uk.USER_PROFILE_ITEM_GENDER in obj:
         in_enum(changes["gender"], k.TIMGenderType, uk.USER_PROFILE_ITEM_GENDER)
     if uk.USER_PROFILE_ITEM_ADD_PERMISSION in obj:
@@ -100,25 +102,6 @@ def profile_changes(obj: JsonObject) -> dict[str, Any]:
     if not changes:
         raise param_error("the UserProfileItem changes nothing")
     return changes
-
-
-def full_profile_json(profile: Profile) -> JsonObject:
-    """A UserProfile with its custom string array."""
-    out = profile_json(profile, profile.user_id)
-    out[k.USER_PROFILE_CUSTOM_STRING_ARRAY] = [
-        {k.USER_PROFILE_CUSTOM_STRING_INFO_KEY: key, k.USER_PROFILE_CUSTOM_STRING_INFO_VALUE: v}
-        for key, v in profile.custom.items()
-    ]
-    return out
-
-
-def status_json(status: UserStatus) -> JsonObject:
-    return {
-        k.USER_STATUS_IDENTIFIER: status.user_id,
-        k.USER_STATUS_STATUS_TYPE: status.status_type,
-        k.USER_STATUS_CUSTOM_STATUS: status.custom_status,
-        k.USER_STATUS_ONLINE_DEVICES: list(status.online_devices),
-    }
 
 
 def search_query(obj: JsonObject) -> tuple[SearchQuery, int, str]:
@@ -174,22 +157,6 @@ class UsersAPI(TIMCore):
         """Register ``cb(json_user_status_array, user_data)``: the status of subscribed users
         (or this user's own) changed; an array of UserStatus. None unregisters."""
         self._set_listener(USER_STATUS_CB, cb, user_data)
-
-    def _on_profile(self, me: str, profile: Profile) -> None:
-        """A profile push (SDK thread): one's own, or another user's."""
-        own = profile.user_id == me
-        registered = self._listeners.get(SELF_INFO_CB if own else USER_INFO_CB)
-        if registered is None:
-            return
-        cb, user_data = registered
-        text = full_profile_json(profile)
-        deliver(cb, dumps(text if own else [text]), user_data)
-
-    def _on_status(self, statuses: list[UserStatus]) -> None:
-        registered = self._listeners.get(USER_STATUS_CB)
-        if registered is not None and statuses:
-            cb, user_data = registered
-            deliver(cb, dumps([status_json(s) for s in statuses]), user_data)
 
     # --- profiles ---------------------------------------------------------------------------
     @tim_call
@@ -337,7 +304,7 @@ class UsersAPI(TIMCore):
         callback = need_callback(cb)
 
         async def work() -> str:
-            self._on_status(await client.users.subscribe_status(ids))
+            self._on_statuses(await client.users.subscribe_status(ids))
             return ""
 
         return self._submit(client, CallKind.CHANGE, work, callback, user_data)
