@@ -196,3 +196,24 @@ def test_before_login_the_calls_answer_not_logged_in(make_tim: Callable[..., Tim
         ("TIMMsgGetAllReceiveMessageOpt", ()),
     ):
         assert getattr(tim.sdk, name)(*args, lambda *a: None, None) == k.TIM_ERR_NOTLOGIN
+
+
+def test_an_open_all_messages_window_leaves_everything_out_of_the_total(
+    make_tim: Callable[..., Tim],
+) -> None:
+    me, peer = make_tim("quiet"), make_tim("loud")
+    assert me.total_unread() == 0
+    peer.send_text("quiet", C2C, "hi")
+    me.totals.wait(lambda t: t == 1)
+    mark = me.totals.mark()
+    # From the epoch on, with no end: open now. Not_Notify leaves conversations out.
+    assert me.ok("TIMMsgSetAllReceiveMessageOpt2", k.kTIMRecvMsgOpt_Not_Notify, 0, 0) is None
+    me.totals.wait(lambda t: t == 0, since=mark)
+    assert me.total_unread() == 0
+    later = make_tim("quiet")  # a new login learns the option from the server
+    assert later.total_unread() == 0
+    assert me.ok("TIMMsgSetAllReceiveMessageOpt2", k.kTIMRecvMsgOpt_Receive, 0, 0) is None
+    assert me.total_unread() == 1
+    # A window that ended long ago changes nothing.
+    assert me.ok("TIMMsgSetAllReceiveMessageOpt2", k.kTIMRecvMsgOpt_Not_Notify, 1000, 60) is None
+    assert me.total_unread() == 1

@@ -151,6 +151,7 @@ class Client:
         self.profile = self.users.profile = res.profile
         self.login_status = LoginStatus.LOGGED_IN
         self._after_connect()
+        await self._load_all_recv_opt()
         return res.profile
 
     async def logout(self) -> None:
@@ -426,6 +427,16 @@ class Client:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _load_all_recv_opt(self) -> None:
+        """Learn the all-messages receive option (unread totals follow it)."""
+        try:
+            await self.users.get_all_recv_opt()
+        except SdkError as exc:
+            log.info("all-messages receive option not loaded: %s", exc)
+            return
+        if self.users.all_recv_opt.opt:  # the app learns of one set before this login
+            self.events.emit_all_recv_opt(self.users.all_recv_opt)
 
     # --- pushes -------------------------------------------------------------------------------
     def _on_push(self, push: Push) -> None:

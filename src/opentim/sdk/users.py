@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from opentim.protocol import AllRecvOpt, Profile, UserStatus
+from opentim.protocol import UNCOUNTED_RECV_OPTS, AllRecvOpt, Profile, UserStatus
 from opentim.protocol.ops import (
     Empty,
     ProfileGetReq,
@@ -125,6 +125,12 @@ class UserManager:
         o = self.all_recv_opt
         window = RecvWindow(o.opt, o.start, o.duration, o.daily)
         return effective_recv_opt(conv_opt, window, int(self._clock()))
+
+    def total_now(self, total: int) -> int:
+        """The unread total the app sees: none while the all-messages option's window is open
+        with an option that leaves conversations out of totals (every conversation without an
+        option of its own takes it; those with one are left out already), else ``total``."""
+        return 0 if self.recv_opt_now(0) in UNCOUNTED_RECV_OPTS else total
 
     # --- pushes -----------------------------------------------------------------------------
     def on_profile(self, profile: Profile, changed: list[str]) -> None:

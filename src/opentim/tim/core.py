@@ -264,7 +264,7 @@ class TIMCore:
     # --- SDK events → TIM callbacks (SDK thread) --------------------------------------------
     def _wire(self, client: Client) -> None:
         client.events.conversations.add(lambda kind, convs: self._on_convs(client, kind, convs))
-        client.events.total_unread.add(self._on_total_unread)
+        client.events.total_unread.add(lambda t: self._on_total_unread(client.users.total_now(t)))
         client.events.new_messages.add(lambda msgs: self._on_messages(client, msgs))
         client.events.kicked.add(lambda code, desc: self._on_kicked(client))
         client.events.sig_expired.add(lambda: self._on_sig_expired(client))
@@ -275,7 +275,7 @@ class TIMCore:
         client.events.receipts.add(self._on_receipts)
         client.events.statuses.add(self._on_statuses)
         client.events.profiles.add(lambda p, changed: self._on_profile(client, p))
-        client.events.all_recv_opt.add(self._on_all_recv_opt)
+        client.events.all_recv_opt.add(lambda opt: self._on_all_recv_opt(client, opt))
 
     def _on_convs(self, client: Client, kind: ConvEvent, convs: list[Conversation]) -> None:
         registered = self._conv_event_cb
@@ -362,10 +362,12 @@ class TIMCore:
             text = full_profile_json(profile)
             deliver(registered[0], dumps(text if own else [text]), registered[1])
 
-    def _on_all_recv_opt(self, opt: AllRecvOpt) -> None:
+    def _on_all_recv_opt(self, client: Client, opt: AllRecvOpt) -> None:
+        """The option changed: its callback, and the unread total as the app now sees it."""
         registered = self._listeners.get("TIMMsgAllMessageReceiveOptionCallback")
         if registered is not None:
             deliver(registered[0], dumps(all_recv_opt_json(opt)), registered[1])
+        self._on_total_unread(client.users.total_now(client.conversations.total_unread()))
 
     def _on_kicked(self, client: Client) -> None:
         self._on_session_ended(client, self._kicked_cb)
