@@ -195,6 +195,16 @@ class TIMCore:
         """ConvInfo JSON by conversation, valid while the SDK holds the same snapshot object
         (the SDK replaces a snapshot on every change, never edits it) for the same user."""
 
+    def _register(self, typedef: str, cb: Callable[..., object] | None, user_data: object) -> None:
+        """A ``TIMSet…Callback`` kept by typedef in ``_listeners``: keep ``cb`` (None drops
+        it). The setters of events that are not real yet use it, and those of issue 11."""
+        check_listener(cb)
+        with self._lock:
+            if cb is None:
+                self._listeners.pop(typedef, None)
+            else:
+                self._listeners[typedef] = (cb, user_data)
+
     # --- state checks (caller's thread) -----------------------------------------------------
     def _require(self, *, login: bool = True) -> Client:
         """The client, or ``TIM_ERR_SDKUNINIT`` / ``TIM_ERR_NOTLOGIN``."""

@@ -22,7 +22,7 @@ from .convert import (
     parse_json,
     uint_arg,
 )
-from .core import TIMCore, check_listener, tim_call
+from .core import TIMCore, tim_call
 from .msg import _message_ref
 from .runtime import CallKind, TIMCommCallback
 from .user_json import all_recv_opt_json
@@ -134,12 +134,7 @@ class MsgBulkAPI(TIMCore):
     ) -> None:
         """Register ``cb(json_receive_message_option_info, user_data)``: the all-messages
         receive option changed (here or on another device). None unregisters."""
-        check_listener(cb)
-        with self._lock:
-            if cb is None:
-                self._listeners.pop(ALL_RECV_OPT_CB, None)
-            else:
-                self._listeners[ALL_RECV_OPT_CB] = (cb, user_data)
+        self._register(ALL_RECV_OPT_CB, cb, user_data)
 
     def _set_all_recv_opt(
         self, opt: AllRecvOpt, cb: TIMCommCallback | None, user_data: object

@@ -9,7 +9,6 @@ one passes its ``Pending`` spec (the issue that makes it real, and what each par
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from opentim.protocol import TIMResult
@@ -26,7 +25,7 @@ from .convert import (
     param_error,
     parse_json,
 )
-from .core import TIMCore, check_listener
+from .core import TIMCore
 from .group import group_id_arg
 from .plan import NOT_YET_CODE, issue_text
 from .runtime import CallKind
@@ -125,12 +124,3 @@ class NotYetAPI(TIMCore):
             raise SdkError(NOT_YET_CODE, spec.desc)
 
         return self._submit(client, CallKind.CHANGE, work, callback, user_data)
-
-    def _register(self, typedef: str, cb: Callable[..., object] | None, user_data: object) -> None:
-        """A ``TIMSet…Callback`` of an event that is not real yet: keep ``cb`` (None drops it)."""
-        check_listener(cb)
-        with self._lock:
-            if cb is None:
-                self._listeners.pop(typedef, None)
-            else:
-                self._listeners[typedef] = (cb, user_data)

@@ -31,7 +31,7 @@ from .convert import (
     parse_json,
     uint_arg,
 )
-from .core import TIMCore, check_listener, tim_call
+from .core import TIMCore, tim_call
 from .runtime import CallKind, TIMCommCallback
 from .user_json import full_profile_json, status_json
 
@@ -129,34 +129,26 @@ class UsersAPI(TIMCore):
     """Profiles, user status, subscriptions, search, offline-push settings."""
 
     # --- callbacks --------------------------------------------------------------------------
-    def _set_listener(self, typedef: str, cb: Callable[..., object] | None, data: object) -> None:
-        check_listener(cb)
-        with self._lock:
-            if cb is None:
-                self._listeners.pop(typedef, None)
-            else:
-                self._listeners[typedef] = (cb, data)
-
     def TIMSetSelfInfoUpdatedCallback(
         self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_user_profile, user_data)``: this user's profile changed (on any of
         their devices); the UserProfile as it is now. None unregisters."""
-        self._set_listener(SELF_INFO_CB, cb, user_data)
+        self._register(SELF_INFO_CB, cb, user_data)
 
     def TIMSetUserInfoChangedCallback(
         self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_user_info_array, user_data)``: profiles of subscribed users (or
         friends) changed; an array of UserProfile. None unregisters."""
-        self._set_listener(USER_INFO_CB, cb, user_data)
+        self._register(USER_INFO_CB, cb, user_data)
 
     def TIMSetUserStatusChangedCallback(
         self, cb: Callable[[str, Any], object] | None, user_data: object = None
     ) -> None:
         """Register ``cb(json_user_status_array, user_data)``: the status of subscribed users
         (or this user's own) changed; an array of UserStatus. None unregisters."""
-        self._set_listener(USER_STATUS_CB, cb, user_data)
+        self._register(USER_STATUS_CB, cb, user_data)
 
     # --- profiles ---------------------------------------------------------------------------
     @tim_call
