@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
+from opentim.protocol import ErrorCode
 from opentim.protocol.rules.users import (
     CUSTOM_PREFIX,
     DAY,
@@ -50,15 +51,15 @@ def test_custom_keys(key: str, ok: bool) -> None:
 def test_merge_refuses_bad_key_long_value_and_too_many() -> None:
     with pytest.raises(CustomFieldError) as bad:
         merge_custom({}, {"Tag_Profile_Custom_1": "x"})
-    assert bad.value.reason == "key"
+    assert bad.value.code == ErrorCode.ERR_SVR_PROFILE_TAG_NOT_FOUND
     with pytest.raises(CustomFieldError) as long:
         merge_custom({}, {CUSTOM_PREFIX + "a": "é" * 251})
-    assert long.value.reason == "value"
+    assert long.value.code == ErrorCode.ERR_SVR_PROFILE_SIZE_LIMIT
     full = {CUSTOM_PREFIX + chr(ord("a") + i) * 2: "v" for i in range(MAX_CUSTOM_FIELDS)}
     assert merge_custom(full, {}) == dict(sorted(full.items()))
     with pytest.raises(CustomFieldError) as many:
         merge_custom(full, {CUSTOM_PREFIX + "zzzz": "v"})
-    assert many.value.reason == "count"
+    assert many.value.code == ErrorCode.ERR_SVR_PROFILE_SIZE_LIMIT
     # Removing one makes room in the same change.
     first = next(iter(full))
     assert CUSTOM_PREFIX + "zzzz" in merge_custom(full, {first: "", CUSTOM_PREFIX + "zzzz": "v"})

@@ -17,6 +17,9 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Final, NamedTuple
 
+from ..codes import ErrorCode
+from ..exceptions import OpenTimError
+
 CUSTOM_PREFIX: Final = "Tag_Profile_Custom_"
 MAX_CUSTOM_NAME_BYTES: Final = 8
 MAX_CUSTOM_VALUE_BYTES: Final = 500
@@ -40,13 +43,9 @@ class StatusType(enum.IntEnum):
     UNLOGINED = 3
 
 
-class CustomFieldError(ValueError):
-    """A custom field change that breaks a rule; ``reason`` is ``key``, ``value`` or
-    ``count``."""
-
-    def __init__(self, reason: str, desc: str) -> None:
-        super().__init__(desc)
-        self.reason = reason
+class CustomFieldError(OpenTimError):
+    """A custom field change that breaks a rule: 40009 (a bad key) or 40601 (a value too long,
+    too many fields)."""
 
 
 def valid_custom_key(key: str) -> bool:
@@ -69,17 +68,22 @@ def merge_custom(stored: Mapping[str, str], changes: Mapping[str, str]) -> dict[
     merged = dict(stored)
     for key, value in changes.items():
         if not valid_custom_key(key):
-            raise CustomFieldError("key", f"invalid custom profile key {key!r}")
+            raise CustomFieldError(
+                ErrorCode.ERR_SVR_PROFILE_TAG_NOT_FOUND, f"invalid custom key {key!r}"
+            )
         if len(value.encode()) > MAX_CUSTOM_VALUE_BYTES:
             raise CustomFieldError(
-                "value", f"custom profile field {key} over {MAX_CUSTOM_VALUE_BYTES} bytes"
+                ErrorCode.ERR_SVR_PROFILE_SIZE_LIMIT,
+                f"custom profile field {key} over {MAX_CUSTOM_VALUE_BYTES} bytes",
             )
         if value:
             merged[key] = value
         else:
             merged.pop(key, None)
     if len(merged) > MAX_CUSTOM_FIELDS:
-        raise CustomFieldError("count", f"at most {MAX_CUSTOM_FIELDS} custom profile fields")
+        raise CustomFieldError(
+            ErrorCode.ERR_SVR_PROFILE_SIZE_LIMIT, f"at most {MAX_CUSTOM_FIELDS} custom fields"
+        )
     return dict(sorted(merged.items()))
 
 

@@ -58,13 +58,6 @@ PROFILE_STRING_LIMITS = {
 """Bytes of UTF-8 each string field of a profile may hold (DESIGN §7; 40601 over it)."""
 
 
-CUSTOM_FIELD_CODES = {
-    "key": ErrorCode.ERR_SVR_PROFILE_TAG_NOT_FOUND,
-    "value": ErrorCode.ERR_SVR_PROFILE_SIZE_LIMIT,
-    "count": ErrorCode.ERR_SVR_PROFILE_SIZE_LIMIT,
-}
-"""The code for each way a custom-field change breaks a rule (40009: no such tag; 40601)."""
-
 ProfileListener = Callable[[Profile, list[str]], Awaitable[None]]
 """Told of a changed profile and the names of the fields that changed."""
 
@@ -197,7 +190,7 @@ class UserService:
             try:
                 merge_custom(before.custom, custom)  # refuse before anything is stored
             except CustomFieldError as exc:
-                raise ServiceError(CUSTOM_FIELD_CODES[exc.reason], str(exc)) from exc
+                raise ServiceError(exc.code, exc.desc) from exc
         profile = await self.store.users.update_profile(user_id, clean, custom or None)
         self._keep(profile)
         if self.bus is not None:
