@@ -17,6 +17,7 @@ from opentim.protocol.rules.users import (
     daily_window,
     effective_recv_opt,
     merge_custom,
+    next_edge,
     search_matches,
     status_changed,
     status_type,
@@ -166,3 +167,27 @@ def test_all_keywords_matching_implies_any_does(words: list[str], uid: str, nick
 def test_subscription_room_counts_distinct_users() -> None:
     assert subscription_room(["a", "b"], ["b", "c"], 3)
     assert not subscription_room(["a", "b"], ["c", "d"], 3)
+
+
+windows = st.builds(
+    RecvWindow,
+    opt=st.integers(0, 4),
+    start=st.integers(0, 2**32 - 1),
+    duration=st.integers(0, 3 * DAY),
+    daily=st.booleans(),
+).map(lambda w: w._replace(start=w.start % DAY) if w.daily else w)
+
+
+@given(windows, st.integers(0, 2**33))
+def test_the_next_edge_is_where_the_window_first_opens_or_closes(w: RecvWindow, now: int) -> None:
+    edge = next_edge(w, now)
+    active = window_active(w, now)
+    if edge is None:
+        for later in (now + 1, now + DAY // 2, now + DAY, now + 10 * DAY):
+            assert window_active(w, later) == active
+        return
+    assert edge > now
+    assert window_active(w, edge - 1) == active
+    assert window_active(w, edge) != active
+    if edge - now > 2:
+        assert window_active(w, (now + edge) // 2) == active

@@ -217,3 +217,17 @@ def test_an_open_all_messages_window_leaves_everything_out_of_the_total(
     # A window that ended long ago changes nothing.
     assert me.ok("TIMMsgSetAllReceiveMessageOpt2", k.kTIMRecvMsgOpt_Not_Notify, 1000, 60) is None
     assert me.total_unread() == 1
+
+
+def test_the_total_follows_a_window_that_opens_by_itself(make_tim: Callable[..., Tim]) -> None:
+    """A one-time window starting two seconds from now: the total-unread callback fires when it
+    opens (0) and when it closes (the count again), with no call in between."""
+    me, peer = make_tim("edge"), make_tim("edger")
+    assert me.total_unread() == 0
+    peer.send_text("edge", C2C, "hi")
+    me.totals.wait(lambda t: t == 1)
+    mark = me.totals.mark()
+    start = me.sdk.TIMGetServerTime() + 2
+    assert me.ok("TIMMsgSetAllReceiveMessageOpt2", k.kTIMRecvMsgOpt_Not_Notify, start, 2) is None
+    me.totals.wait(lambda t: t == 0, since=mark, timeout=10)
+    me.totals.wait(lambda t: t == 1, since=me.totals.mark(), timeout=10)

@@ -112,7 +112,12 @@ class Client:
         self.conversations = ConversationManager(self)
         self.messages = MessageManager(self)
         self.groups = GroupManager(self)
-        self.users = UserManager(self.request, self.events, time.time)
+        self.users = UserManager(
+            self.request,
+            self.events,
+            time.time,
+            lambda: self.events.emit_total_unread(self.conversations.total_unread()),
+        )
         self.engine = SyncEngine(self)
         self.user_id = ""
         self.profile: Profile | None = None
@@ -170,6 +175,7 @@ class Client:
                 await conn.close()
             if self._store is not None:
                 await self._store.flush()
+            self.users.stop()
             self._set_logged_out()
 
     async def close(self) -> None:

@@ -3,6 +3,7 @@ settings, and the all-messages receive option (server state; protocol/ops.py USE
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -22,7 +23,7 @@ from opentim.protocol.ops import (
     UserSearchReq,
     UserSearchRes,
 )
-from opentim.protocol.rules.users import RecvWindow, SearchQuery, effective_recv_opt
+from opentim.protocol.rules.users import RecvWindow, SearchQuery, effective_recv_opt, next_edge
 
 from .events import Events
 
@@ -32,10 +33,20 @@ Request = Callable[[str, msgspec.Struct, type[T]], Awaitable[T]]
 
 
 class UserManager:
-    def __init__(self, request: Request[Any], events: Events, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        request: Request[Any],
+        events: Events,
+        clock: Callable[[], float],
+        on_edge: Callable[[], None] | None = None,
+    ) -> None:
         self._request = request
         self._events = events
         self._clock = clock
+        self._on_edge = on_edge
+        """Called when the all-messages option's window opens or closes by itself (the unread
+        total the app sees may change then)."""
+        self._edge_timer: asyncio.TimerHandle | None = None
         self.profile: Profile | None = None
         """This user's profile as last known (login, a change here or on another device)."""
         self.all_recv_opt = AllRecvOpt()
@@ -111,12 +122,12 @@ class UserManager:
 
     # --- the all-messages receive option ----------------------------------------------------
     async def set_all_recv_opt(self, opt: AllRecvOpt) -> AllRecvOpt:
-        self.all_recv_opt = await self._ask("all_recv_opt_set", opt, AllRecvOpt)
+        self._learnt(await self._ask("all_recv_opt_set", opt, AllRecvOpt))
         self._events.emit_all_recv_opt(self.all_recv_opt)
         return self.all_recv_opt
 
     async def get_all_recv_opt(self) -> AllRecvOpt:
-        self.all_recv_opt = await self._ask("all_recv_opt_get", Empty(), AllRecvOpt)
+        self._learnt(await self._ask("all_recv_opt_get", Empty(), AllRecvOpt))
         return self.all_recv_opt
 
     def recv_opt_now(self, conv_opt: int) -> int:
@@ -125,6 +136,29 @@ class UserManager:
         o = self.all_recv_opt
         window = RecvWindow(o.opt, o.start, o.duration, o.daily)
         return effective_recv_opt(conv_opt, window, int(self._clock()))
+
+    def _learnt(self, opt: AllRecvOpt) -> None:
+        """A new all-messages option: keep it, and wake up at its window's next edge."""
+        self.all_recv_opt = opt
+        if self._edge_timer is not None:
+            self._edge_timer.cancel()
+            self._edge_timer = None
+        now = self._clock()
+        edge = next_edge(RecvWindow(opt.opt, opt.start, opt.duration, opt.daily), int(now))
+        if edge is not None and self._on_edge is not None:
+            self._edge_timer = asyncio.get_running_loop().call_later(edge - now, self._edge)
+
+    def _edge(self) -> None:
+        self._edge_timer = None
+        if self._on_edge is not None:
+            self._on_edge()
+        self._learnt(self.all_recv_opt)  # the next edge (a daily window has one every day)
+
+    def stop(self) -> None:
+        """No more edge wake-ups (logout, close)."""
+        if self._edge_timer is not None:
+            self._edge_timer.cancel()
+            self._edge_timer = None
 
     def total_now(self, total: int) -> int:
         """The unread total the app sees: none while the all-messages option's window is open
@@ -139,5 +173,5 @@ class UserManager:
         self._events.emit_profile(profile, changed)
 
     def on_all_recv_opt(self, opt: AllRecvOpt) -> None:
-        self.all_recv_opt = opt
+        self._learnt(opt)
         self._events.emit_all_recv_opt(opt)

@@ -136,6 +136,21 @@ def window_active(window: RecvWindow, now: int) -> bool:
     return window.duration == 0 or now < window.start + window.duration
 
 
+def next_edge(window: RecvWindow, now: int) -> int | None:
+    """The first time after ``now`` at which ``window_active`` changes, None if it never does."""
+    if window.opt == 0:
+        return None
+    if window.daily:
+        if window.duration == 0 or window.duration >= DAY:
+            return None
+        offset = (now - window.start) % DAY
+        return now + (window.duration - offset if offset < window.duration else DAY - offset)
+    if now < window.start:
+        return window.start
+    end = window.start + window.duration
+    return end if window.duration and now < end else None
+
+
 def effective_recv_opt(conv_opt: int, window: RecvWindow, now: int) -> int:
     """The option that applies to a conversation at ``now``: its own when it has one, else the
     all-messages option while its window is active."""
