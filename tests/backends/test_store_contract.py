@@ -7,7 +7,6 @@ clearing history."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 
@@ -34,7 +33,8 @@ from opentim.server.store.base import (
 )
 from opentim.server.store.schema import MIGRATIONS
 
-Factory = Callable[[], Store]
+from .conftest import Factory
+
 C2C, GROUP = ConvType.C2C, ConvType.GROUP
 
 

@@ -78,6 +78,7 @@ class Gateway:
         self._pending: set[asyncio.Task[None]] = set()
         self._present: set[str] = set()
         """Connections counted in the user's status (services/presence.py)."""
+        self._leaving: set[str] = set()
         self._nobody = asyncio.Event()
         self._nobody.set()
 
@@ -331,15 +332,19 @@ class Gateway:
 
     async def _left(self, conn: Connection, *, dropped: bool) -> None:
         """The connection no longer counts in its user's status (``dropped``: not a logout)."""
-        if conn.conn_id not in self._present:
+        if conn.conn_id not in self._present or conn.conn_id in self._leaving:
             return
-        self._present.discard(conn.conn_id)
+        self._leaving.add(conn.conn_id)
         try:
             await self.services.presence.disconnected(conn.user_id, conn.conn_id, dropped=dropped)
         except Exception:
             log.exception("status of %s not recorded", conn.user_id)
-        if not self._present:
-            self._nobody.set()
+        finally:
+            # Counted until recorded: ``wait_nobody`` returns once the store shows it.
+            self._leaving.discard(conn.conn_id)
+            self._present.discard(conn.conn_id)
+            if not self._present:
+                self._nobody.set()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
