@@ -230,3 +230,28 @@ async def test_find_by_id_and_seq_and_read_everything(login: Login) -> None:
     assert bob.conversations.total_unread() == 0
     await eve.messages.read_all()
     assert eve.conversations.total_unread() == 0
+
+
+async def test_the_audience_hook_adds_who_hears_of_a_profile_change(
+    login: Login, server: Server
+) -> None:
+    """What the friendship service plugs in: a source of more users (friends) for a change."""
+    assert server.services is not None
+    asked: list[str] = []
+
+    async def friends_of(user_id: str) -> list[str]:
+        asked.append(user_id)
+        return ["carol"]
+
+    async def broken(user_id: str) -> list[str]:
+        raise RuntimeError("a failing source silences no other")
+
+    server.services.presence.audiences += [broken, friends_of]
+    alice, carol, dave = await login("alice"), await login("carol"), await login("dave")
+    to_carol, to_dave = profiles(carol), profiles(dave)
+    await alice.users.set_profile(nick="Al")
+    got, _ = await to_carol.wait(lambda e: e[0].user_id == "alice")
+    assert got.nick == "Al"
+    assert asked == ["alice"]
+    await dave.users.statuses(["alice"])  # a round trip: a push to dave would be here by now
+    assert to_dave.items == []

@@ -54,6 +54,9 @@ class Server:
         self.bus: Bus = bus or make_bus(config)
         self.node_id = config.node_id or secrets.token_hex(3)
         self.relay: Relay | None = None
+        self.services: Services | None = None
+        """The services, once started (``services.presence.audiences`` takes more sources of
+        who hears of a profile change)."""
         self.secret_key_created = False
         self._key_to_save: str | None = None
         self.port = 0
@@ -138,7 +141,7 @@ class Server:
         messages = MessageService(self.store, relay, users, self.clock, limits)
         conversations = ConversationService(self.store, relay, users, limits, self.clock)
         groups = GroupService(self.store, users, messages, conversations, self.clock)
-        services = Services(users, messages, conversations, groups, presence, push)
+        services = self.services = Services(users, messages, conversations, groups, presence, push)
         try:
             await relay.start(registry.deliver)
             await presence.start()
