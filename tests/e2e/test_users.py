@@ -255,3 +255,14 @@ async def test_the_audience_hook_adds_who_hears_of_a_profile_change(
     assert asked == ["alice"]
     await dave.users.statuses(["alice"])  # a round trip: a push to dave would be here by now
     assert to_dave.items == []
+
+
+async def test_messages_carry_their_senders_profile_without_custom_fields(login: Login) -> None:
+    alice, bob = await login("alice"), await login("bob")
+    await alice.users.set_profile(nick="Al", custom={HOBBY: "x" * 500})
+    sent = await alice.messages.send_text(C2C, "bob", "hi")
+    assert sent.sender_profile is not None
+    assert (sent.sender_profile.nick, sent.sender_profile.custom) == ("Al", {})
+    [stored] = await bob.messages.find([sent.msg_id])
+    assert stored.sender_profile is not None
+    assert (stored.sender_profile.nick, stored.sender_profile.custom) == ("Al", {})

@@ -149,6 +149,11 @@ class Profile(Struct):
     custom: dict[str, str] = {}
     """Custom fields, ``Tag_Profile_Custom_*`` key → value (protocol/rules/users.py)."""
 
+    def card(self) -> Profile:
+        """The profile without its custom fields: what a message carries as its sender's (up to
+        20 × 500 bytes of custom fields would otherwise ride on every message)."""
+        return msgspec.structs.replace(self, custom={}) if self.custom else self
+
 
 class UserStatus(Struct):
     """A user's status (``TIMUserStatusType``), custom status and online devices."""

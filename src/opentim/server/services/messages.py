@@ -150,9 +150,8 @@ class MessageService:
                 ErrorCode.ERR_INVALID_PARAMETERS,
                 f"msg_id {msg.msg_id!r} is taken by a message of another conversation",
             )
-        msg.sender_profile = self.users.cached_profile(msg.sender) or await self.users.profile(
-            msg.sender
-        )
+        sender = self.users.cached_profile(msg.sender) or await self.users.profile(msg.sender)
+        msg.sender_profile = sender.card() if sender is not None else None
         if not appended.duplicate:
             self.publish(msg, conn_id)
         return msg
