@@ -366,9 +366,9 @@ class Soak:
                         "sender": a.sender,
                         "acked_at": round(a.acked_at, 2),
                         "delivered": engine.delivered.get(key),
-                        "target": engine._targets.get(key),
+                        "target": engine.targets.get(key),
                         "cached_max_seq": None if conv is None else conv.max_seq,
-                        "filler_running": key in engine._fillers,
+                        "filler_running": key in engine.fillers,
                         "handed_seqs_around": [
                             (s, round(t, 2)) for s, t in seqs if abs(s - a.seq) <= 3
                         ],

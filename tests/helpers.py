@@ -21,6 +21,7 @@ async def until(client: Client, condition: Callable[[], bool], timeout: float = 
         client.events.new_messages.add(poke),
         client.events.kicked.add(poke),
         client.events.network.add(poke),
+        client.events.friendship.add(poke),
     ]
     try:
         async with asyncio.timeout(timeout):

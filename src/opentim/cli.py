@@ -331,6 +331,58 @@ def demo(
         raise typer.Exit(1) from exc
 
 
+accounts_app = typer.Typer(
+    no_args_is_help=True, help="Official accounts (until the REST API): create, change, delete."
+)
+app.add_typer(accounts_app, name="official-account")
+
+
+@accounts_app.command("put")
+def official_account_put(
+    account_id: Annotated[str, typer.Argument(help="The account's id.")],
+    name: Annotated[str, typer.Argument(help="Its name.")],
+    face_url: Annotated[str, typer.Option(help="Its face URL.")] = "",
+    owner: Annotated[str, typer.Option(help="The user id of its owner.")] = "",
+    introduction: Annotated[str, typer.Option(help="Its introduction.")] = "",
+    organization: Annotated[str, typer.Option(help="Its organization.")] = "",
+    custom_data: Annotated[str, typer.Option(help="Its custom data.")] = "",
+    data_dir: DataDir = Path(DEFAULT_DATA_DIR),
+    store: StoreUrl = "",
+) -> None:
+    """Create an official account, or change one (users subscribe with
+    TIMSubscribeOfficialAccount). On SQLite, stop the server first; on PostgreSQL any time
+    (devices read the change on their next call; a running server's own path,
+    ``FriendService.put_account``, also pushes it to subscribers)."""
+    from opentim.protocol.friendship import OfficialAccount
+    from opentim.protocol.limits import MAX_OFFICIAL_ACCOUNT_ID_BYTES, valid_group_id
+
+    if len(account_id.encode()) > MAX_OFFICIAL_ACCOUNT_ID_BYTES or not valid_group_id(account_id):
+        raise fail(f"an account id is 1-{MAX_OFFICIAL_ACCOUNT_ID_BYTES} printable ASCII bytes")
+    account = OfficialAccount(
+        account_id=account_id,
+        name=name,
+        face_url=face_url,
+        owner=owner,
+        introduction=introduction,
+        organization=organization,
+        custom_data=custom_data,
+        create_time=int(time.time()),
+    )
+    on_store(data_dir, store, "put the account", lambda target: target.friends.put_account(account))
+    typer.echo(f"official account {account_id} saved")
+
+
+@accounts_app.command("delete")
+def official_account_delete(
+    account_id: Annotated[str, typer.Argument(help="The account's id.")],
+    data_dir: DataDir = Path(DEFAULT_DATA_DIR),
+    store: StoreUrl = "",
+) -> None:
+    """Delete an official account and its subscriptions (on SQLite, stop the server first)."""
+    on_store(data_dir, store, "delete the account", lambda t: t.friends.delete_account(account_id))
+    typer.echo(f"official account {account_id} deleted")
+
+
 capi_app = typer.Typer(no_args_is_help=True, help="The C library: libImSDK.so and its headers.")
 app.add_typer(capi_app, name="capi")
 

@@ -13,11 +13,10 @@ from opentim.server.bus.local import LocalBus
 from opentim.server.services.conversations import ConversationService
 from opentim.server.store.base import Store
 
-from .conftest import Factory
-from .test_store_contract import c2c
+from .test_store_contract import Factory, c2c, factory, store  # noqa: F401 (fixtures)
 
 
-async def test_database_identity_is_made_once_kept_and_rotated(factory: Factory) -> None:
+async def test_database_identity_is_made_once_kept_and_rotated(factory: Factory) -> None:  # noqa: F811
     s = factory()
     await s.open()
     first = s.db_id
@@ -48,7 +47,7 @@ async def full_sync(svc: ConversationService, user: str, cursor: str = "") -> tu
     return seen, cursor, reset_any
 
 
-async def test_sync_refuses_a_token_of_another_history_and_starts_over(store: Store) -> None:
+async def test_sync_refuses_a_token_of_another_history_and_starts_over(store: Store) -> None:  # noqa: F811
     svc = ConversationService(store, LocalBus(), users=None, clock=lambda: 0.0)  # type: ignore[arg-type]
     await store.messages.append(c2c("alice", "bob", "m1"), 100)
     seen, cursor, reset = await full_sync(svc, "bob")

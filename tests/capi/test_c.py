@@ -130,6 +130,27 @@ def test_seed_scenarios_from_c_on_postgresql(libimsdk: Library, tmp_path: Path) 
     assert "hello from C" in bob.stdout
 
 
+def test_friendship_basics_from_c(libimsdk: Library, served: Served, tmp_path: Path) -> None:
+    """From C: one user applies to be a friend (the other's permission needs a confirmation),
+    the other agrees and adds, lists friends, sets a remark, checks the relation, blocks the
+    applicant (the blacklist callback comes on the SDK thread) and lists the blacklist; the
+    blocked user's message is then refused with 20007."""
+    exe = compile_c(libimsdk, "friends.c")
+    env = {"OPENTIM_SERVER_URL": served.url}
+    served.register("cora")
+    steps = (("apply", "cody", "cora"), ("main", "cora", "cody"), ("send", "cody", "cora"))
+    outputs = []
+    for mode, user, peer in steps:
+        config = tmp_path / user
+        config.mkdir(exist_ok=True)
+        ran = run([str(exe), str(config), mode, user, served.sig(user), peer], env)
+        assert ran.returncode == 0, ran.stderr
+        outputs.append(ran.stdout)
+    assert "applied" in outputs[0]
+    assert "befriended and blocked cody" in outputs[1]
+    assert f"refused {int(ErrorCode.ERR_SVR_MSG_IN_PEER_BLACKLIST)}" in outputs[2]
+
+
 def test_many_threads_call_at_once_and_callbacks_come_on_the_sdk_thread(
     libimsdk: Library, served: Served, tmp_path: Path
 ) -> None:

@@ -63,6 +63,11 @@ def out_msg(n: int) -> dict[str, Any]:
     return {"msg_id": f"mallory-{n}", "elems": [{"elem_type": 0, "text_elem_content": "hi"}]}
 
 
+def peer(t: Target) -> str:
+    """The user a friendship op aims at: the C2C target's peer, else a victim."""
+    return t.conv_id if t.conv_type == C2C else "alice"
+
+
 REQUESTS: dict[str, Callable[[Target, int], dict[str, Any]]] = {
     "login": lambda t, n: {},  # never sent by these tests: the session's own first frame
     "logout": lambda t, n: {},
@@ -100,6 +105,33 @@ REQUESTS: dict[str, Callable[[Target, int], dict[str, Any]]] = {
     "group_invite": lambda t, n: {"group_id": t.group_id, "user_ids": [ATTACKER]},
     "group_kick": lambda t, n: {"group_id": t.group_id, "user_ids": ["bob"]},
     "group_joined": lambda t, n: {},
+    # friendship: aimed at the target's user (or alice), acting on the caller's own lists
+    "friend_add": lambda t, n: {"user_id": peer(t), "remark": "x", "group_name": "g"},
+    "friend_delete": lambda t, n: {"user_ids": [peer(t)], "type": 1},
+    "friend_check": lambda t, n: {"user_ids": [peer(t)], "type": 1},
+    "friend_list": lambda t, n: {},
+    "friend_info": lambda t, n: {"user_ids": [peer(t)]},
+    "friend_modify": lambda t, n: {"user_id": peer(t), "remark": "y"},
+    "friend_search": lambda t, n: {"keywords": ["a"], "fields": 7},
+    "friend_apps": lambda t, n: {"type": 2},
+    "friend_answer": lambda t, n: {"user_id": peer(t), "action": 1},
+    "friend_apps_read": lambda t, n: {"time": 0},
+    "friend_apps_delete": lambda t, n: {"user_ids": [peer(t)], "type": 0},
+    "black_add": lambda t, n: {"user_ids": [peer(t)]},
+    "black_delete": lambda t, n: {"user_ids": [peer(t)]},
+    "black_list": lambda t, n: {},
+    "fgroup_create": lambda t, n: {"names": [f"g{n}"], "user_ids": [peer(t)]},
+    "fgroup_delete": lambda t, n: {"names": ["g"]},
+    "fgroup_modify": lambda t, n: {"names": ["g"], "user_ids": [peer(t)]},
+    "fgroup_list": lambda t, n: {},
+    "follow": lambda t, n: {"user_ids": [peer(t)]},
+    "unfollow": lambda t, n: {"user_ids": [peer(t)]},
+    "follow_list": lambda t, n: {"kind": 1},
+    "follow_counts": lambda t, n: {"user_ids": [peer(t)]},
+    "follow_check": lambda t, n: {"user_ids": [peer(t)]},
+    "oa_subscribe": lambda t, n: {"account_id": "none"},
+    "oa_unsubscribe": lambda t, n: {"account_id": "none"},
+    "oa_info": lambda t, n: {},
     # --- issue 11, users
     "user_search": lambda t, n: {"keywords": ["alice", "bob"]},
     "status_get": lambda t, n: {"user_ids": ["alice", "bob"]},
@@ -115,6 +147,12 @@ REQUESTS: dict[str, Callable[[Target, int], dict[str, Any]]] = {
     "msg_find": lambda t, n: {"msg_ids": [t.msg_id]},
     "conv_read_all": lambda t, n: {},
 }
+FRIENDSHIP_OPS = frozenset(
+    op
+    for op in REQUESTS
+    if op.startswith(("friend", "black", "fgroup", "follow", "unfollow", "oa_"))
+)
+"""Ops on the caller's own friendship state: allowed for everyone logged in."""
 
 REFUSED = "refused"
 """The op answers an error and the database is unchanged."""
@@ -158,6 +196,7 @@ ALWAYS_OWN = frozenset(
         "msg_find",
         "conv_read_all",
     }
+    | FRIENDSHIP_OPS
 )
 NEVER_ON_A_FOREIGN_GROUP = frozenset(
     {

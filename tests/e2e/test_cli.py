@@ -425,3 +425,48 @@ async def test_info_logs_logins_logouts_and_refusals_with_codes_and_logger_names
     for part in expected:
         assert part in text, text
     assert text.index("login alice") < text.index("group_join") < text.index("logout alice")
+
+
+async def test_official_accounts_are_put_and_deleted_by_the_administrator(tmp_path: Path) -> None:
+    """``opentim official-account put`` then serve: a user subscribes and reads the account;
+    after ``delete`` (server stopped, SQLite) it is gone."""
+
+    async def cli(*args: str) -> bytes:
+        proc = await asyncio.create_subprocess_exec(
+            *OPENTIM,
+            "official-account",
+            *args,
+            "--data-dir",
+            str(tmp_path),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await proc.communicate()
+        assert proc.returncode == 0
+        return out
+
+    assert b"saved" in await cli("put", "news", "Daily News", "--organization", "Press")
+    proc, url = await start_serve(tmp_path)
+    try:
+        client = Client(url)
+        await client.login("reader", await usersig(tmp_path, "reader"))
+        await client.friendship.subscribe("news")
+        [found] = await client.friendship.accounts()
+        assert found.account is not None
+        assert (found.account.name, found.account.organization) == ("Daily News", "Press")
+        await client.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await proc.wait()
+    assert b"deleted" in await cli("delete", "news")
+    proc, url = await start_serve(tmp_path)
+    try:
+        client = Client(url)
+        await client.login("reader", await usersig(tmp_path, "reader"))
+        assert await client.friendship.accounts() == []
+        with pytest.raises(SdkError) as info:
+            await client.friendship.subscribe("news")
+        assert info.value.code == ErrorCode.ERR_SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND
+        await client.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await proc.wait()

@@ -179,6 +179,22 @@ async def test_users_on_different_nodes_chat_and_two_devices_agree(cluster: Clus
     pushed = next(m for m in received if m.msg_id == sent.msg_id)
     assert pushed.sender_profile is not None
     assert pushed.sender_profile.nick == "Bob"
+    # A blacklist changed through one node holds on another, whose sends check a cached copy.
+    await alice.friendship.block(["bob"])
+    refused = 0
+    async with asyncio.timeout(10):
+        while not refused:  # the change reaches node 2 over the bus; it then refuses bob
+            try:
+                await bob_tablet.messages.send_text(C2C, "alice", "still there?")
+            except SdkError as exc:
+                refused = exc.code
+    assert refused == ErrorCode.ERR_SVR_MSG_IN_PEER_BLACKLIST
+    await alice.friendship.unblock(["bob"])
+    async with asyncio.timeout(10):
+        while True:
+            with contextlib.suppress(SdkError):
+                await bob_tablet.messages.send_text(C2C, "alice", "back again")
+                break
 
 
 def conv(client: Client, conv_type: int, conv_id: str) -> Conversation:

@@ -23,14 +23,16 @@ class HeldPushes:
 
     def __init__(self, client: Client) -> None:
         self.engine = client.engine
-        self.real = self.engine.on_push
+        self.core = client.session.sync
+        self.real = self.core.on_push
         self.held: list[Message] = []
         self.arrived = asyncio.Event()
-        self.engine.on_push = self.hold  # type: ignore[method-assign]
+        self.core.on_push = self.hold  # type: ignore[method-assign]
 
-    def hold(self, msg: Message) -> None:
+    def hold(self, msg: Message) -> list[object]:
         self.held.append(msg)
         self.arrived.set()
+        return []
 
     async def wait_for(self, msg_id: str) -> None:
         async with asyncio.timeout(5):
@@ -39,9 +41,9 @@ class HeldPushes:
                 await self.arrived.wait()
 
     def release(self) -> None:
-        self.engine.on_push = self.real  # type: ignore[method-assign]
+        self.core.on_push = self.real  # type: ignore[method-assign]
         for msg in self.held:
-            self.real(msg)
+            self.engine.on_push(msg)
 
 
 async def test_a_message_pushed_after_the_devices_own_later_send_is_delivered(

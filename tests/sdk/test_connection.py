@@ -1,5 +1,6 @@
-"""The SDK's socket (issue 9, finding 8): a request whose connection is lost while it is being
-sent raises ConnectionLostError, and leaves no future whose exception nobody retrieved."""
+"""The SDK's socket and transport (issue 9, finding 8): a request whose connection is lost while
+it is being sent raises ConnectionLostError, and leaves no future whose exception nobody
+retrieved."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pytest
 
 from opentim.protocol.ops import Empty
 from opentim.sdk.connection import Connection
+from opentim.sdk.core import ClientSession
 from opentim.sdk.exceptions import ConnectionLostError
+from opentim.sdk.transport import Transport
 from opentim.server.app import Server
 
 pytestmark = pytest.mark.e2e
@@ -21,9 +24,16 @@ async def test_request_cut_off_while_sending_leaves_no_unretrieved_future(server
     loop = asyncio.get_running_loop()
     unhandled: list[dict[str, Any]] = []
     loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
+    transport = Transport(ClientSession())
     closed = asyncio.Event()
-    conn = Connection(on_push=lambda push: None, on_close=closed.set)
-    await conn.open(server.url)
+    real_lost = transport.lost
+
+    def lost(conn: Connection) -> None:
+        real_lost(conn)
+        closed.set()
+
+    transport.lost = lost  # type: ignore[method-assign]
+    conn = await transport.open(server.url, None)
     ws = conn._ws
     assert ws is not None
     real_send = ws.send
@@ -40,10 +50,13 @@ async def test_request_cut_off_while_sending_leaves_no_unretrieved_future(server
     ws.send = send_as_the_link_dies  # type: ignore[method-assign]
     try:
         with pytest.raises(ConnectionLostError):
-            await conn.request("ping", Empty(), Empty)
+            await transport.request_on(conn, "ping", Empty(), Empty)
+        with pytest.raises(ConnectionLostError):
+            await transport.request_on(conn, "ping", Empty(), Empty)  # a connection gone
         await conn.close()
         gc.collect()
         await asyncio.sleep(0)
         assert unhandled == []
+        assert transport.session.requests.pending == {}
     finally:
         loop.set_exception_handler(None)

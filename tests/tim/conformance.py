@@ -60,6 +60,11 @@ class AllFacts:
     def params(self, function: str) -> list[str]:
         return [param_name(p) for p in self.functions[function]["params"]]
 
+    def sources_of(self, header: str) -> set[str]:
+        """The recorder sources of a header: its functions and its callback typedefs."""
+        h = self.headers[header]
+        return set(h["functions"]) | set(h["callback_typedefs"])
+
     def check_flat(self, header: str, obj: object, where: str) -> list[str]:
         """Problems of an object whose keys must be keys of ``header`` with their type tag's
         JSON type (``string``, ``bool``, ``uint32`` …; tags naming another shape are not
@@ -275,10 +280,35 @@ class Checker:
         ok = isinstance(code, int) and not isinstance(code, bool) and code in self.codes
         return [] if ok else [f"{where}: code {code!r} is not in error_codes"]
 
+    def check_friendship(self, src: str, args: tuple[Any, ...]) -> list[str]:
+        """TIMFriendshipManager.h (tim-keys.json does not detail it): every JSON object emitted,
+        nested ones included, holds only keys of that header (or UserProfile keys of
+        TIMManager.h), each with its tag's JSON type; the result codes are known codes."""
+        problems: list[str] = []
+        if src in self.all.functions:
+            code, _desc, text = args[0], args[1], args[2]
+            problems += self.check_code(code, f"{src}.code")
+            texts = [text]
+        else:
+            texts = [a for a in args[:-1] if isinstance(a, str) and a[:1] in ("[", "{")]
+        for text in texts:
+            if not isinstance(text, str) or not text:
+                continue
+            for obj in _objects(json.loads(text)):
+                header = (
+                    "TIMManager.h"
+                    if any(key.startswith("user_profile_") for key in obj)
+                    else "TIMFriendshipManager.h"
+                )
+                problems += self.all.check_flat(header, obj, src)
+        return problems
+
     def check_record(self, record: Record) -> list[str]:
         """Problems of one callback or event invocation."""
         src, args = record.source, record.args
         where = src
+        if src in self.all.sources_of("TIMFriendshipManager.h"):
+            return self.check_friendship(src, args)
         if src == "TIMConvEventCallback":
             event, text, _ = args
             problems = self.check_value("uint<TIMConvEvent>", event, f"{where}.conv_event")
@@ -362,6 +392,15 @@ class Checker:
             return problems + ([] if ok else [f"{where}: {text!r} is not a message id"])
         shape = self.callback_shape(src.removesuffix(".res_cb")) if code == 0 else ""
         return problems + self.check_text(shape, text, where)
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """Every JSON object in ``value``, nested ones included."""
+    if isinstance(value, dict):
+        return [value, *(o for v in value.values() for o in _objects(v))]
+    if isinstance(value, list):
+        return [o for v in value for o in _objects(v)]
+    return []
 
 
 class Recorder:

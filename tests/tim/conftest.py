@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import pytest
 from opentim.protocol import make_usersig
 from opentim.server.app import Server
 from opentim.server.config import ServerConfig
+from opentim.server.gateway.dispatch import Services
 from opentim.tim import TIMSDK, keys as k
 
 from .conformance import AllFacts, Checker, Recorder, Tap
@@ -58,6 +59,12 @@ class ServerThread:
     @property
     def url(self) -> str:
         return self.server.url
+
+    def admin(self, act: Callable[[Services], Awaitable[object]]) -> object:
+        """Run ``act(services)`` on the server's loop (an administrator's path)."""
+        services = self.server.services
+        assert services is not None
+        return asyncio.run_coroutine_threadsafe(act(services), self.loop).result(TIMEOUT)
 
     @staticmethod
     def sig(user_id: str, *, now: int | None = None, expire: int = 86400) -> str:

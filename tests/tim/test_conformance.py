@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import opentim.tim
+from opentim.protocol.friendship import OfficialAccount
 from opentim.tim import TIMSDK, functions, keys as k
 from opentim.tim.extensions import (
     OPENTIM_EXTENSIONS,
@@ -174,9 +175,64 @@ def test_checker_accepts_the_seed_example_and_rejects_what_is_off(checker: Check
     assert checker.check_record(Record("TIMConvTotalUnreadMessageCountChangedCallback", (-1, None)))
 
 
+def exercise_friendship(me: Tim, server: Any) -> None:
+    """Call each function of TIMFriendshipManager.h once, with ``conf-peer`` and
+    ``conf-other`` (whose add permissions allow anyone) and an official account."""
+    for user_id in ("conf-peer", "conf-other"):
+        server.admin(lambda s, u=user_id: s.users.set_profile(u, {"add_permission": 1}))
+    server.admin(lambda s: s.friends.put_account(OfficialAccount(account_id="conf-oa", name="N")))
+    add = {"friendship_add_friend_param_identifier": "conf-peer"}
+    assert me.ok("TIMFriendshipAddFriend", json.dumps(add))["friend_result_code"] == 0
+    me.ok("TIMFriendshipGetFriendProfileList")
+    me.ok("TIMFriendshipGetFriendsInfo", json.dumps(["conf-peer"]))
+    item = {"friend_profile_item_remark": "P"}
+    modify = {
+        "friendship_modify_friend_profile_param_identifier": "conf-peer",
+        "friendship_modify_friend_profile_param_item": item,
+    }
+    me.ok("TIMFriendshipModifyFriendProfile", json.dumps(modify))
+    search = {"friendship_search_param_keyword_list": ["p"]}
+    me.ok("TIMFriendshipSearchFriends", json.dumps(search))
+    check = {"friendship_check_friendtype_param_identifier_array": ["conf-peer"]}
+    me.ok("TIMFriendshipCheckFriendType", json.dumps(check))
+    me.ok("TIMFriendshipGetPendencyList", json.dumps({}))
+    answer = {"friend_response_identifier": "conf-other", "friend_response_action": 2}
+    me.ok("TIMFriendshipHandleFriendAddRequest", json.dumps(answer))
+    me.ok("TIMFriendshipReportPendencyReaded", 0)
+    pendency = {"friendship_delete_pendency_param_identifier_array": ["conf-other"]}
+    me.ok("TIMFriendshipDeletePendency", json.dumps(pendency))
+    group = {
+        "friendship_create_friend_group_param_name_array": ["fg"],
+        "friendship_create_friend_group_param_identifier_array": ["conf-peer"],
+    }
+    me.ok("TIMFriendshipCreateFriendGroup", json.dumps(group))
+    me.ok("TIMFriendshipGetFriendGroupList", None)
+    rename = {
+        "friendship_modify_friend_group_param_name": "fg",
+        "friendship_modify_friend_group_param_new_name": "fg2",
+    }
+    me.ok("TIMFriendshipModifyFriendGroup", json.dumps(rename))
+    me.ok("TIMFriendshipDeleteFriendGroup", json.dumps(["fg2"]))
+    remove = {"friendship_delete_friend_param_identifier_array": ["conf-peer"]}
+    me.ok("TIMFriendshipDeleteFriend", json.dumps(remove))
+    me.ok("TIMFriendshipAddToBlackList", json.dumps(["conf-other"]))
+    me.ok("TIMFriendshipGetBlackList")
+    me.ok("TIMFriendshipDeleteFromBlackList", json.dumps(["conf-other"]))
+    me.ok("TIMSubscribeOfficialAccount", "conf-oa")
+    me.ok("TIMGetOfficialAccountsInfo", json.dumps(["conf-oa"]))
+    me.ok("TIMUnsubscribeOfficialAccount", "conf-oa")
+    me.ok("TIMFollowUser", json.dumps(["conf-peer"]))
+    me.ok("TIMGetMyFollowingList", None)
+    me.ok("TIMGetMyFollowersList", None)
+    me.ok("TIMGetMutualFollowersList", None)
+    me.ok("TIMGetUserFollowInfo", json.dumps(["conf-me"]))
+    me.ok("TIMCheckFollowType", json.dumps(["conf-peer"]))
+    me.ok("TIMUnfollowUser", json.dumps(["conf-peer"]))
+
+
 # --- everything a full run emits ------------------------------------------------------------
 def test_everything_emitted_by_every_function_conforms(
-    make_tim: Any, recorder: Recorder, checker: Checker
+    make_tim: Any, recorder: Recorder, checker: Checker, server: Any
 ) -> None:
     peer: Tim = make_tim("conf-peer")
     other: Tim = make_tim("conf-other")
@@ -357,6 +413,9 @@ def test_everything_emitted_by_every_function_conforms(
     me.messages.wait(lambda m: m[k.MESSAGE_MSG_ID] == older[k.MESSAGE_MSG_ID])
     assert me.sdk.TIMGetServerTime() > 0
     assert me.sdk.TIMGetSDKVersion()
+
+    # Friendship (TIMFriendshipManager.h): every function once.
+    exercise_friendship(me, server)
 
     # Issue 11, users: profiles with custom fields, status, subscriptions, search, push
     # settings, the all-messages receive option, messages found and read in bulk.

@@ -84,6 +84,23 @@ MAX_LIST_ARG: Final = 1000
 ``convs_per_call``) apply first, with their own codes."""
 MAX_JSON_DEPTH: Final = 32
 """How deeply an app's JSON (message elements, a draft) may nest."""
+# --- friendship (Tencent's documented limits) ---
+MAX_FRIENDS_PER_CALL: Final = 100
+"""Users per friendship batch call (add, delete, check, blacklist, follow …)."""
+MAX_FRIENDS: Final = 3000
+"""Friends per user (30010 over it)."""
+MAX_BLACKLIST: Final = 1000
+MAX_FRIEND_GROUPS: Final = 30
+MAX_FRIEND_GROUP_NAME_BYTES: Final = 30
+MAX_FRIEND_REMARK_BYTES: Final = 96
+MAX_FRIEND_WORDING_BYTES: Final = 256
+MAX_FRIEND_SOURCE_BYTES: Final = 128
+MAX_FRIEND_CUSTOM_FIELDS: Final = 20
+MAX_FRIEND_CUSTOM_BYTES: Final = 500
+MAX_SEARCH_KEYWORDS: Final = 5
+MAX_APPLICATIONS_PAGE: Final = 100
+FOLLOW_PAGE: Final = 100
+MAX_OFFICIAL_ACCOUNT_ID_BYTES: Final = 48
 MAX_USERSIG_CHARS: Final = 8192
 """A UserSig's length; a real one is a few hundred characters."""
 MAX_USERSIG_JSON_BYTES: Final = 64 * 1024

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from .ranges import U32, Pos
+from .ranges import U32, Pos, check_u64
 
 
 class ConvType(IntEnum):
@@ -130,6 +130,13 @@ def valid_marks(mark: int) -> bool:
 
 class Struct(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """Base for wire structs: keyword-only, defaults left off the wire."""
+
+
+class Req(Struct):
+    """A request body with uint64 fields, checked once decoded (``ranges.check_u64``)."""
+
+    def __post_init__(self) -> None:
+        check_u64(self)
 
 
 class Profile(Struct):

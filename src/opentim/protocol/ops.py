@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from . import limits
+from . import friendship as fs, limits
 from .models import (
     AllRecvOpt,
     Conversation,
@@ -21,22 +21,16 @@ from .models import (
     MemberResult,
     Message,
     Profile,
+    Req,
     Struct,
     UserStatus,
 )
-from .ranges import U32, U64, Pos, check_u64
+from .ranges import U32, U64, Pos
 
 
 def _at_most(n: int) -> Meta:
     """A list argument's length limit: a longer list is refused with 6017 by the codec."""
     return Meta(max_length=n)
-
-
-class Req(Struct):
-    """A request body with uint64 fields, checked once decoded (``ranges.check_u64``)."""
-
-    def __post_init__(self) -> None:
-        check_u64(self)
 
 
 UserIds = Annotated[list[str], _at_most(limits.MAX_USERS_PER_CALL)]
@@ -472,6 +466,33 @@ OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
     "group_invite": (GroupMembersReq, MemberResultsRes),
     "group_kick": (GroupMembersReq, MemberResultsRes),
     "group_joined": (GroupJoinedReq, GroupListRes),
+    # friendship (protocol/friendship.py)
+    "friend_add": (fs.FriendAddReq, fs.UserResult),
+    "friend_delete": (fs.TypedIdsReq, fs.ResultsRes),
+    "friend_check": (fs.TypedIdsReq, fs.RelationsRes),
+    "friend_list": (Empty, fs.FriendsRes),
+    "friend_info": (fs.IdsReq, fs.FriendInfosRes),
+    "friend_modify": (fs.FriendModifyReq, Empty),
+    "friend_search": (fs.FriendSearchReq, fs.FriendInfosRes),
+    "friend_apps": (fs.ApplicationsReq, fs.ApplicationsRes),
+    "friend_answer": (fs.AnswerReq, fs.UserResult),
+    "friend_apps_read": (fs.ReadReq, Empty),
+    "friend_apps_delete": (fs.TypedIdsReq, fs.ResultsRes),
+    "black_add": (fs.IdsReq, fs.ResultsRes),
+    "black_delete": (fs.IdsReq, fs.ResultsRes),
+    "black_list": (Empty, fs.FriendsRes),
+    "fgroup_create": (fs.FriendGroupReq, fs.ResultsRes),
+    "fgroup_delete": (fs.FriendGroupReq, Empty),
+    "fgroup_modify": (fs.FriendGroupReq, fs.ResultsRes),
+    "fgroup_list": (fs.FriendGroupReq, fs.FriendGroupsRes),
+    "follow": (fs.IdsReq, fs.ResultsRes),
+    "unfollow": (fs.IdsReq, fs.ResultsRes),
+    "follow_list": (fs.FollowListReq, fs.FollowListRes),
+    "follow_counts": (fs.IdsReq, fs.FollowCountsRes),
+    "follow_check": (fs.IdsReq, fs.RelationsRes),
+    "oa_subscribe": (fs.AccountIdReq, Empty),
+    "oa_unsubscribe": (fs.AccountIdReq, Empty),
+    "oa_info": (fs.AccountsReq, fs.AccountsRes),
 }
 
 PUSHES: dict[str, type[msgspec.Struct]] = {
@@ -482,6 +503,7 @@ PUSHES: dict[str, type[msgspec.Struct]] = {
     "revoke": RevokePush,
     "read": ReadPush,
     "cgroup": ConvGroupPush,
+    "friend": fs.FriendPush,
 }
 
 

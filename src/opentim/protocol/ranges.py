@@ -19,7 +19,7 @@ U32_MAX: Final = (1 << 32) - 1
 _U64_META: Final = Meta(ge=0, description="uint64_t")
 U64 = Annotated[int, _U64_META]
 """``uint64_t``. msgspec bounds stop at int64, so the upper bound is checked after decoding by
-``check_u64`` (structs with such fields derive from ``ops.Req``)."""
+``check_u64`` (structs with such fields derive from ``models.Req``)."""
 U32 = Annotated[int, Meta(ge=0, le=U32_MAX)]
 """``uint32_t`` and the reference's ``uint`` enums."""
 Pos = Annotated[int, Meta(ge=0, le=I64_MAX)]

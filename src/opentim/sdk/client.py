@@ -15,56 +15,49 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import itertools
 import logging
-import random
 import secrets
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
 
-from opentim.protocol import (
-    DEFAULT_SDKAPPID,
-    Conversation,
-    ErrorCode,
-    Message,
-    Profile,
-    Push,
-    RemoteProtocolError,
-    decode_push,
-)
+from opentim.protocol import DEFAULT_SDKAPPID, ErrorCode, Profile
 from opentim.protocol.ops import (
-    AllRecvOptPush,
-    ConvGroupPush,
-    ConvPush,
     Empty,
-    KickedPush,
     LoginReq,
     LoginRes,
-    MsgPush,
     OutMessage,
     ProfileGetReq,
     ProfilePush,
     ProfileSetReq,
     ProfilesRes,
-    ReadPush,
-    RevokePush,
-    SigExpiredPush,
     StatusPush,
 )
 
 from .connection import Connection
 from .conversations import ConversationManager
-from .events import Events, LoginStatus, NetworkStatus, Receipt
-from .exceptions import ConnectionLostError, SdkError
+from .core import (
+    ClientSession,
+    Effect,
+    FriendChanged,
+    LinkAction,
+    LinkEvent,
+    LoginStatus,
+    ReadReceipt,
+    UsersChanged,
+)
+from .events import Events, NetworkStatus, Receipt
+from .exceptions import SdkError
+from .friends import FriendshipManager
 from .groups import GroupManager
 from .messages import MessageManager
-from .store import LocalStore, cache_path
-from .sync import SyncEngine
+from .store import Cache, LocalStore, cache_path
+from .sync import SyncDriver
+from .transport import Transport
 from .users import UserManager
 
 log = logging.getLogger(__name__)
@@ -74,6 +67,11 @@ T = TypeVar("T", bound=msgspec.Struct)
 
 class Client:
     """One user's session with an opentim server.
+
+    The protocol state (request ids, the push table, sync and gap filling, the connection
+    life) is the sans-I/O ``ClientSession`` (core/); this class drives it: the transport
+    carries its frames and holds the futures, the sync driver asks its requests, and the
+    managers get the transport, the session, the local cache and the events they use.
 
     Args:
         server_url: the server's WebSocket URL, e.g. ``ws://127.0.0.1:9000/ws``.
@@ -103,40 +101,76 @@ class Client:
         self.sdkappid = sdkappid
         self.device_id = device_id or secrets.token_hex(8)
         self.platform = platform
-        self.request_timeout = request_timeout
         self.data_dir = None if data_dir is None else Path(data_dir)
         self.reconnect_delay = reconnect_delay
         self.ca_file = ca_file
         self._tls: ssl.SSLContext | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._timer: asyncio.Future[None] | None = None
         self.events = Events()
-        self.conversations = ConversationManager(self)
-        self.messages = MessageManager(self)
-        self.groups = GroupManager(self)
+        self.session = ClientSession(backoff=reconnect_delay)
+        self.transport = Transport(self.session, request_timeout)
+        self.cache = Cache(self.session.sync.delivered)
+        self.engine = SyncDriver(
+            self.transport, self.cache, self.events, self._spawn, self._synced_or_stopped
+        )
+        self.conversations = ConversationManager(
+            self.session, self.transport, self.cache, self.events, self.engine
+        )
+        self.session.sync.convs = self.conversations
+        self.messages = MessageManager(
+            self.transport, self.cache, self.conversations, self.engine, platform
+        )
+        self.groups = GroupManager(self.transport)
+        self.friendship = FriendshipManager(self.transport)
+        self.transport.on(LinkAction, self._on_link)
+        self.transport.on(ReadReceipt, self._on_receipt)
+        self.transport.on(FriendChanged, lambda a: self.events.emit_friendship(a.event))
         self.users = UserManager(
-            self.request,
+            self.transport.request,
             self.events,
             time.time,
             lambda: self.events.emit_total_unread(self.conversations.total_unread()),
         )
-        self.engine = SyncEngine(self)
-        self.user_id = ""
+        self.transport.on(UsersChanged, self._on_users)
         self.profile: Profile | None = None
-        self.login_status = LoginStatus.LOGGED_OUT
         self.server_time_offset = 0.0
-        self.server_db_id = 0
-        """The database identity the server gave at the last login (0: it has none)."""
         self.has_cache = False
         """Whether the conversation list came from the local cache at login."""
         self._user_sig = ""
-        self._conn: Connection | None = None
-        self._connected = asyncio.Event()
-        self._store: LocalStore | None = None
         self._synced = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._reconnecting = False
-        self._status_changed = asyncio.Event()
         self._queued: list[tuple[int, str, OutMessage]] = []
         """Sends an earlier run of the app left in the outbox: sent after the first sync."""
+
+    @property
+    def user_id(self) -> str:
+        return self.session.user_id
+
+    @user_id.setter
+    def user_id(self, user_id: str) -> None:
+        self.session.user_id = user_id
+
+    @property
+    def login_status(self) -> LoginStatus:
+        return self.session.link.login_status
+
+    @property
+    def server_db_id(self) -> int:
+        """The database identity the server gave at the last login (0: it has none)."""
+        return self.session.server_db_id
+
+    @property
+    def request_timeout(self) -> float:
+        return self.transport.request_timeout
+
+    @request_timeout.setter
+    def request_timeout(self, seconds: float) -> None:
+        self.transport.request_timeout = seconds
+
+    @property
+    def _conn(self) -> Connection | None:
+        """The connection of the moment (tests cut it)."""
+        return self.transport.conn
 
     # --- session ----------------------------------------------------------------------------
     async def login(self, user_id: str, user_sig: str) -> Profile:
@@ -145,38 +179,37 @@ class Client:
         ``wait_synced()`` waits for it)."""
         if self.login_status in (LoginStatus.LOGGED_IN, LoginStatus.LOGGING_IN):
             raise SdkError(ErrorCode.ERR_SDK_ACCOUNT_LOGIN_IN_PROCESS, "already logged in")
-        self.login_status = LoginStatus.LOGGING_IN
+        self.transport.handle(LinkEvent.LOGIN)
         await self.open_cache(user_id)
         try:
-            res = await self._connect(user_id, user_sig, resume=False)
+            conn, res = await self._connect(user_id, user_sig, resume=False)
         except SdkError:
-            self.login_status = LoginStatus.LOGGED_OUT
+            self.transport.handle(LinkEvent.LOGIN_FAILED)
             raise
         self._user_sig = user_sig
         self.profile = self.users.profile = res.profile
-        self.login_status = LoginStatus.LOGGED_IN
-        self._after_connect()
+        self._logged_in(conn, res)
         await self._load_all_recv_opt()
         return res.profile
 
     async def logout(self) -> None:
         """Log out and close the connection. Safe to call when logged out."""
-        conn = self._conn
-        self.login_status = LoginStatus.LOGGING_OUT
+        conn = self.transport.conn
+        connected = self.transport.connected
+        self.transport.handle(LinkEvent.LOGOUT)
         try:
-            if conn is not None and self._connected.is_set():
-                await conn.request("logout", Empty(), Empty)
+            if conn is not None and connected:
+                await self.transport.request_on(conn, "logout", Empty(), Empty)
         except SdkError:
             pass
         finally:
-            self._connected.clear()
-            self._conn = None
+            self.transport.drop()
             if conn is not None:
                 await conn.close()
-            if self._store is not None:
-                await self._store.flush()
+            if self.cache.store is not None:
+                await self.cache.store.flush()
             self.users.stop()
-            self._set_logged_out()
+            self.transport.handle(LinkEvent.CLOSED)
 
     async def close(self) -> None:
         """Log out (if logged in), stop background work, close the local cache."""
@@ -198,7 +231,7 @@ class Client:
 
     @property
     def connected(self) -> bool:
-        return self._connected.is_set()
+        return self.transport.connected
 
     # --- profiles ---------------------------------------------------------------------------
     async def set_profile(self, **changes: Any) -> Profile:
@@ -222,82 +255,48 @@ class Client:
     def sync_soon(self) -> None:
         """Sync conversations behind the caller: an answer said it left some changed ones out
         (they come with the sync, as every change moves the change position)."""
-        if self._conn is not None:
-            self._spawn(self.engine.run())
+        self.engine.sync_soon()
 
     # --- requests ---------------------------------------------------------------------------
     async def request(self, op: str, body: msgspec.Struct, result: type[T]) -> T:
-        """Send one request as the logged-in user; while reconnecting, wait for the connection
-        up to the request timeout. A read cut off by a lost connection is asked again once the
-        connection is back."""
-        for attempt in range(READ_ATTEMPTS if op in READS else 1):
-            await self.wait_connected(self.request_timeout)
-            conn = self._conn
-            if conn is None:
-                continue
-            try:
-                return await conn.request(op, body, result)
-            except ConnectionLostError:
-                # The socket is gone even if its reader has not seen it yet: forget it now, so
-                # that a caller sending again waits for the next connection instead of failing
-                # on this one in a loop (which would starve the reader that notices).
-                self._on_closed(conn)
-                if attempt == READ_ATTEMPTS - 1 or op not in READS:
-                    raise
-        raise ConnectionLostError()
+        """Send one request as the logged-in user (``Transport.request``)."""
+        return await self.transport.request(op, body, result)
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until connected (raises 6014 when not logged in, 9508 on timeout)."""
-        if self.login_status != LoginStatus.LOGGED_IN:
-            raise SdkError(ErrorCode.ERR_SDK_NOT_LOGGED_IN, "not logged in")
-        if self._connected.is_set():
-            return
-        connected = asyncio.ensure_future(self._connected.wait())
-        lost = asyncio.ensure_future(self._logged_out())
-        try:
-            async with asyncio.timeout(timeout):
-                await asyncio.wait([connected, lost], return_when=asyncio.FIRST_COMPLETED)
-        except TimeoutError as exc:
-            raise ConnectionLostError("not connected to the server") from exc
-        finally:
-            connected.cancel()
-            lost.cancel()
-        if self.login_status != LoginStatus.LOGGED_IN:
-            raise SdkError(ErrorCode.ERR_SDK_NOT_LOGGED_IN, "not logged in")
-
-    async def _logged_out(self) -> None:
-        while self.login_status == LoginStatus.LOGGED_IN:
-            await self._status_changed.wait()
+        await self.transport.wait_connected(timeout)
 
     # --- connection life ----------------------------------------------------------------------
-    async def _connect(self, user_id: str, user_sig: str, *, resume: bool) -> LoginRes:
+    async def _connect(
+        self, user_id: str, user_sig: str, *, resume: bool
+    ) -> tuple[Connection, LoginRes]:
         self.events.emit_network(NetworkStatus.CONNECTING, 0, "")
-        self.engine.connection_started()
-        conn = Connection(self._on_push, lambda: self._on_closed(conn), self.request_timeout)
         try:
-            await conn.open(self.server_url, tls=self._tls_context())
-            res = await conn.request(
-                "login",
-                LoginReq(
-                    user_id=user_id,
-                    user_sig=user_sig,
-                    sdkappid=self.sdkappid,
-                    device_id=self.device_id,
-                    platform=self.platform,
-                    resume=resume,
-                ),
-                LoginRes,
-            )
+            conn = await self.transport.open(self.server_url, self._tls_context())
+        except SdkError as exc:
+            self.events.emit_network(NetworkStatus.CONNECT_FAILED, exc.code, exc.desc)
+            raise
+        req = LoginReq(
+            user_id=user_id,
+            user_sig=user_sig,
+            sdkappid=self.sdkappid,
+            device_id=self.device_id,
+            platform=self.platform,
+            resume=resume,
+        )
+        try:
+            res = await self.transport.request_on(conn, "login", req, LoginRes)
         except SdkError as exc:
             await conn.close()
             self.events.emit_network(NetworkStatus.CONNECT_FAILED, exc.code, exc.desc)
             raise
-        self._conn = conn
+        return conn, res
+
+    def _logged_in(self, conn: Connection, res: LoginRes) -> None:
+        self.transport.adopt(conn)
         self.server_time_offset = res.server_time - asyncio.get_running_loop().time()
-        self.server_db_id = res.db_id
-        self._connected.set()
+        self.transport.perform(self.session.logged_in(res.db_id))
         self.events.emit_network(NetworkStatus.CONNECTED, 0, "")
-        return res
 
     def _tls_context(self) -> ssl.SSLContext | None:
         """The context verifying a ``wss://`` server (made once: loading CAs takes a while)."""
@@ -306,23 +305,67 @@ class Client:
             self._tls = ssl.create_default_context(cafile=cafile)
         return self._tls
 
-    def _after_connect(self) -> None:
-        """Sync behind the login, then send what waited in the outbox."""
-        self._synced.clear()
-        self._spawn(self._sync_and_flush())
+    def _on_link(self, action: LinkAction) -> None:
+        """Carry out what the connection life says (core/link.py has the table)."""
+        effect = action.effect
+        if effect is Effect.CONNECT:
+            if self.session.link.resuming:  # a first login connects in ``login`` itself
+                self._spawn(self._reconnect())
+        elif effect is Effect.SYNC:
+            self._synced.clear()
+            self._spawn(self._start_sync())
+        elif effect is Effect.WAIT:
+            if self._timer is not None:
+                self._timer.cancel()  # one wait at a time: an older one would retry early
+            self._timer = asyncio.ensure_future(self._retry_after(action.delay))
+            self._tasks.add(self._timer)
+            self._timer.add_done_callback(self._tasks.discard)
+        elif effect is Effect.DISCONNECTED:
+            self.events.emit_network(
+                NetworkStatus.DISCONNECTED, ErrorCode.ERR_SDK_NET_DISCONNECT, "connection lost"
+            )
+        elif effect is Effect.KICKED:
+            self.events.emit_kicked(action.code, action.desc)
+        elif effect is Effect.SIG_EXPIRED:
+            self.events.emit_sig_expired()
+        else:
+            conn = self.transport.drop()
+            if conn is not None:
+                self._spawn(conn.close())
 
-    async def _sync_and_flush(self) -> None:
+    async def _start_sync(self) -> None:
+        self.engine.start()
+
+    async def _retry_after(self, delay: float) -> None:
+        # A real wait between attempts: the backoff itself, not a race workaround.
+        await asyncio.sleep(delay)
+        self.transport.handle(LinkEvent.RETRY)
+
+    async def _reconnect(self) -> None:
+        """One attempt to connect and log in again."""
         try:
-            await self.engine.run()
+            conn, res = await self._connect(self.user_id, self._user_sig, resume=True)
         except SdkError as exc:
-            if self.login_status != LoginStatus.LOGGED_IN:
-                # The app logged out or closed while the sync was out: nothing went wrong.
-                log.debug("conversation sync ended by logout: %s", exc)
-            elif exc.code in NETWORK_CODES:
-                log.info("conversation sync stopped: %s (it runs again on reconnect)", exc)
-            else:
-                log.warning("conversation sync stopped: %s", exc)
+            self.transport.handle(REFUSALS.get(exc.code, LinkEvent.REFUSED), exc.code, exc.desc)
             return
+        if not self.session.link.resuming:  # logged out meanwhile
+            await conn.close()
+            return
+        self._logged_in(conn, res)
+
+    def _synced_or_stopped(self, error: SdkError | None) -> None:
+        """A sync pass ended: send what waited for it, or say why it stopped."""
+        if error is None:
+            self._spawn(self._after_sync())
+        elif self.login_status != LoginStatus.LOGGED_IN:
+            # The app logged out or closed while the sync was out: nothing went wrong.
+            log.debug("conversation sync ended by logout: %s", error)
+        elif error.code in NETWORK_CODES:
+            log.info("conversation sync stopped: %s (it runs again on reconnect)", error)
+        else:
+            log.warning("conversation sync stopped: %s", error)
+
+    async def _after_sync(self) -> None:
         # Draft edits made offline go out before the device counts as synced, so that once it
         # does, its drafts and the server's agree.
         await self.conversations.push_pending_drafts()
@@ -331,75 +374,30 @@ class Client:
         for conv_type, conv_id, msg in queued:
             self._spawn(self.messages.resend(conv_type, conv_id, msg))
 
-    def _on_closed(self, conn: Connection) -> None:
-        if conn is not self._conn:
-            return
-        self._connected.clear()
-        self._conn = None
-        if self.login_status == LoginStatus.LOGGED_IN:
-            self.events.emit_network(
-                NetworkStatus.DISCONNECTED, ErrorCode.ERR_SDK_NET_DISCONNECT, "connection lost"
-            )
-            if not self._reconnecting:
-                self._spawn(self._reconnect())
-
-    async def _reconnect(self) -> None:
-        """Reconnect with exponential backoff and jitter until it works or the user is gone."""
-        self._reconnecting = True
-        first, longest = self.reconnect_delay
-        try:
-            for attempt in itertools.count():
-                # A real wait between attempts: the backoff itself, not a race workaround.
-                delay = min(longest, first * 2 ** min(attempt, 16)) * random.uniform(0.5, 1.5)
-                await asyncio.sleep(delay)
-                if self.login_status != LoginStatus.LOGGED_IN:
-                    return
-                try:
-                    await self._connect(self.user_id, self._user_sig, resume=True)
-                except SdkError as exc:
-                    if exc.code in NETWORK_CODES:
-                        continue
-                    self._set_logged_out()
-                    if exc.code == ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER:
-                        self.events.emit_kicked(exc.code, exc.desc)
-                    elif exc.code == ErrorCode.ERR_SVR_ACCOUNT_USERSIG_EXPIRED:
-                        self.events.emit_sig_expired()
-                    return
-                self._after_connect()
-                return
-        finally:
-            self._reconnecting = False
-
-    def _drop_connection(self) -> None:
-        conn, self._conn = self._conn, None
-        self._connected.clear()
-        if conn is not None:
-            self._spawn(conn.close())
-
-    def _set_logged_out(self) -> None:
-        self.login_status = LoginStatus.LOGGED_OUT
-        self._status_changed.set()
-        self._status_changed = asyncio.Event()
+    def _on_receipt(self, r: ReadReceipt) -> None:
+        p = r.push
+        self.events.emit_receipts(
+            [Receipt(reader=p.reader, seq=p.seq, time=p.time, msg_id=p.msg_id)]
+        )
 
     # --- local cache --------------------------------------------------------------------------
     async def open_cache(self, user_id: str) -> None:
         """Load ``user_id``'s local cache, without the network: the conversation list is
         readable at once. ``login`` does it too; calling it first shows the list sooner."""
-        if self.user_id == user_id and (self._store is not None or self.data_dir is None):
+        if self.user_id == user_id and (self.cache.store is not None or self.data_dir is None):
             return
         await self._forget_user()
         self.user_id = user_id
         if self.data_dir is None:
             return
-        self._store = LocalStore(cache_path(self.data_dir, self.sdkappid, self.user_id))
+        store = self.cache.store = LocalStore(cache_path(self.data_dir, self.sdkappid, user_id))
         # Thousands of snapshots are decoded and indexed at once, none of them garbage: the
         # cyclic collector would only walk them again and again (a third of a cold start).
         with paused_gc():
-            cached = await self._store.open()
-            self.engine.token = cached.token
-            self.engine.delivered.update(
-                ((c.conv_type, c.conv_id), delivered) for c, delivered in cached.convs
-            )
+            cached = await store.open()
+            sync = self.session.sync
+            sync.token = cached.token
+            sync.delivered.update(((c.conv_type, c.conv_id), n) for c, n in cached.convs)
             self.conversations.restore([c for c, _ in cached.convs])
         self.has_cache = bool(cached.token)
         self._queued = list(cached.outbox)
@@ -407,29 +405,17 @@ class Client:
     async def _forget_user(self) -> None:
         """Drop the previous user's state (another user is logging in, or the client closes)."""
         self.conversations.clear()
-        self.engine.reset()
+        self.session.sync.forget()
         self.has_cache = False
-        if self._store is not None:
-            store, self._store = self._store, None
+        if self.cache.store is not None:
+            store, self.cache.store = self.cache.store, None
             await store.close()
-
-    def save_state(self, convs: list[Conversation], token: str | None) -> None:
-        """Queue snapshots (and the sync token) for the local cache."""
-        if self._store is not None:
-            delivered = self.engine.delivered
-            self._store.save_conversations(
-                [(c, delivered.get((c.conv_type, c.conv_id), c.max_seq)) for c in convs], token
-            )
-
-    def save_messages(self, key: tuple[int, str], msgs: list[Message]) -> None:
-        if self._store is not None:
-            self._store.save_messages(key, msgs)
 
     @property
     def store(self) -> LocalStore | None:
-        return self._store
+        return self.cache.store
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -444,40 +430,17 @@ class Client:
         if self.users.all_recv_opt.opt:  # the app learns of one set before this login
             self.events.emit_all_recv_opt(self.users.all_recv_opt)
 
-    # --- pushes -------------------------------------------------------------------------------
-    def _on_push(self, push: Push) -> None:
-        try:
-            body = decode_push(push)
-        except RemoteProtocolError:
-            log.warning("unknown push %r dropped", push.kind)
-            return
-        if isinstance(body, MsgPush):
-            self.engine.on_push(body.msg)
-        elif isinstance(body, ConvPush):
-            self.engine.apply_snapshots(body.convs, full=False, pushed=True)
-        elif isinstance(body, RevokePush):
-            self.conversations.apply_revoke(body.msg, body.pos)
-            self.events.emit_revoked([body.msg])
-        elif isinstance(body, ReadPush):
-            receipt = Receipt(reader=body.reader, seq=body.seq, time=body.time, msg_id=body.msg_id)
-            self.events.emit_receipts([receipt])
-        elif isinstance(body, ConvGroupPush):
-            self.conversations._on_group_change(body.change)
-        elif isinstance(body, KickedPush):
-            self._set_logged_out()
-            self.events.emit_kicked(body.code, body.desc)
-        elif isinstance(body, StatusPush):
-            self.events.emit_statuses(body.statuses)
-        elif isinstance(body, ProfilePush):
-            if body.profile.user_id == self.user_id:
-                self.profile = body.profile
-            self.users.on_profile(body.profile, body.changed)
-        elif isinstance(body, AllRecvOptPush):
-            self.users.on_all_recv_opt(body.opt)
-        elif isinstance(body, SigExpiredPush):
-            self._set_logged_out()
-            self._drop_connection()  # the server would take a new login on it; we open anew
-            self.events.emit_sig_expired()
+    def _on_users(self, action: UsersChanged) -> None:
+        """A status, profile or all-messages-option push."""
+        push = action.push
+        if isinstance(push, StatusPush):
+            self.events.emit_statuses(push.statuses)
+        elif isinstance(push, ProfilePush):
+            if push.profile.user_id == self.user_id:
+                self.profile = push.profile
+            self.users.on_profile(push.profile, push.changed)
+        else:
+            self.users.on_all_recv_opt(push.opt)
 
 
 @contextlib.contextmanager
@@ -492,12 +455,6 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-READS = frozenset(
-    {"conv_sync", "conv_get", "catch_up", "history", "profile_get", "group_joined", "ping"}
-)
-"""Ops that change nothing, so asking again after a lost connection is always safe."""
-READ_ATTEMPTS = 3
-
 NETWORK_CODES = frozenset(
     {
         ErrorCode.ERR_SDK_NET_DISCONNECT,
@@ -510,3 +467,10 @@ NETWORK_CODES = frozenset(
 )
 """Failures worth another reconnect attempt (a rate refusal passes with time); anything else
 (auth) ends the session."""
+
+REFUSALS: dict[int, LinkEvent] = {
+    **dict.fromkeys(NETWORK_CODES, LinkEvent.RETRY_FAILED),
+    ErrorCode.ERR_LOGIN_KICKED_OFF_BY_OTHER: LinkEvent.KICKED,
+    ErrorCode.ERR_SVR_ACCOUNT_USERSIG_EXPIRED: LinkEvent.SIG_EXPIRED,
+}
+"""What a failed reconnect attempt means for the connection life; any other code: REFUSED."""

@@ -7,7 +7,6 @@ subscriptions cost what the page or the change costs, not what the list costs.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -31,14 +30,15 @@ from opentim.protocol.ops import (
     ReadReq,
 )
 
-from .events import ConvEvent, ConvGroupEvent, ConvGroupEventKind
+from .core import ClientSession, GroupChanged, Revoked
+from .events import ConvEvent, ConvGroupEvent, ConvGroupEventKind, Events
 from .exceptions import ConnectionLostError, SdkError
 from .filters import ConvFilter, ConvIndex
+from .store import Cache
+from .sync import SyncDriver
+from .transport import Transport
 
 log = logging.getLogger(__name__)
-
-if TYPE_CHECKING:
-    from .client import Client
 
 Key = tuple[int, str]
 Convs = list[Conversation]
@@ -71,10 +71,24 @@ def _shown(conv: Conversation | None) -> Conversation | None:
 
 class ConversationManager:
     """The cached list and the calls that change it. Every change fires its event before the
-    call that made it returns."""
+    call that made it returns. The sync core keeps it current (it is the core's ``ConvList``);
+    pushed revokes and conversation-group changes come through the transport."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(
+        self,
+        session: ClientSession,
+        transport: Transport,
+        cache: Cache,
+        events: Events,
+        sync: SyncDriver,
+    ) -> None:
+        self._session = session
+        self._transport = transport
+        self._cache = cache
+        self._events = events
+        self._sync = sync
+        transport.on(Revoked, self._on_revoked)
+        transport.on(GroupChanged, lambda a: self._on_group_change(a.change))
         self._convs: dict[Key, Conversation] = {}
         self._total = 0
         self._pending_drafts: dict[Key, DraftReq] = {}
@@ -144,7 +158,7 @@ class ConversationManager:
         for start in range(0, len(missing), MAX_CONVS_PER_CALL):  # the server's limit per call
             chunk = missing[start : start + MAX_CONVS_PER_CALL]
             while chunk:
-                res = await self._client.request(
+                res = await self._transport.request(
                     "conv_get", ConvGetReq(keys=_keys(chunk)), ConvsRes
                 )
                 self.apply(res.convs)
@@ -156,7 +170,7 @@ class ConversationManager:
 
     # --- changing ---------------------------------------------------------------------------
     async def _change(self, op: str, body: msgspec.Struct) -> Conversation:
-        res = await self._client.request(op, body, ConvRes)
+        res = await self._transport.request(op, body, ConvRes)
         self.apply([res.conv])
         return self._convs.get((res.conv.conv_type, res.conv.conv_id), res.conv)
 
@@ -201,7 +215,7 @@ class ConversationManager:
 
     async def _draft(self, req: DraftReq) -> Conversation:
         key = (req.conv_type, req.conv_id)
-        if self._client.connected and key not in self._pending_drafts:
+        if self._transport.connected and key not in self._pending_drafts:
             try:
                 return await self._change("conv_draft", req)
             except ConnectionLostError:
@@ -217,7 +231,7 @@ class ConversationManager:
             local.activity = max(old.activity, old.pos) + 1  # drafting moves it up, as a bump
         self._replace(old, local)
         self._pending_drafts[key] = req
-        if self._client.connected:
+        if self._transport.connected:
             await self._push_draft(key)
         return self._convs.get(key, local)
 
@@ -226,7 +240,7 @@ class ConversationManager:
         if req is None:
             return
         try:
-            res = await self._client.request("conv_draft", req, ConvRes)
+            res = await self._transport.request("conv_draft", req, ConvRes)
         except ConnectionLostError:
             return  # stays pending: it goes out after the next sync
         except SdkError as exc:
@@ -267,10 +281,10 @@ class ConversationManager:
         )
 
     async def _batch(self, op: str, body: msgspec.Struct) -> ConvResultsRes:
-        res = await self._client.request(op, body, ConvResultsRes)
+        res = await self._transport.request(op, body, ConvResultsRes)
         self.apply(res.convs + res.evicted)
         if res.more:
-            self._client.sync_soon()
+            self._sync.sync_soon()
         return res
 
     async def delete_many(self, keys: KeyList, clear_messages: bool = True) -> Results:
@@ -299,18 +313,18 @@ class ConversationManager:
         return res.results
 
     async def delete_group(self, name: str) -> None:
-        res = await self._client.request("cgroup_delete", ConvGroupReq(name=name), ConvsRes)
+        res = await self._transport.request("cgroup_delete", ConvGroupReq(name=name), ConvsRes)
         self.apply(res.convs)
         if res.more:
-            self._client.sync_soon()
+            self._sync.sync_soon()
         self._on_group_change(ConvGroupChange(kind="deleted", name=name))
 
     async def rename_group(self, name: str, new_name: str) -> None:
         req = ConvGroupReq(name=name, new_name=new_name)
-        res = await self._client.request("cgroup_rename", req, ConvsRes)
+        res = await self._transport.request("cgroup_rename", req, ConvsRes)
         self.apply(res.convs)
         if res.more:
-            self._client.sync_soon()
+            self._sync.sync_soon()
         self._on_group_change(ConvGroupChange(kind="renamed", name=name, new_name=new_name))
 
     async def add_to_group(self, name: str, keys: KeyList) -> Results:
@@ -343,7 +357,7 @@ class ConversationManager:
             names[names.index(change.name)] = change.new_name
         self.apply(change.convs)
         convs = [self._convs.get((c.conv_type, c.conv_id), c) for c in change.convs]
-        self._client.events.emit_conv_group(
+        self._events.emit_conv_group(
             ConvGroupEvent(
                 kind=_GROUP_KINDS[change.kind],
                 name=change.name,
@@ -363,13 +377,13 @@ class ConversationManager:
             return
         for name in before:
             if name not in names:
-                self._client.events.emit_conv_group(
+                self._events.emit_conv_group(
                     ConvGroupEvent(kind=ConvGroupEventKind.DELETED, name=name)
                 )
         for name in names:
             if name not in before:
                 members = [c for c in self.list(include_hidden=True) if name in c.groups]
-                self._client.events.emit_conv_group(
+                self._events.emit_conv_group(
                     ConvGroupEvent(kind=ConvGroupEventKind.CREATED, name=name, convs=members)
                 )
 
@@ -390,7 +404,7 @@ class ConversationManager:
         total_before = self._total
         self._classify(old, new, added, updated, [])
         self._emit(added, updated, [], total_before)
-        self._client.save_state([new], None)
+        self._cache.save_state([new], None)
 
     def snapshots(self) -> dict[Key, Conversation]:
         """Every snapshot held, tombstones included (a copy)."""
@@ -417,12 +431,12 @@ class ConversationManager:
             changed.append(snap)
             self._classify(old, snap, added, updated, deleted)
         self._emit(added, updated, deleted, total_before)
-        self._client.save_state(changed, None)
+        self._cache.save_state(changed, None)
 
     def apply_message(self, msg: Message) -> bool:
         """Fold a new message into its conversation; False when the conversation is unknown
         here and must be fetched."""
-        me = self._client.user_id
+        me = self._session.user_id
         key = (msg.conv_type, msg.conv_id_for(me))
         old = self._convs.get(key)
         if old is None:
@@ -454,12 +468,17 @@ class ConversationManager:
         total_before = self._total
         self._classify(old, new, added, updated, [])
         self._emit(added, updated, [], total_before)
-        self._client.save_state([new], None)
+        self._cache.save_state([new], None)
         return True
+
+    def _on_revoked(self, revoked: Revoked) -> None:
+        """Pushed: a message was revoked (by its sender, an admin, or another device)."""
+        self.apply_revoke(revoked.msg, revoked.pos)
+        self._events.emit_revoked([revoked.msg])
 
     def apply_revoke(self, msg: Message, pos: int) -> None:
         """A message was revoked: its conversation's last message follows."""
-        key = (msg.conv_type, msg.conv_id_for(self._client.user_id))
+        key = (msg.conv_type, msg.conv_id_for(self._session.user_id))
         old = self._convs.get(key)
         if old is None or old.last_msg is None or old.last_msg.seq != msg.seq:
             return
@@ -482,7 +501,9 @@ class ConversationManager:
             if was_visible:
                 deleted.append(new)
         elif was_visible:
-            if _shown(new) != _shown(old):
+            # A new message changes max_seq: no need to copy both to see the change.
+            assert old is not None
+            if new.max_seq != old.max_seq or _shown(new) != _shown(old):
                 updated.append(new)
         else:
             added.append(new)
@@ -494,7 +515,7 @@ class ConversationManager:
         deleted: Convs,
         total_before: int,
     ) -> None:
-        events = self._client.events
+        events = self._events
         if added:
             events.emit_conversations(ConvEvent.ADDED, added)
         if deleted:

@@ -14,14 +14,26 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from opentim.protocol import AllRecvOpt, Conversation, Message, Profile, UserStatus
+from opentim.protocol.friendship import FriendEvent
 
-if TYPE_CHECKING:
-    from .filters import ConvFilter
+from .core.link import LoginStatus
+from .filters import ConvFilter
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "ConvEvent",
+    "ConvGroupEvent",
+    "ConvGroupEventKind",
+    "Events",
+    "Listeners",
+    "LoginStatus",
+    "NetworkStatus",
+    "Receipt",
+]
 
 T = TypeVar("T")
 Done = Awaitable[object] | None
@@ -36,15 +48,6 @@ class ConvEvent(IntEnum):
     UPDATED = 2
     SYNC_STARTED = 3
     SYNC_FINISHED = 4
-
-
-class LoginStatus(IntEnum):
-    """Values as TIMLoginStatus."""
-
-    LOGGED_IN = 1
-    LOGGING_IN = 2
-    LOGGED_OUT = 3
-    LOGGING_OUT = 4
 
 
 class NetworkStatus(IntEnum):
@@ -124,6 +127,9 @@ class Events:
         self.revoked: Listeners[Callable[[list[Message]], Done]] = Listeners()
         """Messages revoked (by their sender, an admin, or this user on another device)."""
         self.receipts: Listeners[Callable[[list[Receipt]], Done]] = Listeners()
+        self.friendship: Listeners[Callable[[FriendEvent], Done]] = Listeners()
+        """A change to this user's friends, applications, blacklist, friend groups, follows or
+        official accounts (made on any device, this one included)."""
         self.statuses: Listeners[Callable[[list[UserStatus]], Done]] = Listeners()
         """Users' status changed (subscribed users; this user's custom status)."""
         self.profiles: Listeners[Callable[[Profile, list[str]], Done]] = Listeners()
@@ -189,6 +195,10 @@ class Events:
     def emit_receipts(self, receipts: list[Receipt]) -> None:
         for fn in self.receipts:
             self._call(fn, receipts)
+
+    def emit_friendship(self, event: FriendEvent) -> None:
+        for fn in self.friendship:
+            self._call(fn, event)
 
     def emit_statuses(self, statuses: list[UserStatus]) -> None:
         for fn in self.statuses:

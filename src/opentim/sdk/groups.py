@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from opentim.protocol import GroupInfo, GroupType, MemberResult
 from opentim.protocol.ops import (
     Empty,
@@ -17,13 +15,12 @@ from opentim.protocol.ops import (
     MemberResultsRes,
 )
 
-if TYPE_CHECKING:
-    from .client import Client
+from .transport import Transport
 
 
 class GroupManager:
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
 
     async def create(
         self,
@@ -48,26 +45,26 @@ class GroupManager:
             introduction=introduction,
             notification=notification,
         )
-        return (await self._client.request("group_create", req, GroupIdRes)).group_id
+        return (await self._transport.request("group_create", req, GroupIdRes)).group_id
 
     async def delete(self, group_id: str) -> None:
-        await self._client.request("group_delete", GroupIdReq(group_id=group_id), Empty)
+        await self._transport.request("group_delete", GroupIdReq(group_id=group_id), Empty)
 
     async def join(self, group_id: str, hello: str = "") -> None:
-        await self._client.request(
+        await self._transport.request(
             "group_join", GroupJoinReq(group_id=group_id, hello=hello), Empty
         )
 
     async def quit(self, group_id: str) -> None:
-        await self._client.request("group_quit", GroupIdReq(group_id=group_id), Empty)
+        await self._transport.request("group_quit", GroupIdReq(group_id=group_id), Empty)
 
     async def invite(self, group_id: str, user_ids: list[str]) -> list[MemberResult]:
         req = GroupMembersReq(group_id=group_id, user_ids=user_ids)
-        return (await self._client.request("group_invite", req, MemberResultsRes)).results
+        return (await self._transport.request("group_invite", req, MemberResultsRes)).results
 
     async def kick(self, group_id: str, user_ids: list[str]) -> list[MemberResult]:
         req = GroupMembersReq(group_id=group_id, user_ids=user_ids)
-        return (await self._client.request("group_kick", req, MemberResultsRes)).results
+        return (await self._transport.request("group_kick", req, MemberResultsRes)).results
 
     async def joined(self) -> list[GroupInfo]:
         """Every group the user is in, in the order of joining (asked page by page: the server
@@ -75,7 +72,7 @@ class GroupManager:
         groups: list[GroupInfo] = []
         req = GroupJoinedReq()
         while True:
-            res = await self._client.request("group_joined", req, GroupListRes)
+            res = await self._transport.request("group_joined", req, GroupListRes)
             groups += res.groups
             if not res.more or not res.groups:
                 return groups

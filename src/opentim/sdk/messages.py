@@ -7,7 +7,7 @@ import contextlib
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from opentim.protocol import ConvType, ErrorCode, Message, encode, text_elem
 from opentim.protocol.limits import MAX_HISTORY_PAGE, MAX_MSG_BYTES
@@ -29,17 +29,29 @@ from opentim.protocol.ops import (
     SendRes,
 )
 
+from .conversations import ConversationManager
 from .exceptions import ConnectionLostError, SdkError
-
-if TYPE_CHECKING:
-    from .client import Client
+from .store import Cache
+from .sync import SyncDriver
+from .transport import Transport
 
 log = logging.getLogger(__name__)
 
 
 class MessageManager:
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(
+        self,
+        transport: Transport,
+        cache: Cache,
+        conversations: ConversationManager,
+        sync: SyncDriver,
+        platform: int = 0,
+    ) -> None:
+        self._transport = transport
+        self._cache = cache
+        self._conversations = conversations
+        self._sync = sync
+        self.platform = platform
         self._prefix = secrets.token_hex(6)
         self._hidden: set[tuple[int, str, int]] = set()
         """Messages deleted on this device only: ``(conv_type, conv_id, seq)``."""
@@ -64,7 +76,7 @@ class MessageManager:
             client_time=now,
             random=rand,
             priority=priority,
-            platform=self._client.platform,
+            platform=self.platform,
             cloud_custom_data=cloud_custom_data,
             excluded_from_unread=excluded_from_unread,
             excluded_from_last=excluded_from_last,
@@ -85,7 +97,7 @@ class MessageManager:
                 ErrorCode.ERR_SDK_MSG_BODY_SIZE_LIMIT, f"message over {MAX_MSG_BYTES} bytes"
             )
         key = (conv_type, conv_id)
-        store = self._client.store
+        store = self._cache.store
         if store is not None:
             store.add_outbox(key, msg, time.time_ns())
         try:
@@ -98,20 +110,20 @@ class MessageManager:
             raise
         if store is not None:
             store.remove_outbox(msg.msg_id)
-        self._client.engine.sent_here(stored)
-        if self._client.conversations.cached(*key) is None:
+        self._sync.sent_here(stored)
+        if self._conversations.cached(*key) is None:
             # A new conversation: fetch it, so it is listed (with its event) before we return;
             # if the connection drops first, the sync after reconnecting brings it.
             with contextlib.suppress(ConnectionLostError):
-                await self._client.conversations.get([key])
+                await self._conversations.get([key])
         return stored
 
     async def _send_until_acked(self, conv_type: int, conv_id: str, msg: OutMessage) -> Message:
         req = SendReq(conv_type=conv_type, conv_id=conv_id, msg=msg)
         while True:
-            await self._client.wait_connected()
+            await self._transport.wait_connected()
             try:
-                return (await self._client.request("send", req, SendRes)).msg
+                return (await self._transport.request("send", req, SendRes)).msg
             except ConnectionLostError:
                 continue  # the next connection sends it again; the server keeps one copy
 
@@ -145,7 +157,7 @@ class MessageManager:
         while len(msgs) < count:
             want = min(count - len(msgs), page)
             req = HistoryReq(conv_type=conv_type, conv_id=conv_id, before_seq=cursor, count=want)
-            res = await self._client.request("history", req, HistoryRes)
+            res = await self._transport.request("history", req, HistoryRes)
             msgs += res.msgs
             if not res.more or not res.msgs or res.msgs[-1].seq <= 1:
                 break
@@ -162,14 +174,14 @@ class MessageManager:
         """Revoke a message of the conversation (the sender, within the server's time limit;
         or a group owner or admin). It keeps its seq and its place in unread counts; its
         elements are gone. Every member's conversation shows the revoked message."""
-        res = await self._client.request(
+        res = await self._transport.request(
             "msg_revoke",
             RevokeReq(
                 conv_type=conv_type, conv_id=conv_id, seq=msg.seq, msg_id=msg.msg_id, reason=reason
             ),
             RevokeRes,
         )
-        self._client.conversations.apply_revoke(res.msg, res.pos)
+        self._conversations.apply_revoke(res.msg, res.pos)
         return res.msg
 
     async def delete(
@@ -179,12 +191,12 @@ class MessageManager:
         the user; otherwise on this device only (the server keeps them for the others)."""
         seqs = [m.seq for m in msgs]
         if cloud:
-            res = await self._client.request(
+            res = await self._transport.request(
                 "msg_delete", MsgDeleteReq(conv_type=conv_type, conv_id=conv_id, seqs=seqs), ConvRes
             )
-            self._client.conversations.apply([res.conv])
+            self._conversations.apply([res.conv])
         else:
-            conv = self._client.conversations.cached(conv_type, conv_id)
+            conv = self._conversations.cached(conv_type, conv_id)
             if conv is None:
                 raise SdkError(ErrorCode.ERR_INVALID_CONVERSATION, f"no conversation {conv_id!r}")
             if not all(0 < seq <= conv.max_seq for seq in seqs):
@@ -194,16 +206,16 @@ class MessageManager:
     async def set_recv_opt(self, conv_type: int, conv_ids: list[str], opt: int) -> None:
         """Set the receive option (TIMReceiveMessageOpt) for C2C peers or groups; kept on the
         server, synced to every device, and applied to unread totals."""
-        res = await self._client.request(
+        res = await self._transport.request(
             "recv_opt_set", RecvOptReq(conv_type=conv_type, conv_ids=conv_ids, opt=opt), RecvOptsRes
         )
-        self._client.conversations.apply(res.convs)
+        self._conversations.apply(res.convs)
         if res.more:
-            self._client.sync_soon()
+            self._sync.sync_soon()
 
     async def c2c_recv_opts(self, user_ids: list[str]) -> dict[str, int]:
         """The C2C receive option set for each of ``user_ids`` (0, Receive, when none)."""
-        res = await self._client.request(
+        res = await self._transport.request(
             "recv_opt_get", RecvOptGetReq(user_ids=user_ids), RecvOptsRes
         )
         return {item.conv_id: item.opt for item in res.opts}
@@ -211,20 +223,20 @@ class MessageManager:
     # --- found by id or seq, read all (issue 11) --------------------------------------------
     async def find(self, msg_ids: list[str]) -> list[Message]:
         """Messages by id, among those this user may see, in the order of ``msg_ids``."""
-        res = await self._client.request("msg_find", MsgFindReq(msg_ids=msg_ids), HistoryRes)
+        res = await self._transport.request("msg_find", MsgFindReq(msg_ids=msg_ids), HistoryRes)
         return res.msgs
 
     async def find_at(self, conv_type: int, conv_id: str, seqs: list[int]) -> list[Message]:
         """Messages of one conversation by seq, among those this user may see."""
         body = MsgFindReq(conv_type=conv_type, conv_id=conv_id, seqs=seqs)
-        return (await self._client.request("msg_find", body, HistoryRes)).msgs
+        return (await self._transport.request("msg_find", body, HistoryRes)).msgs
 
     async def read_all(self) -> None:
         """Mark every conversation read, on every device."""
-        res = await self._client.request("conv_read_all", Empty(), ConvsRes)
-        self._client.conversations.apply(res.convs)
+        res = await self._transport.request("conv_read_all", Empty(), ConvsRes)
+        self._conversations.apply(res.convs)
         if res.more:
-            self._client.sync_soon()
+            self._sync.sync_soon()
 
 
 __all__ = ["ConvType", "MessageManager"]

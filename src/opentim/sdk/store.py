@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final, TypeVar
@@ -222,9 +222,41 @@ class LocalStore:
         self._exec.shutdown(wait=True)
 
 
+class Cache:
+    """The local cache of the user of the moment, as the managers and the sync write to it:
+    ``store`` is None when the client keeps everything in memory (every write is then a no-op).
+    Snapshots are kept with the seq up to which their messages were ``delivered``."""
+
+    def __init__(self, delivered: Mapping[tuple[int, str], int]) -> None:
+        self.store: LocalStore | None = None
+        self._delivered = delivered
+
+    def save_state(self, convs: list[Conversation], token: str | None) -> None:
+        """Queue snapshots (and the sync token) for the local cache."""
+        if self.store is not None:
+            delivered = self._delivered
+            self.store.save_conversations(
+                [(c, delivered.get((c.conv_type, c.conv_id), c.max_seq)) for c in convs], token
+            )
+
+    def save_messages(self, key: tuple[int, str], msgs: list[Message]) -> None:
+        if self.store is not None:
+            self.store.save_messages(key, msgs)
+
+    def drop_messages(self, keys: list[tuple[int, str]]) -> None:
+        if self.store is not None:
+            self.store.drop_messages(keys)
+
+    async def recent_messages(self, key: tuple[int, str]) -> list[Message]:
+        """Every cached message of ``key``, newest first (none without a cache)."""
+        if self.store is None:
+            return []
+        return await self.store.recent_messages(key, 0, 1 << 20)
+
+
 def cache_path(data_dir: Path, sdkappid: int, user_id: str) -> Path:
     """One file per app and user (the user id hex-encoded: any printable ASCII is allowed)."""
     return data_dir / f"opentim-{sdkappid}-{user_id.encode().hex()}.db"
 
 
-__all__ = ["Cached", "LocalStore", "cache_path"]
+__all__ = ["Cache", "Cached", "LocalStore", "cache_path"]

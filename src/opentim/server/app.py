@@ -27,7 +27,9 @@ from .gateway.dispatch import Services
 from .gateway.relay import Relay
 from .gateway.sessions import SessionRegistry
 from .gateway.websocket import WS_PATH, Gateway
+from .services.blocks import Blacklists
 from .services.conversations import ConversationService
+from .services.friends import FriendService
 from .services.groups import GroupService
 from .services.messages import MessageService
 from .services.presence import PresenceService
@@ -134,14 +136,21 @@ class Server:
             profile_ttl=60.0 if self.config.clustered else None,
         )
         relay.on_profile_changed = users.forget
+        # The same for blacklists, which every C2C send checks.
+        blacklists = Blacklists(self.store, self.clock, ttl=60.0 if self.config.clustered else None)
+        relay.on_blacklist_changed = blacklists.forget
         presence = PresenceService(self.store, relay, self.node_id)
         users.listeners.append(presence.profile_changed)
         push = PushService(self.store, relay, self.clock)
+        # Friends hear of a user's profile changes (TIMUserInfoChangedCallback).
+        presence.audiences.append(self.store.friends.holders)
         limits = self.config.limits
-        messages = MessageService(self.store, relay, users, self.clock, limits)
+        messages = MessageService(self.store, relay, users, self.clock, limits, blacklists)
         conversations = ConversationService(self.store, relay, users, limits, self.clock)
         groups = GroupService(self.store, users, messages, conversations, self.clock)
-        services = self.services = Services(users, messages, conversations, groups, presence, push)
+        friends = FriendService(self.store, relay, conversations, self.clock, blacklists)
+        services = Services(users, messages, conversations, groups, friends, presence, push)
+        self.services = services  # the administrator's paths (official accounts) use them
         try:
             await relay.start(registry.deliver)
             await presence.start()

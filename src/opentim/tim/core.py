@@ -25,6 +25,7 @@ from opentim.protocol import (
     TIMResult,
     UserStatus,
 )
+from opentim.protocol.friendship import FriendEvent
 from opentim.sdk import (
     Client,
     ConvEvent,
@@ -195,16 +196,6 @@ class TIMCore:
         """ConvInfo JSON by conversation, valid while the SDK holds the same snapshot object
         (the SDK replaces a snapshot on every change, never edits it) for the same user."""
 
-    def _register(self, typedef: str, cb: Callable[..., object] | None, user_data: object) -> None:
-        """A ``TIMSet…Callback`` kept by typedef in ``_listeners``: keep ``cb`` (None drops
-        it). The setters of events that are not real yet use it, and those of issue 11."""
-        check_listener(cb)
-        with self._lock:
-            if cb is None:
-                self._listeners.pop(typedef, None)
-            else:
-                self._listeners[typedef] = (cb, user_data)
-
     # --- state checks (caller's thread) -----------------------------------------------------
     def _require(self, *, login: bool = True) -> Client:
         """The client, or ``TIM_ERR_SDKUNINIT`` / ``TIM_ERR_NOTLOGIN``."""
@@ -271,6 +262,18 @@ class TIMCore:
         conv = client.conversations.cached(msg.conv_type, msg.conv_id_for(client.user_id))
         return message_json(msg, client.user_id, conv.read_seq if conv is not None else 0)
 
+    def _register(self, typedef: str, cb: Callable[..., object] | None, user_data: object) -> None:
+        """A ``TIMSet…Callback`` kept by callback typedef in ``_listeners`` (None drops it)."""
+        check_listener(cb)
+        with self._lock:
+            if cb is None:
+                self._listeners.pop(typedef, None)
+            else:
+                self._listeners[typedef] = (cb, user_data)
+
+    def _on_friendship(self, event: FriendEvent) -> None:
+        """A friendship change (tim/friendship.py turns it into its callback)."""
+
     # --- SDK events → TIM callbacks (SDK thread) --------------------------------------------
     def _wire(self, client: Client) -> None:
         client.events.conversations.add(lambda kind, convs: self._on_convs(client, kind, convs))
@@ -283,6 +286,7 @@ class TIMCore:
         client.events.conv_groups.add(lambda event: self._on_conv_group(client, event))
         client.events.revoked.add(lambda msgs: self._on_revoked(client, msgs))
         client.events.receipts.add(self._on_receipts)
+        client.events.friendship.add(self._on_friendship)
         client.events.statuses.add(self._on_statuses)
         client.events.profiles.add(lambda p, changed: self._on_profile(client, p))
         client.events.all_recv_opt.add(lambda opt: self._on_all_recv_opt(client, opt))

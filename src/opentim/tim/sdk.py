@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .conv import ConvAPI
 from .experimental import ExperimentalAPI
+from .friendship import FriendshipAPI
 from .group import GroupAPI
 from .manager import ManagerAPI
 from .msg import MsgAPI
@@ -13,7 +14,15 @@ from .users import UsersAPI
 
 
 class TIMSDK(
-    ManagerAPI, UsersAPI, ConvAPI, MsgAPI, MsgBulkAPI, GroupAPI, ExperimentalAPI, PendingAPI
+    ManagerAPI,
+    UsersAPI,
+    ConvAPI,
+    MsgAPI,
+    MsgBulkAPI,
+    GroupAPI,
+    FriendshipAPI,
+    ExperimentalAPI,
+    PendingAPI,
 ):
     """One SDK instance: its own SDK thread, event loop, client and registered callbacks.
 

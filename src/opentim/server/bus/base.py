@@ -54,6 +54,8 @@ class Envelope(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A membership tip: nodes drop the member list they hold for ``group_id``."""
     profile_changed: str = ""
     """This user's profile changed: nodes drop the copy they hold."""
+    blacklist_changed: str = ""
+    """This user's blacklist changed: nodes drop the copy they hold (services/blocks.py)."""
     heads: list[Head] = []
     """A position heartbeat: channels the sending node wrote recently and their newest seq, so a
     node that lost a push (pub/sub is at-most-once) fills it from the store (gateway/relay.py)."""

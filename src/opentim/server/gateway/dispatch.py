@@ -69,12 +69,14 @@ from opentim.protocol.paging import fitting
 from ..bus.base import BusUnavailableError
 from ..services.conversations import ConversationService
 from ..services.errors import ServiceError
+from ..services.friends import FriendService
 from ..services.groups import GroupService
 from ..services.messages import MessageService
 from ..services.presence import PresenceService
 from ..services.push import PushService
 from ..services.users import UserService
 from ..store.base import ConvChange, StoreUnavailableError
+from .friend_ops import FRIEND_OPS
 from .refusals import REFUSALS
 from .sessions import Connection
 from .user_ops import USER_HANDLERS
@@ -126,6 +128,7 @@ class Services:
     messages: MessageService
     conversations: ConversationService
     groups: GroupService
+    friends: FriendService
     presence: PresenceService
     push: PushService
 
@@ -364,6 +367,17 @@ def answered(handler: Handler) -> Run:
     return run
 
 
+def friendship(
+    handler: Callable[[FriendService, Connection, Any], Awaitable[msgspec.Struct]],
+) -> Handler:
+    """A friendship op's handler, given the friendship service."""
+
+    async def handle(s: Services, c: Connection, b: Any) -> msgspec.Struct:
+        return await handler(s.friends, c, b)
+
+    return handle
+
+
 # The op table: one row for every op of protocol.OPS (tests/server/test_op_table.py checks both
 # ways); the rows of the ops the gateway handles itself call its method of the same name.
 OP_TABLE: dict[str, Op] = {
@@ -405,6 +419,8 @@ OP_TABLE: dict[str, Op] = {
     "group_invite": Op(answered(group_invite)),
     "group_kick": Op(answered(group_kick)),
     "group_joined": Op(answered(group_joined)),
+    # friendship (gateway/friend_ops.py)
+    **{op: Op(answered(friendship(h))) for op, h in FRIEND_OPS.items()},
 }
 """The op table: a row for every op of ``protocol.OPS`` (tests/server/test_op_table.py)."""
 

@@ -102,6 +102,7 @@ class Relay:
         """Channels this node wrote recently: the newest head and the beats left to repeat it."""
         self._beater: asyncio.Task[None] | None = None
         self.on_profile_changed: Callable[[str], None] = lambda user_id: None
+        self.on_blacklist_changed: Callable[[str], None] = lambda user_id: None
         self.filled = 0
         """Messages this node read from the store to fill gaps (for tests and metrics)."""
         self._deliver: Handler = lambda env: None
@@ -160,6 +161,8 @@ class Relay:
         """The bus handler: deliver now, or queue behind the channel's gap."""
         if env.profile_changed:
             self.on_profile_changed(env.profile_changed)
+        if env.blacklist_changed:
+            self.on_blacklist_changed(env.blacklist_changed)
         for head in env.heads:
             self._on_head(head)
         if not env.channel_id:

@@ -32,6 +32,7 @@ from opentim.protocol.ranges import clamp_seq
 from ..bus.base import Bus, Envelope, message_envelope
 from ..config import Limits
 from ..store.base import Appended, NewMessage, Store
+from .blocks import Blacklists
 from .errors import GroupNotFoundError, NotMemberError, ServiceError
 from .users import UserService
 
@@ -78,12 +79,14 @@ class MessageService:
         users: UserService,
         clock: Callable[[], float],
         limits: Limits | None = None,
+        blacklists: Blacklists | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.users = users
         self.clock = clock
         self.limits = limits or Limits()
+        self.blacklists = blacklists or Blacklists(store, clock)
 
     async def submit(
         self, user_id: str, conv_type: int, conv_id: str, out: OutMessage, conn_id: str
@@ -99,6 +102,11 @@ class MessageService:
         if conv_type == ConvType.C2C:
             if not conv_id or await self.users.profile(conv_id) is None:
                 raise ServiceError(ErrorCode.ERR_INVALID_MSG_RECEIVER, f"no user {conv_id!r}")
+            if await self.blacklists.blocks(conv_id, user_id):
+                # Tencent's code for a C2C message to a user who blocked the sender.
+                raise ServiceError(
+                    ErrorCode.ERR_SVR_MSG_IN_PEER_BLACKLIST, "the receiver has blocked the sender"
+                )
             owners: tuple[tuple[str, int, str], ...] = (
                 (user_id, ConvType.C2C, conv_id),
                 (conv_id, ConvType.C2C, user_id),

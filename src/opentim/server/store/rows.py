@@ -46,7 +46,12 @@ c.conv_type, c.conv_id, c.read_seq, c.read_count, c.pinned, c.draft, c.bump, c.d
        h.max_seq, h.count, h.activity,
        g.name, g.face_url, g.group_type, pu.profile,
        {MSG_COLS}, c.changed, h.changed, c.marks, c.hide_seq, c.cgroups, c.cleared_up_to,
-       d.seq, c.channel_id, c.draft_time"""
+       d.seq, c.channel_id, c.draft_time, fr.remark"""
+REMARK_JOIN = (
+    "LEFT JOIN friends fr ON c.conv_type = 1 AND fr.user_id = c.user_id "
+    "AND fr.friend_id = c.conv_id"
+)
+"""The user's friend entry for a C2C peer: its remark is the conversation's show name."""
 _TOP = "(CASE WHEN c.end_seq IS NULL OR h.last_seq <= c.end_seq THEN h.last_seq ELSE c.end_seq END)"
 CONV_FROM = f"""
 FROM conversations c
@@ -59,6 +64,7 @@ LEFT JOIN msg_deletions d ON d.user_id = c.user_id AND d.channel_id = c.channel_
      AND d.seq = m.seq
 LEFT JOIN groups g ON c.conv_type = 2 AND g.group_id = c.conv_id
 LEFT JOIN users pu ON c.conv_type = 1 AND pu.user_id = c.conv_id
+{REMARK_JOIN}
 """
 CONV_SELECT = f"SELECT {CONV_COLS} {CONV_FROM}"
 
@@ -135,7 +141,8 @@ def conversation_row(r: Row) -> Conversation:
         show_name, face_url, group_type = r[17] or r[1], r[18] or "", r[19] or 0
     else:
         peer = _profile_decoder.decode(r[20]) if r[20] else None
-        show_name = (peer.nick if peer else "") or r[1]
+        # A friend's remark names the conversation, as in Tencent's apps.
+        show_name = r[CONV_EXTRA + 9] or (peer.nick if peer else "") or r[1]
         face_url, group_type = (peer.face_url if peer else ""), 0
     return Conversation(
         conv_type=conv_type,

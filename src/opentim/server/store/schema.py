@@ -29,6 +29,82 @@ LEGACY_DRAFT_TIMES: Final[list[str]] = [
 ]
 """Migration 4: drafts stored with a stamp that is not UTC seconds."""
 
+FRIENDSHIP: Final[list[str]] = [
+    # One row per direction: (A, B) means B is in A's friend list.
+    """CREATE TABLE friends (
+        user_id TEXT NOT NULL,
+        friend_id TEXT NOT NULL,
+        remark TEXT NOT NULL DEFAULT '',
+        custom TEXT NOT NULL DEFAULT '{}',
+        add_source TEXT NOT NULL DEFAULT '',
+        add_wording TEXT NOT NULL DEFAULT '',
+        add_time BIGINT NOT NULL,
+        PRIMARY KEY (user_id, friend_id)
+    )""",
+    "CREATE INDEX friends_friend ON friends (friend_id)",
+    # An application from applicant to user_id, waiting for user_id's answer.
+    """CREATE TABLE friend_applications (
+        user_id TEXT NOT NULL,
+        applicant TEXT NOT NULL,
+        add_type INTEGER NOT NULL,
+        remark TEXT NOT NULL DEFAULT '',
+        group_name TEXT NOT NULL DEFAULT '',
+        add_source TEXT NOT NULL DEFAULT '',
+        add_wording TEXT NOT NULL DEFAULT '',
+        add_time BIGINT NOT NULL,
+        PRIMARY KEY (user_id, applicant)
+    )""",
+    "CREATE INDEX friend_applications_applicant ON friend_applications (applicant)",
+    """CREATE TABLE friend_reads (
+        user_id TEXT PRIMARY KEY,
+        read_time BIGINT NOT NULL
+    )""",
+    """CREATE TABLE blacklist (
+        user_id TEXT NOT NULL,
+        blocked_id TEXT NOT NULL,
+        add_time BIGINT NOT NULL,
+        PRIMARY KEY (user_id, blocked_id)
+    )""",
+    """CREATE TABLE friend_groups (
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created BIGINT NOT NULL,
+        PRIMARY KEY (user_id, name)
+    )""",
+    """CREATE TABLE friend_group_items (
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        friend_id TEXT NOT NULL,
+        PRIMARY KEY (user_id, name, friend_id)
+    )""",
+    # (A, B): A follows B.
+    """CREATE TABLE follows (
+        user_id TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        follow_time BIGINT NOT NULL,
+        PRIMARY KEY (user_id, target_id)
+    )""",
+    "CREATE INDEX follows_target ON follows (target_id, user_id)",
+    """CREATE TABLE official_accounts (
+        account_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        face_url TEXT NOT NULL DEFAULT '',
+        owner TEXT NOT NULL DEFAULT '',
+        introduction TEXT NOT NULL DEFAULT '',
+        organization TEXT NOT NULL DEFAULT '',
+        custom_data TEXT NOT NULL DEFAULT '',
+        create_time BIGINT NOT NULL
+    )""",
+    """CREATE TABLE official_subscriptions (
+        account_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        subscribe_time BIGINT NOT NULL,
+        PRIMARY KEY (account_id, user_id)
+    )""",
+    "CREATE INDEX official_subscriptions_user ON official_subscriptions (user_id)",
+]
+"""Migration 5: friends, applications, blacklist, friend groups, follows, official accounts."""
+
 MIGRATIONS: Final[list[list[str]]] = [
     [
         """CREATE TABLE meta (
@@ -155,6 +231,7 @@ MIGRATIONS: Final[list[list[str]]] = [
         "CREATE INDEX conv_group_items_order ON conv_group_items (user_id, name, added)",
     ],
     LEGACY_DRAFT_TIMES,
+    FRIENDSHIP,
     # --- issue 11, users: status, subscriptions, push settings, all-messages receive option.
     [
         """CREATE TABLE user_state (

@@ -8,12 +8,22 @@ from ..sql import Op, execute
 from ..writes import WriteTx
 from .conv_groups import ConvGroups
 from .conversations import Conversations
+from .friends import Friends
 from .groups import Groups
 from .messages import Messages
 from .presence import Presence
 from .users import Users
 
-__all__ = ["ConvGroups", "Conversations", "Groups", "Messages", "Presence", "Repositories", "Users"]
+__all__ = [
+    "ConvGroups",
+    "Conversations",
+    "Friends",
+    "Groups",
+    "Messages",
+    "Presence",
+    "Repositories",
+    "Users",
+]
 
 
 class Repositories:
@@ -26,6 +36,7 @@ class Repositories:
         self.convs = Conversations(engine)
         self.conv_groups = ConvGroups(engine)
         self.groups = Groups(engine)
+        self.friends = Friends(engine)
         self.presence = Presence(engine)
         self.db_id = 0
         """This database's identity, known once the engine is open."""

@@ -1,0 +1,55 @@
+"""The client's session core, sans I/O: request ids and answers, the push table, sync and gap
+filling, and the connection life as one state table. No asyncio, no sockets, no files here
+(import-linter holds it); ``opentim.sdk.client.Client`` drives it."""
+
+from __future__ import annotations
+
+from .link import Effect, Link, LinkAction, LinkEvent, LinkState, LoginStatus
+from .requests import Answer, Requests
+from .session import (
+    Action,
+    ClientSession,
+    FriendChanged,
+    GroupChanged,
+    ReadReceipt,
+    Revoked,
+    UsersChanged,
+)
+from .sync import (
+    Ask,
+    ConvList,
+    Deliver,
+    DropCached,
+    ReadCached,
+    Save,
+    SyncCore,
+    SyncDone,
+    SyncStarted,
+)
+
+__all__ = [
+    "Action",
+    "Answer",
+    "Ask",
+    "ClientSession",
+    "ConvList",
+    "Deliver",
+    "DropCached",
+    "Effect",
+    "FriendChanged",
+    "GroupChanged",
+    "Link",
+    "LinkAction",
+    "LinkEvent",
+    "LinkState",
+    "LoginStatus",
+    "ReadCached",
+    "ReadReceipt",
+    "Requests",
+    "Revoked",
+    "Save",
+    "SyncCore",
+    "SyncDone",
+    "SyncStarted",
+    "UsersChanged",
+]
