@@ -266,3 +266,17 @@ async def test_messages_carry_their_senders_profile_without_custom_fields(login:
     [stored] = await bob.messages.find([sent.msg_id])
     assert stored.sender_profile is not None
     assert (stored.sender_profile.nick, stored.sender_profile.custom) == ("Al", {})
+
+
+async def test_friends_hear_of_a_profile_change(login: Login) -> None:
+    """Whoever has the user as a friend hears of the change, without subscribing."""
+    alice, bob, carol = await login("alice"), await login("bob"), await login("carol")
+    await alice.users.set_profile(add_permission=1)  # anyone may add her
+    added = await bob.friendship.add("alice", add_type=1)  # bob adds alice (one way)
+    assert added.code == 0
+    to_bob, to_carol = profiles(bob), profiles(carol)
+    await alice.users.set_profile(nick="Alice B.")
+    got, _ = await to_bob.wait(lambda e: e[0].user_id == "alice")
+    assert got.nick == "Alice B."
+    await carol.users.statuses(["alice"])  # a round trip: a push to carol would be here by now
+    assert to_carol.items == []
