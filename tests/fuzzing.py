@@ -123,7 +123,12 @@ class Fuzzer:
         if isinstance(t, mi.StructType):
             return self.struct(t, depth + 1)
         if isinstance(t, mi.DictType):
-            return {self.text()[:20]: self.junk(depth + 1) for _ in range(r.randint(0, 3))}
+            # Custom fields (group and member info) are str to str: mostly well typed values,
+            # so the fuzz reaches the limits behind the type check.
+            return {
+                self.text()[:20]: self.value(t.value_type, depth + 1)
+                for _ in range(r.choice([0, 1, 3, 17]))
+            }
         return self.junk(depth)
 
     def struct(self, t: mi.StructType, depth: int = 0) -> dict[str, Any]:

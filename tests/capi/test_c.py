@@ -203,6 +203,27 @@ def test_the_start_up_calls_of_tencents_wrappers_run_from_c(
     assert "startup ok" in ran.stdout
 
 
+def test_a_group_screen_from_c_changes_the_info_and_lists_the_members(
+    libimsdk: Library, served: Served, tmp_path: Path
+) -> None:
+    """TIMGroupModifyGroupInfo (and its tip), TIMGroupGetGroupInfoList,
+    TIMGroupModifyMemberInfo and TIMGroupGetMemberInfoList by role and in full."""
+    exe = compile_c(libimsdk, "groups.c")
+    served.register("gina-member")
+    ran = run(
+        [str(exe), str(tmp_path), "gina", served.sig("gina"), "gina-member"],
+        {"OPENTIM_SERVER_URL": served.url},
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "groups ok" in ran.stdout
+    admins = json.loads(ran.stdout.split("admins ", 1)[1].splitlines()[0])
+    roles = {
+        m["group_member_info_identifier"]: m["group_member_info_member_role"]
+        for m in admins["group_get_member_info_list_result_info_array"]
+    }
+    assert roles == {"gina-member": 300}
+
+
 def test_without_a_usable_python_every_call_refuses_and_none_succeeds(
     libimsdk: Library, tmp_path: Path
 ) -> None:

@@ -132,6 +132,22 @@ REQUESTS: dict[str, Callable[[Target, int], dict[str, Any]]] = {
     "oa_subscribe": lambda t, n: {"account_id": "none"},
     "oa_unsubscribe": lambda t, n: {"account_id": "none"},
     "oa_info": lambda t, n: {},
+    "group_info": lambda t, n: {"group_ids": [t.group_id or "x"]},
+    "group_modify": lambda t, n: {"group_id": t.group_id, "flags": 1, "name": "pwned"},
+    "group_members": lambda t, n: {"group_id": t.group_id},
+    "group_member_modify": lambda t, n: {
+        "group_id": t.group_id,
+        "user_id": "bob",
+        "flags": 8,
+        "name_card": "pwned",
+    },
+    "group_pendencies": lambda t, n: {},
+    "group_pendency_handle": lambda t, n: {
+        "group_id": t.group_id,
+        "from_user": "bob",
+        "accept": True,
+    },
+    "group_pendency_read": lambda t, n: {"time": 1},
     # --- issue 11, users
     "user_search": lambda t, n: {"keywords": ["alice", "bob"]},
     "status_get": lambda t, n: {"user_ids": ["alice", "bob"]},
@@ -175,6 +191,9 @@ ALWAYS_OWN = frozenset(
         "cgroup_list",
         "recv_opt_get",
         "group_joined",
+        "group_info",
+        "group_pendencies",
+        "group_pendency_read",
         "history",
         "catch_up",
         "cgroup_delete",
@@ -208,6 +227,10 @@ NEVER_ON_A_FOREIGN_GROUP = frozenset(
         "group_invite",
         "group_kick",
         "group_create",
+        "group_modify",
+        "group_members",
+        "group_member_modify",
+        "group_pendency_handle",
     }
 )
 """Refused for every group outsider (``group_create`` reuses the group's id: 10021)."""

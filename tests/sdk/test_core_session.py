@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from opentim.protocol import Push, Response, encode, raw
+from opentim.protocol import GroupReport, Push, ReportType, Response, encode, raw
 from opentim.protocol.ops import (
     ConvGroupChange,
     ConvGroupPush,
     ConvPush,
     Empty,
+    GroupReportPush,
     KickedPush,
     MsgPush,
     ReadPush,
@@ -20,6 +21,7 @@ from opentim.sdk.core import (
     Deliver,
     Effect,
     GroupChanged,
+    GroupReported,
     LinkAction,
     LinkEvent,
     ReadReceipt,
@@ -97,3 +99,10 @@ def test_the_sync_behind_a_login_names_the_servers_database() -> None:
     out = session.start_sync()
     assert isinstance(out[0], SyncStarted)
     assert session.sync.running
+
+
+def test_a_group_report_push_is_handed_to_the_app() -> None:
+    session, link = online()
+    report = GroupReport(report_type=ReportType.ADD_REQUEST, group_id="g", op_user="carol")
+    got = session.receive(push("group_report", GroupReportPush(report=report)), link)
+    assert got == [GroupReported(report)]

@@ -146,6 +146,23 @@ SHAPES = {
 """Success shapes of functions tim-keys.json does not detail: TIMSetConfig answers an empty
 string; TIMMsgSendNewMsgEx's result callback the sent Message, as TIMMsgSendNewMsg's."""
 
+TIPS_ITEMS = frozenset({"GroupTipGroupChangeInfo", "GroupTipMemberChangeInfo"})
+"""Items of a GroupTipsElem's change arrays: tim-keys.json has no section for them; their keys
+are TIMGroupManager.h's (tim-c-all.json)."""
+
+GROUP_MANAGER_RESULTS = {
+    "TIMGroupGetGroupInfoList": list,
+    "TIMGroupModifyGroupInfo": str,
+    "TIMGroupGetMemberInfoList": dict,
+    "TIMGroupModifyMemberInfo": str,
+    "TIMGroupGetPendencyList": dict,
+    "TIMGroupHandlePendency": str,
+    "TIMGroupReportPendencyReaded": str,
+}
+"""TIMGroupManager.h functions tim-keys.json does not detail, and what their success JSON is: an
+array or an object whose objects, nested ones included, hold only keys of that header (checked
+against tim-c-all.json), or an empty string."""
+
 FLAT_RESULTS = {
     "callExperimentalAPI": ("TIMExperimentalAPI.h", "response_internal_operation"),
     "TIMSearchUsers": ("TIMManager.h", "user_search_result_user_list"),
@@ -243,6 +260,8 @@ class Checker:
             return self.check_elem(item, where)
         if ref in self.sections:
             return self.check_value(f"object<{ref}>", item, where)
+        if ref in TIPS_ITEMS:
+            return self.all.check_flat("TIMGroupManager.h", item, where)
         return self.check_value(ref, item, where)
 
     def check_object(self, section: str, obj: dict[str, Any], where: str) -> list[str]:
@@ -387,11 +406,29 @@ class Checker:
             if isinstance(value, dict) and required not in value:
                 problems.append(f"{where}: {required} is missing")
             return problems
+        if src in GROUP_MANAGER_RESULTS:
+            return problems + self.check_group_manager(src, code, text)
         if code == 0 and src == "TIMMsgSendNewMsgEx.msgid_cb":
             ok = isinstance(text, str) and text != ""
             return problems + ([] if ok else [f"{where}: {text!r} is not a message id"])
         shape = self.callback_shape(src.removesuffix(".res_cb")) if code == 0 else ""
         return problems + self.check_text(shape, text, where)
+
+    def check_group_manager(self, src: str, code: int, text: object) -> list[str]:
+        """The success JSON of a ``GROUP_MANAGER_RESULTS`` function (an error's is empty)."""
+        expected = GROUP_MANAGER_RESULTS[src] if code == 0 else str
+        if expected is str:
+            return [] if text == "" else [f"{src}: expected an empty string, got {text!r}"]
+        value = json.loads(text) if isinstance(text, str) and text else None
+        if not isinstance(value, expected):
+            return [f"{src}: {value!r} is not a {expected.__name__}"]
+        problems: list[str] = []
+        for obj in _objects(value):
+            problems += self.all.check_flat("TIMGroupManager.h", obj, src)
+            for key, val in obj.items():
+                if key.endswith("_result_code"):
+                    problems += self.check_code(val, f"{src}.{key}")
+        return problems
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:

@@ -275,7 +275,42 @@ def test_everything_emitted_by_every_function_conforms(
     assert [g[k.GROUP_BASE_INFO_GROUP_ID] for g in joined] == ["conf-g"]
     assert joined[0][k.GROUP_BASE_INFO_SELF_INFO][k.GROUP_SELF_INFO_ROLE] == k.kTIMMemberRole_Normal
     assert me.ok("TIMGroupGetJoinedGroupList")[0][k.GROUP_BASE_INFO_FACE_URL] == "http://face"
+    # The group screens: info, its changes, members, member changes, applications.
+    (info,) = other.ok("TIMGroupGetGroupInfoList", json.dumps(["conf-g"]))
+    assert info["get_groups_info_result_info"]["group_detail_info_member_num"] == 3
+    change = {
+        "group_modify_info_param_group_id": "conf-g",
+        "group_modify_info_param_modify_flag": 0x1 | 0x10 | 0x200,
+        "group_modify_info_param_group_name": "conf-renamed",
+        "group_modify_info_param_add_option": k.kTIMGroupAddOpt_Auth,
+        "group_modify_info_param_custom_info": [
+            {"group_info_custom_string_info_key": "k", "group_info_custom_string_info_value": "v"}
+        ],
+    }
+    assert me.ok("TIMGroupModifyGroupInfo", json.dumps(change)) is None
+    card = {
+        "group_modify_member_info_group_id": "conf-g",
+        "group_modify_member_info_identifier": "conf-other",
+        "group_modify_member_info_modify_flag": 0x4 | 0x8,
+        "group_modify_member_info_shutup_time": 60,
+        "group_modify_member_info_name_card": "O",
+    }
+    assert me.ok("TIMGroupModifyMemberInfo", json.dumps(card)) is None
+    listed = other.ok(
+        "TIMGroupGetMemberInfoList",
+        json.dumps({"group_get_members_info_list_param_group_id": "conf-g"}),
+    )
+    assert len(listed["group_get_member_info_list_result_info_array"]) == 3
     assert other.ok("TIMGroupQuit", "conf-g") is None
+    assert other.ok("TIMGroupJoin", "conf-g", "again") is None  # an application now
+    pendencies = me.ok("TIMGroupGetPendencyList", json.dumps({}))
+    (application,) = pendencies["group_pendency_result_pendency_array"]
+    refuse = {
+        "group_handle_pendency_param_is_accept": False,
+        "group_handle_pendency_param_pendency": application,
+    }
+    assert me.ok("TIMGroupHandlePendency", json.dumps(refuse)) is None
+    assert me.ok("TIMGroupReportPendencyReaded", application["group_pendency_add_time"]) is None
 
     # Messages of several kinds, with the optional keys, both ways.
     custom = {

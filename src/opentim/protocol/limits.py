@@ -33,6 +33,19 @@ MAX_USER_ID_BYTES: Final = 32
 MAX_GROUP_ID_BYTES: Final = 48
 MAX_GROUP_NAME_BYTES: Final = 100
 MAX_INVITE_PER_CALL: Final = 20
+MAX_GROUPS_PER_INFO_CALL: Final = 50
+"""Groups per ``TIMGroupGetGroupInfoList`` call."""
+MAX_GROUP_CUSTOM_FIELDS: Final = 16
+"""Custom fields a group, or a member in it, holds (and that one call sets)."""
+MAX_GROUP_CUSTOM_KEY_BYTES: Final = 16
+MAX_GROUP_CUSTOM_VALUE_BYTES: Final = 512
+MAX_NAME_CARD_BYTES: Final = 50
+MAX_MEMBERS_PAGE: Final = 100
+"""Members per ``TIMGroupGetMemberInfoList`` answer."""
+MAX_PENDENCIES_PAGE: Final = 100
+"""Pendencies per ``TIMGroupGetPendencyList`` answer (also when the app asks for more)."""
+MAX_APPLY_MSG_BYTES: Final = 300
+"""A join application's or a handling's message."""
 MAX_GROUP_MEMBERS: Final = 100_000
 SYNC_PAGE: Final = 100
 """Conversations per sync page."""

@@ -59,6 +59,18 @@ class TipType(IntEnum):
     INVITE = 1
     QUIT = 2
     KICK = 3
+    SET_ADMIN = 4
+    CANCEL_ADMIN = 5
+    GROUP_INFO_CHANGE = 6
+    MEMBER_INFO_CHANGE = 7
+
+
+class ReportType(IntEnum):
+    """TIMGroupReportType values of the reports opentim sends to one user (not to the group)."""
+
+    ADD_REQUEST = 1
+    ADD_ACCEPT = 2
+    ADD_REFUSE = 3
 
 
 class RecvOpt(IntEnum):
@@ -342,6 +354,58 @@ class GroupInfo(Struct):
     self_join_time: int = 0
     self_read_seq: int = 0
     self_unread: int = 0
+    approve_option: int = AddOption.ANY
+    shutup_all: bool = False
+    custom: dict[str, str] = {}
+    info_seq: int = 0
+    info_time: int = 0
+    last_msg_time: int = 0
+
+
+class MemberInfo(Struct):
+    """A member of a group (GroupMemberInfo): ``seq`` orders members by joining (it pages the
+    member list); ``mute_until`` is when a mute ends (UTC seconds, 0 when never muted)."""
+
+    user_id: str
+    role: int
+    join_time: int = 0
+    seq: int = 0
+    name_card: str = ""
+    mute_until: int = 0
+    custom: dict[str, str] = {}
+    msg_flag: int = 0
+    nick_name: str = ""
+    face_url: str = ""
+
+
+class GroupPendency(Struct):
+    """A join application or an invitation waiting for approval (GroupPendency); ``handler``
+    is empty while unhandled, ``result`` 1 when accepted; ``pos`` orders and pages them."""
+
+    group_id: str
+    from_user: str
+    to_user: str
+    pendency_type: int
+    add_time: int
+    pos: int
+    apply_msg: str = ""
+    handler: str = ""
+    result: int = 0
+    handle_msg: str = ""
+    from_nick: str = ""
+    from_face_url: str = ""
+
+
+class GroupReport(Struct):
+    """A group event for one user rather than the whole group (GroupReportElem): a join
+    request to the owner and admins, its acceptance or refusal to the applicant."""
+
+    report_type: int
+    group_id: str
+    op_user: str
+    msg: str = ""
+    group_name: str = ""
+    time: int = 0
 
 
 class MemberResult(Struct):

@@ -18,6 +18,9 @@ from .models import (
     Conversation,
     Draft,
     GroupInfo,
+    GroupPendency,
+    GroupReport,
+    MemberInfo,
     MemberResult,
     Message,
     Profile,
@@ -382,7 +385,109 @@ class GroupListRes(Struct):
     """The page was full (paged by bytes): ask again after its last group."""
 
 
+# --- group info, members, pendencies --------------------------------------------------------
+GroupIds = Annotated[list[str], _at_most(limits.MAX_GROUPS_PER_INFO_CALL)]
+CustomFields = Annotated[dict[str, str], _at_most(limits.MAX_GROUP_CUSTOM_FIELDS)]
+
+
+class GroupInfoReq(Struct):
+    group_ids: GroupIds
+
+
+class GroupInfoResult(Struct):
+    """One group of a ``group_info`` answer: its info, or why not (``code``, ``desc``)."""
+
+    group_id: str
+    code: int = 0
+    desc: str = ""
+    info: GroupInfo | None = None
+
+
+class GroupInfoRes(Struct):
+    results: list[GroupInfoResult]
+
+
+class GroupModifyReq(Struct):
+    """Change the fields named by ``flags`` (TIMGroupModifyInfoFlag bits); ``custom`` keys
+    with an empty value are removed; ``owner`` hands the group over."""
+
+    group_id: str
+    flags: U32
+    name: str = ""
+    notification: str = ""
+    introduction: str = ""
+    face_url: str = ""
+    add_option: U32 = 0
+    approve_option: U32 = 0
+    shutup_all: bool = False
+    custom: CustomFields = {}
+    owner: str = ""
+
+
+class MemberListReq(Req):
+    """Members by role (TIMGroupMemberRoleFlag bits, 0 for all) after ``next_seq``, or the
+    members named in ``user_ids``."""
+
+    group_id: str
+    user_ids: UserIds = []
+    role_flag: U64 = 0
+    next_seq: U64 = 0
+
+
+class MemberListRes(Struct):
+    members: list[MemberInfo]
+    next_seq: int = 0
+    """Ask again from here; 0 when this was the last page."""
+
+
+class MemberModifyReq(Struct):
+    """Change the fields named by ``flags`` (TIMGroupMemberModifyInfoFlag bits) of a member;
+    ``shutup_time`` is a mute's length in seconds (0 unmutes)."""
+
+    group_id: str
+    user_id: str
+    flags: U32
+    msg_flag: U32 = 0
+    role: U32 = 0
+    shutup_time: U32 = 0
+    name_card: str = ""
+    custom: CustomFields = {}
+
+
+class PendencyListReq(Req):
+    """Pendencies older than ``start`` (a ``next_start`` of an earlier answer; 0: the newest)."""
+
+    start: U64 = 0
+    limit: U32 = 0
+
+
+class PendencyListRes(Struct):
+    pendencies: list[GroupPendency]
+    next_start: int = 0
+    """Ask again from here; 0 when this was the last page."""
+    read_time: int = 0
+    unread: int = 0
+
+
+class PendencyHandleReq(Struct):
+    group_id: str
+    from_user: str
+    to_user: str = ""
+    accept: bool = False
+    msg: str = ""
+    add_time: Pos = 0
+    """The application's ``add_time`` as listed: 0, or it must still be that application."""
+
+
+class PendencyReadReq(Req):
+    time: U64
+
+
 # --- pushes ---------------------------------------------------------------------------------
+class GroupReportPush(Struct):
+    report: GroupReport
+
+
 class MsgPush(Struct):
     """A new message in a channel the receiving user is in."""
 
@@ -493,6 +598,13 @@ OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
     "oa_subscribe": (fs.AccountIdReq, Empty),
     "oa_unsubscribe": (fs.AccountIdReq, Empty),
     "oa_info": (fs.AccountsReq, fs.AccountsRes),
+    "group_info": (GroupInfoReq, GroupInfoRes),
+    "group_modify": (GroupModifyReq, Empty),
+    "group_members": (MemberListReq, MemberListRes),
+    "group_member_modify": (MemberModifyReq, Empty),
+    "group_pendencies": (PendencyListReq, PendencyListRes),
+    "group_pendency_handle": (PendencyHandleReq, Empty),
+    "group_pendency_read": (PendencyReadReq, Empty),
 }
 
 PUSHES: dict[str, type[msgspec.Struct]] = {
@@ -504,6 +616,7 @@ PUSHES: dict[str, type[msgspec.Struct]] = {
     "read": ReadPush,
     "cgroup": ConvGroupPush,
     "friend": fs.FriendPush,
+    "group_report": GroupReportPush,
 }
 
 

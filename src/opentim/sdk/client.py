@@ -44,6 +44,7 @@ from .core import (
     ClientSession,
     Effect,
     FriendChanged,
+    GroupReported,
     LinkAction,
     LinkEvent,
     LoginStatus,
@@ -133,6 +134,7 @@ class Client:
             lambda: self.events.emit_total_unread(self.conversations.total_unread()),
         )
         self.transport.on(UsersChanged, self._on_users)
+        self.transport.on(GroupReported, lambda a: self.events.emit_group_report(a.report))
         self.profile: Profile | None = None
         self.server_time_offset = 0.0
         self.has_cache = False

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Generic, TypeVar
 
-from opentim.protocol import AllRecvOpt, Conversation, Message, Profile, UserStatus
+from opentim.protocol import AllRecvOpt, Conversation, GroupReport, Message, Profile, UserStatus
 from opentim.protocol.friendship import FriendEvent
 
 from .core.link import LoginStatus
@@ -130,6 +130,9 @@ class Events:
         self.friendship: Listeners[Callable[[FriendEvent], Done]] = Listeners()
         """A change to this user's friends, applications, blacklist, friend groups, follows or
         official accounts (made on any device, this one included)."""
+        self.group_reports: Listeners[Callable[[GroupReport], Done]] = Listeners()
+        """A group event for this user alone: a join request to a group they manage, the
+        outcome of their own application."""
         self.statuses: Listeners[Callable[[list[UserStatus]], Done]] = Listeners()
         """Users' status changed (subscribed users; this user's custom status)."""
         self.profiles: Listeners[Callable[[Profile, list[str]], Done]] = Listeners()
@@ -199,6 +202,10 @@ class Events:
     def emit_friendship(self, event: FriendEvent) -> None:
         for fn in self.friendship:
             self._call(fn, event)
+
+    def emit_group_report(self, report: GroupReport) -> None:
+        for fn in self.group_reports:
+            self._call(fn, report)
 
     def emit_statuses(self, statuses: list[UserStatus]) -> None:
         for fn in self.statuses:

@@ -1,18 +1,30 @@
-"""GroupManager: create, dismiss, join, quit, invite, kick, and the joined-group list."""
+"""GroupManager: create, dismiss, join, quit, invite, kick, the joined-group list, group and
+member info, and join applications."""
 
 from __future__ import annotations
 
-from opentim.protocol import GroupInfo, GroupType, MemberResult
+from opentim.protocol import GroupInfo, GroupType, MemberInfo, MemberResult
 from opentim.protocol.ops import (
     Empty,
     GroupCreateReq,
     GroupIdReq,
     GroupIdRes,
+    GroupInfoReq,
+    GroupInfoRes,
+    GroupInfoResult,
     GroupJoinedReq,
     GroupJoinReq,
     GroupListRes,
     GroupMembersReq,
+    GroupModifyReq,
+    MemberListReq,
+    MemberListRes,
+    MemberModifyReq,
     MemberResultsRes,
+    PendencyHandleReq,
+    PendencyListReq,
+    PendencyListRes,
+    PendencyReadReq,
 )
 
 from .transport import Transport
@@ -78,3 +90,48 @@ class GroupManager:
                 return groups
             last = res.groups[-1]
             req = GroupJoinedReq(after_time=last.self_join_time, after_id=last.group_id)
+
+    async def info(self, group_ids: list[str]) -> list[GroupInfoResult]:
+        """Each group's info, or why not (per group: 10010 unknown, 10007 a Work group one is
+        not in)."""
+        res = await self._transport.request(
+            "group_info", GroupInfoReq(group_ids=group_ids), GroupInfoRes
+        )
+        return res.results
+
+    async def modify(self, req: GroupModifyReq) -> None:
+        """Change a group's info (the fields ``req.flags`` names)."""
+        await self._transport.request("group_modify", req, Empty)
+
+    async def members(
+        self,
+        group_id: str,
+        *,
+        user_ids: list[str] | None = None,
+        role_flag: int = 0,
+        next_seq: int = 0,
+    ) -> tuple[list[MemberInfo], int]:
+        """A page of members (by role, after ``next_seq``) or the named ones; and where the
+        next page starts (0: none)."""
+        req = MemberListReq(
+            group_id=group_id, user_ids=user_ids or [], role_flag=role_flag, next_seq=next_seq
+        )
+        res = await self._transport.request("group_members", req, MemberListRes)
+        return res.members, res.next_seq
+
+    async def modify_member(self, req: MemberModifyReq) -> None:
+        """Change a member's info (the fields ``req.flags`` names)."""
+        await self._transport.request("group_member_modify", req, Empty)
+
+    async def pendencies(self, start: int = 0, limit: int = 0) -> PendencyListRes:
+        """Join applications and invitations the user sent or may handle, newest first."""
+        req = PendencyListReq(start=start, limit=limit)
+        return await self._transport.request("group_pendencies", req, PendencyListRes)
+
+    async def handle_pendency(self, req: PendencyHandleReq) -> None:
+        """Accept or refuse an application or invitation."""
+        await self._transport.request("group_pendency_handle", req, Empty)
+
+    async def read_pendencies(self, time: int) -> None:
+        """Applications added up to ``time`` are read."""
+        await self._transport.request("group_pendency_read", PendencyReadReq(time=time), Empty)

@@ -43,6 +43,7 @@ READS = frozenset(
         "follow_check",
         "oa_info",
     }
+    | {"group_info", "group_members", "group_pendencies"}
 )
 """Ops that change nothing, so asking again after a lost connection is always safe."""
 READ_ATTEMPTS = 3

@@ -147,7 +147,7 @@ class Server:
         limits = self.config.limits
         messages = MessageService(self.store, relay, users, self.clock, limits, blacklists)
         conversations = ConversationService(self.store, relay, users, limits, self.clock)
-        groups = GroupService(self.store, users, messages, conversations, self.clock)
+        groups = GroupService(self.store, users, messages, conversations, self.clock, limits)
         friends = FriendService(self.store, relay, conversations, self.clock, blacklists)
         services = Services(users, messages, conversations, groups, friends, presence, push)
         self.services = services  # the administrator's paths (official accounts) use them

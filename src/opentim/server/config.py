@@ -43,6 +43,8 @@ class Limits:
     custom_data_bytes: int = limits.MAX_CUSTOM_DATA_BYTES
     recv_opt_users: int = limits.MAX_RECV_OPT_USERS
     revoke_seconds: int = limits.REVOKE_TIME_LIMIT
+    members_page: int = limits.MAX_MEMBERS_PAGE
+    """Members per page of a group's member list (``TIMGroupGetMemberInfoList``)."""
 
     # --- connections and rates (docs/security.md "Connections and rates") -------------------
     outbox_bytes: int = 4 * 1024 * 1024

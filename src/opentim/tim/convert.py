@@ -22,6 +22,7 @@ from opentim.protocol import (
     Draft,
     ErrorCode,
     GroupInfo,
+    GroupReport,
     MemberResult,
     Message,
     Profile,
@@ -397,6 +398,33 @@ def group_tip_json(msg: Message) -> JsonObject | None:
     return None
 
 
+def group_report_json(report: GroupReport, me: str) -> JsonObject:
+    """A group report (join request, its acceptance or refusal) as the Message an app gets
+    through TIMRecvNewMsgCallback: a system message (``kTIMConv_System``) of the group, with
+    one GroupReportElem. It is not stored: it comes once, to the devices online."""
+    elem = {
+        k.ELEM_TYPE: k.kTIMElem_GroupReport,
+        k.GROUP_REPORT_ELEM_REPORT_TYPE: report.report_type,
+        k.GROUP_REPORT_ELEM_GROUP_ID: report.group_id,
+        k.GROUP_REPORT_ELEM_OP_USER: report.op_user,
+        k.GROUP_REPORT_ELEM_MSG: report.msg,
+        k.GROUP_REPORT_ELEM_USER_DATA: "",
+    }
+    msg = Message(
+        msg_id=f"report-{report.group_id}-{report.report_type}-{report.op_user}-{report.time}",
+        conv_type=k.kTIMConv_System,
+        sender=report.op_user,
+        receiver=report.group_id,
+        elems=[elem],
+        server_time=report.time,
+        client_time=report.time,
+        excluded_from_unread=True,
+    )
+    out = message_json(msg, me, 0)
+    out[k.MESSAGE_CONV_ID] = report.group_id
+    return out
+
+
 def conversation_id_of(conv: Conversation) -> str:
     """``c2c_<user>`` / ``group_<group>`` of a conversation."""
     return conversation_id(conv.conv_type, conv.conv_id)
@@ -600,11 +628,11 @@ def group_base_info(group: GroupInfo, recv_opt: int) -> JsonObject:
         k.GROUP_BASE_INFO_GROUP_NAME: group.name,
         k.GROUP_BASE_INFO_GROUP_TYPE: group.group_type,
         k.GROUP_BASE_INFO_FACE_URL: group.face_url,
-        k.GROUP_BASE_INFO_INFO_SEQ: 0,
+        k.GROUP_BASE_INFO_INFO_SEQ: group.info_seq,
         k.GROUP_BASE_INFO_LATEST_SEQ: group.max_seq,
         k.GROUP_BASE_INFO_READED_SEQ: group.self_read_seq,
         k.GROUP_BASE_INFO_MSG_FLAG: recv_opt,
-        k.GROUP_BASE_INFO_IS_SHUTUP_ALL: False,
+        k.GROUP_BASE_INFO_IS_SHUTUP_ALL: group.shutup_all,
         k.GROUP_BASE_INFO_SELF_INFO: {
             k.GROUP_SELF_INFO_JOIN_TIME: group.self_join_time,
             k.GROUP_SELF_INFO_ROLE: group.self_role,

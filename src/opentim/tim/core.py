@@ -20,6 +20,7 @@ from opentim.protocol import (
     AllRecvOpt,
     Conversation,
     ErrorCode,
+    GroupReport,
     Message,
     Profile,
     TIMResult,
@@ -44,6 +45,7 @@ from .convert import (
     dumps,
     encode,
     filter_json,
+    group_report_json,
     group_tip_json,
     message_json,
     receipt_json,
@@ -290,6 +292,7 @@ class TIMCore:
         client.events.statuses.add(self._on_statuses)
         client.events.profiles.add(lambda p, changed: self._on_profile(client, p))
         client.events.all_recv_opt.add(lambda opt: self._on_all_recv_opt(client, opt))
+        client.events.group_reports.add(lambda report: self._on_group_report(client, report))
 
     def _on_convs(self, client: Client, kind: ConvEvent, convs: list[Conversation]) -> None:
         registered = self._conv_event_cb
@@ -353,6 +356,14 @@ class TIMCore:
             deliver(revoke[0], text, revoke[1])
         if update is not None:
             deliver(update[0], text, update[1])
+
+    def _on_group_report(self, client: Client, report: GroupReport) -> None:
+        with self._lock:
+            listeners = list(self._recv_msg_cbs)
+        if listeners:
+            text = dumps([group_report_json(report, client.user_id)])
+            for cb, user_data in listeners:
+                deliver(cb, text, user_data)
 
     def _on_receipts(self, receipts: list[Receipt]) -> None:
         registered = self._receipt_cb

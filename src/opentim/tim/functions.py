@@ -121,6 +121,15 @@ TIMGroupInviteMember = _default.TIMGroupInviteMember
 TIMGroupDeleteMember = _default.TIMGroupDeleteMember
 TIMGroupGetJoinedGroupList = _default.TIMGroupGetJoinedGroupList
 
+# group_admin.py
+TIMGroupGetGroupInfoList = _default.TIMGroupGetGroupInfoList
+TIMGroupModifyGroupInfo = _default.TIMGroupModifyGroupInfo
+TIMGroupGetMemberInfoList = _default.TIMGroupGetMemberInfoList
+TIMGroupModifyMemberInfo = _default.TIMGroupModifyMemberInfo
+TIMGroupGetPendencyList = _default.TIMGroupGetPendencyList
+TIMGroupHandlePendency = _default.TIMGroupHandlePendency
+TIMGroupReportPendencyReaded = _default.TIMGroupReportPendencyReaded
+
 # friendship.py
 TIMSetOnAddFriendCallback = _default.TIMSetOnAddFriendCallback
 TIMSetOnDeleteFriendCallback = _default.TIMSetOnDeleteFriendCallback
@@ -244,10 +253,8 @@ TIMSetGroupCounterChangedCallback = _default.TIMSetGroupCounterChangedCallback
 TIMSetGroupTopicCreatedCallback = _default.TIMSetGroupTopicCreatedCallback
 TIMSetGroupTopicDeletedCallback = _default.TIMSetGroupTopicDeletedCallback
 TIMSetGroupTopicChangedCallback = _default.TIMSetGroupTopicChangedCallback
-TIMGroupGetGroupInfoList = _default.TIMGroupGetGroupInfoList
 TIMGroupSearchGroups = _default.TIMGroupSearchGroups
 TIMGroupSearchCloudGroups = _default.TIMGroupSearchCloudGroups
-TIMGroupModifyGroupInfo = _default.TIMGroupModifyGroupInfo
 TIMGroupInitGroupAttributes = _default.TIMGroupInitGroupAttributes
 TIMGroupSetGroupAttributes = _default.TIMGroupSetGroupAttributes
 TIMGroupDeleteGroupAttributes = _default.TIMGroupDeleteGroupAttributes
@@ -262,14 +269,9 @@ TIMGroupCreateTopicInCommunity = _default.TIMGroupCreateTopicInCommunity
 TIMGroupDeleteTopicFromCommunity = _default.TIMGroupDeleteTopicFromCommunity
 TIMGroupSetTopicInfo = _default.TIMGroupSetTopicInfo
 TIMGroupGetTopicInfoList = _default.TIMGroupGetTopicInfoList
-TIMGroupGetMemberInfoList = _default.TIMGroupGetMemberInfoList
 TIMGroupSearchGroupMembers = _default.TIMGroupSearchGroupMembers
 TIMGroupSearchCloudGroupMembers = _default.TIMGroupSearchCloudGroupMembers
-TIMGroupModifyMemberInfo = _default.TIMGroupModifyMemberInfo
 TIMGroupMarkGroupMemberList = _default.TIMGroupMarkGroupMemberList
-TIMGroupGetPendencyList = _default.TIMGroupGetPendencyList
-TIMGroupHandlePendency = _default.TIMGroupHandlePendency
-TIMGroupReportPendencyReaded = _default.TIMGroupReportPendencyReaded
 TIMSetMsgElemUploadProgressCallback = _default.TIMSetMsgElemUploadProgressCallback
 TIMSetMsgExtensionsChangedCallback = _default.TIMSetMsgExtensionsChangedCallback
 TIMSetMsgExtensionsDeletedCallback = _default.TIMSetMsgExtensionsDeletedCallback

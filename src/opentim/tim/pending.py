@@ -207,15 +207,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMGroupGetGroupInfoList": Pending(
-        "TIMGroupGetGroupInfoList",
-        11,
-        (
-            Param("json_group_getinfo_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMGroupSearchGroups": Pending(
         "TIMGroupSearchGroups",
         0,
@@ -230,15 +221,6 @@ PENDING: Final[dict[str, Pending]] = {
         0,
         (
             Param("json_group_search_groups_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMGroupModifyGroupInfo": Pending(
-        "TIMGroupModifyGroupInfo",
-        11,
-        (
-            Param("json_group_modifyinfo_param", "json"),
             Param("cb", "comm"),
             Param("user_data", "user_data"),
         ),
@@ -381,15 +363,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMGroupGetMemberInfoList": Pending(
-        "TIMGroupGetMemberInfoList",
-        11,
-        (
-            Param("json_group_getmeminfos_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMGroupSearchGroupMembers": Pending(
         "TIMGroupSearchGroupMembers",
         0,
@@ -408,15 +381,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMGroupModifyMemberInfo": Pending(
-        "TIMGroupModifyMemberInfo",
-        11,
-        (
-            Param("json_group_modifymeminfo_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMGroupMarkGroupMemberList": Pending(
         "TIMGroupMarkGroupMemberList",
         0,
@@ -425,33 +389,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("member_array", "str"),
             Param("mark_type", "uint32"),
             Param("enable_mark", "bool"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMGroupGetPendencyList": Pending(
-        "TIMGroupGetPendencyList",
-        11,
-        (
-            Param("json_group_getpendency_list_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMGroupHandlePendency": Pending(
-        "TIMGroupHandlePendency",
-        11,
-        (
-            Param("json_group_handle_pendency_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMGroupReportPendencyReaded": Pending(
-        "TIMGroupReportPendencyReaded",
-        11,
-        (
-            Param("time_stamp", "uint64"),
             Param("cb", "comm"),
             Param("user_data", "user_data"),
         ),
@@ -1178,18 +1115,6 @@ class PendingAPI(NotYetAPI):
         self._register("TIMGroupTopicChangedCallback", cb, user_data)
 
     @tim_call
-    def TIMGroupGetGroupInfoList(
-        self,
-        json_group_getinfo_param: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMGroupGetGroupInfoList"], json_group_getinfo_param, cb, user_data
-        )
-
-    @tim_call
     def TIMGroupSearchGroups(
         self,
         json_group_search_groups_param: str | None,
@@ -1211,18 +1136,6 @@ class PendingAPI(NotYetAPI):
         """Not real yet (a later issue): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
             PENDING["TIMGroupSearchCloudGroups"], json_group_search_groups_param, cb, user_data
-        )
-
-    @tim_call
-    def TIMGroupModifyGroupInfo(
-        self,
-        json_group_modifyinfo_param: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMGroupModifyGroupInfo"], json_group_modifyinfo_param, cb, user_data
         )
 
     @tim_call
@@ -1410,18 +1323,6 @@ class PendingAPI(NotYetAPI):
         )
 
     @tim_call
-    def TIMGroupGetMemberInfoList(
-        self,
-        json_group_getmeminfos_param: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMGroupGetMemberInfoList"], json_group_getmeminfos_param, cb, user_data
-        )
-
-    @tim_call
     def TIMGroupSearchGroupMembers(
         self,
         json_group_search_group_members_param: str | None,
@@ -1452,18 +1353,6 @@ class PendingAPI(NotYetAPI):
         )
 
     @tim_call
-    def TIMGroupModifyMemberInfo(
-        self,
-        json_group_modifymeminfo_param: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMGroupModifyMemberInfo"], json_group_modifymeminfo_param, cb, user_data
-        )
-
-    @tim_call
     def TIMGroupMarkGroupMemberList(
         self,
         group_id: str,
@@ -1483,37 +1372,6 @@ class PendingAPI(NotYetAPI):
             cb,
             user_data,
         )
-
-    @tim_call
-    def TIMGroupGetPendencyList(
-        self,
-        json_group_getpendency_list_param: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMGroupGetPendencyList"], json_group_getpendency_list_param, cb, user_data
-        )
-
-    @tim_call
-    def TIMGroupHandlePendency(
-        self,
-        json_group_handle_pendency_param: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMGroupHandlePendency"], json_group_handle_pendency_param, cb, user_data
-        )
-
-    @tim_call
-    def TIMGroupReportPendencyReaded(
-        self, time_stamp: int, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMGroupReportPendencyReaded"], time_stamp, cb, user_data)
 
     def TIMSetMsgElemUploadProgressCallback(
         self, cb: Callable[[str, int, int, int, Any], object] | None, user_data: object = None

@@ -41,14 +41,6 @@ BY_HEADER: Final[Mapping[str, int]] = MappingProxyType(
 
 BY_FUNCTION: Final[Mapping[str, int]] = MappingProxyType(
     {
-        # Issue 11 names these message and group functions among those apps need to run.
-        "TIMGroupGetGroupInfoList": 11,
-        "TIMGroupModifyGroupInfo": 11,
-        "TIMGroupGetMemberInfoList": 11,
-        "TIMGroupModifyMemberInfo": 11,
-        "TIMGroupGetPendencyList": 11,
-        "TIMGroupHandlePendency": 11,
-        "TIMGroupReportPendencyReaded": 11,
         # Tencent's SDK notifies its own internal events there; opentim has none planned.
         "TIMSetExperimentalNotifyCallback": LATER,
     }

@@ -6,6 +6,7 @@ from .conv import ConvAPI
 from .experimental import ExperimentalAPI
 from .friendship import FriendshipAPI
 from .group import GroupAPI
+from .group_admin import GroupAdminAPI
 from .manager import ManagerAPI
 from .msg import MsgAPI
 from .msg_bulk import MsgBulkAPI
@@ -20,6 +21,7 @@ class TIMSDK(
     MsgAPI,
     MsgBulkAPI,
     GroupAPI,
+    GroupAdminAPI,
     FriendshipAPI,
     ExperimentalAPI,
     PendingAPI,

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
-from opentim.protocol import Message, RemoteProtocolError, Response, decode_push
+from opentim.protocol import GroupReport, Message, RemoteProtocolError, Response, decode_push
 from opentim.protocol.codec import decode_server_frame
 from opentim.protocol.friendship import FriendEvent, FriendPush
 from opentim.protocol.ops import (
@@ -29,6 +29,7 @@ from opentim.protocol.ops import (
     ConvGroupChange,
     ConvGroupPush,
     ConvPush,
+    GroupReportPush,
     KickedPush,
     MsgPush,
     ProfilePush,
@@ -58,6 +59,12 @@ class ReadReceipt(msgspec.Struct, frozen=True, gc=False):
     push: ReadPush
 
 
+class GroupReported(msgspec.Struct, frozen=True, gc=False):
+    """A group report for this user (a join request, its outcome): tell the app."""
+
+    report: GroupReport
+
+
 class FriendChanged(msgspec.Struct, frozen=True, gc=False):
     """Friendship changed (friends, applications, blacklist, groups, follows): tell the app."""
 
@@ -84,6 +91,7 @@ Action = (
     | ReadReceipt
     | GroupChanged
     | FriendChanged
+    | GroupReported
     | UsersChanged
 )
 Handler = Callable[["ClientSession", msgspec.Struct], Sequence[Action]]
@@ -173,6 +181,11 @@ def _group(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     return [GroupChanged(body.change)]
 
 
+def _report(s: ClientSession, body: msgspec.Struct) -> list[Action]:
+    assert isinstance(body, GroupReportPush)
+    return [GroupReported(body.report)]
+
+
 def _friend(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     assert isinstance(body, FriendPush)
     return [FriendChanged(body.event)]
@@ -200,6 +213,7 @@ PUSHES: dict[type[msgspec.Struct], Handler] = {
     ReadPush: _read,
     ConvGroupPush: _group,
     FriendPush: _friend,
+    GroupReportPush: _report,
     StatusPush: _users,
     ProfilePush: _users,
     AllRecvOptPush: _users,

@@ -42,15 +42,25 @@ from opentim.protocol.ops import (
     GroupCreateReq,
     GroupIdReq,
     GroupIdRes,
+    GroupInfoReq,
+    GroupInfoRes,
     GroupJoinedReq,
     GroupJoinReq,
     GroupListRes,
     GroupMembersReq,
+    GroupModifyReq,
     HistoryReq,
     HistoryRes,
     LoginReq,
+    MemberListReq,
+    MemberListRes,
+    MemberModifyReq,
     MemberResultsRes,
     MsgDeleteReq,
+    PendencyHandleReq,
+    PendencyListReq,
+    PendencyListRes,
+    PendencyReadReq,
     ProfileGetReq,
     ProfileSetReq,
     ProfilesRes,
@@ -336,7 +346,7 @@ async def group_delete(s: Services, c: Connection, b: GroupIdReq) -> msgspec.Str
 
 
 async def group_join(s: Services, c: Connection, b: GroupJoinReq) -> msgspec.Struct:
-    await s.groups.join(c.user_id, b.group_id)
+    await s.groups.join(c.user_id, b.group_id, b.hello)
     return Empty()
 
 
@@ -356,6 +366,44 @@ async def group_kick(s: Services, c: Connection, b: GroupMembersReq) -> msgspec.
 async def group_joined(s: Services, c: Connection, b: GroupJoinedReq) -> msgspec.Struct:
     groups, more = await s.groups.joined(c.user_id, b.after_time, b.after_id)
     return GroupListRes(groups=groups, more=more)
+
+
+async def group_info(s: Services, c: Connection, b: GroupInfoReq) -> msgspec.Struct:
+    return GroupInfoRes(results=await s.groups.info(c.user_id, b.group_ids))
+
+
+async def group_modify(s: Services, c: Connection, b: GroupModifyReq) -> msgspec.Struct:
+    await s.groups.modify_info(c.user_id, b)
+    return Empty()
+
+
+async def group_members(s: Services, c: Connection, b: MemberListReq) -> msgspec.Struct:
+    members, next_seq = await s.groups.members(
+        c.user_id, b.group_id, b.user_ids, b.role_flag, b.next_seq
+    )
+    return MemberListRes(members=members, next_seq=next_seq)
+
+
+async def group_member_modify(s: Services, c: Connection, b: MemberModifyReq) -> msgspec.Struct:
+    await s.groups.modify_member(c.user_id, b)
+    return Empty()
+
+
+async def group_pendencies(s: Services, c: Connection, b: PendencyListReq) -> msgspec.Struct:
+    found, next_start, read_time, unread = await s.groups.pendencies(c.user_id, b.start, b.limit)
+    return PendencyListRes(
+        pendencies=found, next_start=next_start, read_time=read_time, unread=unread
+    )
+
+
+async def group_pendency_handle(s: Services, c: Connection, b: PendencyHandleReq) -> msgspec.Struct:
+    await s.groups.handle_pendency(c.user_id, b)
+    return Empty()
+
+
+async def group_pendency_read(s: Services, c: Connection, b: PendencyReadReq) -> msgspec.Struct:
+    await s.groups.read_pendencies(c.user_id, b.time)
+    return Empty()
 
 
 def answered(handler: Handler) -> Run:
@@ -421,6 +469,13 @@ OP_TABLE: dict[str, Op] = {
     "group_joined": Op(answered(group_joined)),
     # friendship (gateway/friend_ops.py)
     **{op: Op(answered(friendship(h))) for op, h in FRIEND_OPS.items()},
+    "group_info": Op(answered(group_info)),
+    "group_modify": Op(answered(group_modify)),
+    "group_members": Op(answered(group_members)),
+    "group_member_modify": Op(answered(group_member_modify)),
+    "group_pendencies": Op(answered(group_pendencies)),
+    "group_pendency_handle": Op(answered(group_pendency_handle)),
+    "group_pendency_read": Op(answered(group_pendency_read)),
 }
 """The op table: a row for every op of ``protocol.OPS`` (tests/server/test_op_table.py)."""
 

@@ -28,6 +28,7 @@ from opentim.protocol.limits import (
 from opentim.protocol.ops import ConvPush, OutMessage, RevokePush
 from opentim.protocol.paging import fitting
 from opentim.protocol.ranges import clamp_seq
+from opentim.protocol.rules import may_send
 
 from ..bus.base import Bus, Envelope, message_envelope
 from ..config import Limits
@@ -112,10 +113,15 @@ class MessageService:
                 (conv_id, ConvType.C2C, user_id),
             )
         elif conv_type == ConvType.GROUP:
-            if await self.store.groups.get_group(conv_id) is None:
+            state = await self.store.groups.sender_state(conv_id, user_id)
+            if state is None:
                 raise GroupNotFoundError(conv_id)
-            if await self.store.groups.member_role(conv_id, user_id) is None:
+            shutup_all, role, mute_end = state
+            if not role:
                 raise NotMemberError(f"{user_id!r} is not a member of {conv_id!r}")
+            refusal = may_send(role, mute_end, shutup_all, int(self.clock()))
+            if refusal is not None:
+                raise ServiceError(refusal.code, refusal.desc)
             owners = ()
             at_users = await self._mentioned(conv_id, out.at_users)
         else:

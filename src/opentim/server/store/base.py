@@ -113,6 +113,9 @@ class GroupRow:
     introduction: str = ""
     notification: str = ""
     create_time: int = 0
+    approve_option: int = 2
+    shutup_all: bool = False
+    custom: dict[str, str] = field(default_factory=dict)
 
 
 class Store(Protocol):

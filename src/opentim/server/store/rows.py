@@ -8,7 +8,16 @@ from typing import Any, Protocol
 
 import msgspec
 
-from opentim.protocol import Conversation, ConvType, Draft, GroupInfo, Message, Profile
+from opentim.protocol import (
+    Conversation,
+    ConvType,
+    Draft,
+    GroupInfo,
+    GroupPendency,
+    MemberInfo,
+    Message,
+    Profile,
+)
 from opentim.protocol.rules import is_tombstone, unread, visible_marks
 
 from .base import NewMessage
@@ -28,6 +37,7 @@ _elems_decoder = msgspec.json.Decoder(list[dict[str, Any]])
 strs_decoder = msgspec.json.Decoder(list[str])
 _profile_decoder = msgspec.json.Decoder(Profile)
 _draft_decoder = msgspec.json.Decoder(Draft)
+custom_decoder = msgspec.json.Decoder(dict[str, str])
 
 MSG_COLS = (
     "m.seq, m.msg_id, m.conv_type, m.sender, m.receiver, m.count, m.activity, m.server_time, "
@@ -171,7 +181,8 @@ def conversation_row(r: Row) -> Conversation:
 
 
 def joined_group(r: Row) -> GroupInfo:
-    """A GroupInfo from a joined-groups row (the same columns on both engines)."""
+    """A GroupInfo from a group row read with ``repos.groups.GROUP_COLS`` (the same columns on
+    both engines); the caller's columns are NULL when they are not a member."""
     return GroupInfo(
         group_id=r[0],
         name=r[1],
@@ -182,12 +193,48 @@ def joined_group(r: Row) -> GroupInfo:
         introduction=r[6],
         notification=r[7],
         create_time=r[8],
-        self_role=r[9],
-        self_join_time=r[10],
+        self_role=r[9] or 0,
+        self_join_time=r[10] or 0,
         max_seq=r[11],
         self_read_seq=r[13] or 0,
-        self_unread=unread(r[12], r[14] or 0),
+        self_unread=unread(r[12], r[14] or 0) if r[9] else 0,
         member_count=r[15],
+        approve_option=r[16],
+        shutup_all=bool(r[17]),
+        custom=custom_decoder.decode(r[18]),
+        info_seq=r[19],
+        info_time=r[20],
+        last_msg_time=r[21] or 0,
+    )
+
+
+def member_row(r: Row) -> MemberInfo:
+    """A MemberInfo from a row read with ``repos.groups.MEMBER_COLS``."""
+    return MemberInfo(
+        user_id=r[0],
+        role=r[1],
+        join_time=r[2],
+        seq=r[3],
+        name_card=r[4],
+        mute_until=r[5],
+        custom=custom_decoder.decode(r[6]),
+        msg_flag=r[7] or 0,
+    )
+
+
+def pendency_row(r: Row) -> GroupPendency:
+    """A GroupPendency from a row read with ``repos.groups.PENDENCY_COLS``."""
+    return GroupPendency(
+        group_id=r[0],
+        from_user=r[1],
+        to_user=r[2],
+        pendency_type=r[3],
+        add_time=r[4],
+        pos=r[5],
+        apply_msg=r[6],
+        handler=r[7],
+        result=r[8],
+        handle_msg=r[9],
     )
 
 

@@ -104,6 +104,46 @@ FRIENDSHIP: Final[list[str]] = [
     "CREATE INDEX official_subscriptions_user ON official_subscriptions (user_id)",
 ]
 """Migration 5: friends, applications, blacklist, friend groups, follows, official accounts."""
+GROUP_PROFILES: Final[list[str]] = [
+    # Group settings and custom fields, member profiles in the group (name card, mute, custom
+    # fields, a per-group join order that pages the member list), join applications and
+    # invitations waiting for approval, and when each user last read them.
+    "ALTER TABLE groups ADD COLUMN approve_option INTEGER NOT NULL DEFAULT 2",
+    "ALTER TABLE groups ADD COLUMN shutup_all INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE groups ADD COLUMN custom TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE groups ADD COLUMN info_seq BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE groups ADD COLUMN info_time BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE groups ADD COLUMN member_seq BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE members ADD COLUMN seq BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE members ADD COLUMN name_card TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE members ADD COLUMN mute_until BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE members ADD COLUMN custom TEXT NOT NULL DEFAULT '{}'",
+    "UPDATE members SET seq = (SELECT count(*) FROM members m WHERE m.group_id = members.group_id "
+    "AND (m.join_time < members.join_time OR (m.join_time = members.join_time "
+    "AND m.user_id <= members.user_id)))",
+    "UPDATE groups SET member_seq = (SELECT count(*) FROM members m "
+    "WHERE m.group_id = groups.group_id)",
+    "CREATE UNIQUE INDEX members_order ON members (group_id, seq)",
+    """CREATE TABLE group_pendencies (
+        group_id TEXT NOT NULL,
+        from_user TEXT NOT NULL,
+        to_user TEXT NOT NULL,
+        pendency_type INTEGER NOT NULL,
+        add_time BIGINT NOT NULL,
+        pos BIGINT NOT NULL,
+        apply_msg TEXT NOT NULL,
+        handler TEXT NOT NULL DEFAULT '',
+        result INTEGER NOT NULL DEFAULT 0,
+        handle_msg TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (group_id, from_user, to_user)
+    )""",
+    "CREATE INDEX group_pendencies_pos ON group_pendencies (pos)",
+    """CREATE TABLE group_pendency_reads (
+        user_id TEXT PRIMARY KEY,
+        read_time BIGINT NOT NULL
+    )""",
+]
+"""Migration 6: group info, member profiles and pending applications."""
 
 MIGRATIONS: Final[list[list[str]]] = [
     [
@@ -232,6 +272,7 @@ MIGRATIONS: Final[list[list[str]]] = [
     ],
     LEGACY_DRAFT_TIMES,
     FRIENDSHIP,
+    GROUP_PROFILES,
     # --- issue 11, users: status, subscriptions, push settings, all-messages receive option.
     [
         """CREATE TABLE user_state (
