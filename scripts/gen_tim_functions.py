@@ -3,7 +3,8 @@ docs/tim-coverage.md.
 
 The facts are the reference's 244 functions (``tim-c-all.json``, read through
 ``opentim.capi.reference``) and the ``TIMSDK`` methods written by hand (the mixins of
-tim/manager.py, conv.py, msg.py, group.py, experimental.py): those are the real functions.
+tim/manager.py, users.py, conv.py, msg.py, msg_bulk.py, group.py, experimental.py): those are
+the real functions.
 
 - pending.py: every reference function with no hand-written method becomes a method of
   ``PendingAPI`` with the reference's parameters, which answers "not yet" (tim/notyet.py) with the

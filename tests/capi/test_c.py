@@ -236,3 +236,27 @@ def test_without_a_usable_python_every_call_refuses_and_none_succeeds(
     assert ran.returncode == 0, ran.stderr
     assert "refused" in ran.stdout
     assert "cannot import" in ran.stderr
+
+
+def test_a_c_program_modifies_and_reads_its_profile(
+    libimsdk: Library, served: Served, tmp_path: Path
+) -> None:
+    """TIMProfileModifySelfUserProfile with a custom field, TIMProfileGetUserProfileList, the
+    self-info callback on the SDK thread, 40009 for a bad custom key (issue 11)."""
+    exe = compile_c(libimsdk, "profile.c")
+    ran = run(
+        [str(exe), str(tmp_path), "cara", served.sig("cara")],
+        {"OPENTIM_SERVER_URL": served.url},
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "profile ok" in ran.stdout
+    assert f"bad key answered {int(ErrorCode.ERR_SVR_PROFILE_TAG_NOT_FOUND)}" in ran.stdout
+    [line] = [x for x in ran.stdout.splitlines() if x.startswith("profile [")]
+    [profile] = json.loads(line.removeprefix("profile "))
+    assert profile["user_profile_gender"] == 2
+    assert profile["user_profile_custom_string_array"] == [
+        {
+            "user_profile_custom_string_info_key": "Tag_Profile_Custom_Lang",
+            "user_profile_custom_string_info_value": "c99",
+        }
+    ]

@@ -148,6 +148,20 @@ REQUESTS: dict[str, Callable[[Target, int], dict[str, Any]]] = {
         "accept": True,
     },
     "group_pendency_read": lambda t, n: {"time": 1},
+    # --- issue 11, users
+    "user_search": lambda t, n: {"keywords": ["alice", "bob"]},
+    "status_get": lambda t, n: {"user_ids": ["alice", "bob"]},
+    "status_set": lambda t, n: {"custom_status": f"busy {n}"},
+    "status_subscribe": lambda t, n: {"user_ids": ["alice", "bob"]},
+    "status_unsubscribe": lambda t, n: {"user_ids": ["alice"]},
+    "info_subscribe": lambda t, n: {"user_ids": ["alice", "bob"]},
+    "info_unsubscribe": lambda t, n: {"user_ids": ["alice"]},
+    "push_token": lambda t, n: {"token": f"token-{n}", "token_type": 1},
+    "push_state": lambda t, n: {"background": True, "unread": n},
+    "all_recv_opt_set": lambda t, n: {"opt": 2, "start": 3600, "duration": 60, "daily": True},
+    "all_recv_opt_get": lambda t, n: {},
+    "msg_find": lambda t, n: {"msg_ids": [t.msg_id]},
+    "conv_read_all": lambda t, n: {},
 }
 FRIENDSHIP_OPS = frozenset(
     op
@@ -185,6 +199,21 @@ ALWAYS_OWN = frozenset(
         "cgroup_delete",
         "cgroup_rename",
         "cgroup_remove",
+        # issue 11, users: the caller's own status, subscriptions, push settings and options;
+        # public profiles and statuses; messages found only among what the caller may see.
+        "user_search",
+        "status_get",
+        "status_set",
+        "status_subscribe",
+        "status_unsubscribe",
+        "info_subscribe",
+        "info_unsubscribe",
+        "push_token",
+        "push_state",
+        "all_recv_opt_set",
+        "all_recv_opt_get",
+        "msg_find",
+        "conv_read_all",
     }
     | FRIENDSHIP_OPS
 )
@@ -300,6 +329,8 @@ async def build_world(server: Server) -> dict[str, Target]:
     finally:
         for client in clients:
             await client.close()
+        async with asyncio.timeout(5):
+            await server.wait_nobody()  # the closed sessions are recorded offline
 
 
 @pytest.fixture(

@@ -12,14 +12,15 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from opentim.protocol import AtType, ConvType, ErrorCode, Mark, Message
+from opentim.protocol import AtType, ConvType, ErrorCode, Mark, Message, Profile, UserStatus
 from opentim.protocol.ops import OutMessage
+from opentim.protocol.rules.users import StatusType
 from opentim.sdk import (
     Client,
     Conversation,
@@ -512,3 +513,41 @@ async def test_a_device_catches_up_maximum_size_messages_through_another_node(
     assert got == sent
     history = await bob.messages.history(C2C, "alice", count=30)
     assert [m.msg_id for m in history] == sent[::-1]
+
+
+# --- issue 11, users: status and profile changes across nodes ----------------------------------
+async def test_status_and_profile_changes_reach_subscribers_on_other_nodes(
+    cluster: Cluster,
+) -> None:
+    watcher = await cluster.login("watcher", 0)
+    statuses: list[UserStatus] = []
+    watcher.events.statuses.add(statuses.extend)
+    await watcher.users.subscribe_status(["bob"])
+    fan = await cluster.login("fan", 2)
+    changes: list[Profile] = []
+    fan.events.profiles.add(lambda p, changed: changes.append(p))
+    await fan.users.subscribe_info(["bob"])
+
+    async def seen(pred: Callable[[UserStatus], bool]) -> None:
+        async with asyncio.timeout(15):
+            while not any(pred(s) for s in statuses):
+                await watcher.users.statuses(["bob"])  # a round trip lets pushes in
+
+    await cluster.login("bob", 1, device_id="desk")
+    await seen(lambda s: s.online_devices == ["desk"])
+    laptop = await cluster.login("bob", 2, device_id="laptop")
+    await seen(lambda s: sorted(s.online_devices) == ["desk", "laptop"])
+    await laptop.users.set_custom_status("away")
+    await seen(lambda s: s.custom_status == "away")
+    await laptop.users.set_profile(nick="Bob on node 2")
+    async with asyncio.timeout(15):
+        while not any(p.nick == "Bob on node 2" for p in changes):
+            await fan.users.statuses(["bob"])
+
+    # A node killed with a session on it: its restart (same node id) clears what it left.
+    cluster.kill(2)
+    proc, url = await cluster._spawn(2)
+    cluster.procs[2], cluster.urls[2] = proc, url
+    await seen(lambda s: s.online_devices == ["desk"] and s.status_type == StatusType.ONLINE)
+    [now] = await watcher.users.statuses(["bob"])
+    assert now.online_devices == ["desk"]

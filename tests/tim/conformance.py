@@ -116,7 +116,33 @@ MESSAGE_ARRAY_EVENTS = frozenset(
 parameter ``json_msg_revoke_info_array`` without documenting its keys; opentim sends the
 revoked Messages (status Revoked, ``message_revoker_*`` keys), which the Message section
 defines for this purpose."""
-SHAPES = {"TIMSetConfig": "", "TIMMsgSendNewMsgEx": "object<Message>"}
+SHAPES = {
+    "TIMSetConfig": "",
+    "TIMMsgSendNewMsgEx": "object<Message>",
+    # Issue 11, users: the reference's own sections (tim-keys.json has no shapes for these).
+    "TIMProfileGetUserProfileList": "array<UserProfile>",
+    "TIMGetUserStatus": "array<TIMUserStatus>",
+    "TIMMsgFindMessages": "array<Message>",
+    "TIMMsgFindByMsgLocatorList": "array<Message>",
+    **dict.fromkeys(
+        (
+            "TIMProfileModifySelfUserProfile",
+            "TIMSubscribeUserInfo",
+            "TIMUnsubscribeUserInfo",
+            "TIMSetSelfStatus",
+            "TIMSubscribeUserStatus",
+            "TIMUnsubscribeUserStatus",
+            "TIMMsgSetOfflinePushToken",
+            "TIMMsgDoBackground",
+            "TIMMsgDoForeground",
+            "TIMMsgSetAllReceiveMessageOpt",
+            "TIMMsgSetAllReceiveMessageOpt2",
+            "TIMMsgListDelete",
+            "TIMMsgMarkAllMessageAsRead",
+        ),
+        "",
+    ),
+}
 """Success shapes of functions tim-keys.json does not detail: TIMSetConfig answers an empty
 string; TIMMsgSendNewMsgEx's result callback the sent Message, as TIMMsgSendNewMsg's."""
 
@@ -137,7 +163,11 @@ GROUP_MANAGER_RESULTS = {
 array or an object whose objects, nested ones included, hold only keys of that header (checked
 against tim-c-all.json), or an empty string."""
 
-FLAT_RESULTS = {"callExperimentalAPI": ("TIMExperimentalAPI.h", "response_internal_operation")}
+FLAT_RESULTS = {
+    "callExperimentalAPI": ("TIMExperimentalAPI.h", "response_internal_operation"),
+    "TIMSearchUsers": ("TIMManager.h", "user_search_result_user_list"),
+    "TIMMsgGetAllReceiveMessageOpt": ("TIMMessageManager.h", "msg_all_recv_msg_opt_level"),
+}
 """Success JSON checked against the keys of a header of tim-c-all.json (ResponseInfo), with the
 key it must hold."""
 
@@ -345,6 +375,15 @@ class Checker:
             return self.check_value("string", old, f"{where}.old_name") + self.check_value(
                 "string", new, f"{where}.new_name"
             )
+        if src == "TIMUserStatusChangedCallback":
+            return self.check_text("array<TIMUserStatus>", args[0], where)
+        if src == "TIMUserInfoChangedCallback":
+            return self.check_text("array<UserProfile>", args[0], where)
+        if src == "TIMSelfInfoUpdatedCallback":
+            return self.check_text("object<UserProfile>", args[0], where)
+        if src == "TIMMsgAllMessageReceiveOptionCallback":
+            value = json.loads(args[0]) if isinstance(args[0], str) and args[0] else None
+            return self.all.check_flat("TIMMessageManager.h", value, where)
         if src in ("TIMKickedOfflineCallback", "TIMUserSigExpiredCallback"):
             return [] if len(args) == 1 else [f"{where}: takes only user_data, got {args!r}"]
         if src == "TIMNetworkStatusListenerCallback":

@@ -24,7 +24,7 @@ from opentim.tim.extensions import (
 from opentim.tim.pending import PendingAPI
 
 from .conformance import Checker, Record, Recorder
-from .conftest import Tim
+from .conftest import Stream, Tim
 
 C2C, GROUP = k.kTIMConv_C2C, k.kTIMConv_Group
 TIM_SRC = Path(opentim.tim.__file__).parent
@@ -452,6 +452,71 @@ def test_everything_emitted_by_every_function_conforms(
     # Friendship (TIMFriendshipManager.h): every function once.
     exercise_friendship(me, server)
 
+    # Issue 11, users: profiles with custom fields, status, subscriptions, search, push
+    # settings, the all-messages receive option, messages found and read in bulk.
+    seen = Stream()
+    for typedef, setter in (
+        ("TIMSelfInfoUpdatedCallback", "TIMSetSelfInfoUpdatedCallback"),
+        ("TIMUserInfoChangedCallback", "TIMSetUserInfoChangedCallback"),
+        ("TIMUserStatusChangedCallback", "TIMSetUserStatusChangedCallback"),
+        ("TIMMsgAllMessageReceiveOptionCallback", "TIMSetMsgAllMessageReceiveOptionCallback"),
+    ):
+        getattr(me.sdk, setter)(
+            recorder.wrap(typedef, lambda js, ud, t=typedef: seen.append((t, json.loads(js)))),
+            None,
+        )
+    assert me.ok("TIMSubscribeUserInfo", json.dumps(["conf-peer"])) is None
+    assert me.ok("TIMSubscribeUserStatus", json.dumps(["conf-peer"])) is None
+    seen.wait(lambda e: e[0] == "TIMUserStatusChangedCallback")
+    item = {
+        k.USER_PROFILE_CUSTOM_STRING_INFO_KEY: "Tag_Profile_Custom_Hobby",
+        k.USER_PROFILE_CUSTOM_STRING_INFO_VALUE: "go",
+    }
+    change = {
+        "user_profile_item_nick_name": "Peer",
+        "user_profile_item_custom_string_array": [item],
+    }
+    assert peer.ok("TIMProfileModifySelfUserProfile", json.dumps(change)) is None
+    seen.wait(
+        lambda e: (
+            e[0] == "TIMUserInfoChangedCallback" and e[1][0][k.USER_PROFILE_NICK_NAME] == "Peer"
+        )
+    )
+    mine = {"user_profile_item_self_signature": "hello"}
+    assert me.ok("TIMProfileModifySelfUserProfile", json.dumps(mine)) is None
+    seen.wait(lambda e: e[0] == "TIMSelfInfoUpdatedCallback")
+    ask = {"friendship_getprofilelist_param_identifier_array": ["conf-peer", "ghost"]}
+    [profile] = me.ok("TIMProfileGetUserProfileList", json.dumps(ask))
+    assert profile[k.USER_PROFILE_CUSTOM_STRING_ARRAY] == [item]
+    found = me.ok("TIMSearchUsers", json.dumps({"user_search_param_keyword_list": ["peer"]}))
+    assert [u[k.USER_PROFILE_IDENTIFIER] for u in found["user_search_result_user_list"]] == [
+        "conf-peer"
+    ]
+    assert me.ok("TIMSetSelfStatus", json.dumps({k.USER_STATUS_CUSTOM_STATUS: "busy"})) is None
+    [status] = me.ok("TIMGetUserStatus", json.dumps(["conf-me"]))
+    assert status[k.USER_STATUS_CUSTOM_STATUS] == "busy"
+    assert me.ok("TIMUnsubscribeUserStatus", "") is None
+    assert me.ok("TIMUnsubscribeUserInfo", json.dumps(["conf-peer"])) is None
+    token = {"offline_push_token_token": "tok", "offline_push_token_type": 1}
+    assert me.ok("TIMMsgSetOfflinePushToken", json.dumps(token)) is None
+    assert me.ok("TIMMsgDoBackground", 3) is None
+    assert me.ok("TIMMsgDoForeground") is None
+    assert (
+        me.ok("TIMMsgSetAllReceiveMessageOpt", k.kTIMRecvMsgOpt_Not_Notify, 22, 0, 0, 3600) is None
+    )
+    seen.wait(lambda e: e[0] == "TIMMsgAllMessageReceiveOptionCallback")
+    assert me.ok("TIMMsgSetAllReceiveMessageOpt2", k.kTIMRecvMsgOpt_Not_Notify, 1000, 60) is None
+    opt = me.ok("TIMMsgGetAllReceiveMessageOpt")
+    assert opt["msg_all_recv_msg_opt_start_time_stamp"] == 1000
+    found_msgs = me.ok("TIMMsgFindMessages", json.dumps([older[k.MESSAGE_MSG_ID], "nope"]))
+    assert [m[k.MESSAGE_MSG_ID] for m in found_msgs] == [older[k.MESSAGE_MSG_ID]]
+    locator = [{k.MESSAGE_LOCATOR_SEQ: older[k.MESSAGE_SEQ]}]
+    at = me.ok("TIMMsgFindByMsgLocatorList", "conf-peer", C2C, json.dumps(locator))
+    assert [m[k.MESSAGE_MSG_ID] for m in at] == [older[k.MESSAGE_MSG_ID]]
+    assert me.ok("TIMMsgListDelete", "conf-peer", C2C, json.dumps(at)) is None
+    assert me.ok("TIMMsgMarkAllMessageAsRead") is None
+    assert me.total_unread() == 0
+
     # The group goes away.
     assert me.ok("TIMConvPinConversation", "conf-g", GROUP, False) is None
     assert me.ok("TIMGroupDelete", "conf-g") is None
@@ -495,6 +560,10 @@ def test_everything_emitted_by_every_function_conforms(
         "TIMUserSigExpiredCallback",
         "TIMLogCallback",
         "TIMMsgSendNewMsgEx.msgid_cb",
+        "TIMSelfInfoUpdatedCallback",
+        "TIMUserInfoChangedCallback",
+        "TIMUserStatusChangedCallback",
+        "TIMMsgAllMessageReceiveOptionCallback",
     } <= sources
     assert any(level == k.kTIMLog_Info and "TIMSetConfig" in line for level, line in lines)
     events = {r.args[0] for r in records if r.source == "TIMConvEventCallback"}

@@ -9,6 +9,8 @@ opentim, the other packages subclass this root)::
      │    └── RemoteProtocolError            the peer sent something the protocol forbids
      │         ├── FrameTooBigError          a frame over the size limit
      │         └── ProxyHeaderError          opentim.server.gateway: a malformed PROXY header
+     ├── CustomFieldError                    protocol.rules.users: a custom profile field change
+     │                                       that breaks a rule (40009, 40601)
      ├── SdkError                            opentim.sdk: a failed SDK call (the server's code,
      │    └── ConnectionLostError            or the SDK's own); 9508: the connection is gone
      ├── CallRefusedError                    opentim.tim: a call refused synchronously; its

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from .ranges import Pos, check_u64
+from .ranges import U32, Pos, check_u64
 
 
 class ConvType(IntEnum):
@@ -165,6 +165,43 @@ class Profile(Struct):
     level: int = 0
     role: int = 0
     add_permission: int = 0
+    custom: dict[str, str] = {}
+    """Custom fields, ``Tag_Profile_Custom_*`` key → value (protocol/rules/users.py)."""
+
+    def card(self) -> Profile:
+        """The profile without its custom fields: what a message carries as its sender's (up to
+        20 × 500 bytes of custom fields would otherwise ride on every message)."""
+        return msgspec.structs.replace(self, custom={}) if self.custom else self
+
+
+class UserStatus(Struct):
+    """A user's status (``TIMUserStatusType``), custom status and online devices."""
+
+    user_id: str
+    status_type: int = 0
+    custom_status: str = ""
+    online_devices: list[str] = []
+
+
+class AllRecvOpt(Struct):
+    """The all-messages receive option and its window (protocol/rules/users.RecvWindow)."""
+
+    opt: U32 = 0
+    start: U32 = 0
+    duration: U32 = 0
+    daily: bool = False
+
+
+class PushSettings(Struct):
+    """One device's offline-push token and app state, as stored for app backends."""
+
+    device_id: str
+    token: str = ""
+    business_id: int = 0
+    token_type: int = 0
+    background: bool = False
+    unread: int = 0
+    updated: int = 0
 
 
 class Message(Struct):

@@ -14,6 +14,7 @@ from msgspec import Meta
 
 from . import friendship as fs, limits
 from .models import (
+    AllRecvOpt,
     Conversation,
     Draft,
     GroupInfo,
@@ -25,6 +26,7 @@ from .models import (
     Profile,
     Req,
     Struct,
+    UserStatus,
 )
 from .ranges import U32, U64, Pos
 
@@ -72,6 +74,8 @@ class ProfileSetReq(Struct):
     level: U32 | None = None
     role: U32 | None = None
     add_permission: U32 | None = None
+    custom: Annotated[dict[str, str], Meta(max_length=limits.MAX_LIST_ARG)] | None = None
+    """Custom fields to set (``Tag_Profile_Custom_*``); an empty value removes one."""
 
 
 class ProfileGetReq(Struct):
@@ -622,3 +626,96 @@ PUSHES: dict[str, type[msgspec.Struct]] = {
     "friend": fs.FriendPush,
     "group_report": GroupReportPush,
 }
+
+
+# --- issue 11, users: status, subscriptions, search, push settings, all-messages option -----
+class UserIdsReq(Struct):
+    user_ids: UserIds
+
+
+class StatusesRes(Struct):
+    statuses: list[UserStatus]
+
+
+class StatusSetReq(Struct):
+    custom_status: str
+
+
+class UserSearchReq(Struct):
+    keywords: Annotated[list[str], _at_most(limits.MAX_LIST_ARG)] = []
+    match_all: bool = False
+    gender: U32 = 0
+    min_birthday: U32 = 0
+    max_birthday: U32 = 0
+    count: U32 = 20
+    cursor: str = ""
+
+
+class UserSearchRes(Struct):
+    profiles: list[Profile]
+    total: int = 0
+    cursor: str = ""
+    """Where the next page starts ("" at the end)."""
+    finished: bool = True
+
+
+class PushTokenReq(Struct):
+    token: str
+    business_id: U32 = 0
+    token_type: U32 = 0
+
+
+class PushStateReq(Struct):
+    """The app went to the background (with its badge count) or came back."""
+
+    background: bool
+    unread: U32 = 0
+
+
+class StatusPush(Struct):
+    """Users' status changed (a subscribed user, or the receiving user)."""
+
+    statuses: list[UserStatus]
+
+
+class ProfilePush(Struct):
+    """A user's profile changed (the receiving user's own, a subscribed user's, a friend's);
+    ``changed`` names the fields that did."""
+
+    profile: Profile
+    changed: list[str] = []
+
+
+class AllRecvOptPush(Struct):
+    """The receiving user's all-messages receive option changed on another device."""
+
+    opt: AllRecvOpt
+
+
+class MsgFindReq(Req):
+    """Messages by id (``msg_ids``), or by seq in one conversation (``conv_id``, ``seqs``)."""
+
+    msg_ids: Annotated[list[str], _at_most(limits.MAX_HISTORY_PAGE)] = []
+    conv_type: U32 = 0
+    conv_id: str = ""
+    seqs: Annotated[list[U64], _at_most(limits.MAX_HISTORY_PAGE)] = []
+
+
+USER_OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
+    "user_search": (UserSearchReq, UserSearchRes),
+    "status_get": (UserIdsReq, StatusesRes),
+    "status_set": (StatusSetReq, UserStatus),
+    "status_subscribe": (UserIdsReq, StatusesRes),
+    "status_unsubscribe": (UserIdsReq, Empty),
+    "info_subscribe": (UserIdsReq, Empty),
+    "info_unsubscribe": (UserIdsReq, Empty),
+    "push_token": (PushTokenReq, Empty),
+    "push_state": (PushStateReq, Empty),
+    "all_recv_opt_set": (AllRecvOpt, AllRecvOpt),
+    "all_recv_opt_get": (Empty, AllRecvOpt),
+    "msg_find": (MsgFindReq, HistoryRes),
+    "conv_read_all": (Empty, ConvsRes),
+}
+OPS.update(USER_OPS)
+
+PUSHES.update({"status": StatusPush, "profile": ProfilePush, "all_recv_opt": AllRecvOptPush})

@@ -18,6 +18,7 @@ import gc
 import logging
 import secrets
 import ssl
+import time
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,8 +32,10 @@ from opentim.protocol.ops import (
     LoginRes,
     OutMessage,
     ProfileGetReq,
+    ProfilePush,
     ProfileSetReq,
     ProfilesRes,
+    StatusPush,
 )
 
 from .connection import Connection
@@ -46,6 +49,7 @@ from .core import (
     LinkEvent,
     LoginStatus,
     ReadReceipt,
+    UsersChanged,
 )
 from .events import Events, NetworkStatus, Receipt
 from .exceptions import SdkError
@@ -55,6 +59,7 @@ from .messages import MessageManager
 from .store import Cache, LocalStore, cache_path
 from .sync import SyncDriver
 from .transport import Transport
+from .users import UserManager
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +127,13 @@ class Client:
         self.transport.on(LinkAction, self._on_link)
         self.transport.on(ReadReceipt, self._on_receipt)
         self.transport.on(FriendChanged, lambda a: self.events.emit_friendship(a.event))
+        self.users = UserManager(
+            self.transport.request,
+            self.events,
+            time.time,
+            lambda: self.events.emit_total_unread(self.conversations.total_unread()),
+        )
+        self.transport.on(UsersChanged, self._on_users)
         self.transport.on(GroupReported, lambda a: self.events.emit_group_report(a.report))
         self.profile: Profile | None = None
         self.server_time_offset = 0.0
@@ -177,8 +189,9 @@ class Client:
             self.transport.handle(LinkEvent.LOGIN_FAILED)
             raise
         self._user_sig = user_sig
-        self.profile = res.profile
+        self.profile = self.users.profile = res.profile
         self._logged_in(conn, res)
+        await self._load_all_recv_opt()
         return res.profile
 
     async def logout(self) -> None:
@@ -197,6 +210,7 @@ class Client:
                 await conn.close()
             if self.cache.store is not None:
                 await self.cache.store.flush()
+            self.users.stop()
             self.transport.handle(LinkEvent.CLOSED)
 
     async def close(self) -> None:
@@ -407,6 +421,28 @@ class Client:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _load_all_recv_opt(self) -> None:
+        """Learn the all-messages receive option (unread totals follow it)."""
+        try:
+            await self.users.get_all_recv_opt()
+        except SdkError as exc:
+            log.info("all-messages receive option not loaded: %s", exc)
+            return
+        if self.users.all_recv_opt.opt:  # the app learns of one set before this login
+            self.events.emit_all_recv_opt(self.users.all_recv_opt)
+
+    def _on_users(self, action: UsersChanged) -> None:
+        """A status, profile or all-messages-option push."""
+        push = action.push
+        if isinstance(push, StatusPush):
+            self.events.emit_statuses(push.statuses)
+        elif isinstance(push, ProfilePush):
+            if push.profile.user_id == self.user_id:
+                self.profile = push.profile
+            self.users.on_profile(push.profile, push.changed)
+        else:
+            self.users.on_all_recv_opt(push.opt)
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Generic, TypeVar
 
-from opentim.protocol import Conversation, GroupReport, Message
+from opentim.protocol import AllRecvOpt, Conversation, GroupReport, Message, Profile, UserStatus
 from opentim.protocol.friendship import FriendEvent
 
 from .core.link import LoginStatus
@@ -133,6 +133,12 @@ class Events:
         self.group_reports: Listeners[Callable[[GroupReport], Done]] = Listeners()
         """A group event for this user alone: a join request to a group they manage, the
         outcome of their own application."""
+        self.statuses: Listeners[Callable[[list[UserStatus]], Done]] = Listeners()
+        """Users' status changed (subscribed users; this user's custom status)."""
+        self.profiles: Listeners[Callable[[Profile, list[str]], Done]] = Listeners()
+        """A profile changed (this user's, a subscribed user's, a friend's) and which fields."""
+        self.all_recv_opt: Listeners[Callable[[AllRecvOpt], Done]] = Listeners()
+        """The all-messages receive option changed (on another device)."""
 
     def _call(self, fn: Callable[..., Done], *args: object) -> None:
         try:
@@ -200,3 +206,15 @@ class Events:
     def emit_group_report(self, report: GroupReport) -> None:
         for fn in self.group_reports:
             self._call(fn, report)
+
+    def emit_statuses(self, statuses: list[UserStatus]) -> None:
+        for fn in self.statuses:
+            self._call(fn, statuses)
+
+    def emit_profile(self, profile: Profile, changed: list[str]) -> None:
+        for fn in self.profiles:
+            self._call(fn, profile, changed)
+
+    def emit_all_recv_opt(self, opt: AllRecvOpt) -> None:
+        for fn in self.all_recv_opt:
+            self._call(fn, opt)

@@ -13,9 +13,12 @@ from opentim.protocol import ConvType, ErrorCode, Message, encode, text_elem
 from opentim.protocol.limits import MAX_HISTORY_PAGE, MAX_MSG_BYTES
 from opentim.protocol.ops import (
     ConvRes,
+    ConvsRes,
+    Empty,
     HistoryReq,
     HistoryRes,
     MsgDeleteReq,
+    MsgFindReq,
     OutMessage,
     RecvOptGetReq,
     RecvOptReq,
@@ -216,6 +219,24 @@ class MessageManager:
             "recv_opt_get", RecvOptGetReq(user_ids=user_ids), RecvOptsRes
         )
         return {item.conv_id: item.opt for item in res.opts}
+
+    # --- found by id or seq, read all (issue 11) --------------------------------------------
+    async def find(self, msg_ids: list[str]) -> list[Message]:
+        """Messages by id, among those this user may see, in the order of ``msg_ids``."""
+        res = await self._transport.request("msg_find", MsgFindReq(msg_ids=msg_ids), HistoryRes)
+        return res.msgs
+
+    async def find_at(self, conv_type: int, conv_id: str, seqs: list[int]) -> list[Message]:
+        """Messages of one conversation by seq, among those this user may see."""
+        body = MsgFindReq(conv_type=conv_type, conv_id=conv_id, seqs=seqs)
+        return (await self._transport.request("msg_find", body, HistoryRes)).msgs
+
+    async def read_all(self) -> None:
+        """Mark every conversation read, on every device."""
+        res = await self._transport.request("conv_read_all", Empty(), ConvsRes)
+        self._conversations.apply(res.convs)
+        if res.more:
+            self._sync.sync_soon()
 
 
 __all__ = ["ConvType", "MessageManager"]

@@ -32,6 +32,8 @@ from .services.conversations import ConversationService
 from .services.friends import FriendService
 from .services.groups import GroupService
 from .services.messages import MessageService
+from .services.presence import PresenceService
+from .services.push import PushService
 from .services.users import UserService
 from .store.base import Store
 from .store.sqlite import SqliteStore
@@ -54,12 +56,14 @@ class Server:
         self.bus: Bus = bus or make_bus(config)
         self.node_id = config.node_id or secrets.token_hex(3)
         self.relay: Relay | None = None
+        self.services: Services | None = None
+        """The services, once started (``services.presence.audiences`` takes more sources of
+        who hears of a profile change)."""
         self.secret_key_created = False
         self._key_to_save: str | None = None
         self.port = 0
         self.tls = tls_context(config)
         self._gateway: Gateway | None = None
-        self.services: Services | None = None
 
     @property
     def url(self) -> str:
@@ -135,15 +139,21 @@ class Server:
         # The same for blacklists, which every C2C send checks.
         blacklists = Blacklists(self.store, self.clock, ttl=60.0 if self.config.clustered else None)
         relay.on_blacklist_changed = blacklists.forget
+        presence = PresenceService(self.store, relay, self.node_id)
+        users.listeners.append(presence.profile_changed)
+        push = PushService(self.store, relay, self.clock)
+        # Friends hear of a user's profile changes (TIMUserInfoChangedCallback).
+        presence.audiences.append(self.store.friends.holders)
         limits = self.config.limits
         messages = MessageService(self.store, relay, users, self.clock, limits, blacklists)
         conversations = ConversationService(self.store, relay, users, limits, self.clock)
         groups = GroupService(self.store, users, messages, conversations, self.clock, limits)
         friends = FriendService(self.store, relay, conversations, self.clock, blacklists)
-        services = Services(users, messages, conversations, groups, friends)
+        services = Services(users, messages, conversations, groups, friends, presence, push)
         self.services = services  # the administrator's paths (official accounts) use them
         try:
             await relay.start(registry.deliver)
+            await presence.start()
         except BaseException:
             await self.store.close()
             raise
@@ -158,6 +168,12 @@ class Server:
             self.config.trusted_proxies,
         )
         self.port = await self._gateway.start(self.config.host, self.config.port, sock, self.tls)
+
+    async def wait_nobody(self) -> None:
+        """Until no session of this node counts in a user's status any more (after every client
+        closed: the store then shows them offline)."""
+        if self._gateway is not None:
+            await self._gateway.wait_nobody()
 
     async def stop(self) -> None:
         """Stop accepting, close every connection, finish queued writes, close the store."""

@@ -208,7 +208,7 @@ class ConvAPI(TIMCore):
         async def work() -> str:
             await self._ready(client)
             self._total_unread_armed = True
-            total = client.conversations.total_unread()
+            total = client.users.total_now(client.conversations.total_unread())
             return dumps({k.CONV_GET_TOTAL_UNREAD_MESSAGE_COUNT_RESULT_UNREAD_COUNT: total})
 
         return self._submit(client, CallKind.READ, work, callback, user_data)

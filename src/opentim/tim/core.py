@@ -16,7 +16,16 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
-from opentim.protocol import Conversation, ErrorCode, GroupReport, Message, TIMResult
+from opentim.protocol import (
+    AllRecvOpt,
+    Conversation,
+    ErrorCode,
+    GroupReport,
+    Message,
+    Profile,
+    TIMResult,
+    UserStatus,
+)
 from opentim.protocol.friendship import FriendEvent
 from opentim.sdk import (
     Client,
@@ -43,6 +52,7 @@ from .convert import (
 )
 from .logs import CallbackLogHandler
 from .runtime import CallKind, SdkThread, TIMCommCallback, deliver
+from .user_json import all_recv_opt_json, full_profile_json, status_json
 
 log = logging.getLogger(__name__)
 refusals = logging.getLogger("opentim.tim")
@@ -269,7 +279,7 @@ class TIMCore:
     # --- SDK events → TIM callbacks (SDK thread) --------------------------------------------
     def _wire(self, client: Client) -> None:
         client.events.conversations.add(lambda kind, convs: self._on_convs(client, kind, convs))
-        client.events.total_unread.add(self._on_total_unread)
+        client.events.total_unread.add(lambda t: self._on_total_unread(client.users.total_now(t)))
         client.events.new_messages.add(lambda msgs: self._on_messages(client, msgs))
         client.events.kicked.add(lambda code, desc: self._on_kicked(client))
         client.events.sig_expired.add(lambda: self._on_sig_expired(client))
@@ -279,6 +289,9 @@ class TIMCore:
         client.events.revoked.add(lambda msgs: self._on_revoked(client, msgs))
         client.events.receipts.add(self._on_receipts)
         client.events.friendship.add(self._on_friendship)
+        client.events.statuses.add(self._on_statuses)
+        client.events.profiles.add(lambda p, changed: self._on_profile(client, p))
+        client.events.all_recv_opt.add(lambda opt: self._on_all_recv_opt(client, opt))
         client.events.group_reports.add(lambda report: self._on_group_report(client, report))
 
     def _on_convs(self, client: Client, kind: ConvEvent, convs: list[Conversation]) -> None:
@@ -356,6 +369,30 @@ class TIMCore:
         registered = self._receipt_cb
         if registered is not None:
             deliver(registered[0], dumps([receipt_json(r) for r in receipts]), registered[1])
+
+    # Issue 11: the listeners of these are registered by typedef (``self._listeners``).
+    def _on_statuses(self, statuses: list[UserStatus]) -> None:
+        registered = self._listeners.get("TIMUserStatusChangedCallback")
+        if registered is not None and statuses:
+            deliver(registered[0], dumps([status_json(s) for s in statuses]), registered[1])
+
+    def _on_profile(self, client: Client, profile: Profile) -> None:
+        """One's own profile (TIMSelfInfoUpdatedCallback), or another user's
+        (TIMUserInfoChangedCallback: a subscribed user, a friend)."""
+        own = profile.user_id == client.user_id
+        registered = self._listeners.get(
+            "TIMSelfInfoUpdatedCallback" if own else "TIMUserInfoChangedCallback"
+        )
+        if registered is not None:
+            text = full_profile_json(profile)
+            deliver(registered[0], dumps(text if own else [text]), registered[1])
+
+    def _on_all_recv_opt(self, client: Client, opt: AllRecvOpt) -> None:
+        """The option changed: its callback, and the unread total as the app now sees it."""
+        registered = self._listeners.get("TIMMsgAllMessageReceiveOptionCallback")
+        if registered is not None:
+            deliver(registered[0], dumps(all_recv_opt_json(opt)), registered[1])
+        self._on_total_unread(client.users.total_now(client.conversations.total_unread()))
 
     def _on_kicked(self, client: Client) -> None:
         self._on_session_ended(client, self._kicked_cb)

@@ -393,87 +393,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMProfileGetUserProfileList": Pending(
-        "TIMProfileGetUserProfileList",
-        11,
-        (
-            Param("json_get_user_profile_list_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMProfileModifySelfUserProfile": Pending(
-        "TIMProfileModifySelfUserProfile",
-        11,
-        (
-            Param("json_modify_self_user_profile_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMSubscribeUserInfo": Pending(
-        "TIMSubscribeUserInfo",
-        11,
-        (
-            Param("json_user_id_list", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMUnsubscribeUserInfo": Pending(
-        "TIMUnsubscribeUserInfo",
-        11,
-        (
-            Param("json_user_id_list", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMSearchUsers": Pending(
-        "TIMSearchUsers",
-        11,
-        (
-            Param("json_user_search_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMGetUserStatus": Pending(
-        "TIMGetUserStatus",
-        11,
-        (
-            Param("json_identifier_array", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMSetSelfStatus": Pending(
-        "TIMSetSelfStatus",
-        11,
-        (
-            Param("json_current_user_status", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMSubscribeUserStatus": Pending(
-        "TIMSubscribeUserStatus",
-        11,
-        (
-            Param("json_identifier_array", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMUnsubscribeUserStatus": Pending(
-        "TIMUnsubscribeUserStatus",
-        11,
-        (
-            Param("json_identifier_array", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMMsgCancelSend": Pending(
         "TIMMsgCancelSend",
         12,
@@ -522,54 +441,11 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMMsgSetAllReceiveMessageOpt": Pending(
-        "TIMMsgSetAllReceiveMessageOpt",
-        11,
-        (
-            Param("opt", "enum", frozenset({0, 1, 2, 3, 4})),
-            Param("start_hour", "int32"),
-            Param("start_minute", "int32"),
-            Param("start_second", "int32"),
-            Param("duration", "uint32"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgSetAllReceiveMessageOpt2": Pending(
-        "TIMMsgSetAllReceiveMessageOpt2",
-        11,
-        (
-            Param("opt", "enum", frozenset({0, 1, 2, 3, 4})),
-            Param("start_time_stamp", "uint32"),
-            Param("duration", "uint32"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgGetAllReceiveMessageOpt": Pending(
-        "TIMMsgGetAllReceiveMessageOpt",
-        11,
-        (
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMMsgModifyMessage": Pending(
         "TIMMsgModifyMessage",
         12,
         (
             Param("json_msg_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgListDelete": Pending(
-        "TIMMsgListDelete",
-        11,
-        (
-            Param("conv_id", "conv_ident"),
-            Param("conv_type", "conv_kind"),
-            Param("json_msg_array", "json"),
             Param("cb", "comm"),
             Param("user_data", "user_data"),
         ),
@@ -592,26 +468,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("conv_id", "conv_ident"),
             Param("conv_type", "conv_kind"),
             Param("json_msg_array", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgFindMessages": Pending(
-        "TIMMsgFindMessages",
-        11,
-        (
-            Param("json_message_id_array", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgFindByMsgLocatorList": Pending(
-        "TIMMsgFindByMsgLocatorList",
-        11,
-        (
-            Param("conv_id", "conv_ident"),
-            Param("conv_type", "conv_kind"),
-            Param("json_msg_Locator_array", "json"),
             Param("cb", "comm"),
             Param("user_data", "user_data"),
         ),
@@ -772,40 +628,6 @@ PENDING: Final[dict[str, Pending]] = {
         12,
         (
             Param("group_id", "group_ident"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgMarkAllMessageAsRead": Pending(
-        "TIMMsgMarkAllMessageAsRead",
-        11,
-        (
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgSetOfflinePushToken": Pending(
-        "TIMMsgSetOfflinePushToken",
-        11,
-        (
-            Param("json_token", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgDoBackground": Pending(
-        "TIMMsgDoBackground",
-        11,
-        (
-            Param("unread_count", "uint32"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgDoForeground": Pending(
-        "TIMMsgDoForeground",
-        11,
-        (
             Param("cb", "comm"),
             Param("user_data", "user_data"),
         ),
@@ -1551,119 +1373,6 @@ class PendingAPI(NotYetAPI):
             user_data,
         )
 
-    def TIMSetSelfInfoUpdatedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: object = None
-    ) -> None:
-        """Register ``cb(json_user_profile, user_data)`` (TIMSelfInfoUpdatedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
-        self._register("TIMSelfInfoUpdatedCallback", cb, user_data)
-
-    def TIMSetUserStatusChangedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: object = None
-    ) -> None:
-        """Register ``cb(json_user_status_array, user_data)`` (TIMUserStatusChangedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
-        self._register("TIMUserStatusChangedCallback", cb, user_data)
-
-    def TIMSetUserInfoChangedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: object = None
-    ) -> None:
-        """Register ``cb(json_user_info_array, user_data)`` (TIMUserInfoChangedCallback); None unregisters. The event is not real yet: it fires from issue 11."""
-        self._register("TIMUserInfoChangedCallback", cb, user_data)
-
-    @tim_call
-    def TIMProfileGetUserProfileList(
-        self,
-        json_get_user_profile_list_param: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMProfileGetUserProfileList"], json_get_user_profile_list_param, cb, user_data
-        )
-
-    @tim_call
-    def TIMProfileModifySelfUserProfile(
-        self,
-        json_modify_self_user_profile_param: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMProfileModifySelfUserProfile"],
-            json_modify_self_user_profile_param,
-            cb,
-            user_data,
-        )
-
-    @tim_call
-    def TIMSubscribeUserInfo(
-        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMSubscribeUserInfo"], json_user_id_list, cb, user_data)
-
-    @tim_call
-    def TIMUnsubscribeUserInfo(
-        self, json_user_id_list: str | None, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMUnsubscribeUserInfo"], json_user_id_list, cb, user_data)
-
-    @tim_call
-    def TIMSearchUsers(
-        self,
-        json_user_search_param: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMSearchUsers"], json_user_search_param, cb, user_data)
-
-    @tim_call
-    def TIMGetUserStatus(
-        self,
-        json_identifier_array: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMGetUserStatus"], json_identifier_array, cb, user_data)
-
-    @tim_call
-    def TIMSetSelfStatus(
-        self,
-        json_current_user_status: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMSetSelfStatus"], json_current_user_status, cb, user_data)
-
-    @tim_call
-    def TIMSubscribeUserStatus(
-        self,
-        json_identifier_array: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMSubscribeUserStatus"], json_identifier_array, cb, user_data
-        )
-
-    @tim_call
-    def TIMUnsubscribeUserStatus(
-        self,
-        json_identifier_array: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMUnsubscribeUserStatus"], json_identifier_array, cb, user_data
-        )
-
     def TIMSetMsgElemUploadProgressCallback(
         self, cb: Callable[[str, int, int, int, Any], object] | None, user_data: object = None
     ) -> None:
@@ -1687,12 +1396,6 @@ class PendingAPI(NotYetAPI):
     ) -> None:
         """Register ``cb(message_reaction_change_info_array, user_data)`` (TIMMsgReactionsChangedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
         self._register("TIMMsgReactionsChangedCallback", cb, user_data)
-
-    def TIMSetMsgAllMessageReceiveOptionCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: object = None
-    ) -> None:
-        """Register ``cb(json_receive_message_option_info, user_data)`` (TIMMsgAllMessageReceiveOptionCallback); None unregisters. The event is not real yet: it fires from issue 11."""
-        self._register("TIMMsgAllMessageReceiveOptionCallback", cb, user_data)
 
     def TIMSetMsgGroupPinnedMessageChangedCallback(
         self, cb: Callable[[str, str, bool, str, Any], object] | None, user_data: object = None
@@ -1752,74 +1455,11 @@ class PendingAPI(NotYetAPI):
         return self._not_yet(PENDING["TIMMsgSetLocalCustomData"], json_msg_param, cb, user_data)
 
     @tim_call
-    def TIMMsgSetAllReceiveMessageOpt(
-        self,
-        opt: int,
-        start_hour: int,
-        start_minute: int,
-        start_second: int,
-        duration: int,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgSetAllReceiveMessageOpt"],
-            opt,
-            start_hour,
-            start_minute,
-            start_second,
-            duration,
-            cb,
-            user_data,
-        )
-
-    @tim_call
-    def TIMMsgSetAllReceiveMessageOpt2(
-        self,
-        opt: int,
-        start_time_stamp: int,
-        duration: int,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgSetAllReceiveMessageOpt2"],
-            opt,
-            start_time_stamp,
-            duration,
-            cb,
-            user_data,
-        )
-
-    @tim_call
-    def TIMMsgGetAllReceiveMessageOpt(
-        self, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgGetAllReceiveMessageOpt"], cb, user_data)
-
-    @tim_call
     def TIMMsgModifyMessage(
         self, json_msg_param: str | None, cb: TIMCommCallback | None, user_data: object = None
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgModifyMessage"], json_msg_param, cb, user_data)
-
-    @tim_call
-    def TIMMsgListDelete(
-        self,
-        conv_id: str,
-        conv_type: int,
-        json_msg_array: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgListDelete"], conv_id, conv_type, json_msg_array, cb, user_data
-        )
 
     @tim_call
     def TIMMsgSaveMsg(
@@ -1847,35 +1487,6 @@ class PendingAPI(NotYetAPI):
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(
             PENDING["TIMMsgImportMsgList"], conv_id, conv_type, json_msg_array, cb, user_data
-        )
-
-    @tim_call
-    def TIMMsgFindMessages(
-        self,
-        json_message_id_array: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgFindMessages"], json_message_id_array, cb, user_data)
-
-    @tim_call
-    def TIMMsgFindByMsgLocatorList(
-        self,
-        conv_id: str,
-        conv_type: int,
-        json_msg_Locator_array: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgFindByMsgLocatorList"],
-            conv_id,
-            conv_type,
-            json_msg_Locator_array,
-            cb,
-            user_data,
         )
 
     @tim_call
@@ -2090,32 +1701,6 @@ class PendingAPI(NotYetAPI):
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMGetPinnedGroupMessageList"], group_id, cb, user_data)
-
-    @tim_call
-    def TIMMsgMarkAllMessageAsRead(
-        self, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgMarkAllMessageAsRead"], cb, user_data)
-
-    @tim_call
-    def TIMMsgSetOfflinePushToken(
-        self, json_token: str | None, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgSetOfflinePushToken"], json_token, cb, user_data)
-
-    @tim_call
-    def TIMMsgDoBackground(
-        self, unread_count: int, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgDoBackground"], unread_count, cb, user_data)
-
-    @tim_call
-    def TIMMsgDoForeground(self, cb: TIMCommCallback | None, user_data: object = None) -> int:
-        """Not real yet (issue 11): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgDoForeground"], cb, user_data)
 
     def TIMSetSignalingReceiveNewInvitationCallback(
         self, cb: Callable[[str, str, str, str, str, Any], object] | None, user_data: object = None

@@ -41,15 +41,6 @@ BY_HEADER: Final[Mapping[str, int]] = MappingProxyType(
 
 BY_FUNCTION: Final[Mapping[str, int]] = MappingProxyType(
     {
-        # Issue 11 names these message functions among those apps need to run.
-        "TIMMsgMarkAllMessageAsRead": 11,
-        "TIMMsgListDelete": 11,
-        "TIMMsgFindMessages": 11,
-        "TIMMsgFindByMsgLocatorList": 11,
-        "TIMMsgSetAllReceiveMessageOpt": 11,
-        "TIMMsgSetAllReceiveMessageOpt2": 11,
-        "TIMMsgGetAllReceiveMessageOpt": 11,
-        "TIMSetMsgAllMessageReceiveOptionCallback": 11,
         # Tencent's SDK notifies its own internal events there; opentim has none planned.
         "TIMSetExperimentalNotifyCallback": LATER,
     }

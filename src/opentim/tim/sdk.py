@@ -9,13 +9,17 @@ from .group import GroupAPI
 from .group_admin import GroupAdminAPI
 from .manager import ManagerAPI
 from .msg import MsgAPI
+from .msg_bulk import MsgBulkAPI
 from .pending import PendingAPI
+from .users import UsersAPI
 
 
 class TIMSDK(
     ManagerAPI,
+    UsersAPI,
     ConvAPI,
     MsgAPI,
+    MsgBulkAPI,
     GroupAPI,
     GroupAdminAPI,
     FriendshipAPI,

@@ -14,6 +14,7 @@ from .session import (
     GroupReported,
     ReadReceipt,
     Revoked,
+    UsersChanged,
 )
 from .sync import (
     Ask,
@@ -52,4 +53,5 @@ __all__ = [
     "SyncCore",
     "SyncDone",
     "SyncStarted",
+    "UsersChanged",
 ]

@@ -25,15 +25,18 @@ from opentim.protocol import GroupReport, Message, RemoteProtocolError, Response
 from opentim.protocol.codec import decode_server_frame
 from opentim.protocol.friendship import FriendEvent, FriendPush
 from opentim.protocol.ops import (
+    AllRecvOptPush,
     ConvGroupChange,
     ConvGroupPush,
     ConvPush,
     GroupReportPush,
     KickedPush,
     MsgPush,
+    ProfilePush,
     ReadPush,
     RevokePush,
     SigExpiredPush,
+    StatusPush,
 )
 
 from .link import Link, LinkAction, LinkEvent
@@ -68,6 +71,12 @@ class FriendChanged(msgspec.Struct, frozen=True, gc=False):
     event: FriendEvent
 
 
+class UsersChanged(msgspec.Struct, frozen=True, gc=False):
+    """A status, profile or all-messages-option push (issue 11): tell the user manager."""
+
+    push: StatusPush | ProfilePush | AllRecvOptPush
+
+
 class GroupChanged(msgspec.Struct, frozen=True, gc=False):
     """A conversation group changed on another device: fold it in and tell the app."""
 
@@ -83,6 +92,7 @@ Action = (
     | GroupChanged
     | FriendChanged
     | GroupReported
+    | UsersChanged
 )
 Handler = Callable[["ClientSession", msgspec.Struct], Sequence[Action]]
 
@@ -181,6 +191,11 @@ def _friend(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     return [FriendChanged(body.event)]
 
 
+def _users(s: ClientSession, body: msgspec.Struct) -> list[Action]:
+    assert isinstance(body, (StatusPush, ProfilePush, AllRecvOptPush))
+    return [UsersChanged(body)]
+
+
 def _kicked(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     assert isinstance(body, KickedPush)
     return list(s.link.handle(LinkEvent.KICKED, body.code, body.desc))
@@ -199,6 +214,9 @@ PUSHES: dict[type[msgspec.Struct], Handler] = {
     ConvGroupPush: _group,
     FriendPush: _friend,
     GroupReportPush: _report,
+    StatusPush: _users,
+    ProfilePush: _users,
+    AllRecvOptPush: _users,
     KickedPush: _kicked,
     SigExpiredPush: _sig_expired,
 }

@@ -82,11 +82,14 @@ from ..services.errors import ServiceError
 from ..services.friends import FriendService
 from ..services.groups import GroupService
 from ..services.messages import MessageService
+from ..services.presence import PresenceService
+from ..services.push import PushService
 from ..services.users import UserService
 from ..store.base import ConvChange, StoreUnavailableError
 from .friend_ops import FRIEND_OPS
 from .refusals import REFUSALS
 from .sessions import Connection
+from .user_ops import USER_HANDLERS
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +139,8 @@ class Services:
     conversations: ConversationService
     groups: GroupService
     friends: FriendService
+    presence: PresenceService
+    push: PushService
 
 
 def error_frame(req_id: int, exc: BaseException, op: str = "", who: str = "") -> bytes:
@@ -473,6 +478,9 @@ OP_TABLE: dict[str, Op] = {
     "group_pendency_read": Op(answered(group_pendency_read)),
 }
 """The op table: a row for every op of ``protocol.OPS`` (tests/server/test_op_table.py)."""
+
+# --- issue 11, users (gateway/user_ops.py) -----------------------------------------------------
+OP_TABLE.update({op: Op(answered(handler)) for op, handler in USER_HANDLERS.items()})
 
 WHEN = {op: row.when for op, row in OP_TABLE.items()}
 """The table's ``when`` column."""

@@ -18,8 +18,9 @@ import itertools
 import logging
 import socket
 import ssl
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from http import HTTPStatus
+from typing import Any
 
 import msgspec
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -75,6 +76,11 @@ class Gateway:
         self._ids = itertools.count(1)
         self._server: Server | None = None
         self._pending: set[asyncio.Task[None]] = set()
+        self._present: set[str] = set()
+        """Connections counted in the user's status (services/presence.py)."""
+        self._leaving: set[str] = set()
+        self._nobody = asyncio.Event()
+        self._nobody.set()
 
     async def start(
         self,
@@ -109,6 +115,8 @@ class Gateway:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        # What the closed connections left to the store (their status) is done before it closes.
+        await asyncio.gather(*self._pending, return_exceptions=True)
 
     def _check_path(self, ws: ServerConnection, request: HttpRequest) -> HttpResponse | None:
         if request.path.split("?", 1)[0] != WS_PATH:
@@ -144,6 +152,7 @@ class Gateway:
         finally:
             conn.session.close()
             self.registry.remove(conn)
+            await self._left(conn, dropped=True)
             await conn.stop()
 
     async def _on_frame(self, conn: Connection, data: str | bytes) -> None:
@@ -192,6 +201,7 @@ class Gateway:
         log.info("logout %s on %s", conn.user_id, conn.conn_id)
         conn.send(response(req.id, Empty()))
         self._end(conn, "logged out")
+        await self._left(conn, dropped=False)
 
     def _over_rate(self, conn: Connection, rate: Rate) -> tuple[str, float] | None:
         """None when the request may go on, else why not and how long to pause the connection.
@@ -271,6 +281,8 @@ class Gateway:
             )
             log.info("kicked %s on %s: %s", old.user_id, old.conn_id, desc)
             self._end(old, "kicked")
+            await self._left(old, dropped=True)
+        await self._arrived(conn)
         now = users.clock()
         conn.expiry = asyncio.get_running_loop().call_later(
             max(0.0, expires - now), self._expire, conn
@@ -302,6 +314,43 @@ class Gateway:
                 "another device of this platform logged in; log in again to take over",
             )
 
+    # --- status: devices come and go (services/presence.py) ----------------------------------
+    async def wait_nobody(self) -> None:
+        """Until no connection counts in any user's status (every one that ended has been
+        recorded in the store)."""
+        await self._nobody.wait()
+
+    async def _arrived(self, conn: Connection) -> None:
+        self._present.add(conn.conn_id)
+        self._nobody.clear()
+        try:
+            await self.services.presence.connected(
+                conn.user_id, conn.conn_id, conn.device_id, conn.platform
+            )
+        except Exception:  # the login stands; the status catches up at the next change
+            log.exception("status of %s not recorded", conn.user_id)
+
+    async def _left(self, conn: Connection, *, dropped: bool) -> None:
+        """The connection no longer counts in its user's status (``dropped``: not a logout)."""
+        if conn.conn_id not in self._present or conn.conn_id in self._leaving:
+            return
+        self._leaving.add(conn.conn_id)
+        try:
+            await self.services.presence.disconnected(conn.user_id, conn.conn_id, dropped=dropped)
+        except Exception:
+            log.exception("status of %s not recorded", conn.user_id)
+        finally:
+            # Counted until recorded: ``wait_nobody`` returns once the store shows it.
+            self._leaving.discard(conn.conn_id)
+            self._present.discard(conn.conn_id)
+            if not self._present:
+                self._nobody.set()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
     def _end(self, conn: Connection, reason: str) -> None:
         conn.session.close()
         self.registry.remove(conn)
@@ -311,16 +360,22 @@ class Gateway:
         """The session's UserSig expired while connected: say so; from then on every request
         but a new login is refused with 6014 (DESIGN §2)."""
         log.info("UserSig of %s expired on %s", conn.user_id, conn.conn_id)
-        conn.send(
-            push_frame(
-                "sig_expired",
-                SigExpiredPush(
-                    code=ErrorCode.ERR_SVR_ACCOUNT_USERSIG_EXPIRED, desc="UserSig expired"
-                ),
-            )
-        )
         conn.session.logged_out()
         self.registry.remove(conn)
+
+        async def expired() -> None:
+            # The status is recorded first: what the device sees next is a settled state.
+            await self._left(conn, dropped=True)
+            conn.send(
+                push_frame(
+                    "sig_expired",
+                    SigExpiredPush(
+                        code=ErrorCode.ERR_SVR_ACCOUNT_USERSIG_EXPIRED, desc="UserSig expired"
+                    ),
+                )
+            )
+
+        self._spawn(expired())
         # Logged out but connected: the login timeout applies again, as to a new connection.
         conn.login_timer = asyncio.get_running_loop().call_later(
             self.limits.login_timeout, self._login_timeout, conn

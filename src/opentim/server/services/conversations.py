@@ -244,6 +244,19 @@ class ConversationService:
         self.publish(user_id, unique, conn_id)
         return results, unique
 
+    async def read_all(self, user_id: str, conn_id: str) -> list[Conversation]:
+        """Read every conversation of the user that has unread messages
+        (TIMMsgMarkAllMessageAsRead); the snapshots that changed."""
+        keys = await self.store.convs.unread_keys(user_id)
+        changed: list[Conversation] = []
+        step = self.limits.convs_per_call
+        for i in range(0, len(keys), step):
+            _, convs = await self.change_many(
+                user_id, keys[i : i + step], ConvChange(read_up_to=0), conn_id
+            )
+            changed += convs
+        return changed
+
     async def delete_many(
         self, user_id: str, keys: list[Key], clear_messages: bool, conn_id: str
     ) -> tuple[list[ConvResult], list[Conversation]]:

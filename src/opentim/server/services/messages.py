@@ -164,9 +164,8 @@ class MessageService:
                 ErrorCode.ERR_INVALID_PARAMETERS,
                 f"msg_id {msg.msg_id!r} is taken by a message of another conversation",
             )
-        msg.sender_profile = self.users.cached_profile(msg.sender) or await self.users.profile(
-            msg.sender
-        )
+        sender = self.users.cached_profile(msg.sender) or await self.users.profile(msg.sender)
+        msg.sender_profile = sender.card() if sender is not None else None
         if not appended.duplicate:
             self.publish(msg, conn_id)
         return msg
@@ -198,6 +197,27 @@ class MessageService:
             user_id, conv_type, conv_id, after_seq, count
         )
         return _page(msgs, count)
+
+    async def find(self, user_id: str, msg_ids: list[str]) -> list[Message]:
+        """Messages by id, among those the user may see (TIMMsgFindMessages)."""
+        if len(msg_ids) > MAX_HISTORY_PAGE:
+            raise ServiceError(
+                ErrorCode.ERR_INVALID_PARAMETERS, f"at most {MAX_HISTORY_PAGE} messages per call"
+            )
+        msgs = await self.store.messages.find(user_id, msg_ids)
+        return msgs[: fitting(msgs)]
+
+    async def find_at(
+        self, user_id: str, conv_type: int, conv_id: str, seqs: list[int]
+    ) -> list[Message]:
+        """Messages of one conversation by seq (TIMMsgFindByMsgLocatorList)."""
+        if len(seqs) > MAX_HISTORY_PAGE:
+            raise ServiceError(
+                ErrorCode.ERR_INVALID_PARAMETERS, f"at most {MAX_HISTORY_PAGE} messages per call"
+            )
+        wanted = [clamp_seq(s) for s in seqs if s > 0]
+        msgs = await self.store.messages.at_seqs(user_id, conv_type, conv_id, wanted)
+        return msgs[: fitting(msgs)]
 
     async def _own_message(self, user_id: str, conv_type: int, conv_id: str, seq: int) -> Message:
         """A message of one of the user's conversations (group: while a member)."""

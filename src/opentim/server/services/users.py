@@ -7,8 +7,10 @@ copy may live anyway, in case an announcement was lost while the bus was away.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+import msgspec
 
 from opentim.protocol import ErrorCode, Profile, verify_usersig
 from opentim.protocol.limits import (
@@ -19,6 +21,14 @@ from opentim.protocol.limits import (
     valid_user_id,
 )
 from opentim.protocol.paging import fitting
+from opentim.protocol.rules.users import (
+    DEFAULT_SEARCH_COUNT,
+    MAX_SEARCH_COUNT,
+    MAX_SEARCH_KEYWORDS,
+    CustomFieldError,
+    SearchQuery,
+    merge_custom,
+)
 
 from ..bus.base import Bus, Envelope
 from ..store.base import Store
@@ -46,6 +56,19 @@ PROFILE_STRING_LIMITS = {
     "location": MAX_LOCATION_BYTES,
 }
 """Bytes of UTF-8 each string field of a profile may hold (DESIGN §7; 40601 over it)."""
+
+
+ProfileListener = Callable[[Profile, list[str]], Awaitable[None]]
+"""Told of a changed profile and the names of the fields that changed."""
+
+
+def changed_fields(before: Profile, after: Profile) -> list[str]:
+    """The names of the fields (and ``custom:<key>`` for custom ones) that differ."""
+    old, new = msgspec.structs.asdict(before), msgspec.structs.asdict(after)
+    names = [n for n in PROFILE_FIELDS if old[n] != new[n]]
+    keys = set(before.custom) | set(after.custom)
+    names += [f"custom:{k}" for k in keys if before.custom.get(k) != after.custom.get(k)]
+    return sorted(names)
 
 
 def check_profile(changes: dict[str, Any]) -> None:
@@ -81,6 +104,8 @@ class UserService:
         self.profile_ttl = profile_ttl
         self._profiles: dict[str, Profile] = {}
         self._fetched: dict[str, float] = {}
+        self.listeners: list[ProfileListener] = []
+        """Told of every profile change (the presence service pushes it to its audience)."""
 
     def _keep(self, profile: Profile) -> None:
         self._profiles[profile.user_id] = profile
@@ -153,11 +178,40 @@ class UserService:
         return found[:n], ids[last + 1 :]
 
     async def set_profile(self, user_id: str, changes: dict[str, Any]) -> Profile:
-        """Change the caller's own profile; only known fields, ``None`` meaning unchanged."""
+        """Change the caller's own profile; only known fields, ``None`` meaning unchanged;
+        ``custom`` merges custom fields (protocol/rules/users.py)."""
         clean = {k: v for k, v in changes.items() if k in PROFILE_FIELDS and v is not None}
         check_profile(clean)
-        profile = await self.store.users.update_profile(user_id, clean)
+        custom = changes.get("custom")
+        before = await self.profile(user_id)
+        if before is None:
+            raise ServiceError(ErrorCode.ERR_SVR_PROFILE_ACCOUNT_NOT_FOUND, "no such user")
+        if custom:
+            try:
+                merge_custom(before.custom, custom)  # refuse before anything is stored
+            except CustomFieldError as exc:
+                raise ServiceError(exc.code, exc.desc) from exc
+        profile = await self.store.users.update_profile(user_id, clean, custom or None)
         self._keep(profile)
         if self.bus is not None:
             self.bus.publish(Envelope(profile_changed=user_id))
+        changed = changed_fields(before, profile)
+        if changed:
+            for listener in self.listeners:
+                await listener(profile, changed)
         return profile
+
+    async def search(
+        self, query: SearchQuery, count: int, cursor: str
+    ) -> tuple[list[Profile], int, str]:
+        """Users matching ``query`` after ``cursor`` (a user id), at most ``count`` (default
+        20, at most 100); the total that match, and the next cursor ("" at the end)."""
+        if len(query.keywords) > MAX_SEARCH_KEYWORDS:
+            raise ServiceError(
+                ErrorCode.ERR_INVALID_PARAMETERS, f"at most {MAX_SEARCH_KEYWORDS} keywords"
+            )
+        count = min(count or DEFAULT_SEARCH_COUNT, MAX_SEARCH_COUNT)
+        found, total, more = await self.store.users.search(query, cursor, count)
+        page = found[: fitting(found)]
+        nxt = page[-1].user_id if page and (more or len(page) < len(found)) else ""
+        return page, total, nxt

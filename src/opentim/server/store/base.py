@@ -20,7 +20,7 @@ from opentim.protocol import ErrorCode, Message, OpenTimError
 from opentim.protocol.rules import ConvChange
 
 if TYPE_CHECKING:
-    from .repos import Conversations, ConvGroups, Friends, Groups, Messages, Users
+    from .repos import Conversations, ConvGroups, Friends, Groups, Messages, Presence, Users
 
 __all__ = [
     "Appended",
@@ -130,6 +130,7 @@ class Store(Protocol):
     conv_groups: ConvGroups
     groups: Groups
     friends: Friends
+    presence: Presence
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...

@@ -118,7 +118,7 @@ def message_row(r: Row, o: int = 0) -> Message:
         elems=_elems_decoder.decode(r[o + 13]),
         cloud_custom_data=r[o + 14],
         at_users=strs_decoder.decode(r[o + 15]),
-        sender_profile=_profile_decoder.decode(r[o + 16]) if r[o + 16] else None,
+        sender_profile=_profile_decoder.decode(r[o + 16]).card() if r[o + 16] else None,
         revoker=r[o + 17],
         revoke_reason=r[o + 18],
     )

@@ -273,4 +273,45 @@ MIGRATIONS: Final[list[list[str]]] = [
     LEGACY_DRAFT_TIMES,
     FRIENDSHIP,
     GROUP_PROFILES,
+    # --- issue 11, users: status, subscriptions, push settings, all-messages receive option.
+    [
+        """CREATE TABLE user_state (
+            user_id TEXT PRIMARY KEY,
+            custom_status TEXT NOT NULL DEFAULT '',
+            dropped INTEGER NOT NULL DEFAULT 0,
+            recv_opt INTEGER NOT NULL DEFAULT 0,
+            recv_start BIGINT NOT NULL DEFAULT 0,
+            recv_duration BIGINT NOT NULL DEFAULT 0,
+            recv_daily INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE presence (
+            user_id TEXT NOT NULL,
+            conn_id TEXT NOT NULL,
+            node TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            platform INTEGER NOT NULL,
+            PRIMARY KEY (user_id, conn_id)
+        )""",
+        "CREATE INDEX presence_node ON presence (node)",
+        """CREATE TABLE subscriptions (
+            user_id TEXT NOT NULL,
+            kind INTEGER NOT NULL,
+            target TEXT NOT NULL,
+            PRIMARY KEY (user_id, kind, target)
+        )""",
+        "CREATE INDEX subscriptions_target ON subscriptions (target, kind)",
+        """CREATE TABLE push_devices (
+            user_id TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            token TEXT NOT NULL DEFAULT '',
+            business_id BIGINT NOT NULL DEFAULT 0,
+            token_type INTEGER NOT NULL DEFAULT 0,
+            background INTEGER NOT NULL DEFAULT 0,
+            unread BIGINT NOT NULL DEFAULT 0,
+            updated BIGINT NOT NULL DEFAULT 0,
+            PRIMARY KEY (user_id, device_id)
+        )""",
+        # TIMMsgFindMessages looks messages up by id alone.
+        "CREATE INDEX messages_msg_id ON messages (msg_id)",
+    ],
 ]

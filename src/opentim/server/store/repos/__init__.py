@@ -11,6 +11,7 @@ from .conversations import Conversations
 from .friends import Friends
 from .groups import Groups
 from .messages import Messages
+from .presence import Presence
 from .users import Users
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Friends",
     "Groups",
     "Messages",
+    "Presence",
     "Repositories",
     "Users",
 ]
@@ -35,6 +37,7 @@ class Repositories:
         self.conv_groups = ConvGroups(engine)
         self.groups = Groups(engine)
         self.friends = Friends(engine)
+        self.presence = Presence(engine)
         self.db_id = 0
         """This database's identity, known once the engine is open."""
         self._engine = engine

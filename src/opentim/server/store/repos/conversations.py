@@ -309,6 +309,21 @@ class Conversations:
         convs = {(c.conv_type, c.conv_id): c for c in await self.get_conversations(user_id, hit)}
         return [convs.get(key) for key in keys]
 
+    async def unread_keys(self, user_id: str) -> list[Key]:
+        """The user's conversations with unread messages (before their receive options)."""
+
+        def read() -> Op[list[Key]]:
+            found = yield rows(
+                "SELECT c.conv_type, c.conv_id FROM conversations c "
+                "JOIN channels h ON h.channel_id = c.channel_id "
+                "WHERE c.user_id = ? AND c.deleted = 0 "
+                "AND COALESCE(c.end_count, h.count) > c.read_count",
+                user_id,
+            )
+            return [(r[0], r[1]) for r in found]
+
+        return await self.engine.read(read)
+
     async def count_conversations(
         self, user_id: str, *, marked: bool = False, custom_data: bool = False
     ) -> int:

@@ -148,6 +148,17 @@ class Friends:
     async def friends(self, user_id: str, ids: list[str] | None = None) -> list[Friend]:
         return await self.engine.read(lambda: friends_of(user_id, ids))
 
+    async def holders(self, user_id: str) -> list[str]:
+        """The users who have ``user_id`` as a friend (they hear of its profile changes)."""
+
+        def read() -> Op[list[str]]:
+            found = yield rows(
+                "SELECT user_id FROM friends WHERE friend_id = ? ORDER BY user_id", user_id
+            )
+            return [r[0] for r in found]
+
+        return await self.engine.read(read)
+
     async def relations(self, user_id: str, ids: list[str]) -> tuple[set[str], set[str]]:
         """(which of ``ids`` I have, which of ``ids`` have me)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from opentim.protocol import Conversation, Message, channel_of
+from opentim.protocol import Conversation, ConvType, Message, channel_of
 
 from ..base import Appended, NewMessage, Revoked
 from ..engine import Engine
@@ -43,6 +43,17 @@ def _visible(
         count,
     )
     return [message_row(r) for r in found]
+
+
+def conversation_of(user_id: str, msg: Message) -> tuple[int, str] | None:
+    """The user's conversation a message belongs to, None when it is not one of theirs."""
+    if msg.conv_type == ConvType.GROUP:
+        return ConvType.GROUP, msg.receiver
+    if user_id == msg.sender:
+        return ConvType.C2C, msg.receiver
+    if user_id == msg.receiver:
+        return ConvType.C2C, msg.sender
+    return None
 
 
 def message_at(channel_id: str, seq: int) -> Op[Message | None]:
@@ -95,6 +106,37 @@ class Messages:
             return [message_row(r) for r in found]
 
         return await self.engine.read(read)
+
+    async def find(self, user_id: str, msg_ids: list[str]) -> list[Message]:
+        """The messages with these ids that ``user_id`` may see (in one of their conversations,
+        not deleted or cleared for them), in the order of ``msg_ids``."""
+
+        def read() -> Op[list[Message]]:
+            found = yield rows(f"SELECT {MSG_COLS} {MSG_FROM} WHERE m.msg_id = ANY(?)", msg_ids)
+            seen: dict[str, Message] = {}
+            for msg in map(message_row, found):
+                key = conversation_of(user_id, msg)
+                if key is None or msg.msg_id in seen:
+                    continue
+                visible = yield from _visible(user_id, *key, msg.seq - 1, msg.seq, 1, "ASC")
+                if visible:
+                    seen[msg.msg_id] = visible[0]
+            return [seen[i] for i in dict.fromkeys(msg_ids) if i in seen]
+
+        return await self.engine.read(read, snapshot=True) if msg_ids else []
+
+    async def at_seqs(
+        self, user_id: str, conv_type: int, conv_id: str, seqs: list[int]
+    ) -> list[Message]:
+        """The messages at ``seqs`` of the user's conversation that they may see, in seq order."""
+
+        def read() -> Op[list[Message]]:
+            out: list[Message] = []
+            for seq in sorted(set(seqs)):
+                out += yield from _visible(user_id, conv_type, conv_id, seq - 1, seq, 1, "ASC")
+            return out
+
+        return await self.engine.read(read, snapshot=True) if seqs else []
 
     async def get_message(self, channel_id: str, seq: int) -> Message | None:
         return await self.engine.read(lambda: message_at(channel_id, seq))
