@@ -387,10 +387,12 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     assert not problems, "JSON not conforming to the reference:\n" + "\n".join(problems[:50])
 
 
-BOTH_ENGINES = pytest.mark.parametrize(
-    "server", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
-)
-"""For a module whose every test should run on SQLite and on PostgreSQL (``pytestmark``)."""
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module that sets ``BOTH_ENGINES = True`` runs each of its tests that use a server on
+    SQLite and on PostgreSQL."""
+    if getattr(metafunc.module, "BOTH_ENGINES", False) and "server" in metafunc.fixturenames:
+        engines = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+        metafunc.parametrize("server", engines, indirect=True)
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ from opentim.protocol.friendship import OfficialAccount
 from opentim.tim import keys as k
 
 from .conformance import AllFacts
-from .conftest import BOTH_ENGINES, Stream, Tim
+from .conftest import Stream, Tim
 
-pytestmark = [pytest.mark.e2e, BOTH_ENGINES]
+pytestmark = pytest.mark.e2e
+BOTH_ENGINES = True
 C2C = k.kTIMConv_C2C
 ALLOW_ANY, NEED_CONFIRM, DENY_ANY = 1, 2, 3
 TYPEDEFS = {

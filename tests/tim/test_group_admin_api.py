@@ -10,9 +10,9 @@ from typing import Any
 
 from opentim.tim import keys as k
 
-from .conftest import BOTH_ENGINES, Tim
+from .conftest import Tim
 
-pytestmark = BOTH_ENGINES
+BOTH_ENGINES = True
 
 MODIFY, MEMBER = "group_modify_info_param_", "group_modify_member_info_"
 LIST, PENDENCY = "group_get_members_info_list_param_", "group_pendency_"

@@ -15,6 +15,8 @@ from opentim.tim import keys as k, user_keys as uk
 
 from .conftest import Stream, Tim
 
+BOTH_ENGINES = True
+
 C2C = k.kTIMConv_C2C
 HOBBY = "Tag_Profile_Custom_Hobby"
 

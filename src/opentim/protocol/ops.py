@@ -612,6 +612,7 @@ READ_OPS: frozenset[str] = frozenset(
     | {"friend_list", "friend_info", "friend_check", "friend_search", "friend_apps"}
     | {"black_list", "fgroup_list", "follow_list", "follow_counts", "follow_check", "oa_info"}
     | {"group_info", "group_members", "group_pendencies"}
+    | {"user_search", "status_get", "all_recv_opt_get", "msg_find"}
 )
 """Ops that change nothing: asking again (after a lost connection) is always safe."""
 
