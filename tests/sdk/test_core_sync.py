@@ -182,6 +182,19 @@ def test_a_sent_message_is_delivered_silently_and_its_push_is_a_duplicate() -> N
     assert c.sent_here(mine) == []
 
 
+def test_a_message_this_device_is_sending_is_never_announced_when_a_fill_brings_it_first() -> None:
+    """A send queued offline goes out on reconnect; a catch-up may read it before its answer."""
+    c = with_list(5)
+    server = FakeServer(c)
+    mine = msg(7, sender=ME)
+    c.sending(mine.msg_id)
+    server.add(msg(6), mine, msg(8))
+    out = server.pump(c.on_push(msg(8)))  # a gap: the filler reads 6 and 7 before the answer
+    assert delivered_ids(out) == ["bob-6", "bob-8"]
+    assert delivered_ids(out, announced=False) == ["bob-7"]
+    assert c.sent_here(mine) == []
+
+
 def test_the_first_message_of_a_new_conversation_sent_here_needs_no_fetch() -> None:
     c = core(tok=INC)
     c.convs.apply([snap(0)])

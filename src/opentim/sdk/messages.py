@@ -97,6 +97,7 @@ class MessageManager:
                 ErrorCode.ERR_SDK_MSG_BODY_SIZE_LIMIT, f"message over {MAX_MSG_BYTES} bytes"
             )
         key = (conv_type, conv_id)
+        self._sync.sending(msg.msg_id)
         store = self._cache.store
         if store is not None:
             store.add_outbox(key, msg, time.time_ns())

@@ -96,6 +96,9 @@ class SyncDriver:
         """A message pushed by the server."""
         self._transport.perform(self.core.on_push(msg))
 
+    def sending(self, msg_id: str) -> None:
+        self.core.sending(msg_id)
+
     def sent_here(self, msg: Message) -> None:
         """A message this device sent was stored: it is delivered, and never announced."""
         self._transport.perform(self.core.sent_here(msg))

@@ -679,6 +679,12 @@ class SyncCore:
             self._catch_up(filler)
 
     # --- messages ---------------------------------------------------------------------------
+    def sending(self, msg_id: str) -> None:
+        """This device is about to send ``msg_id``: never announce it, even when a sync or a
+        catch-up brings it before the send's answer does (a send queued while offline goes out
+        on reconnect, when a resync may read the conversation first)."""
+        self._sent.add(msg_id)
+
     def sent_here(self, msg: Message) -> list[SyncAction]:
         """A message this device sent was stored: it is delivered, and never announced."""
         self._sent.add(msg.msg_id)
