@@ -77,6 +77,9 @@ class Proxy:
         except OSError:
             writer.transport.abort()
             return
+        except BaseException:  # the proxy stopping meanwhile: close our side too
+            writer.transport.abort()
+            raise
         link = (writer, up_writer)
         self._links.add(link)
         for task in (

@@ -4,6 +4,7 @@ and the SQLite driver running an operation with list and key-pair arguments."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 
 import pytest
 
@@ -41,10 +42,11 @@ def test_sqlite_words_replace_postgresql_ones() -> None:
 
 
 @pytest.fixture
-def conn() -> sqlite3.Connection:
+def conn() -> Iterator[sqlite3.Connection]:
     c = sqlite3.connect(":memory:", isolation_level=None)
     c.execute("CREATE TABLE t (u TEXT, x INTEGER, y TEXT, n INTEGER, PRIMARY KEY (u, x, y))")
-    return c
+    yield c
+    c.close()
 
 
 def test_an_operation_runs_on_sqlite_with_lists_and_key_pairs(conn: sqlite3.Connection) -> None:

@@ -32,6 +32,7 @@ from opentim.protocol import AddOption, ConvType, Draft, ErrorCode, GroupType
 from opentim.protocol.ops import OPS
 from opentim.sdk import Client
 from opentim.server.app import Server
+from opentim.server.config import Limits
 
 from ..conftest import server_config, sig
 from ..dbdump import postgres_dump, sqlite_dump
@@ -341,8 +342,11 @@ async def build_world(server: Server) -> dict[str, Target]:
     ]
 )
 async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[World]:
+    # One connection tries every op, dumping the database around each: after its UserSig
+    # expires that takes longer than the login timeout a device gets to log in again.
+    patient = Limits(login_timeout=600.0)
     if request.param == "sqlite":
-        server = Server(server_config(tmp_path / "data"))
+        server = Server(server_config(tmp_path / "data", limits=patient))
         await server.start()
         try:
             yield World(server, sqlite_dump(server.config.db_path), await build_world(server))
@@ -351,7 +355,7 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         return
     async with temp_schema() as url:
         bus = {"bus": REDIS_URL, "bus_prefix": bus_prefix()} if "redis" in request.param else {}
-        server = Server(server_config(tmp_path / "data", store=url, **bus))
+        server = Server(server_config(tmp_path / "data", store=url, limits=patient, **bus))
         await server.start()
         try:
             yield World(server, postgres_dump(url), await build_world(server))
