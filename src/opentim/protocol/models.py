@@ -229,6 +229,8 @@ class Message(Struct):
     revoker: str = ""
     """Who revoked it; a revoked message keeps its seq and count, its elements are gone."""
     revoke_reason: str = ""
+    version: int = 0
+    """How many times it was modified (TIMMsgModifyMessage names the version it changes)."""
 
     @property
     def revoked(self) -> bool:

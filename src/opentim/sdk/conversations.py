@@ -30,7 +30,7 @@ from opentim.protocol.ops import (
     ReadReq,
 )
 
-from .core import ClientSession, GroupChanged, Revoked
+from .core import ClientSession, GroupChanged, Revoked, Updated
 from .events import ConvEvent, ConvGroupEvent, ConvGroupEventKind, Events
 from .exceptions import ConnectionLostError, SdkError
 from .filters import ConvFilter, ConvIndex
@@ -88,6 +88,7 @@ class ConversationManager:
         self._events = events
         self._sync = sync
         transport.on(Revoked, self._on_revoked)
+        transport.on(Updated, self._on_updated)
         transport.on(GroupChanged, lambda a: self._on_group_change(a.change))
         self._convs: dict[Key, Conversation] = {}
         self._total = 0
@@ -473,11 +474,16 @@ class ConversationManager:
 
     def _on_revoked(self, revoked: Revoked) -> None:
         """Pushed: a message was revoked (by its sender, an admin, or another device)."""
-        self.apply_revoke(revoked.msg, revoked.pos)
+        self.apply_changed(revoked.msg, revoked.pos)
         self._events.emit_revoked([revoked.msg])
 
-    def apply_revoke(self, msg: Message, pos: int) -> None:
-        """A message was revoked: its conversation's last message follows."""
+    def _on_updated(self, updated: Updated) -> None:
+        """Pushed: a message was modified (by a participant, or this user on another device)."""
+        self.apply_changed(updated.msg, updated.pos)
+        self._events.emit_updated([updated.msg])
+
+    def apply_changed(self, msg: Message, pos: int) -> None:
+        """A message was revoked or modified: its conversation's last message follows."""
         key = (msg.conv_type, msg.conv_id_for(self._session.user_id))
         old = self._convs.get(key)
         if old is None or old.last_msg is None or old.last_msg.seq != msg.seq:

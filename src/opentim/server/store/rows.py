@@ -42,7 +42,7 @@ custom_decoder = msgspec.json.Decoder(dict[str, str])
 MSG_COLS = (
     "m.seq, m.msg_id, m.conv_type, m.sender, m.receiver, m.count, m.activity, m.server_time, "
     "m.client_time, m.random, m.priority, m.platform, m.flags, m.elems, m.cloud_custom_data, "
-    "m.at_users, u.profile, m.revoker, m.revoke_reason"
+    "m.at_users, u.profile, m.revoker, m.revoke_reason, m.version"
 )
 MSG_FROM = "FROM messages m LEFT JOIN users u ON u.user_id = m.sender"
 NOT_DELETED = (
@@ -93,11 +93,11 @@ def from_db_u64(value: int) -> int:
 
 MENTION_ALL = "*"
 """The ``mentions`` row user of an @all."""
-N_MSG_COLS = 19
+N_MSG_COLS = 20
 
 
 def message_row(r: Row, o: int = 0) -> Message:
-    """A Message from the 19 message columns of ``MSG_COLS`` starting at column ``o``."""
+    """A Message from the 20 message columns of ``MSG_COLS`` starting at column ``o``."""
     flags = r[o + 12]
     return Message(
         seq=r[o],
@@ -121,6 +121,7 @@ def message_row(r: Row, o: int = 0) -> Message:
         sender_profile=_profile_decoder.decode(r[o + 16]).card() if r[o + 16] else None,
         revoker=r[o + 17],
         revoke_reason=r[o + 18],
+        version=r[o + 19],
     )
 
 
