@@ -39,6 +39,7 @@ from opentim.protocol.ops import ConvResult
 from opentim.sdk import ConvFilter, Receipt
 
 from . import keys as k
+from .extensions import MESSAGE_VERSION
 
 T = TypeVar("T")
 
@@ -528,6 +529,7 @@ def message_json(msg: Message, me: str, read_seq: int) -> JsonObject:
     ``message_is_read``: sent by ``me``, or at or below the read position.
     ``message_is_peer_read`` is always false (opentim does not track the peer's read position).
     A revoked message has status Revoked (6), no elements, and the revoker's id.
+    ``message_version`` counts its modifications (``TIMMsgModifyMessage``).
     """
     from_self = msg.sender == me
     out: JsonObject = {
@@ -555,6 +557,7 @@ def message_json(msg: Message, me: str, read_seq: int) -> JsonObject:
         k.MESSAGE_IS_EXCLUDED_FROM_UNREAD_COUNT: msg.excluded_from_unread,
         k.MESSAGE_EXCLUDED_FROM_LAST_MESSAGE: msg.excluded_from_last,
         k.MESSAGE_GROUP_AT_USER_ARRAY: msg.at_users,
+        MESSAGE_VERSION: msg.version,
     }
     if msg.revoker:
         out[k.MESSAGE_REVOKER_USER_ID] = msg.revoker
