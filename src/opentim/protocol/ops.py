@@ -739,11 +739,8 @@ class ModifyRes(Struct):
     """The change position of the modification (as ``MsgUpdatePush.pos``)."""
 
 
-class MsgUpdatePush(Struct):
-    """A message of one of the user's channels was modified; ``pos`` is the change position."""
-
-    msg: Message
-    pos: int
+class MsgUpdatePush(ModifyRes):
+    """A message of one of the user's channels was modified (as the modifier's answer)."""
 
 
 OPS["msg_modify"] = (ModifyReq, ModifyRes)
