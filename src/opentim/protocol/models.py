@@ -316,6 +316,8 @@ class Conversation(Struct):
     last_msg: Message | None = None
     pos: int = 0
     """Change position: a snapshot with a smaller ``pos`` than one already applied is stale."""
+    peer_read_seq: int = 0
+    """C2C: how far the peer has read (``message_is_peer_read`` of one's own messages)."""
 
     @property
     def unread(self) -> int:

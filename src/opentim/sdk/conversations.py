@@ -10,7 +10,7 @@ import logging
 
 import msgspec
 
-from opentim.protocol import AtInfo, Conversation, Draft, ErrorCode, Mark, Message
+from opentim.protocol import AtInfo, Conversation, ConvType, Draft, ErrorCode, Mark, Message
 from opentim.protocol.drafts import now_stamp
 from opentim.protocol.limits import MAX_CONVS_PER_CALL
 from opentim.protocol.ops import (
@@ -458,6 +458,9 @@ class ConversationManager:
             new.read_seq, new.read_count = msg.seq, msg.count
             new.at_info = []
         else:
+            if msg.conv_type == ConvType.C2C:
+                # The peer's message reads everything before it (as on the server).
+                new.peer_read_seq = max(new.peer_read_seq, msg.seq)
             at_type = msg.at_type_for(me)
             if at_type:
                 new.at_info = [*old.at_info, AtInfo(seq=msg.seq, at_type=at_type)]
@@ -481,6 +484,19 @@ class ConversationManager:
         """Pushed: a message was modified (by a participant, or this user on another device)."""
         self.apply_changed(updated.msg, updated.pos)
         self._events.emit_updated([updated.msg])
+
+    def apply_peer_read(self, peer: str, seq: int) -> None:
+        """The C2C peer read up to ``seq`` (a receipt): the conversation remembers it, for
+        ``message_is_peer_read``. Read positions never go back; no conversation event (the
+        list shows nothing of it); the next sync brings the same from the server."""
+        key = (ConvType.C2C, peer)
+        old = self._convs.get(key)
+        if old is None or seq <= old.peer_read_seq:
+            return
+        new = msgspec.structs.replace(old, peer_read_seq=seq)
+        self._convs[key] = new
+        self._index.update(key, new)
+        self._cache.save_state([new], None)
 
     def apply_changed(self, msg: Message, pos: int) -> None:
         """A message was revoked or modified: its conversation's last message follows."""

@@ -262,7 +262,9 @@ class TIMCore:
     @staticmethod
     def _msg_json(client: Client, msg: Message) -> dict[str, Any]:
         conv = client.conversations.cached(msg.conv_type, msg.conv_id_for(client.user_id))
-        return message_json(msg, client.user_id, conv.read_seq if conv is not None else 0)
+        if conv is None:
+            return message_json(msg, client.user_id, 0)
+        return message_json(msg, client.user_id, conv.read_seq, conv.peer_read_seq)
 
     def _register(self, typedef: str, cb: Callable[..., object] | None, user_data: object) -> None:
         """A ``TIMSet…Callback`` kept by callback typedef in ``_listeners`` (None drops it)."""

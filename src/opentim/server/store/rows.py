@@ -56,7 +56,7 @@ c.conv_type, c.conv_id, c.read_seq, c.read_count, c.pinned, c.draft, c.bump, c.d
        h.max_seq, h.count, h.activity,
        g.name, g.face_url, g.group_type, pu.profile,
        {MSG_COLS}, c.changed, h.changed, c.marks, c.hide_seq, c.cgroups, c.cleared_up_to,
-       d.seq, c.channel_id, c.draft_time, fr.remark"""
+       d.seq, c.channel_id, c.draft_time, fr.remark, pr.read_seq"""
 REMARK_JOIN = (
     "LEFT JOIN friends fr ON c.conv_type = 1 AND fr.user_id = c.user_id "
     "AND fr.friend_id = c.conv_id"
@@ -75,6 +75,8 @@ LEFT JOIN msg_deletions d ON d.user_id = c.user_id AND d.channel_id = c.channel_
 LEFT JOIN groups g ON c.conv_type = 2 AND g.group_id = c.conv_id
 LEFT JOIN users pu ON c.conv_type = 1 AND pu.user_id = c.conv_id
 {REMARK_JOIN}
+LEFT JOIN conversations pr ON c.conv_type = 1 AND pr.user_id = c.conv_id
+     AND pr.conv_type = 1 AND pr.conv_id = c.user_id
 """
 CONV_SELECT = f"SELECT {CONV_COLS} {CONV_FROM}"
 
@@ -178,6 +180,7 @@ def conversation_row(r: Row) -> Conversation:
         group_type=group_type,
         last_msg=None if r[21] is None or r[CONV_EXTRA + 6] is not None else message_row(r, 21),
         pos=pos,
+        peer_read_seq=r[CONV_EXTRA + 10] or 0,
     )
 
 
