@@ -335,7 +335,6 @@ class MessageService:
                 ErrorCode.ERR_SDK_MSG_MODIFY_CONFLICT,
                 f"message {b.seq} changed since version {b.version}",
             )
-        now.sender_profile = msg.sender_profile
         users = await self._channel_users(now)
         frame = push_frame("msg_update", MsgUpdatePush(msg=now, pos=pos))
         self.bus.publish(Envelope(frame=frame, users=users, skip_conn=conn_id))
