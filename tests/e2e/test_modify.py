@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from opentim.protocol import ConvType, ErrorCode, Message
+from opentim.protocol.limits import MAX_MSG_BYTES
 from opentim.sdk import SdkError
 
 from ..conftest import Login
@@ -91,7 +92,12 @@ async def test_outsiders_and_unmodifiable_messages_are_refused(login: Login) -> 
     with pytest.raises(SdkError) as kind:
         await alice.messages.modify(C2C, "bob", image)
     assert kind.value.code == ErrorCode.ERR_INVALID_MSG_ELEM
+    huge = edited(sent, "x", data="d" * MAX_MSG_BYTES)
+    with pytest.raises(SdkError) as size:
+        await alice.messages.modify(C2C, "bob", huge)
+    assert size.value.code == ErrorCode.ERR_SDK_MSG_BODY_SIZE_LIMIT
     await alice.messages.revoke(C2C, "bob", sent)
+
     with pytest.raises(SdkError) as revoked:
         await bob.messages.modify(C2C, "alice", edited(sent, "too late"))
     assert revoked.value.code == ErrorCode.ERR_SVR_MSG_INVALID_ID
