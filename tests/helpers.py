@@ -22,6 +22,7 @@ async def until(client: Client, condition: Callable[[], bool], timeout: float = 
         client.events.kicked.add(poke),
         client.events.network.add(poke),
         client.events.friendship.add(poke),
+        client.events.updated.add(poke),
     ]
     try:
         async with asyncio.timeout(timeout):

@@ -35,7 +35,7 @@ from opentim.server.store.base import (
 )
 from opentim.server.store.postgres import PostgresStore
 from opentim.server.store.repos import conversations as conversations_repo
-from opentim.server.store.rows import CONV_SELECT, REMARK_JOIN
+from opentim.server.store.rows import CONV_SELECT, MSG_COLS, REMARK_JOIN
 from opentim.server.store.schema import MIGRATIONS
 from opentim.server.store.sqlite import SqliteStore
 
@@ -313,9 +313,15 @@ async def test_draft_times_of_the_previous_release_become_seconds_and_block_noth
     with monkeypatch.context() as before_upgrade:
         for module in (sqlite_store, postgres_store):
             before_upgrade.setattr(module, "MIGRATIONS", MIGRATIONS[:3])
-        # That release's conversation reads knew no friends table (migration 5).
-        without_friends = CONV_SELECT.replace(REMARK_JOIN, "").replace("fr.remark", "NULL")
+        # That release's conversation reads knew no friends table (migration 5) and no message
+        # versions (issue 12).
+        without_friends = (
+            CONV_SELECT.replace(REMARK_JOIN, "")
+            .replace("fr.remark", "NULL")
+            .replace("m.version", "0")
+        )
         before_upgrade.setattr(conversations_repo, "CONV_SELECT", without_friends)
+        before_upgrade.setattr(postgres_store, "MSG_COLS", MSG_COLS.replace("m.version", "0"))
         old = factory()
         await old.open()
         await old.messages.append(c2c("a", "b", "m"), 100)

@@ -163,6 +163,13 @@ REQUESTS: dict[str, Callable[[Target, int], dict[str, Any]]] = {
     "all_recv_opt_get": lambda t, n: {},
     "msg_find": lambda t, n: {"msg_ids": [t.msg_id]},
     "conv_read_all": lambda t, n: {},
+    # issue 12, modify
+    "msg_modify": lambda t, n: {
+        **key(t),
+        "seq": t.seq,
+        "msg_id": t.msg_id,
+        "elems": [{"elem_type": 0, "text_elem_content": "defaced"}],
+    },
 }
 FRIENDSHIP_OPS = frozenset(
     op
@@ -232,6 +239,8 @@ NEVER_ON_A_FOREIGN_GROUP = frozenset(
         "group_members",
         "group_member_modify",
         "group_pendency_handle",
+        # issue 12: only a member modifies a group message
+        "msg_modify",
     }
 )
 """Refused for every group outsider (``group_create`` reuses the group's id: 10021)."""

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from opentim.tim.extensions import MESSAGE_VERSION
+
 REFERENCE = Path(__file__).with_name("tim-keys.json")
 ALL_FUNCTIONS = Path(__file__).with_name("tim-c-all.json")
 """A copy of the reference's tim-c-all.json: all 244 functions of the 8.6 headers, their
@@ -124,6 +126,8 @@ SHAPES = {
     "TIMGetUserStatus": "array<TIMUserStatus>",
     "TIMMsgFindMessages": "array<Message>",
     "TIMMsgFindByMsgLocatorList": "array<Message>",
+    # Issue 12, modify: the modified Message (the header's comment says so).
+    "TIMMsgModifyMessage": "object<Message>",
     **dict.fromkeys(
         (
             "TIMProfileModifySelfUserProfile",
@@ -188,6 +192,13 @@ class Checker:
     def __init__(self, path: Path = REFERENCE) -> None:
         self.ref = json.loads(path.read_text())
         self.sections: dict[str, dict[str, str]] = self.ref["json_keys"]
+        # Tencent's SDK sends one of its internal fields in every Message, the version that
+        # TIMMsgModifyMessage starts from; opentim does too (tim/extensions.MESSAGE_VERSION).
+        internal = self.ref["json_keys_internal_do_not_use"]["MessageInternalField"]
+        self.sections["Message"] = {
+            **self.sections["Message"],
+            MESSAGE_VERSION: internal[MESSAGE_VERSION],
+        }
         self.enums: dict[str, dict[str, int]] = self.ref["enums"]
         self.codes = set(self.ref["error_codes"].values())
         self.functions: dict[str, dict[str, Any]] = self.ref["functions"]

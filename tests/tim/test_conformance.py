@@ -332,7 +332,9 @@ def test_everything_emitted_by_every_function_conforms(
     assert got[k.MESSAGE_GROUP_AT_USER_ARRAY] == ["conf-me"]
     peer.send_text("conf-me", C2C, "hi")
     me.totals.wait(lambda t: t >= 2)
-    me.send_text("conf-peer", C2C, "hi back")
+    back = me.send_text("conf-peer", C2C, "hi back")
+    edit = {**back, k.MESSAGE_CLOUD_CUSTOM_STR: "edited"}
+    assert me.ok("TIMMsgModifyMessage", json.dumps(edit))[k.MESSAGE_CLOUD_CUSTOM_STR] == "edited"
 
     # Conversations: create, info, list, draft, pin, read, clean, delete.
     me.ok("TIMConvCreate", "conf-other", C2C)

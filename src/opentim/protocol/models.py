@@ -229,6 +229,8 @@ class Message(Struct):
     revoker: str = ""
     """Who revoked it; a revoked message keeps its seq and count, its elements are gone."""
     revoke_reason: str = ""
+    version: int = 0
+    """How many times it was modified (TIMMsgModifyMessage names the version it changes)."""
 
     @property
     def revoked(self) -> bool:
@@ -314,6 +316,8 @@ class Conversation(Struct):
     last_msg: Message | None = None
     pos: int = 0
     """Change position: a snapshot with a smaller ``pos`` than one already applied is stale."""
+    peer_read_seq: int = 0
+    """C2C: how far the peer has read (``message_is_peer_read`` of one's own messages)."""
 
     @property
     def unread(self) -> int:

@@ -720,3 +720,28 @@ USER_OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
 OPS.update(USER_OPS)
 
 PUSHES.update({"status": StatusPush, "profile": ProfilePush, "all_recv_opt": AllRecvOptPush})
+
+
+# --- issue 12, modify: TIMMsgModifyMessage ----------------------------------------------------
+class ModifyReq(MsgRef):
+    """Change a message's elements and cloud custom data, starting from ``version`` (the one
+    the client has); a message modified meanwhile is refused with 8006."""
+
+    version: U64 = 0
+    elems: Annotated[list[dict[str, Any]], _at_most(limits.MAX_ELEMS_PER_MSG)] = []
+    cloud_custom_data: str = ""
+
+
+class ModifyRes(Struct):
+    msg: Message
+    """The message as it is now."""
+    pos: int = 0
+    """The change position of the modification (as ``MsgUpdatePush.pos``)."""
+
+
+class MsgUpdatePush(ModifyRes):
+    """A message of one of the user's channels was modified (as the modifier's answer)."""
+
+
+OPS["msg_modify"] = (ModifyReq, ModifyRes)
+PUSHES["msg_update"] = MsgUpdatePush

@@ -378,6 +378,7 @@ class Client:
 
     def _on_receipt(self, r: ReadReceipt) -> None:
         p = r.push
+        self.conversations.apply_peer_read(p.reader, p.seq)
         self.events.emit_receipts(
             [Receipt(reader=p.reader, seq=p.seq, time=p.time, msg_id=p.msg_id)]
         )

@@ -10,7 +10,7 @@ import logging
 
 import msgspec
 
-from opentim.protocol import AtInfo, Conversation, Draft, ErrorCode, Mark, Message
+from opentim.protocol import AtInfo, Conversation, ConvType, Draft, ErrorCode, Mark, Message
 from opentim.protocol.drafts import now_stamp
 from opentim.protocol.limits import MAX_CONVS_PER_CALL
 from opentim.protocol.ops import (
@@ -30,7 +30,7 @@ from opentim.protocol.ops import (
     ReadReq,
 )
 
-from .core import ClientSession, GroupChanged, Revoked
+from .core import ClientSession, GroupChanged, Revoked, Updated
 from .events import ConvEvent, ConvGroupEvent, ConvGroupEventKind, Events
 from .exceptions import ConnectionLostError, SdkError
 from .filters import ConvFilter, ConvIndex
@@ -88,6 +88,7 @@ class ConversationManager:
         self._events = events
         self._sync = sync
         transport.on(Revoked, self._on_revoked)
+        transport.on(Updated, self._on_updated)
         transport.on(GroupChanged, lambda a: self._on_group_change(a.change))
         self._convs: dict[Key, Conversation] = {}
         self._total = 0
@@ -457,6 +458,9 @@ class ConversationManager:
             new.read_seq, new.read_count = msg.seq, msg.count
             new.at_info = []
         else:
+            if msg.conv_type == ConvType.C2C:
+                # The peer's message reads everything before it (as on the server).
+                new.peer_read_seq = max(new.peer_read_seq, msg.seq)
             at_type = msg.at_type_for(me)
             if at_type:
                 new.at_info = [*old.at_info, AtInfo(seq=msg.seq, at_type=at_type)]
@@ -473,11 +477,29 @@ class ConversationManager:
 
     def _on_revoked(self, revoked: Revoked) -> None:
         """Pushed: a message was revoked (by its sender, an admin, or another device)."""
-        self.apply_revoke(revoked.msg, revoked.pos)
+        self.apply_changed(revoked.msg, revoked.pos)
         self._events.emit_revoked([revoked.msg])
 
-    def apply_revoke(self, msg: Message, pos: int) -> None:
-        """A message was revoked: its conversation's last message follows."""
+    def _on_updated(self, updated: Updated) -> None:
+        """Pushed: a message was modified (by a participant, or this user on another device)."""
+        self.apply_changed(updated.msg, updated.pos)
+        self._events.emit_updated([updated.msg])
+
+    def apply_peer_read(self, peer: str, seq: int) -> None:
+        """The C2C peer read up to ``seq`` (a receipt): the conversation remembers it, for
+        ``message_is_peer_read``. Read positions never go back; no conversation event (the
+        list shows nothing of it); the next sync brings the same from the server."""
+        key = (ConvType.C2C, peer)
+        old = self._convs.get(key)
+        if old is None or seq <= old.peer_read_seq:
+            return
+        new = msgspec.structs.replace(old, peer_read_seq=seq)
+        self._convs[key] = new
+        self._index.update(key, new)
+        self._cache.save_state([new], None)
+
+    def apply_changed(self, msg: Message, pos: int) -> None:
+        """A message was revoked or modified: its conversation's last message follows."""
         key = (msg.conv_type, msg.conv_id_for(self._session.user_id))
         old = self._convs.get(key)
         if old is None or old.last_msg is None or old.last_msg.seq != msg.seq:

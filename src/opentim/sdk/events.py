@@ -126,6 +126,8 @@ class Events:
         self.conv_groups: Listeners[Callable[[ConvGroupEvent], Done]] = Listeners()
         self.revoked: Listeners[Callable[[list[Message]], Done]] = Listeners()
         """Messages revoked (by their sender, an admin, or this user on another device)."""
+        self.updated: Listeners[Callable[[list[Message]], Done]] = Listeners()
+        """Messages modified (by a participant, or this user on another device)."""
         self.receipts: Listeners[Callable[[list[Receipt]], Done]] = Listeners()
         self.friendship: Listeners[Callable[[FriendEvent], Done]] = Listeners()
         """A change to this user's friends, applications, blacklist, friend groups, follows or
@@ -193,6 +195,10 @@ class Events:
 
     def emit_revoked(self, msgs: list[Message]) -> None:
         for fn in self.revoked:
+            self._call(fn, msgs)
+
+    def emit_updated(self, msgs: list[Message]) -> None:
+        for fn in self.updated:
             self._call(fn, msgs)
 
     def emit_receipts(self, receipts: list[Receipt]) -> None:

@@ -17,6 +17,8 @@ from opentim.protocol.ops import (
     Empty,
     HistoryReq,
     HistoryRes,
+    ModifyReq,
+    ModifyRes,
     MsgDeleteReq,
     MsgFindReq,
     OutMessage,
@@ -182,7 +184,27 @@ class MessageManager:
             ),
             RevokeRes,
         )
-        self._conversations.apply_revoke(res.msg, res.pos)
+        self._conversations.apply_changed(res.msg, res.pos)
+        return res.msg
+
+    async def modify(self, conv_type: int, conv_id: str, msg: Message) -> Message:
+        """Modify a message of the conversation: ``msg`` as the app changed it (its elements,
+        its cloud custom data), from the version it has. Any participant may; every device of
+        every participant is told. 8006 when it was modified meanwhile (get it again)."""
+        res = await self._transport.request(
+            "msg_modify",
+            ModifyReq(
+                conv_type=conv_type,
+                conv_id=conv_id,
+                seq=msg.seq,
+                msg_id=msg.msg_id,
+                version=msg.version,
+                elems=msg.elems,
+                cloud_custom_data=msg.cloud_custom_data,
+            ),
+            ModifyRes,
+        )
+        self._conversations.apply_changed(res.msg, res.pos)
         return res.msg
 
     async def delete(

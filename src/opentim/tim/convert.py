@@ -39,6 +39,7 @@ from opentim.protocol.ops import ConvResult
 from opentim.sdk import ConvFilter, Receipt
 
 from . import keys as k
+from .extensions import MESSAGE_VERSION
 
 T = TypeVar("T")
 
@@ -522,12 +523,14 @@ def profile_json(profile: Profile | None, user_id: str) -> JsonObject:
     }
 
 
-def message_json(msg: Message, me: str, read_seq: int) -> JsonObject:
-    """A Message as ``me`` sees it; ``read_seq`` is ``me``'s read position in its conversation.
+def message_json(msg: Message, me: str, read_seq: int, peer_read_seq: int = 0) -> JsonObject:
+    """A Message as ``me`` sees it; ``read_seq`` is ``me``'s read position in its conversation,
+    ``peer_read_seq`` the C2C peer's.
 
     ``message_is_read``: sent by ``me``, or at or below the read position.
-    ``message_is_peer_read`` is always false (opentim does not track the peer's read position).
+    ``message_is_peer_read``: a C2C message of ``me``'s at or below the peer's read position.
     A revoked message has status Revoked (6), no elements, and the revoker's id.
+    ``message_version`` counts its modifications (``TIMMsgModifyMessage``).
     """
     from_self = msg.sender == me
     out: JsonObject = {
@@ -543,7 +546,9 @@ def message_json(msg: Message, me: str, read_seq: int) -> JsonObject:
         k.MESSAGE_PLATFORM: msg.platform,
         k.MESSAGE_IS_READ: from_self or msg.seq <= read_seq,
         k.MESSAGE_IS_ONLINE_MSG: False,
-        k.MESSAGE_IS_PEER_READ: False,
+        k.MESSAGE_IS_PEER_READ: from_self
+        and msg.conv_type == ConvType.C2C
+        and msg.seq <= peer_read_seq,
         k.MESSAGE_STATUS: k.kTIMMsg_Revoked if msg.revoker else k.kTIMMsg_SendSucc,
         k.MESSAGE_UNIQUE_ID: unique_id(msg),
         k.MESSAGE_MSG_ID: msg.msg_id,
@@ -555,6 +560,7 @@ def message_json(msg: Message, me: str, read_seq: int) -> JsonObject:
         k.MESSAGE_IS_EXCLUDED_FROM_UNREAD_COUNT: msg.excluded_from_unread,
         k.MESSAGE_EXCLUDED_FROM_LAST_MESSAGE: msg.excluded_from_last,
         k.MESSAGE_GROUP_AT_USER_ARRAY: msg.at_users,
+        MESSAGE_VERSION: msg.version,
     }
     if msg.revoker:
         out[k.MESSAGE_REVOKER_USER_ID] = msg.revoker
@@ -609,7 +615,7 @@ def conv_info(conv: Conversation, me: str) -> JsonObject:
         k.CONV_CONVERSATION_GROUP_ARRAY: conv.groups,
     }
     if last is not None:
-        info[k.CONV_LAST_MSG] = message_json(last, me, conv.read_seq)
+        info[k.CONV_LAST_MSG] = message_json(last, me, conv.read_seq, conv.peer_read_seq)
     if conv.draft is not None:
         info[k.CONV_DRAFT] = draft_json(conv.draft)
     if conv.conv_type == ConvType.GROUP:

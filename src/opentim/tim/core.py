@@ -262,7 +262,9 @@ class TIMCore:
     @staticmethod
     def _msg_json(client: Client, msg: Message) -> dict[str, Any]:
         conv = client.conversations.cached(msg.conv_type, msg.conv_id_for(client.user_id))
-        return message_json(msg, client.user_id, conv.read_seq if conv is not None else 0)
+        if conv is None:
+            return message_json(msg, client.user_id, 0)
+        return message_json(msg, client.user_id, conv.read_seq, conv.peer_read_seq)
 
     def _register(self, typedef: str, cb: Callable[..., object] | None, user_data: object) -> None:
         """A ``TIMSet…Callback`` kept by callback typedef in ``_listeners`` (None drops it)."""
@@ -288,6 +290,7 @@ class TIMCore:
         client.events.conv_groups.add(lambda event: self._on_conv_group(client, event))
         client.events.revoked.add(lambda msgs: self._on_revoked(client, msgs))
         client.events.receipts.add(self._on_receipts)
+        client.events.updated.add(lambda msgs: self._on_updated(client, msgs))
         client.events.friendship.add(self._on_friendship)
         client.events.statuses.add(self._on_statuses)
         client.events.profiles.add(lambda p, changed: self._on_profile(client, p))
@@ -356,6 +359,11 @@ class TIMCore:
             deliver(revoke[0], text, revoke[1])
         if update is not None:
             deliver(update[0], text, update[1])
+
+    def _on_updated(self, client: Client, msgs: list[Message]) -> None:
+        """Modified messages (TIMMsgUpdateCallback: each as it is now)."""
+        if (update := self._update_cb) is not None:
+            deliver(update[0], dumps([self._msg_json(client, m) for m in msgs]), update[1])
 
     def _on_group_report(self, client: Client, report: GroupReport) -> None:
         with self._lock:

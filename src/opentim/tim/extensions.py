@@ -26,6 +26,12 @@ SDK_CONFIG_SERVER_CA_FILE: Final = "sdk_config_server_ca_file"
 """``TIMInit`` config key (string): a PEM file of the CAs a ``wss://`` server's certificate must
 chain to (default: the system's)."""
 
+MESSAGE_VERSION: Final = "message_version"
+"""Message key (uint64, read-only): how many times the message was modified. Tencent's own SDK
+puts it in every Message (one of its internal fields, ``MessageInternalField``, so not among the
+generated keys); ``TIMMsgModifyMessage`` reads it back from the Message the app hands in and
+answers 8006 when the message changed since that version."""
+
 DEFAULT_SERVER_URL: Final = "ws://127.0.0.1:9000/ws"
 """Where ``TIMInit`` connects when ``sdk_config_server_url`` is not given."""
 

@@ -98,6 +98,7 @@ TIMMsgSetC2CReceiveMessageOpt = _default.TIMMsgSetC2CReceiveMessageOpt
 TIMMsgGetC2CReceiveMessageOpt = _default.TIMMsgGetC2CReceiveMessageOpt
 TIMMsgSetGroupReceiveMessageOpt = _default.TIMMsgSetGroupReceiveMessageOpt
 TIMMsgRevoke = _default.TIMMsgRevoke
+TIMMsgModifyMessage = _default.TIMMsgModifyMessage
 TIMMsgDelete = _default.TIMMsgDelete
 TIMMsgClearHistoryMessage = _default.TIMMsgClearHistoryMessage
 
@@ -282,7 +283,6 @@ TIMMsgBatchSend = _default.TIMMsgBatchSend
 TIMMsgDownloadElemToPath = _default.TIMMsgDownloadElemToPath
 TIMMsgDownloadMergerMessage = _default.TIMMsgDownloadMergerMessage
 TIMMsgSetLocalCustomData = _default.TIMMsgSetLocalCustomData
-TIMMsgModifyMessage = _default.TIMMsgModifyMessage
 TIMMsgSaveMsg = _default.TIMMsgSaveMsg
 TIMMsgImportMsgList = _default.TIMMsgImportMsgList
 TIMMsgSearchLocalMessages = _default.TIMMsgSearchLocalMessages

@@ -34,6 +34,7 @@ from .core import (
     check_listener,
     tim_call,
 )
+from .extensions import MESSAGE_VERSION
 from .group import group_id_arg
 from .runtime import CallKind, TIMCommCallback, deliver
 
@@ -121,8 +122,9 @@ class MsgAPI(TIMCore):
     def TIMSetMsgUpdateCallback(
         self, cb: TIMMsgUpdateCallback | None, user_data: object = None
     ) -> None:
-        """Register ``cb(json_msg_array, user_data)``: stored messages changed; in opentim
-        that is a revoke (the message as it is now). None unregisters."""
+        """Register ``cb(json_msg_array, user_data)``: stored messages changed (modified with
+        ``TIMMsgModifyMessage`` on any device of any participant, or revoked): each Message as
+        it is now. None unregisters."""
         check_listener(cb)
         with self._lock:
             self._update_cb = None if cb is None else (cb, user_data)
@@ -386,6 +388,34 @@ class MsgAPI(TIMCore):
         async def work() -> str:
             await client.messages.revoke(conv_type_, cid, msg)
             return ""
+
+        return self._submit(client, CallKind.CHANGE, work, callback, user_data)
+
+    @tim_call
+    def TIMMsgModifyMessage(
+        self, json_msg_param: str, cb: TIMCommCallback | None, user_data: object = None
+    ) -> int:
+        """Modify a sent message: the Message as opentim gave it (``message_conv_id``,
+        ``message_conv_type``, ``message_seq``, ``message_msg_id``, ``message_version``) with
+        the app's new ``message_elem_array`` (text, custom, face, location elements, kind for
+        kind) and ``message_cloud_custom_str`` (of any message). Any participant may; every
+        participant's update callback gets it. The callback gets the modified Message; or 8006
+        (modified meanwhile: get it again), 6016 (elements that may not change), 10030/20003
+        (no such message, or revoked), 10007 (not a member)."""
+        client = self._require()
+        obj = need_object(json_msg_param, "json_msg_param")
+        conv_type_, cid = conv_key(
+            opt_str(obj, k.MESSAGE_CONV_ID), opt_uint(obj, k.MESSAGE_CONV_TYPE)
+        )
+        ref = _message_ref(obj, "json_msg_param")
+        ref.elems = elems_in(obj.get(k.MESSAGE_ELEM_ARRAY))
+        ref.cloud_custom_data = opt_str(obj, k.MESSAGE_CLOUD_CUSTOM_STR)
+        ref.version = opt_uint(obj, MESSAGE_VERSION)
+        callback = need_callback(cb)
+
+        async def work() -> str:
+            msg = await client.messages.modify(conv_type_, cid, ref)
+            return dumps(self._msg_json(client, msg))
 
         return self._submit(client, CallKind.CHANGE, work, callback, user_data)
 

@@ -441,15 +441,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMMsgModifyMessage": Pending(
-        "TIMMsgModifyMessage",
-        12,
-        (
-            Param("json_msg_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMMsgSaveMsg": Pending(
         "TIMMsgSaveMsg",
         12,
@@ -1453,13 +1444,6 @@ class PendingAPI(NotYetAPI):
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgSetLocalCustomData"], json_msg_param, cb, user_data)
-
-    @tim_call
-    def TIMMsgModifyMessage(
-        self, json_msg_param: str | None, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgModifyMessage"], json_msg_param, cb, user_data)
 
     @tim_call
     def TIMMsgSaveMsg(

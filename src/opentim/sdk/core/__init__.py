@@ -14,6 +14,7 @@ from .session import (
     GroupReported,
     ReadReceipt,
     Revoked,
+    Updated,
     UsersChanged,
 )
 from .sync import (
@@ -53,5 +54,6 @@ __all__ = [
     "SyncCore",
     "SyncDone",
     "SyncStarted",
+    "Updated",
     "UsersChanged",
 ]

@@ -32,6 +32,7 @@ from opentim.protocol.ops import (
     GroupReportPush,
     KickedPush,
     MsgPush,
+    MsgUpdatePush,
     ProfilePush,
     ReadPush,
     RevokePush,
@@ -48,6 +49,13 @@ log = logging.getLogger(__name__)
 
 class Revoked(msgspec.Struct, frozen=True, gc=False):
     """A message was revoked: the conversation's last message follows; tell the app."""
+
+    msg: Message
+    pos: int
+
+
+class Updated(msgspec.Struct, frozen=True, gc=False):
+    """A message was modified: the conversation's last message follows; tell the app."""
 
     msg: Message
     pos: int
@@ -88,6 +96,7 @@ Action = (
     | Answer
     | LinkAction
     | Revoked
+    | Updated
     | ReadReceipt
     | GroupChanged
     | FriendChanged
@@ -171,6 +180,11 @@ def _revoke(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     return [Revoked(body.msg, body.pos)]
 
 
+def _update(s: ClientSession, body: msgspec.Struct) -> list[Action]:
+    assert isinstance(body, MsgUpdatePush)
+    return [Updated(body.msg, body.pos)]
+
+
 def _read(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     assert isinstance(body, ReadPush)
     return [ReadReceipt(body)]
@@ -219,5 +233,6 @@ PUSHES: dict[type[msgspec.Struct], Handler] = {
     AllRecvOptPush: _users,
     KickedPush: _kicked,
     SigExpiredPush: _sig_expired,
+    MsgUpdatePush: _update,
 }
 """Every push the client knows, by body type (``decode_push`` knows no other)."""

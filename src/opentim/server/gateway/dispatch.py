@@ -56,6 +56,8 @@ from opentim.protocol.ops import (
     MemberListRes,
     MemberModifyReq,
     MemberResultsRes,
+    ModifyReq,
+    ModifyRes,
     MsgDeleteReq,
     PendencyHandleReq,
     PendencyListReq,
@@ -331,6 +333,11 @@ async def msg_revoke(s: Services, c: Connection, b: RevokeReq) -> msgspec.Struct
     return RevokeRes(msg=msg, pos=pos)
 
 
+async def msg_modify(s: Services, c: Connection, b: ModifyReq) -> msgspec.Struct:
+    msg, pos = await s.messages.modify(c.user_id, b, c.conn_id)
+    return ModifyRes(msg=msg, pos=pos)
+
+
 async def msg_delete(s: Services, c: Connection, b: MsgDeleteReq) -> msgspec.Struct:
     conv = await s.messages.delete(c.user_id, b.conv_type, b.conv_id, b.seqs, c.conn_id)
     return ConvRes(conv=conv)
@@ -481,6 +488,9 @@ OP_TABLE: dict[str, Op] = {
 
 # --- issue 11, users (gateway/user_ops.py) -----------------------------------------------------
 OP_TABLE.update({op: Op(answered(handler)) for op, handler in USER_HANDLERS.items()})
+
+# --- issue 12, modify ---------------------------------------------------------------------------
+OP_TABLE["msg_modify"] = Op(answered(msg_modify))
 
 WHEN = {op: row.when for op, row in OP_TABLE.items()}
 """The table's ``when`` column."""

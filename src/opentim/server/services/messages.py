@@ -25,10 +25,11 @@ from opentim.protocol.limits import (
     MAX_REVOKE_REASON_BYTES,
     nested_within,
 )
-from opentim.protocol.ops import ConvPush, OutMessage, RevokePush
+from opentim.protocol.ops import ConvPush, ModifyReq, MsgUpdatePush, OutMessage, RevokePush
 from opentim.protocol.paging import fitting
 from opentim.protocol.ranges import clamp_seq
 from opentim.protocol.rules import may_send
+from opentim.protocol.rules.modify import elems_modifiable
 
 from ..bus.base import Bus, Envelope, message_envelope
 from ..config import Limits
@@ -298,15 +299,53 @@ class MessageService:
         if done is None:
             return msg, 0
         revoked = done.msg
-        # A revoke is not a new seq, so it goes past the relay's per-channel ordering, to the
-        # channel's users directly (read once: revokes are rare).
-        if conv_type == ConvType.GROUP:
-            users = list(await self.store.groups.get_members(conv_id))
-        else:
-            users = [revoked.sender, revoked.receiver]
+        users = await self._channel_users(revoked)
         frame = push_frame("revoke", RevokePush(msg=revoked, pos=done.pos))
         self.bus.publish(Envelope(frame=frame, users=users, skip_conn=conn_id))
         return revoked, done.pos
+
+    async def modify(self, user_id: str, b: ModifyReq, conn_id: str) -> tuple[Message, int]:
+        """Modify a message (TIMMsgModifyMessage): any participant may (rules/modify.py);
+        every device of every participant is told, so their conversation's last message
+        follows. 8006 when it changed since ``b.version``."""
+        msg = await self._own_message(user_id, b.conv_type, b.conv_id, b.seq)
+        group = b.conv_type == ConvType.GROUP
+        gone = (
+            ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND
+            if group
+            else ErrorCode.ERR_SVR_MSG_INVALID_ID
+        )
+        if (b.msg_id and msg.msg_id != b.msg_id) or msg.revoked or msg.is_tips:
+            raise ServiceError(gone, f"no message {b.seq} to modify in {b.conv_id!r}")
+        check_elems(
+            OutMessage(msg_id=msg.msg_id, elems=b.elems, cloud_custom_data=b.cloud_custom_data)
+        )
+        if not elems_modifiable(msg.elems, b.elems):
+            raise ServiceError(
+                ErrorCode.ERR_INVALID_MSG_ELEM,
+                "only text, custom, face and location elements may change, kind for kind",
+            )
+        channel_id = channel_of(user_id, b.conv_type, b.conv_id)
+        now, pos = await self.store.messages.modify_message(
+            channel_id, b.seq, b.version, b.elems, b.cloud_custom_data
+        )
+        if now is None or pos == 0:
+            # The store changes it only at ``b.version``: someone modified (or revoked) it.
+            raise ServiceError(
+                ErrorCode.ERR_SDK_MSG_MODIFY_CONFLICT,
+                f"message {b.seq} changed since version {b.version}",
+            )
+        users = await self._channel_users(now)
+        frame = push_frame("msg_update", MsgUpdatePush(msg=now, pos=pos))
+        self.bus.publish(Envelope(frame=frame, users=users, skip_conn=conn_id))
+        return now, pos
+
+    async def _channel_users(self, msg: Message) -> list[str]:
+        """Everyone a change to ``msg`` goes to (read once: changes to old messages are rare,
+        and they go past the relay's per-channel ordering)."""
+        if msg.conv_type == ConvType.GROUP:
+            return list(await self.store.groups.get_members(msg.receiver))
+        return [msg.sender, msg.receiver]
 
     async def delete(
         self, user_id: str, conv_type: int, conv_id: str, seqs: list[int], conn_id: str

@@ -42,7 +42,7 @@ custom_decoder = msgspec.json.Decoder(dict[str, str])
 MSG_COLS = (
     "m.seq, m.msg_id, m.conv_type, m.sender, m.receiver, m.count, m.activity, m.server_time, "
     "m.client_time, m.random, m.priority, m.platform, m.flags, m.elems, m.cloud_custom_data, "
-    "m.at_users, u.profile, m.revoker, m.revoke_reason"
+    "m.at_users, u.profile, m.revoker, m.revoke_reason, m.version"
 )
 MSG_FROM = "FROM messages m LEFT JOIN users u ON u.user_id = m.sender"
 NOT_DELETED = (
@@ -56,7 +56,7 @@ c.conv_type, c.conv_id, c.read_seq, c.read_count, c.pinned, c.draft, c.bump, c.d
        h.max_seq, h.count, h.activity,
        g.name, g.face_url, g.group_type, pu.profile,
        {MSG_COLS}, c.changed, h.changed, c.marks, c.hide_seq, c.cgroups, c.cleared_up_to,
-       d.seq, c.channel_id, c.draft_time, fr.remark"""
+       d.seq, c.channel_id, c.draft_time, fr.remark, pr.read_seq"""
 REMARK_JOIN = (
     "LEFT JOIN friends fr ON c.conv_type = 1 AND fr.user_id = c.user_id "
     "AND fr.friend_id = c.conv_id"
@@ -75,6 +75,8 @@ LEFT JOIN msg_deletions d ON d.user_id = c.user_id AND d.channel_id = c.channel_
 LEFT JOIN groups g ON c.conv_type = 2 AND g.group_id = c.conv_id
 LEFT JOIN users pu ON c.conv_type = 1 AND pu.user_id = c.conv_id
 {REMARK_JOIN}
+LEFT JOIN conversations pr ON c.conv_type = 1 AND pr.user_id = c.conv_id
+     AND pr.conv_type = 1 AND pr.conv_id = c.user_id
 """
 CONV_SELECT = f"SELECT {CONV_COLS} {CONV_FROM}"
 
@@ -93,11 +95,11 @@ def from_db_u64(value: int) -> int:
 
 MENTION_ALL = "*"
 """The ``mentions`` row user of an @all."""
-N_MSG_COLS = 19
+N_MSG_COLS = 20
 
 
 def message_row(r: Row, o: int = 0) -> Message:
-    """A Message from the 19 message columns of ``MSG_COLS`` starting at column ``o``."""
+    """A Message from the 20 message columns of ``MSG_COLS`` starting at column ``o``."""
     flags = r[o + 12]
     return Message(
         seq=r[o],
@@ -121,6 +123,7 @@ def message_row(r: Row, o: int = 0) -> Message:
         sender_profile=_profile_decoder.decode(r[o + 16]).card() if r[o + 16] else None,
         revoker=r[o + 17],
         revoke_reason=r[o + 18],
+        version=r[o + 19],
     )
 
 
@@ -177,6 +180,7 @@ def conversation_row(r: Row) -> Conversation:
         group_type=group_type,
         last_msg=None if r[21] is None or r[CONV_EXTRA + 6] is not None else message_row(r, 21),
         pos=pos,
+        peer_read_seq=r[CONV_EXTRA + 10] or 0,
     )
 
 

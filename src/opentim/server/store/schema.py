@@ -314,4 +314,7 @@ MIGRATIONS: Final[list[list[str]]] = [
         # TIMMsgFindMessages looks messages up by id alone.
         "CREATE INDEX messages_msg_id ON messages (msg_id)",
     ],
+    # Issue 12, modify: how many times a message was modified (TIMMsgModifyMessage refuses a
+    # change made from an older version with 8006).
+    ["ALTER TABLE messages ADD COLUMN version INTEGER NOT NULL DEFAULT 0"],
 ]

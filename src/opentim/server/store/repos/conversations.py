@@ -254,6 +254,12 @@ def change_one(tx: WriteTx, where: tuple[str, int, str], change: ConvChange) -> 
         *cols.values(),
         *where,
     )
+    if where[1] == ConvType.C2C and after.read_seq != before.read_seq:
+        # The peer's snapshot carries how far this user read (``peer_read_seq``, shown as
+        # ``message_is_peer_read``): it changes too, so the peer's devices sync it.
+        yield execute(
+            f"UPDATE conversations SET changed = ? {_WHERE}", after.changed, where[2], 1, where[0]
+        )
     if after.groups != before.groups and not after.groups:
         yield execute(
             "DELETE FROM conv_group_items WHERE user_id = ? AND conv_type = ? AND conv_id = ?",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from typing import Any
+
+import msgspec
 
 from opentim.protocol import Conversation, ConvType, Message, channel_of
 
@@ -14,6 +17,7 @@ from ..writes import WriteTx
 from .conversations import snapshots
 
 _NEWEST = 1 << 62
+_json = msgspec.json.Encoder()
 
 
 def _visible(
@@ -164,6 +168,41 @@ class Messages:
             msg = yield from message_at(channel_id, seq)
             assert msg is not None, "updated in this transaction"
             return Revoked(msg, head.changed)
+
+        return await self.engine.write(write)
+
+    async def modify_message(
+        self,
+        channel_id: str,
+        seq: int,
+        version: int,
+        elems: list[dict[str, Any]],
+        cloud_custom_data: str,
+    ) -> tuple[Message | None, int]:
+        """Replace a message's elements and cloud custom data if it is still at ``version``
+        and not revoked; its version goes up by one and the channel's change position moves
+        (every member's snapshot is new; the order key does not move).
+
+        The message as it is now, and the change position (0: nothing changed, the message
+        was modified or revoked meanwhile, or is not there)."""
+
+        def write(tx: WriteTx) -> Op[tuple[Message | None, int]]:
+            done = yield value(
+                "UPDATE messages SET elems = ?, cloud_custom_data = ?, version = version + 1 "
+                "WHERE channel_id = ? AND seq = ? AND version = ? AND revoker = '' RETURNING seq",
+                _json.encode(elems).decode(),
+                cloud_custom_data,
+                channel_id,
+                seq,
+                version,
+            )
+            pos = 0
+            if done is not None:
+                head = yield from tx.head(channel_id)
+                head.changed = pos = tx.tick()
+                tx.save_head(channel_id)
+            msg = yield from message_at(channel_id, seq)
+            return msg, pos
 
         return await self.engine.write(write)
 
