@@ -124,6 +124,9 @@ SHAPES = {
     "TIMGetUserStatus": "array<TIMUserStatus>",
     "TIMMsgFindMessages": "array<Message>",
     "TIMMsgFindByMsgLocatorList": "array<Message>",
+    # Issue 12, sending and lists.
+    "TIMMsgBatchSend": "array<MsgBatchSendResult>",
+    "TIMMsgCancelSend": "",
     **dict.fromkeys(
         (
             "TIMProfileModifySelfUserProfile",

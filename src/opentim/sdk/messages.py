@@ -3,6 +3,7 @@ requires (``message_id_buffer``), and are the server's idempotency key."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -55,6 +56,9 @@ class MessageManager:
         self._prefix = secrets.token_hex(6)
         self._hidden: set[tuple[int, str, int]] = set()
         """Messages deleted on this device only: ``(conv_type, conv_id, seq)``."""
+        self._waiting: dict[str, tuple[tuple[int, str], asyncio.Future[None]]] = {}
+        """Sends waiting in the outbox for a connection, by message id: their conversation and
+        the future ``cancel_send`` completes to withdraw them."""
 
     def new_message(
         self,
@@ -121,11 +125,35 @@ class MessageManager:
     async def _send_until_acked(self, conv_type: int, conv_id: str, msg: OutMessage) -> Message:
         req = SendReq(conv_type=conv_type, conv_id=conv_id, msg=msg)
         while True:
-            await self._transport.wait_connected()
+            if not self._transport.connected:
+                await self._until_connected((conv_type, conv_id), msg.msg_id)
             try:
                 return (await self._transport.request("send", req, SendRes)).msg
             except ConnectionLostError:
                 continue  # the next connection sends it again; the server keeps one copy
+
+    async def _until_connected(self, key: tuple[int, str], msg_id: str) -> None:
+        """Wait for a connection, unless ``cancel_send`` withdraws the message first (7009)."""
+        withdrawn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[msg_id] = (key, withdrawn)
+        connected = asyncio.ensure_future(self._transport.wait_connected())
+        try:
+            await asyncio.wait([connected, withdrawn], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            del self._waiting[msg_id]
+            connected.cancel()
+        if withdrawn.done():
+            raise SdkError(ErrorCode.ERR_SDK_COMM_INTERRUPT, f"sending {msg_id} was cancelled")
+        connected.result()
+
+    def cancel_send(self, conv_type: int, conv_id: str, msg_id: str) -> None:
+        """Withdraw a message still waiting in the outbox for a connection: it never reaches
+        the server, leaves the outbox, and its send fails with 7009. One already on its way
+        cannot be withdrawn (6017)."""
+        waiting = self._waiting.get(msg_id)
+        if waiting is None or waiting[0] != (conv_type, conv_id) or waiting[1].done():
+            raise SdkError(ErrorCode.ERR_INVALID_PARAMETERS, f"no pending send {msg_id!r}")
+        waiting[1].set_result(None)
 
     async def resend(self, conv_type: int, conv_id: str, msg: OutMessage) -> None:
         """Send a message left in the outbox by an earlier run of the app."""

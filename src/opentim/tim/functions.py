@@ -111,6 +111,10 @@ TIMMsgSetAllReceiveMessageOpt = _default.TIMMsgSetAllReceiveMessageOpt
 TIMMsgSetAllReceiveMessageOpt2 = _default.TIMMsgSetAllReceiveMessageOpt2
 TIMMsgGetAllReceiveMessageOpt = _default.TIMMsgGetAllReceiveMessageOpt
 
+# msg_send.py
+TIMMsgBatchSend = _default.TIMMsgBatchSend
+TIMMsgCancelSend = _default.TIMMsgCancelSend
+
 # group.py
 TIMSetGroupTipsEventCallback = _default.TIMSetGroupTipsEventCallback
 TIMGroupCreate = _default.TIMGroupCreate
@@ -277,8 +281,6 @@ TIMSetMsgExtensionsChangedCallback = _default.TIMSetMsgExtensionsChangedCallback
 TIMSetMsgExtensionsDeletedCallback = _default.TIMSetMsgExtensionsDeletedCallback
 TIMSetMsgReactionsChangedCallback = _default.TIMSetMsgReactionsChangedCallback
 TIMSetMsgGroupPinnedMessageChangedCallback = _default.TIMSetMsgGroupPinnedMessageChangedCallback
-TIMMsgCancelSend = _default.TIMMsgCancelSend
-TIMMsgBatchSend = _default.TIMMsgBatchSend
 TIMMsgDownloadElemToPath = _default.TIMMsgDownloadElemToPath
 TIMMsgDownloadMergerMessage = _default.TIMMsgDownloadMergerMessage
 TIMMsgSetLocalCustomData = _default.TIMMsgSetLocalCustomData

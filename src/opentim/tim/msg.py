@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from opentim.protocol import ConvType, ErrorCode, Message
 from opentim.protocol.limits import MAX_RECV_OPT_USERS
-from opentim.sdk import SdkError
+from opentim.protocol.ops import OutMessage
+from opentim.sdk import Client, SdkError
 
 from . import keys as k
 from .convert import (
@@ -66,6 +70,33 @@ def _message_ref(obj: dict[str, object], what: str) -> Message:
         elems=[],
         seq=seq,
     )
+
+
+def outgoing(client: Client, obj: dict[str, Any]) -> Callable[[], OutMessage]:
+    """Check a Message object an app sends; what makes an outgoing message of it, each with a
+    fresh id (a batch send makes one per receiver)."""
+    elems = elems_in(obj.get(k.MESSAGE_ELEM_ARRAY))
+    priority = in_enum(
+        opt_uint(obj, k.MESSAGE_PRIORITY, k.kTIMMsgPriority_Normal),
+        k.TIMMsgPriority,
+        k.MESSAGE_PRIORITY,
+    )
+    cloud_custom = opt_str(obj, k.MESSAGE_CLOUD_CUSTOM_STR)
+    excluded_unread = opt_bool(obj, k.MESSAGE_IS_EXCLUDED_FROM_UNREAD_COUNT)
+    excluded_last = opt_bool(obj, k.MESSAGE_EXCLUDED_FROM_LAST_MESSAGE)
+    at_users = opt_str_list(obj, k.MESSAGE_GROUP_AT_USER_ARRAY)
+
+    def make() -> OutMessage:
+        return client.messages.new_message(
+            elems,
+            priority=priority,
+            cloud_custom_data=cloud_custom,
+            excluded_from_unread=excluded_unread,
+            excluded_from_last=excluded_last,
+            at_users=at_users,
+        )
+
+    return make
 
 
 DEFAULT_MSG_COUNT = 20
@@ -190,29 +221,12 @@ class MsgAPI(TIMCore):
         exists at once), announce the id, send."""
         client = self._require()
         conv_type_, cid = conv_key(conv_id, conv_type)
-        obj = need_object(json_msg_param, "json_msg_param")
-        elems = elems_in(obj.get(k.MESSAGE_ELEM_ARRAY))
-        priority = in_enum(
-            opt_uint(obj, k.MESSAGE_PRIORITY, k.kTIMMsgPriority_Normal),
-            k.TIMMsgPriority,
-            k.MESSAGE_PRIORITY,
-        )
-        cloud_custom = opt_str(obj, k.MESSAGE_CLOUD_CUSTOM_STR)
-        excluded_unread = opt_bool(obj, k.MESSAGE_IS_EXCLUDED_FROM_UNREAD_COUNT)
-        excluded_last = opt_bool(obj, k.MESSAGE_EXCLUDED_FROM_LAST_MESSAGE)
-        at_users = opt_str_list(obj, k.MESSAGE_GROUP_AT_USER_ARRAY)
+        make = outgoing(client, need_object(json_msg_param, "json_msg_param"))
         buffer = check_buffer(message_id_buffer, "message_id_buffer")
         callback = need_callback(cb)
         if msgid_cb is not None and not callable(msgid_cb):
             raise param_error("msgid_cb must be callable or None")
-        out = client.messages.new_message(
-            elems,
-            priority=priority,
-            cloud_custom_data=cloud_custom,
-            excluded_from_unread=excluded_unread,
-            excluded_from_last=excluded_last,
-            at_users=at_users,
-        )
+        out = make()
         fill_buffer(buffer, out.msg_id)
 
         async def work() -> str:

@@ -393,26 +393,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMMsgCancelSend": Pending(
-        "TIMMsgCancelSend",
-        12,
-        (
-            Param("conv_id", "conv_ident"),
-            Param("conv_type", "conv_kind"),
-            Param("message_id", "str"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgBatchSend": Pending(
-        "TIMMsgBatchSend",
-        12,
-        (
-            Param("json_batch_send_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMMsgDownloadElemToPath": Pending(
         "TIMMsgDownloadElemToPath",
         12,
@@ -1402,30 +1382,6 @@ class PendingAPI(NotYetAPI):
     ) -> None:
         """Register ``cb(group_id, json_msg, is_pinned, op_user, user_data)`` (TIMMsgGroupPinnedMessageChangedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
         self._register("TIMMsgGroupPinnedMessageChangedCallback", cb, user_data)
-
-    @tim_call
-    def TIMMsgCancelSend(
-        self,
-        conv_id: str,
-        conv_type: int,
-        message_id: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgCancelSend"], conv_id, conv_type, message_id, cb, user_data
-        )
-
-    @tim_call
-    def TIMMsgBatchSend(
-        self,
-        json_batch_send_param: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgBatchSend"], json_batch_send_param, cb, user_data)
 
     @tim_call
     def TIMMsgDownloadElemToPath(

@@ -10,6 +10,7 @@ from .group_admin import GroupAdminAPI
 from .manager import ManagerAPI
 from .msg import MsgAPI
 from .msg_bulk import MsgBulkAPI
+from .msg_send import MsgSendAPI
 from .pending import PendingAPI
 from .users import UsersAPI
 
@@ -20,6 +21,7 @@ class TIMSDK(
     ConvAPI,
     MsgAPI,
     MsgBulkAPI,
+    MsgSendAPI,
     GroupAPI,
     GroupAdminAPI,
     FriendshipAPI,
