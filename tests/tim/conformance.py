@@ -127,6 +127,7 @@ SHAPES = {
     # Issue 12, sending and lists.
     "TIMMsgBatchSend": "array<MsgBatchSendResult>",
     "TIMMsgCancelSend": "",
+    "TIMMsgSetLocalCustomData": "",
     **dict.fromkeys(
         (
             "TIMProfileModifySelfUserProfile",

@@ -32,7 +32,7 @@ from opentim.protocol.ops import (
 
 from .conversations import ConversationManager
 from .exceptions import ConnectionLostError, SdkError
-from .store import Cache
+from .store import Cache, LocalData
 from .sync import SyncDriver
 from .transport import Transport
 
@@ -154,6 +154,14 @@ class MessageManager:
         if waiting is None or waiting[0] != (conv_type, conv_id) or waiting[1].done():
             raise SdkError(ErrorCode.ERR_INVALID_PARAMETERS, f"no pending send {msg_id!r}")
         waiting[1].set_result(None)
+
+    def set_local_data(self, msg_id: str, custom_str: str, custom_int: int) -> None:
+        """Attach local custom data to a message, on this device only (it survives restarts in
+        the local cache and never reaches the server)."""
+        self._cache.set_local_data(msg_id, LocalData(custom_str, custom_int))
+
+    def local_data(self, msg_id: str) -> LocalData | None:
+        return self._cache.local.get(msg_id)
 
     async def resend(self, conv_type: int, conv_id: str, msg: OutMessage) -> None:
         """Send a message left in the outbox by an earlier run of the app."""

@@ -262,7 +262,12 @@ class TIMCore:
     @staticmethod
     def _msg_json(client: Client, msg: Message) -> dict[str, Any]:
         conv = client.conversations.cached(msg.conv_type, msg.conv_id_for(client.user_id))
-        return message_json(msg, client.user_id, conv.read_seq if conv is not None else 0)
+        out = message_json(msg, client.user_id, conv.read_seq if conv is not None else 0)
+        local = client.messages.local_data(msg.msg_id)
+        if local is not None:
+            out[k.MESSAGE_CUSTOM_STR] = local.custom_str
+            out[k.MESSAGE_CUSTOM_INT] = local.custom_int
+        return out
 
     def _register(self, typedef: str, cb: Callable[..., object] | None, user_data: object) -> None:
         """A ``TIMSet…Callback`` kept by callback typedef in ``_listeners`` (None drops it)."""

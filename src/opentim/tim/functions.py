@@ -115,6 +115,9 @@ TIMMsgGetAllReceiveMessageOpt = _default.TIMMsgGetAllReceiveMessageOpt
 TIMMsgBatchSend = _default.TIMMsgBatchSend
 TIMMsgCancelSend = _default.TIMMsgCancelSend
 
+# msg_local.py
+TIMMsgSetLocalCustomData = _default.TIMMsgSetLocalCustomData
+
 # group.py
 TIMSetGroupTipsEventCallback = _default.TIMSetGroupTipsEventCallback
 TIMGroupCreate = _default.TIMGroupCreate
@@ -283,7 +286,6 @@ TIMSetMsgReactionsChangedCallback = _default.TIMSetMsgReactionsChangedCallback
 TIMSetMsgGroupPinnedMessageChangedCallback = _default.TIMSetMsgGroupPinnedMessageChangedCallback
 TIMMsgDownloadElemToPath = _default.TIMMsgDownloadElemToPath
 TIMMsgDownloadMergerMessage = _default.TIMMsgDownloadMergerMessage
-TIMMsgSetLocalCustomData = _default.TIMMsgSetLocalCustomData
 TIMMsgModifyMessage = _default.TIMMsgModifyMessage
 TIMMsgSaveMsg = _default.TIMMsgSaveMsg
 TIMMsgImportMsgList = _default.TIMMsgImportMsgList

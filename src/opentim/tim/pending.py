@@ -412,15 +412,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMMsgSetLocalCustomData": Pending(
-        "TIMMsgSetLocalCustomData",
-        12,
-        (
-            Param("json_msg_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMMsgModifyMessage": Pending(
         "TIMMsgModifyMessage",
         12,
@@ -1402,13 +1393,6 @@ class PendingAPI(NotYetAPI):
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgDownloadMergerMessage"], json_single_msg, cb, user_data)
-
-    @tim_call
-    def TIMMsgSetLocalCustomData(
-        self, json_msg_param: str | None, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgSetLocalCustomData"], json_msg_param, cb, user_data)
 
     @tim_call
     def TIMMsgModifyMessage(

@@ -10,6 +10,7 @@ from .group_admin import GroupAdminAPI
 from .manager import ManagerAPI
 from .msg import MsgAPI
 from .msg_bulk import MsgBulkAPI
+from .msg_local import MsgLocalAPI
 from .msg_send import MsgSendAPI
 from .pending import PendingAPI
 from .users import UsersAPI
@@ -22,6 +23,7 @@ class TIMSDK(
     MsgAPI,
     MsgBulkAPI,
     MsgSendAPI,
+    MsgLocalAPI,
     GroupAPI,
     GroupAdminAPI,
     FriendshipAPI,
