@@ -98,7 +98,7 @@ def test_a_send_cancelled_while_offline_never_reaches_the_server(
             "TIMMsgSendMessage", "bob", C2C, json.dumps(text("never")), buffer
         )
         assert ret == k.TIM_SUCC
-        ret, delivered = ann.start("TIMMsgSendMessage", "bob", C2C, json.dumps(text("kept")), kept)
+        ret, _ = ann.start("TIMMsgSendMessage", "bob", C2C, json.dumps(text("kept")), kept)
         assert ret == k.TIM_SUCC
         msg_id = buffer.rstrip(b"\0").decode()
         assert ann.call("TIMMsgCancelSend", "bob", C2C, msg_id).code == 0

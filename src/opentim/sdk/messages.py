@@ -13,6 +13,7 @@ from typing import Any
 from opentim.protocol import ConvType, ErrorCode, Message, encode, text_elem
 from opentim.protocol.limits import MAX_HISTORY_PAGE, MAX_MSG_BYTES
 from opentim.protocol.ops import (
+    CatchUpReq,
     ConvRes,
     ConvsRes,
     Empty,
@@ -201,6 +202,25 @@ class MessageManager:
                 # Cut by bytes: large messages. Ask for about what fits, so the server does
                 # not read rows it cannot send.
                 page = max(1, min(MAX_HISTORY_PAGE, 2 * len(res.msgs)))
+            cursor = res.msgs[-1].seq
+        if not self._hidden:
+            return msgs
+        return [m for m in msgs if (conv_type, conv_id, m.seq) not in self._hidden]
+
+    async def newer(
+        self, conv_type: int, conv_id: str, after_seq: int = 0, count: int = 20
+    ) -> list[Message]:
+        """Stored messages of a conversation, oldest first, newer than ``after_seq``: up to
+        ``count`` of them, page by page (as ``history``, the other way)."""
+        msgs: list[Message] = []
+        cursor = after_seq
+        while len(msgs) < count:
+            want = min(count - len(msgs), MAX_HISTORY_PAGE)
+            req = CatchUpReq(conv_type=conv_type, conv_id=conv_id, after_seq=cursor, count=want)
+            res = await self._transport.request("catch_up", req, HistoryRes)
+            msgs += res.msgs
+            if not res.more or not res.msgs:
+                break
             cursor = res.msgs[-1].seq
         if not self._hidden:
             return msgs
