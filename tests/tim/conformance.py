@@ -128,6 +128,7 @@ SHAPES = {
     "TIMMsgBatchSend": "array<MsgBatchSendResult>",
     "TIMMsgCancelSend": "",
     "TIMMsgSetLocalCustomData": "",
+    "TIMMsgDownloadMergerMessage": "array<Message>",
     **dict.fromkeys(
         (
             "TIMProfileModifySelfUserProfile",

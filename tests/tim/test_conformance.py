@@ -529,6 +529,17 @@ def test_everything_emitted_by_every_function_conforms(
     assert me.call("TIMMsgCancelSend", "conf-peer", C2C, "nope").code == 6017
     mine = results[0][k.MSG_BATCH_SEND_RESULT_MSG] | {k.MESSAGE_CUSTOM_INT: 3}
     assert me.ok("TIMMsgSetLocalCustomData", json.dumps(mine)) is None
+    merge = {
+        k.ELEM_TYPE: k.kTIMElem_Merge,
+        k.MERGE_ELEM_TITLE: "fwd",
+        k.MERGE_ELEM_ABSTRACT_ARRAY: ["all"],
+        k.MERGE_ELEM_MESSAGE_ARRAY: [mine],
+    }
+    fwd = me.ok(
+        "TIMMsgSendMessage", "conf-peer", C2C, json.dumps({k.MESSAGE_ELEM_ARRAY: [merge]}), None
+    )
+    [carried] = me.ok("TIMMsgDownloadMergerMessage", json.dumps(fwd))
+    assert carried[k.MESSAGE_MSG_ID] == mine[k.MESSAGE_MSG_ID]
 
     # The group goes away.
     assert me.ok("TIMConvPinConversation", "conf-g", GROUP, False) is None

@@ -118,6 +118,9 @@ TIMMsgCancelSend = _default.TIMMsgCancelSend
 # msg_local.py
 TIMMsgSetLocalCustomData = _default.TIMMsgSetLocalCustomData
 
+# msg_merge.py
+TIMMsgDownloadMergerMessage = _default.TIMMsgDownloadMergerMessage
+
 # group.py
 TIMSetGroupTipsEventCallback = _default.TIMSetGroupTipsEventCallback
 TIMGroupCreate = _default.TIMGroupCreate
@@ -285,7 +288,6 @@ TIMSetMsgExtensionsDeletedCallback = _default.TIMSetMsgExtensionsDeletedCallback
 TIMSetMsgReactionsChangedCallback = _default.TIMSetMsgReactionsChangedCallback
 TIMSetMsgGroupPinnedMessageChangedCallback = _default.TIMSetMsgGroupPinnedMessageChangedCallback
 TIMMsgDownloadElemToPath = _default.TIMMsgDownloadElemToPath
-TIMMsgDownloadMergerMessage = _default.TIMMsgDownloadMergerMessage
 TIMMsgModifyMessage = _default.TIMMsgModifyMessage
 TIMMsgSaveMsg = _default.TIMMsgSaveMsg
 TIMMsgImportMsgList = _default.TIMMsgImportMsgList

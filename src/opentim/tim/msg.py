@@ -39,6 +39,7 @@ from .core import (
 )
 from .group import group_id_arg
 from .msg_list import list_query
+from .msg_merge import merged_in
 from .runtime import CallKind, TIMCommCallback, deliver
 
 
@@ -75,7 +76,7 @@ def _message_ref(obj: dict[str, object], what: str) -> Message:
 def outgoing(client: Client, obj: dict[str, Any]) -> Callable[[], OutMessage]:
     """Check a Message object an app sends; what makes an outgoing message of it, each with a
     fresh id (a batch send makes one per receiver)."""
-    elems = elems_in(obj.get(k.MESSAGE_ELEM_ARRAY))
+    elems = merged_in(elems_in(obj.get(k.MESSAGE_ELEM_ARRAY)))
     priority = in_enum(
         opt_uint(obj, k.MESSAGE_PRIORITY, k.kTIMMsgPriority_Normal),
         k.TIMMsgPriority,

@@ -403,15 +403,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMMsgDownloadMergerMessage": Pending(
-        "TIMMsgDownloadMergerMessage",
-        12,
-        (
-            Param("json_single_msg", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMMsgModifyMessage": Pending(
         "TIMMsgModifyMessage",
         12,
@@ -1386,13 +1377,6 @@ class PendingAPI(NotYetAPI):
         return self._not_yet(
             PENDING["TIMMsgDownloadElemToPath"], json_download_elem_param, path, cb, user_data
         )
-
-    @tim_call
-    def TIMMsgDownloadMergerMessage(
-        self, json_single_msg: str | None, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgDownloadMergerMessage"], json_single_msg, cb, user_data)
 
     @tim_call
     def TIMMsgModifyMessage(

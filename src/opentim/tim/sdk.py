@@ -11,6 +11,7 @@ from .manager import ManagerAPI
 from .msg import MsgAPI
 from .msg_bulk import MsgBulkAPI
 from .msg_local import MsgLocalAPI
+from .msg_merge import MsgMergeAPI
 from .msg_send import MsgSendAPI
 from .pending import PendingAPI
 from .users import UsersAPI
@@ -24,6 +25,7 @@ class TIMSDK(
     MsgBulkAPI,
     MsgSendAPI,
     MsgLocalAPI,
+    MsgMergeAPI,
     GroupAPI,
     GroupAdminAPI,
     FriendshipAPI,
