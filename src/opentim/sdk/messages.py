@@ -147,6 +147,10 @@ class MessageManager:
             raise SdkError(ErrorCode.ERR_SDK_COMM_INTERRUPT, f"sending {msg_id} was cancelled")
         connected.result()
 
+    def is_queued(self, msg_id: str) -> bool:
+        """Whether a send waits in the outbox for a connection (``cancel_send`` can withdraw it)."""
+        return msg_id in self._waiting
+
     def cancel_send(self, conv_type: int, conv_id: str, msg_id: str) -> None:
         """Withdraw a message still waiting in the outbox for a connection: it never reaches
         the server, leaves the outbox, and its send fails with 7009. One already on its way
