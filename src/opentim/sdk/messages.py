@@ -192,39 +192,39 @@ class MessageManager:
         """Stored messages of a conversation, newest first, older than ``before_seq``: up to
         ``count`` of them, asked for page by page (the server pages by bytes as well as by
         count, and says when more may follow)."""
-        msgs: list[Message] = []
-        cursor = before_seq
-        page = MAX_HISTORY_PAGE
-        while len(msgs) < count:
-            want = min(count - len(msgs), page)
-            req = HistoryReq(conv_type=conv_type, conv_id=conv_id, before_seq=cursor, count=want)
-            res = await self._transport.request("history", req, HistoryRes)
-            msgs += res.msgs
-            if not res.more or not res.msgs or res.msgs[-1].seq <= 1:
-                break
-            if len(res.msgs) < want:
-                # Cut by bytes: large messages. Ask for about what fits, so the server does
-                # not read rows it cannot send.
-                page = max(1, min(MAX_HISTORY_PAGE, 2 * len(res.msgs)))
-            cursor = res.msgs[-1].seq
-        if not self._hidden:
-            return msgs
-        return [m for m in msgs if (conv_type, conv_id, m.seq) not in self._hidden]
+        return await self._pages(conv_type, conv_id, before_seq, count, forward=False)
 
     async def newer(
         self, conv_type: int, conv_id: str, after_seq: int = 0, count: int = 20
     ) -> list[Message]:
         """Stored messages of a conversation, oldest first, newer than ``after_seq``: up to
-        ``count`` of them, page by page (as ``history``, the other way)."""
+        ``count`` of them, page by page as ``history``."""
+        return await self._pages(conv_type, conv_id, after_seq, count, forward=True)
+
+    async def _pages(
+        self, conv_type: int, conv_id: str, cursor: int, count: int, *, forward: bool
+    ) -> list[Message]:
         msgs: list[Message] = []
-        cursor = after_seq
+        page = MAX_HISTORY_PAGE
         while len(msgs) < count:
-            want = min(count - len(msgs), MAX_HISTORY_PAGE)
-            req = CatchUpReq(conv_type=conv_type, conv_id=conv_id, after_seq=cursor, count=want)
-            res = await self._transport.request("catch_up", req, HistoryRes)
+            want = min(count - len(msgs), page)
+            req: HistoryReq | CatchUpReq
+            if forward:
+                op = "catch_up"
+                req = CatchUpReq(conv_type=conv_type, conv_id=conv_id, after_seq=cursor, count=want)
+            else:
+                op = "history"
+                req = HistoryReq(
+                    conv_type=conv_type, conv_id=conv_id, before_seq=cursor, count=want
+                )
+            res = await self._transport.request(op, req, HistoryRes)
             msgs += res.msgs
-            if not res.more or not res.msgs:
+            if not res.more or not res.msgs or (not forward and res.msgs[-1].seq <= 1):
                 break
+            if len(res.msgs) < want:
+                # Cut by bytes: large messages. Ask for about what fits, so the server does
+                # not read rows it cannot send.
+                page = max(1, min(MAX_HISTORY_PAGE, 2 * len(res.msgs)))
             cursor = res.msgs[-1].seq
         if not self._hidden:
             return msgs
