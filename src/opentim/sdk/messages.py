@@ -57,9 +57,10 @@ class MessageManager:
         self._prefix = secrets.token_hex(6)
         self._hidden: set[tuple[int, str, int]] = set()
         """Messages deleted on this device only: ``(conv_type, conv_id, seq)``."""
-        self._waiting: dict[str, tuple[tuple[int, str], asyncio.Future[None]]] = {}
+        self._waiting: dict[str, tuple[tuple[int, str], asyncio.Task[Any]]] = {}
         """Sends waiting in the outbox for a connection, by message id: their conversation and
-        the future ``cancel_send`` completes to withdraw them."""
+        the task ``cancel_send`` cancels to withdraw them."""
+        self._withdrawn: set[str] = set()
 
     def new_message(
         self,
@@ -134,18 +135,23 @@ class MessageManager:
                 continue  # the next connection sends it again; the server keeps one copy
 
     async def _until_connected(self, key: tuple[int, str], msg_id: str) -> None:
-        """Wait for a connection, unless ``cancel_send`` withdraws the message first (7009)."""
-        withdrawn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting[msg_id] = (key, withdrawn)
-        connected = asyncio.ensure_future(self._transport.wait_connected())
+        """Wait for a connection, unless ``cancel_send`` withdraws the message first (7009):
+        it cancels this wait, which becomes the send's error."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._waiting[msg_id] = (key, task)
         try:
-            await asyncio.wait([connected, withdrawn], return_when=asyncio.FIRST_COMPLETED)
+            await self._transport.wait_connected()
+        except asyncio.CancelledError:
+            if msg_id not in self._withdrawn:
+                raise
+            task.uncancel()
+            raise SdkError(
+                ErrorCode.ERR_SDK_COMM_INTERRUPT, f"sending {msg_id} was cancelled"
+            ) from None
         finally:
             del self._waiting[msg_id]
-            connected.cancel()
-        if withdrawn.done():
-            raise SdkError(ErrorCode.ERR_SDK_COMM_INTERRUPT, f"sending {msg_id} was cancelled")
-        connected.result()
+            self._withdrawn.discard(msg_id)
 
     def is_queued(self, msg_id: str) -> bool:
         """Whether a send waits in the outbox for a connection (``cancel_send`` can withdraw it)."""
@@ -156,9 +162,10 @@ class MessageManager:
         the server, leaves the outbox, and its send fails with 7009. One already on its way
         cannot be withdrawn (6017)."""
         waiting = self._waiting.get(msg_id)
-        if waiting is None or waiting[0] != (conv_type, conv_id) or waiting[1].done():
+        if waiting is None or waiting[0] != (conv_type, conv_id) or msg_id in self._withdrawn:
             raise SdkError(ErrorCode.ERR_INVALID_PARAMETERS, f"no pending send {msg_id!r}")
-        waiting[1].set_result(None)
+        self._withdrawn.add(msg_id)
+        waiting[1].cancel()
 
     def set_local_data(self, msg_id: str, custom_str: str, custom_int: int) -> None:
         """Attach local custom data to a message, on this device only (it survives restarts in
