@@ -128,6 +128,11 @@ SHAPES = {
     "TIMMsgFindByMsgLocatorList": "array<Message>",
     # Issue 12, modify: the modified Message (the header's comment says so).
     "TIMMsgModifyMessage": "object<Message>",
+    # Issue 12, sending and lists.
+    "TIMMsgBatchSend": "array<MsgBatchSendResult>",
+    "TIMMsgCancelSend": "",
+    "TIMMsgSetLocalCustomData": "",
+    "TIMMsgDownloadMergerMessage": "array<Message>",
     **dict.fromkeys(
         (
             "TIMProfileModifySelfUserProfile",

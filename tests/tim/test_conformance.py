@@ -358,7 +358,9 @@ def test_everything_emitted_by_every_function_conforms(
     assert me.sdk.TIMConvCancelDraft("conf-peer", C2C) == k.TIM_SUCC
     assert me.ok("TIMConvDelete", "conf-other", C2C) is None
     forward = {k.MSG_GETMSGLIST_PARAM_IS_FORWARD: True}
-    assert me.call("TIMMsgGetMsgList", "conf-g", GROUP, json.dumps(forward)).code == 7013
+    oldest_first = me.ok("TIMMsgGetMsgList", "conf-g", GROUP, json.dumps(forward))
+    ids = [m[k.MESSAGE_MSG_ID] for m in history]
+    assert [m[k.MESSAGE_MSG_ID] for m in oldest_first] == ids[::-1]
     assert me.total_unread() == 0
 
     # Issue 3: filters, paging, unread by filter, subscriptions, marks, custom data,
@@ -518,6 +520,28 @@ def test_everything_emitted_by_every_function_conforms(
     assert me.ok("TIMMsgListDelete", "conf-peer", C2C, json.dumps(at)) is None
     assert me.ok("TIMMsgMarkAllMessageAsRead") is None
     assert me.total_unread() == 0
+    # Issue 12, sending and local data.
+    text = {k.MESSAGE_ELEM_ARRAY: [{k.ELEM_TYPE: k.kTIMElem_Text, k.TEXT_ELEM_CONTENT: "all"}]}
+    batch = {
+        k.MSG_BATCH_SEND_PARAM_IDENTIFIER_ARRAY: ["conf-peer", "conf-nobody"],
+        k.MSG_BATCH_SEND_PARAM_MSG: text,
+    }
+    results = me.ok("TIMMsgBatchSend", json.dumps(batch))
+    assert [r[k.MSG_BATCH_SEND_RESULT_CODE] for r in results] == [0, 6032]
+    assert me.call("TIMMsgCancelSend", "conf-peer", C2C, "nope").code == 6017
+    mine = results[0][k.MSG_BATCH_SEND_RESULT_MSG] | {k.MESSAGE_CUSTOM_INT: 3}
+    assert me.ok("TIMMsgSetLocalCustomData", json.dumps(mine)) is None
+    merge = {
+        k.ELEM_TYPE: k.kTIMElem_Merge,
+        k.MERGE_ELEM_TITLE: "fwd",
+        k.MERGE_ELEM_ABSTRACT_ARRAY: ["all"],
+        k.MERGE_ELEM_MESSAGE_ARRAY: [mine],
+    }
+    fwd = me.ok(
+        "TIMMsgSendMessage", "conf-peer", C2C, json.dumps({k.MESSAGE_ELEM_ARRAY: [merge]}), None
+    )
+    [carried] = me.ok("TIMMsgDownloadMergerMessage", json.dumps(fwd))
+    assert carried[k.MESSAGE_MSG_ID] == mine[k.MESSAGE_MSG_ID]
 
     # The group goes away.
     assert me.ok("TIMConvPinConversation", "conf-g", GROUP, False) is None

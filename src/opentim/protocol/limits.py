@@ -62,6 +62,10 @@ MAX_CONVS_PER_GROUP: Final = 1000
 """Conversations per conversation group; adding more evicts the earliest added (reason 1)."""
 MAX_RECV_OPT_USERS: Final = 30
 """Users per TIMMsgSetC2CReceiveMessageOpt / TIMMsgGetC2CReceiveMessageOpt call."""
+MAX_LOCAL_CUSTOM_BYTES: Final = 16_384
+"""A message's local custom string (TIMMsgSetLocalCustomData), as UTF-8; more: TIM_ERR_PARAM."""
+MAX_BATCH_SEND_USERS: Final = 500
+"""Receivers per TIMMsgBatchSend call (Tencent's batch send takes at most 500; more: 6017)."""
 REVOKE_TIME_LIMIT: Final = 120
 """Seconds after sending during which a message may be revoked (0: no limit)."""
 MAX_FRAME_BYTES: Final = 256 * 1024

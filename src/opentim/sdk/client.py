@@ -402,6 +402,7 @@ class Client:
             sync.token = cached.token
             sync.delivered.update(((c.conv_type, c.conv_id), n) for c, n in cached.convs)
             self.conversations.restore([c for c, _ in cached.convs])
+            self.cache.local.update(cached.local_data)
         self.has_cache = bool(cached.token)
         self._queued = list(cached.outbox)
 
@@ -409,6 +410,7 @@ class Client:
         """Drop the previous user's state (another user is logging in, or the client closes)."""
         self.conversations.clear()
         self.session.sync.forget()
+        self.cache.local.clear()
         self.has_cache = False
         if self.cache.store is not None:
             store, self.cache.store = self.cache.store, None

@@ -3,6 +3,7 @@ requires (``message_id_buffer``), and are the server's idempotency key."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -12,6 +13,7 @@ from typing import Any
 from opentim.protocol import ConvType, ErrorCode, Message, encode, text_elem
 from opentim.protocol.limits import MAX_HISTORY_PAGE, MAX_MSG_BYTES
 from opentim.protocol.ops import (
+    CatchUpReq,
     ConvRes,
     ConvsRes,
     Empty,
@@ -33,7 +35,7 @@ from opentim.protocol.ops import (
 
 from .conversations import ConversationManager
 from .exceptions import ConnectionLostError, SdkError
-from .store import Cache
+from .store import Cache, LocalData
 from .sync import SyncDriver
 from .transport import Transport
 
@@ -57,6 +59,10 @@ class MessageManager:
         self._prefix = secrets.token_hex(6)
         self._hidden: set[tuple[int, str, int]] = set()
         """Messages deleted on this device only: ``(conv_type, conv_id, seq)``."""
+        self._waiting: dict[str, tuple[tuple[int, str], asyncio.Task[Any]]] = {}
+        """Sends waiting in the outbox for a connection, by message id: their conversation and
+        the task ``cancel_send`` cancels to withdraw them."""
+        self._withdrawn: set[str] = set()
 
     def new_message(
         self,
@@ -124,11 +130,53 @@ class MessageManager:
     async def _send_until_acked(self, conv_type: int, conv_id: str, msg: OutMessage) -> Message:
         req = SendReq(conv_type=conv_type, conv_id=conv_id, msg=msg)
         while True:
-            await self._transport.wait_connected()
+            if not self._transport.connected:
+                await self._until_connected((conv_type, conv_id), msg.msg_id)
             try:
                 return (await self._transport.request("send", req, SendRes)).msg
             except ConnectionLostError:
                 continue  # the next connection sends it again; the server keeps one copy
+
+    async def _until_connected(self, key: tuple[int, str], msg_id: str) -> None:
+        """Wait for a connection, unless ``cancel_send`` withdraws the message first (7009):
+        it cancels this wait, which becomes the send's error."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._waiting[msg_id] = (key, task)
+        try:
+            await self._transport.wait_connected()
+        except asyncio.CancelledError:
+            if msg_id not in self._withdrawn:
+                raise
+            task.uncancel()
+            raise SdkError(
+                ErrorCode.ERR_SDK_COMM_INTERRUPT, f"sending {msg_id} was cancelled"
+            ) from None
+        finally:
+            del self._waiting[msg_id]
+            self._withdrawn.discard(msg_id)
+
+    def is_queued(self, msg_id: str) -> bool:
+        """Whether a send waits in the outbox for a connection (``cancel_send`` can withdraw it)."""
+        return msg_id in self._waiting
+
+    def cancel_send(self, conv_type: int, conv_id: str, msg_id: str) -> None:
+        """Withdraw a message still waiting in the outbox for a connection: it never reaches
+        the server, leaves the outbox, and its send fails with 7009. One already on its way
+        cannot be withdrawn (6017)."""
+        waiting = self._waiting.get(msg_id)
+        if waiting is None or waiting[0] != (conv_type, conv_id) or msg_id in self._withdrawn:
+            raise SdkError(ErrorCode.ERR_INVALID_PARAMETERS, f"no pending send {msg_id!r}")
+        self._withdrawn.add(msg_id)
+        waiting[1].cancel()
+
+    def set_local_data(self, msg_id: str, custom_str: str, custom_int: int) -> None:
+        """Attach local custom data to a message, on this device only (it survives restarts in
+        the local cache and never reaches the server)."""
+        self._cache.set_local_data(msg_id, LocalData(custom_str, custom_int))
+
+    def local_data(self, msg_id: str) -> LocalData | None:
+        return self._cache.local.get(msg_id)
 
     async def resend(self, conv_type: int, conv_id: str, msg: OutMessage) -> None:
         """Send a message left in the outbox by an earlier run of the app."""
@@ -154,15 +202,34 @@ class MessageManager:
         """Stored messages of a conversation, newest first, older than ``before_seq``: up to
         ``count`` of them, asked for page by page (the server pages by bytes as well as by
         count, and says when more may follow)."""
+        return await self._pages(conv_type, conv_id, before_seq, count, forward=False)
+
+    async def newer(
+        self, conv_type: int, conv_id: str, after_seq: int = 0, count: int = 20
+    ) -> list[Message]:
+        """Stored messages of a conversation, oldest first, newer than ``after_seq``: up to
+        ``count`` of them, page by page as ``history``."""
+        return await self._pages(conv_type, conv_id, after_seq, count, forward=True)
+
+    async def _pages(
+        self, conv_type: int, conv_id: str, cursor: int, count: int, *, forward: bool
+    ) -> list[Message]:
         msgs: list[Message] = []
-        cursor = before_seq
         page = MAX_HISTORY_PAGE
         while len(msgs) < count:
             want = min(count - len(msgs), page)
-            req = HistoryReq(conv_type=conv_type, conv_id=conv_id, before_seq=cursor, count=want)
-            res = await self._transport.request("history", req, HistoryRes)
+            req: HistoryReq | CatchUpReq
+            if forward:
+                op = "catch_up"
+                req = CatchUpReq(conv_type=conv_type, conv_id=conv_id, after_seq=cursor, count=want)
+            else:
+                op = "history"
+                req = HistoryReq(
+                    conv_type=conv_type, conv_id=conv_id, before_seq=cursor, count=want
+                )
+            res = await self._transport.request(op, req, HistoryRes)
             msgs += res.msgs
-            if not res.more or not res.msgs or res.msgs[-1].seq <= 1:
+            if not res.more or not res.msgs or (not forward and res.msgs[-1].seq <= 1):
                 break
             if len(res.msgs) < want:
                 # Cut by bytes: large messages. Ask for about what fits, so the server does

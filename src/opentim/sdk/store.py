@@ -36,6 +36,11 @@ SCHEMA: Final[list[list[str]]] = [
         "CREATE TABLE outbox (msg_id TEXT PRIMARY KEY, conv_type INTEGER NOT NULL, "
         "conv_id TEXT NOT NULL, data BLOB NOT NULL, queued INTEGER NOT NULL)",
     ],
+    [
+        # Issue 12: what TIMMsgSetLocalCustomData keeps on this device only.
+        "CREATE TABLE local_data (msg_id TEXT PRIMARY KEY, custom_str TEXT NOT NULL, "
+        "custom_int INTEGER NOT NULL)",
+    ],
 ]
 """Numbered upgrade steps; ``PRAGMA user_version`` records how many ran."""
 
@@ -45,6 +50,14 @@ _msg = msgspec.msgpack.Decoder(Message)
 _out = msgspec.msgpack.Decoder(OutMessage)
 
 
+class LocalData(msgspec.Struct, frozen=True, array_like=True):
+    """A message's local custom data (``message_custom_str`` / ``message_custom_int``): kept on
+    this device, never sent to the server."""
+
+    custom_str: str = ""
+    custom_int: int = 0
+
+
 class Cached(msgspec.Struct, frozen=True):
     """What a login starts from."""
 
@@ -52,6 +65,8 @@ class Cached(msgspec.Struct, frozen=True):
     convs: list[tuple[Conversation, int]]
     """Each snapshot with the seq up to which its messages were delivered to the app."""
     outbox: list[tuple[int, str, OutMessage]]
+    local_data: dict[str, LocalData] = msgspec.field(default_factory=dict)
+    """What the app attached to messages on this device, by message id."""
 
 
 class LocalStore:
@@ -100,7 +115,11 @@ class LocalStore:
                 "SELECT conv_type, conv_id, data FROM outbox ORDER BY queued"
             )
         ]
-        return Cached(token=row[0] if row else "", convs=convs, outbox=outbox)
+        local = {
+            i: LocalData(t, n)
+            for i, t, n in conn.execute("SELECT msg_id, custom_str, custom_int FROM local_data")
+        }
+        return Cached(token=row[0] if row else "", convs=convs, outbox=outbox, local_data=local)
 
     # --- write-behind -----------------------------------------------------------------------
     def _queue_write(self, fn: Callable[[sqlite3.Connection], None]) -> None:
@@ -185,6 +204,19 @@ class LocalStore:
 
         self._queue_write(write)
 
+    def save_local_data(self, msg_id: str, data: LocalData) -> None:
+        """Queue a message's local custom data."""
+        row = (msg_id, data.custom_str, data.custom_int)
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO local_data (msg_id, custom_str, custom_int) "
+                "VALUES (?, ?, ?)",
+                row,
+            )
+
+        self._queue_write(write)
+
     def remove_outbox(self, msg_id: str) -> None:
         def write(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM outbox WHERE msg_id = ?", (msg_id,))
@@ -230,6 +262,13 @@ class Cache:
     def __init__(self, delivered: Mapping[tuple[int, str], int]) -> None:
         self.store: LocalStore | None = None
         self._delivered = delivered
+        self.local: dict[str, LocalData] = {}
+        """Local custom data by message id (in memory; on disk too when there is a store)."""
+
+    def set_local_data(self, msg_id: str, data: LocalData) -> None:
+        self.local[msg_id] = data
+        if self.store is not None:
+            self.store.save_local_data(msg_id, data)
 
     def save_state(self, convs: list[Conversation], token: str | None) -> None:
         """Queue snapshots (and the sync token) for the local cache."""
@@ -259,4 +298,4 @@ def cache_path(data_dir: Path, sdkappid: int, user_id: str) -> Path:
     return data_dir / f"opentim-{sdkappid}-{user_id.encode().hex()}.db"
 
 
-__all__ = ["Cache", "Cached", "LocalStore", "cache_path"]
+__all__ = ["Cache", "Cached", "LocalData", "LocalStore", "cache_path"]

@@ -110,6 +110,24 @@ def _matches(declared: str, value: object) -> bool:
     return True
 
 
+def key_matches(key: str, value: object) -> bool:
+    """Whether ``value`` has the JSON type the reference declares for ``key``."""
+    return _matches(k.KEY_TYPES[key], value)
+
+
+def shown_elems(elems: list[JsonObject]) -> list[JsonObject]:
+    """A message's elements as an app sees them: a merger element shows its title and
+    abstracts; its messages come with TIMMsgDownloadMergerMessage."""
+    if all(e.get(k.ELEM_TYPE) != k.kTIMElem_Merge for e in elems):
+        return elems
+    return [
+        {key: v for key, v in e.items() if key != k.MERGE_ELEM_MESSAGE_ARRAY}
+        if e.get(k.ELEM_TYPE) == k.kTIMElem_Merge
+        else e
+        for e in elems
+    ]
+
+
 def parse_json(text: object, expect: type[T], what: str, *, optional: bool = False) -> T | None:
     """Parse a JSON argument that must be a ``expect`` (``dict`` or ``list``).
 
@@ -534,7 +552,7 @@ def message_json(msg: Message, me: str, read_seq: int, peer_read_seq: int = 0) -
     """
     from_self = msg.sender == me
     out: JsonObject = {
-        k.MESSAGE_ELEM_ARRAY: msg.elems,
+        k.MESSAGE_ELEM_ARRAY: shown_elems(msg.elems),
         k.MESSAGE_CONV_ID: msg.conv_id_for(me),
         k.MESSAGE_CONV_TYPE: msg.conv_type,
         k.MESSAGE_SENDER: msg.sender,

@@ -263,8 +263,14 @@ class TIMCore:
     def _msg_json(client: Client, msg: Message) -> dict[str, Any]:
         conv = client.conversations.cached(msg.conv_type, msg.conv_id_for(client.user_id))
         if conv is None:
-            return message_json(msg, client.user_id, 0)
-        return message_json(msg, client.user_id, conv.read_seq, conv.peer_read_seq)
+            out = message_json(msg, client.user_id, 0)
+        else:
+            out = message_json(msg, client.user_id, conv.read_seq, conv.peer_read_seq)
+        local = client.messages.local_data(msg.msg_id)
+        if local is not None:
+            out[k.MESSAGE_CUSTOM_STR] = local.custom_str
+            out[k.MESSAGE_CUSTOM_INT] = local.custom_int
+        return out
 
     def _register(self, typedef: str, cb: Callable[..., object] | None, user_data: object) -> None:
         """A ``TIMSet…Callback`` kept by callback typedef in ``_listeners`` (None drops it)."""

@@ -112,6 +112,16 @@ TIMMsgSetAllReceiveMessageOpt = _default.TIMMsgSetAllReceiveMessageOpt
 TIMMsgSetAllReceiveMessageOpt2 = _default.TIMMsgSetAllReceiveMessageOpt2
 TIMMsgGetAllReceiveMessageOpt = _default.TIMMsgGetAllReceiveMessageOpt
 
+# msg_send.py
+TIMMsgBatchSend = _default.TIMMsgBatchSend
+TIMMsgCancelSend = _default.TIMMsgCancelSend
+
+# msg_local.py
+TIMMsgSetLocalCustomData = _default.TIMMsgSetLocalCustomData
+
+# msg_merge.py
+TIMMsgDownloadMergerMessage = _default.TIMMsgDownloadMergerMessage
+
 # group.py
 TIMSetGroupTipsEventCallback = _default.TIMSetGroupTipsEventCallback
 TIMGroupCreate = _default.TIMGroupCreate
@@ -278,11 +288,7 @@ TIMSetMsgExtensionsChangedCallback = _default.TIMSetMsgExtensionsChangedCallback
 TIMSetMsgExtensionsDeletedCallback = _default.TIMSetMsgExtensionsDeletedCallback
 TIMSetMsgReactionsChangedCallback = _default.TIMSetMsgReactionsChangedCallback
 TIMSetMsgGroupPinnedMessageChangedCallback = _default.TIMSetMsgGroupPinnedMessageChangedCallback
-TIMMsgCancelSend = _default.TIMMsgCancelSend
-TIMMsgBatchSend = _default.TIMMsgBatchSend
 TIMMsgDownloadElemToPath = _default.TIMMsgDownloadElemToPath
-TIMMsgDownloadMergerMessage = _default.TIMMsgDownloadMergerMessage
-TIMMsgSetLocalCustomData = _default.TIMMsgSetLocalCustomData
 TIMMsgSaveMsg = _default.TIMMsgSaveMsg
 TIMMsgImportMsgList = _default.TIMMsgImportMsgList
 TIMMsgSearchLocalMessages = _default.TIMMsgSearchLocalMessages

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from opentim.protocol import ConvType, ErrorCode, Message
 from opentim.protocol.limits import MAX_RECV_OPT_USERS
-from opentim.sdk import SdkError
+from opentim.protocol.ops import OutMessage
+from opentim.sdk import Client
 
 from . import keys as k
 from .convert import (
@@ -18,7 +22,6 @@ from .convert import (
     need_int,
     need_object,
     opt_bool,
-    opt_obj,
     opt_str,
     opt_str_list,
     opt_uint,
@@ -36,6 +39,8 @@ from .core import (
 )
 from .extensions import MESSAGE_VERSION
 from .group import group_id_arg
+from .msg_list import list_query
+from .msg_merge import merged_in
 from .runtime import CallKind, TIMCommCallback, deliver
 
 
@@ -69,9 +74,31 @@ def _message_ref(obj: dict[str, object], what: str) -> Message:
     )
 
 
-DEFAULT_MSG_COUNT = 20
-"""``msg_getmsglist_param_count`` when it is absent or 0."""
-HISTORY_PAGE = 100
+def outgoing(client: Client, obj: dict[str, Any]) -> Callable[[], OutMessage]:
+    """Check a Message object an app sends; what makes an outgoing message of it, each with a
+    fresh id (a batch send makes one per receiver)."""
+    elems = merged_in(elems_in(obj.get(k.MESSAGE_ELEM_ARRAY)))
+    priority = in_enum(
+        opt_uint(obj, k.MESSAGE_PRIORITY, k.kTIMMsgPriority_Normal),
+        k.TIMMsgPriority,
+        k.MESSAGE_PRIORITY,
+    )
+    cloud_custom = opt_str(obj, k.MESSAGE_CLOUD_CUSTOM_STR)
+    excluded_unread = opt_bool(obj, k.MESSAGE_IS_EXCLUDED_FROM_UNREAD_COUNT)
+    excluded_last = opt_bool(obj, k.MESSAGE_EXCLUDED_FROM_LAST_MESSAGE)
+    at_users = opt_str_list(obj, k.MESSAGE_GROUP_AT_USER_ARRAY)
+
+    def make() -> OutMessage:
+        return client.messages.new_message(
+            elems,
+            priority=priority,
+            cloud_custom_data=cloud_custom,
+            excluded_from_unread=excluded_unread,
+            excluded_from_last=excluded_last,
+            at_users=at_users,
+        )
+
+    return make
 
 
 class MsgAPI(TIMCore):
@@ -192,29 +219,12 @@ class MsgAPI(TIMCore):
         exists at once), announce the id, send."""
         client = self._require()
         conv_type_, cid = conv_key(conv_id, conv_type)
-        obj = need_object(json_msg_param, "json_msg_param")
-        elems = elems_in(obj.get(k.MESSAGE_ELEM_ARRAY))
-        priority = in_enum(
-            opt_uint(obj, k.MESSAGE_PRIORITY, k.kTIMMsgPriority_Normal),
-            k.TIMMsgPriority,
-            k.MESSAGE_PRIORITY,
-        )
-        cloud_custom = opt_str(obj, k.MESSAGE_CLOUD_CUSTOM_STR)
-        excluded_unread = opt_bool(obj, k.MESSAGE_IS_EXCLUDED_FROM_UNREAD_COUNT)
-        excluded_last = opt_bool(obj, k.MESSAGE_EXCLUDED_FROM_LAST_MESSAGE)
-        at_users = opt_str_list(obj, k.MESSAGE_GROUP_AT_USER_ARRAY)
+        make = outgoing(client, need_object(json_msg_param, "json_msg_param"))
         buffer = check_buffer(message_id_buffer, "message_id_buffer")
         callback = need_callback(cb)
         if msgid_cb is not None and not callable(msgid_cb):
             raise param_error("msgid_cb must be callable or None")
-        out = client.messages.new_message(
-            elems,
-            priority=priority,
-            cloud_custom_data=cloud_custom,
-            excluded_from_unread=excluded_unread,
-            excluded_from_last=excluded_last,
-            at_users=at_users,
-        )
+        out = make()
         fill_buffer(buffer, out.msg_id)
 
         async def work() -> str:
@@ -260,42 +270,28 @@ class MsgAPI(TIMCore):
         cb: TIMCommCallback | None,
         user_data: object = None,
     ) -> int:
-        """Stored messages of the conversation, newest first, as a JSON array of Message.
+        """Stored messages of the conversation, as a JSON array of Message.
 
-        MsgGetMsgListParam: ``msg_getmsglist_param_count`` (default 20);
-        ``msg_getmsglist_param_last_msg`` (its ``message_seq`` is the anchor: only older
-        messages, the anchor excluded); else ``msg_getmsglist_param_last_msg_seq`` (older
-        messages, that seq included). ``msg_getmsglist_param_is_forward`` true (newer than the
-        anchor) is answered with 7013 (not supported); the time and type filters are ignored.
+        MsgGetMsgListParam: ``msg_getmsglist_param_count`` (default 20); the anchor
+        ``msg_getmsglist_param_last_msg`` (its ``message_seq``, excluded) or else
+        ``msg_getmsglist_param_last_msg_seq`` (included);
+        ``msg_getmsglist_param_is_forward``: false (default) gives older messages than the
+        anchor (none: from the newest), newest first; true gives newer ones (none: from the
+        oldest), oldest first. ``msg_getmsglist_param_time_begin`` / ``_time_period`` keep
+        messages sent in that window (seconds; a period of 0 reaches to now) and
+        ``msg_getmsglist_param_message_type_array`` those with an element of these types;
+        ``msg_getmsglist_param_message_seq_array`` (at most 100) asks for those seqs instead,
+        in seq order.
         """
         client = self._require()
         conv_type_, cid = conv_key(conv_id, conv_type)
         obj = parse_json(json_get_msg_param, dict, "json_get_msg_param", optional=True) or {}
-        count = opt_uint(obj, k.MSG_GETMSGLIST_PARAM_COUNT) or DEFAULT_MSG_COUNT
-        anchor = opt_obj(obj, k.MSG_GETMSGLIST_PARAM_LAST_MSG)
-        before = opt_uint(anchor, k.MESSAGE_SEQ)
-        if not before:
-            last_seq = opt_uint(obj, k.MSG_GETMSGLIST_PARAM_LAST_MSG_SEQ)
-            before = last_seq + 1 if last_seq else 0
-        forward = opt_bool(obj, k.MSG_GETMSGLIST_PARAM_IS_FORWARD)
+        query = list_query(obj)
         callback = need_callback(cb)
 
         async def work() -> str:
-            if forward:
-                raise SdkError(
-                    ErrorCode.ERR_SDK_INTERFACE_NOT_SUPPORT,
-                    f"{k.MSG_GETMSGLIST_PARAM_IS_FORWARD} is not supported",
-                )
             await self._ready(client)
-            msgs: list[Message] = []
-            cursor = before
-            while len(msgs) < count:
-                want = min(HISTORY_PAGE, count - len(msgs))
-                page = await client.messages.history(conv_type_, cid, cursor, want)
-                msgs += page
-                if len(page) < want or page[-1].seq <= 1:
-                    break
-                cursor = page[-1].seq
+            msgs = await query.run(client, conv_type_, cid)
             return dumps([self._msg_json(client, m) for m in msgs])
 
         return self._submit(client, CallKind.READ, work, callback, user_data)

@@ -393,50 +393,12 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMMsgCancelSend": Pending(
-        "TIMMsgCancelSend",
-        12,
-        (
-            Param("conv_id", "conv_ident"),
-            Param("conv_type", "conv_kind"),
-            Param("message_id", "str"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgBatchSend": Pending(
-        "TIMMsgBatchSend",
-        12,
-        (
-            Param("json_batch_send_param", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMMsgDownloadElemToPath": Pending(
         "TIMMsgDownloadElemToPath",
         12,
         (
             Param("json_download_elem_param", "json"),
             Param("path", "str"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgDownloadMergerMessage": Pending(
-        "TIMMsgDownloadMergerMessage",
-        12,
-        (
-            Param("json_single_msg", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgSetLocalCustomData": Pending(
-        "TIMMsgSetLocalCustomData",
-        12,
-        (
-            Param("json_msg_param", "json"),
             Param("cb", "comm"),
             Param("user_data", "user_data"),
         ),
@@ -1395,30 +1357,6 @@ class PendingAPI(NotYetAPI):
         self._register("TIMMsgGroupPinnedMessageChangedCallback", cb, user_data)
 
     @tim_call
-    def TIMMsgCancelSend(
-        self,
-        conv_id: str,
-        conv_type: int,
-        message_id: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgCancelSend"], conv_id, conv_type, message_id, cb, user_data
-        )
-
-    @tim_call
-    def TIMMsgBatchSend(
-        self,
-        json_batch_send_param: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgBatchSend"], json_batch_send_param, cb, user_data)
-
-    @tim_call
     def TIMMsgDownloadElemToPath(
         self,
         json_download_elem_param: str | None,
@@ -1430,20 +1368,6 @@ class PendingAPI(NotYetAPI):
         return self._not_yet(
             PENDING["TIMMsgDownloadElemToPath"], json_download_elem_param, path, cb, user_data
         )
-
-    @tim_call
-    def TIMMsgDownloadMergerMessage(
-        self, json_single_msg: str | None, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgDownloadMergerMessage"], json_single_msg, cb, user_data)
-
-    @tim_call
-    def TIMMsgSetLocalCustomData(
-        self, json_msg_param: str | None, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgSetLocalCustomData"], json_msg_param, cb, user_data)
 
     @tim_call
     def TIMMsgSaveMsg(

@@ -10,6 +10,9 @@ from .group_admin import GroupAdminAPI
 from .manager import ManagerAPI
 from .msg import MsgAPI
 from .msg_bulk import MsgBulkAPI
+from .msg_local import MsgLocalAPI
+from .msg_merge import MsgMergeAPI
+from .msg_send import MsgSendAPI
 from .pending import PendingAPI
 from .users import UsersAPI
 
@@ -20,6 +23,9 @@ class TIMSDK(
     ConvAPI,
     MsgAPI,
     MsgBulkAPI,
+    MsgSendAPI,
+    MsgLocalAPI,
+    MsgMergeAPI,
     GroupAPI,
     GroupAdminAPI,
     FriendshipAPI,
