@@ -85,7 +85,7 @@ async def test_need_confirm_sends_an_application_answered_on_another_device(
     page = await b2.friendship.applications(PendencyType.COME_IN)
     assert [x.user_id for x in page.applications] == ["alice"]
     assert page.unread == 1
-    await b2.friendship.report_read()
+    await b2.friendship.report_read(2**64 - 1)  # the reference's uint64: beyond any stored time
     await has_event(b1, seen[b1], "app_read")
     assert (await b1.friendship.applications()).unread == 0
     answer = await b2.friendship.answer("alice", ResponseAction.AGREE_AND_ADD, remark="Al")

@@ -26,6 +26,12 @@ Pos = Annotated[int, Meta(ge=0, le=I64_MAX)]
 """A non-negative value opentim itself assigns and stores as is (a clock position, a time)."""
 
 
+def clamp_time(time: int) -> int:
+    """A time (``uint64`` in the reference) as a signed 64-bit column holds it: no stored time
+    is above 2^63−1, so a larger bound means the same as it."""
+    return min(time, I64_MAX)
+
+
 def clamp_seq(seq: int) -> int:
     """A message seq (``uint64`` in the reference) as a store can look it up.
 

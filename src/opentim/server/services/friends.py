@@ -41,6 +41,7 @@ from opentim.protocol.limits import (
     MAX_FRIENDS,
     valid_user_id,
 )
+from opentim.protocol.ranges import clamp_time
 from opentim.protocol.rules.friends import (
     FriendType,
     PendencyType,
@@ -295,7 +296,7 @@ class FriendService:
         return UserResult(user_id=applicant)
 
     async def report_read(self, user_id: str, time: int) -> None:
-        await self.repo.report_read(user_id, time or self._now())
+        await self.repo.report_read(user_id, clamp_time(time) or self._now())
         self.tell([user_id], FriendEvent(kind="app_read"))
 
     async def delete_applications(

@@ -60,7 +60,7 @@ from opentim.protocol.ops import (
     PendencyHandleReq,
 )
 from opentim.protocol.paging import fitting
-from opentim.protocol.ranges import clamp_seq
+from opentim.protocol.ranges import clamp_seq, clamp_time
 from opentim.protocol.rules import (
     InfoField,
     JoinOutcome,
@@ -765,4 +765,4 @@ class GroupService:
 
     async def read_pendencies(self, user_id: str, time: int) -> None:
         """Pendencies added up to ``time`` are read (the unread count leaves them out)."""
-        await self.store.groups.read_pendencies(user_id, clamp_seq(time))
+        await self.store.groups.read_pendencies(user_id, clamp_time(time))
