@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from . import friendship as fs, limits
+from . import friendship as fs, limits, reactions
 from .models import (
     AllRecvOpt,
     Conversation,
@@ -720,3 +720,9 @@ USER_OPS: dict[str, tuple[type[msgspec.Struct], type[msgspec.Struct]]] = {
 OPS.update(USER_OPS)
 
 PUSHES.update({"status": StatusPush, "profile": ProfilePush, "all_recv_opt": AllRecvOptPush})
+
+
+# --- issue 12, reactions (protocol/reactions.py) ---------------------------------------------
+OPS.update(reactions.REACTION_OPS)
+READ_OPS = READ_OPS | reactions.REACTION_READ_OPS
+PUSHES.update(reactions.REACTION_PUSHES)

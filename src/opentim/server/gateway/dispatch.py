@@ -84,9 +84,11 @@ from ..services.groups import GroupService
 from ..services.messages import MessageService
 from ..services.presence import PresenceService
 from ..services.push import PushService
+from ..services.reactions import ReactionService
 from ..services.users import UserService
 from ..store.base import ConvChange, StoreUnavailableError
 from .friend_ops import FRIEND_OPS
+from .reaction_ops import REACTION_HANDLERS
 from .refusals import REFUSALS
 from .sessions import Connection
 from .user_ops import USER_HANDLERS
@@ -141,6 +143,7 @@ class Services:
     friends: FriendService
     presence: PresenceService
     push: PushService
+    reactions: ReactionService
 
 
 def error_frame(req_id: int, exc: BaseException, op: str = "", who: str = "") -> bytes:
@@ -481,6 +484,8 @@ OP_TABLE: dict[str, Op] = {
 
 # --- issue 11, users (gateway/user_ops.py) -----------------------------------------------------
 OP_TABLE.update({op: Op(answered(handler)) for op, handler in USER_HANDLERS.items()})
+# --- issue 12, reactions (gateway/reaction_ops.py) --------------------------------------------
+OP_TABLE.update({op: Op(answered(handler)) for op, handler in REACTION_HANDLERS.items()})
 
 WHEN = {op: row.when for op, row in OP_TABLE.items()}
 """The table's ``when`` column."""

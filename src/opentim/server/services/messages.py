@@ -219,6 +219,16 @@ class MessageService:
         msgs = await self.store.messages.at_seqs(user_id, conv_type, conv_id, wanted)
         return msgs[: fitting(msgs)]
 
+    async def visible_message(
+        self, user_id: str, conv_type: int, conv_id: str, seq: int, msg_id: str = ""
+    ) -> Message:
+        """A message of one of the user's conversations (group: while a member), which is
+        ``msg_id`` when that is given; refused with the conversation's "no such message" code."""
+        msg = await self._own_message(user_id, conv_type, conv_id, seq)
+        if msg_id and msg.msg_id != msg_id:
+            raise ServiceError(no_message_code(conv_type), f"message {seq} is not {msg_id!r}")
+        return msg
+
     async def _own_message(self, user_id: str, conv_type: int, conv_id: str, seq: int) -> Message:
         """A message of one of the user's conversations (group: while a member)."""
         if conv_type == ConvType.GROUP:
@@ -232,12 +242,7 @@ class MessageService:
             channel_of(user_id, conv_type, conv_id), clamp_seq(seq)
         )
         if msg is None or seq <= 0:
-            code = (
-                ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND
-                if conv_type == ConvType.GROUP
-                else ErrorCode.ERR_SVR_MSG_INVALID_ID
-            )
-            raise ServiceError(code, f"no message {seq} in {conv_id!r}")
+            raise ServiceError(no_message_code(conv_type), f"no message {seq} in {conv_id!r}")
         return msg
 
     async def revoke(
@@ -264,12 +269,7 @@ class MessageService:
         msg = await self._own_message(user_id, conv_type, conv_id, seq)
         group = conv_type == ConvType.GROUP
         if msg_id and msg.msg_id != msg_id:
-            code = (
-                ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND
-                if group
-                else ErrorCode.ERR_SVR_MSG_INVALID_ID
-            )
-            raise ServiceError(code, f"message {seq} is not {msg_id!r}")
+            raise ServiceError(no_message_code(conv_type), f"message {seq} is not {msg_id!r}")
         admin = False
         if group:
             role = (await self.store.groups.get_members(conv_id)).get(user_id, 0)
@@ -345,3 +345,10 @@ def _page(msgs: list[Message], count: int) -> tuple[list[Message], bool]:
 
 
 __all__ = ["MessageService"]
+
+
+def no_message_code(conv_type: int) -> ErrorCode:
+    """The code for a message that is not there (or not the one named)."""
+    if conv_type == ConvType.GROUP:
+        return ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND
+    return ErrorCode.ERR_SVR_MSG_INVALID_ID

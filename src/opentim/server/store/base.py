@@ -20,7 +20,16 @@ from opentim.protocol import ErrorCode, Message, OpenTimError
 from opentim.protocol.rules import ConvChange
 
 if TYPE_CHECKING:
-    from .repos import Conversations, ConvGroups, Friends, Groups, Messages, Presence, Users
+    from .repos import (
+        Conversations,
+        ConvGroups,
+        Friends,
+        Groups,
+        Messages,
+        Presence,
+        Reactions,
+        Users,
+    )
 
 __all__ = [
     "Appended",
@@ -131,6 +140,7 @@ class Store(Protocol):
     groups: Groups
     friends: Friends
     presence: Presence
+    reactions: Reactions
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...

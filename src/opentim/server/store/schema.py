@@ -314,4 +314,16 @@ MIGRATIONS: Final[list[list[str]]] = [
         # TIMMsgFindMessages looks messages up by id alone.
         "CREATE INDEX messages_msg_id ON messages (msg_id)",
     ],
+    # --- issue 12, reactions: who has which reaction on a message (n: the order of adding).
+    [
+        """CREATE TABLE message_reactions (
+            channel_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            reaction_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            n BIGINT NOT NULL,
+            PRIMARY KEY (channel_id, seq, reaction_id, user_id)
+        )""",
+        "CREATE INDEX message_reactions_order ON message_reactions (channel_id, seq, n)",
+    ],
 ]

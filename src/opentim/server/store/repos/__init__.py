@@ -12,6 +12,7 @@ from .friends import Friends
 from .groups import Groups
 from .messages import Messages
 from .presence import Presence
+from .reactions import Reactions
 from .users import Users
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Groups",
     "Messages",
     "Presence",
+    "Reactions",
     "Repositories",
     "Users",
 ]
@@ -38,6 +40,7 @@ class Repositories:
         self.groups = Groups(engine)
         self.friends = Friends(engine)
         self.presence = Presence(engine)
+        self.reactions = Reactions(engine)
         self.db_id = 0
         """This database's identity, known once the engine is open."""
         self._engine = engine
