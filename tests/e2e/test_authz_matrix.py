@@ -162,6 +162,11 @@ REQUESTS: dict[str, Callable[[Target, int], dict[str, Any]]] = {
     "all_recv_opt_get": lambda t, n: {},
     "msg_find": lambda t, n: {"msg_ids": [t.msg_id]},
     "conv_read_all": lambda t, n: {},
+    # --- issue 12, reactions: only whoever may see the message
+    "reaction_add": lambda t, n: {**key(t), "seq": t.seq, "msg_id": t.msg_id, "reaction_id": "x"},
+    "reaction_remove": lambda t, n: {**key(t), "seq": t.seq, "reaction_id": "x"},
+    "reactions_get": lambda t, n: {**key(t), "seqs": [t.seq]},
+    "reaction_users": lambda t, n: {**key(t), "seq": t.seq, "reaction_id": "x"},
 }
 FRIENDSHIP_OPS = frozenset(
     op
@@ -231,6 +236,10 @@ NEVER_ON_A_FOREIGN_GROUP = frozenset(
         "group_members",
         "group_member_modify",
         "group_pendency_handle",
+        "reaction_add",
+        "reaction_remove",
+        "reactions_get",
+        "reaction_users",
     }
 )
 """Refused for every group outsider (``group_create`` reuses the group's id: 10021)."""

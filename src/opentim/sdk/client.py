@@ -37,6 +37,7 @@ from opentim.protocol.ops import (
     ProfilesRes,
     StatusPush,
 )
+from opentim.protocol.reactions import conv_of
 
 from .connection import Connection
 from .conversations import ConversationManager
@@ -48,6 +49,7 @@ from .core import (
     LinkAction,
     LinkEvent,
     LoginStatus,
+    ReactionChanged,
     ReadReceipt,
     UsersChanged,
 )
@@ -56,6 +58,7 @@ from .exceptions import SdkError
 from .friends import FriendshipManager
 from .groups import GroupManager
 from .messages import MessageManager
+from .reactions import ReactionManager
 from .store import Cache, LocalStore, cache_path
 from .sync import SyncDriver
 from .transport import Transport
@@ -135,6 +138,11 @@ class Client:
         )
         self.transport.on(UsersChanged, self._on_users)
         self.transport.on(GroupReported, lambda a: self.events.emit_group_report(a.report))
+        self.reactions = ReactionManager(self.transport)
+        self.transport.on(
+            ReactionChanged,
+            lambda a: self.events.emit_reaction(conv_of(a.push, self.user_id), a.push),
+        )
         self.profile: Profile | None = None
         self.server_time_offset = 0.0
         self.has_cache = False

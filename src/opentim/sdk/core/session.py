@@ -38,6 +38,7 @@ from opentim.protocol.ops import (
     SigExpiredPush,
     StatusPush,
 )
+from opentim.protocol.reactions import ReactionPush
 
 from .link import Link, LinkAction, LinkEvent
 from .requests import Answer, Requests
@@ -83,6 +84,12 @@ class GroupChanged(msgspec.Struct, frozen=True, gc=False):
     change: ConvGroupChange
 
 
+class ReactionChanged(msgspec.Struct, frozen=True, gc=False):
+    """A message's reaction changed (issue 12): tell the app."""
+
+    push: ReactionPush
+
+
 Action = (
     SyncAction
     | Answer
@@ -93,6 +100,7 @@ Action = (
     | FriendChanged
     | GroupReported
     | UsersChanged
+    | ReactionChanged
 )
 Handler = Callable[["ClientSession", msgspec.Struct], Sequence[Action]]
 
@@ -196,6 +204,11 @@ def _users(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     return [UsersChanged(body)]
 
 
+def _reaction(s: ClientSession, body: msgspec.Struct) -> list[Action]:
+    assert isinstance(body, ReactionPush)
+    return [ReactionChanged(body)]
+
+
 def _kicked(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     assert isinstance(body, KickedPush)
     return list(s.link.handle(LinkEvent.KICKED, body.code, body.desc))
@@ -219,5 +232,6 @@ PUSHES: dict[type[msgspec.Struct], Handler] = {
     AllRecvOptPush: _users,
     KickedPush: _kicked,
     SigExpiredPush: _sig_expired,
+    ReactionPush: _reaction,
 }
 """Every push the client knows, by body type (``decode_push`` knows no other)."""
