@@ -163,6 +163,17 @@ GROUP_MANAGER_RESULTS = {
 array or an object whose objects, nested ones included, hold only keys of that header (checked
 against tim-c-all.json), or an empty string."""
 
+REACTION_RESULTS = frozenset(
+    {
+        "TIMMsgAddMessageReaction",
+        "TIMMsgRemoveMessageReaction",
+        "TIMMsgGetMessageReactions",
+        "TIMMsgGetAllUserListOfMessageReaction",
+    }
+)
+"""Reaction functions (issue 12): tim-keys.json has no sections for their JSON
+(``Checker.check_reactions``)."""
+
 FLAT_RESULTS = {
     "callExperimentalAPI": ("TIMExperimentalAPI.h", "response_internal_operation"),
     "TIMSearchUsers": ("TIMManager.h", "user_search_result_user_list"),
@@ -379,6 +390,8 @@ class Checker:
             return self.check_text("array<TIMUserStatus>", args[0], where)
         if src == "TIMUserInfoChangedCallback":
             return self.check_text("array<UserProfile>", args[0], where)
+        if src == "TIMMsgReactionsChangedCallback":
+            return self.check_reactions(args[0], where)
         if src == "TIMSelfInfoUpdatedCallback":
             return self.check_text("object<UserProfile>", args[0], where)
         if src == "TIMMsgAllMessageReceiveOptionCallback":
@@ -408,11 +421,28 @@ class Checker:
             return problems
         if src in GROUP_MANAGER_RESULTS:
             return problems + self.check_group_manager(src, code, text)
+        if src in REACTION_RESULTS:
+            return problems + (self.check_reactions(text, where) if code == 0 else [])
         if code == 0 and src == "TIMMsgSendNewMsgEx.msgid_cb":
             ok = isinstance(text, str) and text != ""
             return problems + ([] if ok else [f"{where}: {text!r} is not a message id"])
         shape = self.callback_shape(src.removesuffix(".res_cb")) if code == 0 else ""
         return problems + self.check_text(shape, text, where)
+
+    def check_reactions(self, text: object, where: str) -> list[str]:
+        """A reaction function's JSON (an empty string for a change): its objects, nested ones
+        included, hold keys of TIMMessageManager.h; a UserInfo's are TIMExperimentalAPI.h's."""
+        if text == "":
+            return []
+        value = json.loads(text) if isinstance(text, str) else None
+        if not isinstance(value, (dict, list)):
+            return [f"{where}: {text!r} is not JSON"]
+        problems: list[str] = []
+        for obj in _objects(value):
+            user_info = any(key.startswith("user_info_") for key in obj)
+            header = "TIMExperimentalAPI.h" if user_info else "TIMMessageManager.h"
+            problems += self.all.check_flat(header, obj, where)
+        return problems
 
     def check_group_manager(self, src: str, code: int, text: object) -> list[str]:
         """The success JSON of a ``GROUP_MANAGER_RESULTS`` function (an error's is empty)."""

@@ -183,6 +183,13 @@ TIMCheckFollowType = _default.TIMCheckFollowType
 # experimental.py
 callExperimentalAPI = _default.callExperimentalAPI  # noqa: N816
 
+# reactions.py
+TIMSetMsgReactionsChangedCallback = _default.TIMSetMsgReactionsChangedCallback
+TIMMsgAddMessageReaction = _default.TIMMsgAddMessageReaction
+TIMMsgRemoveMessageReaction = _default.TIMMsgRemoveMessageReaction
+TIMMsgGetMessageReactions = _default.TIMMsgGetMessageReactions
+TIMMsgGetAllUserListOfMessageReaction = _default.TIMMsgGetAllUserListOfMessageReaction
+
 # pending.py
 TIMSetCommunityCreateTopicCallback = _default.TIMSetCommunityCreateTopicCallback
 TIMSetCommunityDeleteTopicCallback = _default.TIMSetCommunityDeleteTopicCallback
@@ -275,7 +282,6 @@ TIMGroupMarkGroupMemberList = _default.TIMGroupMarkGroupMemberList
 TIMSetMsgElemUploadProgressCallback = _default.TIMSetMsgElemUploadProgressCallback
 TIMSetMsgExtensionsChangedCallback = _default.TIMSetMsgExtensionsChangedCallback
 TIMSetMsgExtensionsDeletedCallback = _default.TIMSetMsgExtensionsDeletedCallback
-TIMSetMsgReactionsChangedCallback = _default.TIMSetMsgReactionsChangedCallback
 TIMSetMsgGroupPinnedMessageChangedCallback = _default.TIMSetMsgGroupPinnedMessageChangedCallback
 TIMMsgCancelSend = _default.TIMMsgCancelSend
 TIMMsgBatchSend = _default.TIMMsgBatchSend
@@ -293,10 +299,6 @@ TIMMsgGetGroupMessageReadMemberList = _default.TIMMsgGetGroupMessageReadMemberLi
 TIMMsgSetMessageExtensions = _default.TIMMsgSetMessageExtensions
 TIMMsgGetMessageExtensions = _default.TIMMsgGetMessageExtensions
 TIMMsgDeleteMessageExtensions = _default.TIMMsgDeleteMessageExtensions
-TIMMsgAddMessageReaction = _default.TIMMsgAddMessageReaction
-TIMMsgRemoveMessageReaction = _default.TIMMsgRemoveMessageReaction
-TIMMsgGetMessageReactions = _default.TIMMsgGetMessageReactions
-TIMMsgGetAllUserListOfMessageReaction = _default.TIMMsgGetAllUserListOfMessageReaction
 TIMMsgTranslateText = _default.TIMMsgTranslateText
 TIMMsgConvertVoiceToText = _default.TIMMsgConvertVoiceToText
 TIMPinGroupMessage = _default.TIMPinGroupMessage

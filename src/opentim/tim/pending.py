@@ -549,48 +549,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMMsgAddMessageReaction": Pending(
-        "TIMMsgAddMessageReaction",
-        12,
-        (
-            Param("json_msg", "json"),
-            Param("reaction_id", "str"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgRemoveMessageReaction": Pending(
-        "TIMMsgRemoveMessageReaction",
-        12,
-        (
-            Param("json_msg", "json"),
-            Param("reaction_id", "str"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgGetMessageReactions": Pending(
-        "TIMMsgGetMessageReactions",
-        12,
-        (
-            Param("json_msg_array", "json"),
-            Param("max_user_count_per_reaction", "uint32"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgGetAllUserListOfMessageReaction": Pending(
-        "TIMMsgGetAllUserListOfMessageReaction",
-        12,
-        (
-            Param("json_msg", "json"),
-            Param("reaction_id", "str"),
-            Param("next_seq", "uint32"),
-            Param("count", "uint32"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMMsgTranslateText": Pending(
         "TIMMsgTranslateText",
         12,
@@ -1391,12 +1349,6 @@ class PendingAPI(NotYetAPI):
         """Register ``cb(message_id, message_extension_key_array, user_data)`` (TIMMsgExtensionsDeletedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
         self._register("TIMMsgExtensionsDeletedCallback", cb, user_data)
 
-    def TIMSetMsgReactionsChangedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: object = None
-    ) -> None:
-        """Register ``cb(message_reaction_change_info_array, user_data)`` (TIMMsgReactionsChangedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
-        self._register("TIMMsgReactionsChangedCallback", cb, user_data)
-
     def TIMSetMsgGroupPinnedMessageChangedCallback(
         self, cb: Callable[[str, str, bool, str, Any], object] | None, user_data: object = None
     ) -> None:
@@ -1583,70 +1535,6 @@ class PendingAPI(NotYetAPI):
             PENDING["TIMMsgDeleteMessageExtensions"],
             json_msg,
             json_extension_key_array,
-            cb,
-            user_data,
-        )
-
-    @tim_call
-    def TIMMsgAddMessageReaction(
-        self,
-        json_msg: str | None,
-        reaction_id: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgAddMessageReaction"], json_msg, reaction_id, cb, user_data
-        )
-
-    @tim_call
-    def TIMMsgRemoveMessageReaction(
-        self,
-        json_msg: str | None,
-        reaction_id: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgRemoveMessageReaction"], json_msg, reaction_id, cb, user_data
-        )
-
-    @tim_call
-    def TIMMsgGetMessageReactions(
-        self,
-        json_msg_array: str | None,
-        max_user_count_per_reaction: int,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgGetMessageReactions"],
-            json_msg_array,
-            max_user_count_per_reaction,
-            cb,
-            user_data,
-        )
-
-    @tim_call
-    def TIMMsgGetAllUserListOfMessageReaction(
-        self,
-        json_msg: str | None,
-        reaction_id: str | None,
-        next_seq: int,
-        count: int,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgGetAllUserListOfMessageReaction"],
-            json_msg,
-            reaction_id,
-            next_seq,
-            count,
             cb,
             user_data,
         )

@@ -11,6 +11,7 @@ from .manager import ManagerAPI
 from .msg import MsgAPI
 from .msg_bulk import MsgBulkAPI
 from .pending import PendingAPI
+from .reactions import ReactionAPI
 from .users import UsersAPI
 
 
@@ -24,6 +25,7 @@ class TIMSDK(
     GroupAdminAPI,
     FriendshipAPI,
     ExperimentalAPI,
+    ReactionAPI,
     PendingAPI,
 ):
     """One SDK instance: its own SDK thread, event loop, client and registered callbacks.

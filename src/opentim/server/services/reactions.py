@@ -89,8 +89,7 @@ class ReactionService:
         found = await self.store.reactions.of_messages(channel, list(seen))
         for seq, msg_id in seen.items():
             reactions: list[Reaction] = [
-                reaction_of(r, users, max_users, user_id)
-                for r, users in found.get(seq, {}).items()
+                reaction_of(r, users, max_users, user_id) for r, users in found.get(seq, {}).items()
             ]
             out[seq] = MsgReactions(seq=seq, msg_id=msg_id, reactions=reactions)
         return [out[seq] for seq in wanted]

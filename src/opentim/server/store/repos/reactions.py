@@ -12,6 +12,9 @@ from ..engine import Engine
 from ..sql import Op, execute, rows, value
 from ..writes import WriteTx
 
+Users = dict[str, list[str]]
+"""A message's reactions, each with its users."""
+
 
 def _reactions(channel_id: str, seq: int) -> Op[dict[str, list[str]]]:
     """The message's reactions in the order they first appeared, each with its users in the
@@ -95,17 +98,19 @@ class Reactions:
 
         return await self.engine.write(write)
 
-    async def of_messages(self, channel_id: str, seqs: list[int]) -> dict[int, dict[str, list[str]]]:
+    async def of_messages(
+        self, channel_id: str, seqs: list[int]
+    ) -> dict[int, dict[str, list[str]]]:
         """The reactions of each of the channel's messages ``seqs`` (those with none left out)."""
 
-        def read() -> Op[dict[int, dict[str, list[str]]]]:
+        def read() -> Op[dict[int, Users]]:
             found = yield rows(
                 "SELECT seq, reaction_id, user_id FROM message_reactions "
                 "WHERE channel_id = ? AND seq = ANY(?) ORDER BY seq, n",
                 channel_id,
                 seqs,
             )
-            out: dict[int, dict[str, list[str]]] = {}
+            out: dict[int, Users] = {}
             for seq, reaction_id, user_id in found:
                 out.setdefault(int(seq), {}).setdefault(reaction_id, []).append(user_id)
             return out

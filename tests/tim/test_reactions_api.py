@@ -1,0 +1,103 @@
+"""The reaction functions of TIMMessageManager.h through the TIM layer with Tencent's JSON keys:
+results, the change callback on the other users' and devices', Tencent's codes, and bad input
+refused synchronously. Runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from opentim.capi import reference as ref
+from opentim.tim import keys as k, reactions as rk
+
+from .conftest import Stream, Tim
+
+BOTH_ENGINES = True
+C2C = k.kTIMConv_C2C
+
+
+def test_reaction_keys_are_the_references() -> None:
+    facts = {key.key for h in ref.headers() for key in h.keys}
+    ours = {v for n, v in vars(rk).items() if n.isupper() and isinstance(v, str) and "_" in v}
+    ours.discard(rk.CHANGED_CB)
+    assert len(ours) == 14
+    assert ours <= facts
+
+
+def listen(tim: Tim) -> Stream:
+    seen = Stream()
+    tim.sdk.TIMSetMsgReactionsChangedCallback(lambda js, ud: seen.append(json.loads(js)), None)
+    return seen
+
+
+def test_add_read_page_and_remove(make_tim: Callable[..., Tim]) -> None:
+    ann, ann_pad, ben = make_tim("ann"), make_tim("ann", device="pad"), make_tim("ben")
+    on_pad, on_ben = listen(ann_pad), listen(ben)
+    sent = ann.send_text("ben", C2C, "react to me")
+    msg = json.dumps(sent)
+    assert ann.ok("TIMMsgAddMessageReaction", msg, "like") is None
+    [info] = on_pad.wait(lambda items: True)
+    assert info[rk.CHANGE_MSG_ID] == sent[k.MESSAGE_MSG_ID]
+    [r] = info[rk.CHANGE_LIST]
+    assert (r[rk.REACTION_ID], r[rk.TOTAL_USER_COUNT], r[rk.BY_MYSELF]) == ("like", 1, True)
+    assert r[rk.PARTIAL_USERS] == [{rk.USER_ID: "ann"}]
+    [seen] = on_ben.wait(lambda items: True)
+    assert seen[rk.CHANGE_LIST][0][rk.BY_MYSELF] is False
+    # Ben names the message as he got it: his conversation is "ann".
+    theirs = dict(sent, **{k.MESSAGE_CONV_ID: "ann"})
+    [his] = ben.ok("TIMMsgGetMessageReactions", json.dumps([theirs]), 10)
+    assert (his[rk.RESULT_CODE], his[rk.RESULT_MSG_ID]) == (0, sent[k.MESSAGE_MSG_ID])
+    assert his[rk.RESULT_LIST][0][rk.BY_MYSELF] is False
+    assert ben.ok("TIMMsgAddMessageReaction", json.dumps(theirs), "like") is None
+    [res] = ann.ok("TIMMsgGetMessageReactions", json.dumps([sent]), 1)
+    [like] = res[rk.RESULT_LIST]
+    assert (like[rk.TOTAL_USER_COUNT], like[rk.PARTIAL_USERS]) == (2, [{rk.USER_ID: "ann"}])
+    assert like[rk.BY_MYSELF] is True
+    page = ann.ok("TIMMsgGetAllUserListOfMessageReaction", msg, "like", 0, 1)
+    assert page[rk.USERS_ARRAY] == [{rk.USER_ID: "ann"}]
+    assert (page[rk.USERS_NEXT_SEQ], page[rk.USERS_FINISHED]) == (1, False)
+    page = ann.ok("TIMMsgGetAllUserListOfMessageReaction", msg, "like", 1, 1)
+    assert (page[rk.USERS_ARRAY], page[rk.USERS_FINISHED]) == ([{rk.USER_ID: "ben"}], True)
+    assert ann.call("TIMMsgAddMessageReaction", msg, "like").code == 23007
+    assert ann.ok("TIMMsgRemoveMessageReaction", msg, "like") is None
+    assert ann.call("TIMMsgRemoveMessageReaction", msg, "like").code == 23009
+    assert ann.call("TIMMsgRemoveMessageReaction", msg, "gone").code == 23008
+    assert ann.call("TIMMsgGetAllUserListOfMessageReaction", msg, "gone", 0, 5).code == 23008
+
+
+def test_ten_reactions_per_message(make_tim: Callable[..., Tim]) -> None:
+    me, _ = make_tim("many"), make_tim("peer")
+    msg = json.dumps(me.send_text("peer", C2C, "m"))
+    for i in range(10):
+        assert me.ok("TIMMsgAddMessageReaction", msg, f"r{i}") is None
+    assert me.call("TIMMsgAddMessageReaction", msg, "r10").code == 23005
+
+
+MSG = json.dumps({k.MESSAGE_CONV_ID: "p", k.MESSAGE_CONV_TYPE: C2C, k.MESSAGE_SEQ: 1})
+BAD: list[tuple[str, tuple[Any, ...], int]] = [
+    ("TIMMsgAddMessageReaction", ("{", "x"), k.TIM_ERR_JSON),
+    ("TIMMsgAddMessageReaction", (MSG, ""), k.TIM_ERR_PARAM),
+    ("TIMMsgAddMessageReaction", (MSG, "x" * 101), k.TIM_ERR_PARAM),
+    ("TIMMsgAddMessageReaction", (json.dumps({k.MESSAGE_SEQ: 1}), "x"), k.TIM_ERR_PARAM),
+    ("TIMMsgRemoveMessageReaction", (json.dumps({k.MESSAGE_CONV_ID: "p"}), "x"), k.TIM_ERR_PARAM),
+    ("TIMMsgGetMessageReactions", ("[]", 5), k.TIM_ERR_PARAM),
+    ("TIMMsgGetMessageReactions", (json.dumps([json.loads(MSG)] * 21), 5), k.TIM_ERR_PARAM),
+    ("TIMMsgGetMessageReactions", (f"[{MSG}]", 11), k.TIM_ERR_PARAM),
+    ("TIMMsgGetAllUserListOfMessageReaction", (MSG, "x", 0, 0), k.TIM_ERR_PARAM),
+    ("TIMMsgGetAllUserListOfMessageReaction", (MSG, "x", 0, 101), k.TIM_ERR_PARAM),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "code"), BAD, ids=[f"{b[0]}-{i}" for i, b in enumerate(BAD)]
+)
+def test_bad_input_is_refused_synchronously(
+    make_tim: Callable[..., Tim], name: str, args: tuple[Any, ...], code: int
+) -> None:
+    me = make_tim("bad")
+    called: list[Any] = []
+    assert getattr(me.sdk, name)(*args, lambda *a: called.append(a), None) == code
+    assert called == []
