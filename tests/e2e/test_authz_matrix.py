@@ -32,6 +32,7 @@ from opentim.protocol import AddOption, ConvType, Draft, ErrorCode, GroupType
 from opentim.protocol.ops import OPS
 from opentim.sdk import Client
 from opentim.server.app import Server
+from opentim.server.config import Limits
 
 from ..conftest import server_config, sig
 from ..dbdump import postgres_dump, sqlite_dump
@@ -167,6 +168,9 @@ REQUESTS: dict[str, Callable[[Target, int], dict[str, Any]]] = {
     "reaction_remove": lambda t, n: {**key(t), "seq": t.seq, "reaction_id": "x"},
     "reactions_get": lambda t, n: {**key(t), "seqs": [t.seq]},
     "reaction_users": lambda t, n: {**key(t), "seq": t.seq, "reaction_id": "x"},
+    # --- issue 12, pinned group messages: the owner and admins pin, members read
+    "msg_pin": lambda t, n: {"group_id": t.group_id, "seq": t.seq, "pinned": n % 2 == 0},
+    "msg_pinned_list": lambda t, n: {"group_id": t.group_id},
 }
 FRIENDSHIP_OPS = frozenset(
     op
@@ -240,6 +244,8 @@ NEVER_ON_A_FOREIGN_GROUP = frozenset(
         "reaction_remove",
         "reactions_get",
         "reaction_users",
+        "msg_pin",
+        "msg_pinned_list",
     }
 )
 """Refused for every group outsider (``group_create`` reuses the group's id: 10021)."""
@@ -350,8 +356,11 @@ async def build_world(server: Server) -> dict[str, Target]:
     ]
 )
 async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[World]:
+    # One session tries every op before login, dumping the database around each: with the
+    # op list growing that takes longer than the default 10 s a session may wait to log in.
+    patient = Limits(login_timeout=120.0)
     if request.param == "sqlite":
-        server = Server(server_config(tmp_path / "data"))
+        server = Server(server_config(tmp_path / "data", limits=patient))
         await server.start()
         try:
             yield World(server, sqlite_dump(server.config.db_path), await build_world(server))
@@ -360,7 +369,7 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         return
     async with temp_schema() as url:
         bus = {"bus": REDIS_URL, "bus_prefix": bus_prefix()} if "redis" in request.param else {}
-        server = Server(server_config(tmp_path / "data", store=url, **bus))
+        server = Server(server_config(tmp_path / "data", store=url, limits=patient, **bus))
         await server.start()
         try:
             yield World(server, postgres_dump(url), await build_world(server))

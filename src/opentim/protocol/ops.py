@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from . import friendship as fs, limits, reactions
+from . import friendship as fs, limits, pins, reactions
 from .models import (
     AllRecvOpt,
     Conversation,
@@ -726,3 +726,7 @@ PUSHES.update({"status": StatusPush, "profile": ProfilePush, "all_recv_opt": All
 OPS.update(reactions.REACTION_OPS)
 READ_OPS = READ_OPS | reactions.REACTION_READ_OPS
 PUSHES.update(reactions.REACTION_PUSHES)
+# --- issue 12, pinned group messages (protocol/pins.py)
+OPS.update(pins.PIN_OPS)
+READ_OPS = READ_OPS | pins.PIN_READ_OPS
+PUSHES.update(pins.PIN_PUSHES)

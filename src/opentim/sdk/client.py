@@ -49,6 +49,7 @@ from .core import (
     LinkAction,
     LinkEvent,
     LoginStatus,
+    PinChanged,
     ReactionChanged,
     ReadReceipt,
     UsersChanged,
@@ -58,6 +59,7 @@ from .exceptions import SdkError
 from .friends import FriendshipManager
 from .groups import GroupManager
 from .messages import MessageManager
+from .pins import PinManager
 from .reactions import ReactionManager
 from .store import Cache, LocalStore, cache_path
 from .sync import SyncDriver
@@ -143,6 +145,8 @@ class Client:
             ReactionChanged,
             lambda a: self.events.emit_reaction(conv_of(a.push, self.user_id), a.push),
         )
+        self.pins = PinManager(self.transport)
+        self.transport.on(PinChanged, lambda a: self.events.emit_pin(a.push))
         self.profile: Profile | None = None
         self.server_time_offset = 0.0
         self.has_cache = False

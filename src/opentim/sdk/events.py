@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 
 from opentim.protocol import AllRecvOpt, Conversation, GroupReport, Message, Profile, UserStatus
 from opentim.protocol.friendship import FriendEvent
+from opentim.protocol.pins import PinnedPush
 from opentim.protocol.reactions import ReactionPush
 
 from .core.link import LoginStatus
@@ -143,6 +144,8 @@ class Events:
         self.reactions: Listeners[Callable[[str, ReactionPush], Done]] = Listeners()
         """A message's reaction changed (by anyone, on any device): the message's conversation
         id for this user and the change."""
+        self.pins: Listeners[Callable[[PinnedPush], Done]] = Listeners()
+        """A group message was pinned or unpinned (by an admin, on another device)."""
 
     def _call(self, fn: Callable[..., Done], *args: object) -> None:
         try:
@@ -214,6 +217,10 @@ class Events:
     def emit_reaction(self, conv_id: str, push: ReactionPush) -> None:
         for fn in self.reactions:
             self._call(fn, conv_id, push)
+
+    def emit_pin(self, push: PinnedPush) -> None:
+        for fn in self.pins:
+            self._call(fn, push)
 
     def emit_statuses(self, statuses: list[UserStatus]) -> None:
         for fn in self.statuses:

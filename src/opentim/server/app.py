@@ -32,6 +32,7 @@ from .services.conversations import ConversationService
 from .services.friends import FriendService
 from .services.groups import GroupService
 from .services.messages import MessageService
+from .services.pins import PinService
 from .services.presence import PresenceService
 from .services.push import PushService
 from .services.reactions import ReactionService
@@ -151,8 +152,9 @@ class Server:
         groups = GroupService(self.store, users, messages, conversations, self.clock, limits)
         friends = FriendService(self.store, relay, conversations, self.clock, blacklists)
         reactions = ReactionService(self.store, relay, messages)
+        pins = PinService(self.store, relay, messages)
         services = Services(
-            users, messages, conversations, groups, friends, presence, push, reactions
+            users, messages, conversations, groups, friends, presence, push, reactions, pins
         )
         self.services = services  # the administrator's paths (official accounts) use them
         try:

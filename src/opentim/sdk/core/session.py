@@ -38,6 +38,7 @@ from opentim.protocol.ops import (
     SigExpiredPush,
     StatusPush,
 )
+from opentim.protocol.pins import PinnedPush
 from opentim.protocol.reactions import ReactionPush
 
 from .link import Link, LinkAction, LinkEvent
@@ -90,6 +91,12 @@ class ReactionChanged(msgspec.Struct, frozen=True, gc=False):
     push: ReactionPush
 
 
+class PinChanged(msgspec.Struct, frozen=True, gc=False):
+    """A group message was pinned or unpinned (issue 12): tell the app."""
+
+    push: PinnedPush
+
+
 Action = (
     SyncAction
     | Answer
@@ -101,6 +108,7 @@ Action = (
     | GroupReported
     | UsersChanged
     | ReactionChanged
+    | PinChanged
 )
 Handler = Callable[["ClientSession", msgspec.Struct], Sequence[Action]]
 
@@ -209,6 +217,11 @@ def _reaction(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     return [ReactionChanged(body)]
 
 
+def _pinned(s: ClientSession, body: msgspec.Struct) -> list[Action]:
+    assert isinstance(body, PinnedPush)
+    return [PinChanged(body)]
+
+
 def _kicked(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     assert isinstance(body, KickedPush)
     return list(s.link.handle(LinkEvent.KICKED, body.code, body.desc))
@@ -233,5 +246,6 @@ PUSHES: dict[type[msgspec.Struct], Handler] = {
     KickedPush: _kicked,
     SigExpiredPush: _sig_expired,
     ReactionPush: _reaction,
+    PinnedPush: _pinned,
 }
 """Every push the client knows, by body type (``decode_push`` knows no other)."""

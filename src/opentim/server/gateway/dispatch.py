@@ -82,12 +82,14 @@ from ..services.errors import ServiceError
 from ..services.friends import FriendService
 from ..services.groups import GroupService
 from ..services.messages import MessageService
+from ..services.pins import PinService
 from ..services.presence import PresenceService
 from ..services.push import PushService
 from ..services.reactions import ReactionService
 from ..services.users import UserService
 from ..store.base import ConvChange, StoreUnavailableError
 from .friend_ops import FRIEND_OPS
+from .pin_ops import PIN_HANDLERS
 from .reaction_ops import REACTION_HANDLERS
 from .refusals import REFUSALS
 from .sessions import Connection
@@ -144,6 +146,7 @@ class Services:
     presence: PresenceService
     push: PushService
     reactions: ReactionService
+    pins: PinService
 
 
 def error_frame(req_id: int, exc: BaseException, op: str = "", who: str = "") -> bytes:
@@ -486,6 +489,7 @@ OP_TABLE: dict[str, Op] = {
 OP_TABLE.update({op: Op(answered(handler)) for op, handler in USER_HANDLERS.items()})
 # --- issue 12, reactions (gateway/reaction_ops.py) --------------------------------------------
 OP_TABLE.update({op: Op(answered(handler)) for op, handler in REACTION_HANDLERS.items()})
+OP_TABLE.update({op: Op(answered(handler)) for op, handler in PIN_HANDLERS.items()})
 
 WHEN = {op: row.when for op, row in OP_TABLE.items()}
 """The table's ``when`` column."""

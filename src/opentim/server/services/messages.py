@@ -229,13 +229,17 @@ class MessageService:
             raise ServiceError(no_message_code(conv_type), f"message {seq} is not {msg_id!r}")
         return msg
 
+    async def require_member(self, user_id: str, group_id: str) -> None:
+        """Refuse (10010, 10007) unless ``user_id`` is a member of the group."""
+        if await self.store.groups.get_group(group_id) is None:
+            raise GroupNotFoundError(group_id)
+        if user_id not in await self.store.groups.get_members(group_id):
+            raise NotMemberError(f"{user_id!r} is not a member of {group_id!r}")
+
     async def _own_message(self, user_id: str, conv_type: int, conv_id: str, seq: int) -> Message:
         """A message of one of the user's conversations (group: while a member)."""
         if conv_type == ConvType.GROUP:
-            if await self.store.groups.get_group(conv_id) is None:
-                raise GroupNotFoundError(conv_id)
-            if user_id not in await self.store.groups.get_members(conv_id):
-                raise NotMemberError(f"{user_id!r} is not a member of {conv_id!r}")
+            await self.require_member(user_id, conv_id)
         elif conv_type != ConvType.C2C or not conv_id:
             raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, "invalid conversation")
         msg = await self.store.messages.get_message(

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         Friends,
         Groups,
         Messages,
+        Pins,
         Presence,
         Reactions,
         Users,
@@ -141,6 +142,7 @@ class Store(Protocol):
     friends: Friends
     presence: Presence
     reactions: Reactions
+    pins: Pins
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...

@@ -326,4 +326,15 @@ MIGRATIONS: Final[list[list[str]]] = [
         )""",
         "CREATE INDEX message_reactions_order ON message_reactions (channel_id, seq, n)",
     ],
+    # --- issue 12, pinned group messages (n: the order of pinning).
+    [
+        """CREATE TABLE group_pins (
+            group_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            pinned_by TEXT NOT NULL,
+            pinned_at BIGINT NOT NULL,
+            n BIGINT NOT NULL,
+            PRIMARY KEY (group_id, seq)
+        )""",
+    ],
 ]

@@ -11,6 +11,7 @@ from .conversations import Conversations
 from .friends import Friends
 from .groups import Groups
 from .messages import Messages
+from .pins import Pins
 from .presence import Presence
 from .reactions import Reactions
 from .users import Users
@@ -21,6 +22,7 @@ __all__ = [
     "Friends",
     "Groups",
     "Messages",
+    "Pins",
     "Presence",
     "Reactions",
     "Repositories",
@@ -41,6 +43,7 @@ class Repositories:
         self.friends = Friends(engine)
         self.presence = Presence(engine)
         self.reactions = Reactions(engine)
+        self.pins = Pins(engine)
         self.db_id = 0
         """This database's identity, known once the engine is open."""
         self._engine = engine
