@@ -117,6 +117,9 @@ parameter ``json_msg_revoke_info_array`` without documenting its keys; opentim s
 revoked Messages (status Revoked, ``message_revoker_*`` keys), which the Message section
 defines for this purpose."""
 SHAPES = {
+    # Issue 12, pinned group messages (tim-keys.json has no shapes for these).
+    "TIMPinGroupMessage": "",
+    "TIMGetPinnedGroupMessageList": "array<Message>",
     "TIMSetConfig": "",
     "TIMMsgSendNewMsgEx": "object<Message>",
     # Issue 11, users: the reference's own sections (tim-keys.json has no shapes for these).
@@ -390,6 +393,12 @@ class Checker:
             return self.check_text("array<TIMUserStatus>", args[0], where)
         if src == "TIMUserInfoChangedCallback":
             return self.check_text("array<UserProfile>", args[0], where)
+        if src == "TIMMsgGroupPinnedMessageChangedCallback":
+            group_id, text, pinned, op_user, _ = args
+            problems = self.check_text("object<Message>", text, where)
+            problems += self.check_value("string", group_id, f"{where}.group_id")
+            problems += self.check_value("bool", pinned, f"{where}.is_pinned")
+            return problems + self.check_value("string", op_user, f"{where}.op_user")
         if src == "TIMMsgReactionsChangedCallback":
             return self.check_reactions(args[0], where)
         if src == "TIMSelfInfoUpdatedCallback":

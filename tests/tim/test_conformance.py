@@ -517,6 +517,28 @@ def test_everything_emitted_by_every_function_conforms(
     assert me.ok("TIMMsgMarkAllMessageAsRead") is None
     assert me.total_unread() == 0
 
+    # Issue 12: reactions and pinned group messages, heard by another member.
+    heard = Stream()
+    peer.sdk.TIMSetMsgReactionsChangedCallback(
+        recorder.wrap("TIMMsgReactionsChangedCallback", lambda js, ud: heard.append("r")), None
+    )
+    peer.sdk.TIMSetMsgGroupPinnedMessageChangedCallback(
+        recorder.wrap("TIMMsgGroupPinnedMessageChangedCallback", lambda *a: heard.append("p")),
+        None,
+    )
+    said = json.dumps(peer.send_text("conf-g", GROUP, "pin and react"))
+    assert me.ok("TIMPinGroupMessage", "conf-g", said, True) is None
+    assert len(me.ok("TIMGetPinnedGroupMessageList", "conf-g")) == 1
+    assert me.ok("TIMMsgAddMessageReaction", said, "like") is None
+    heard.wait(lambda e: e == "p")
+    heard.wait(lambda e: e == "r")
+    [reactions] = me.ok("TIMMsgGetMessageReactions", json.dumps([json.loads(said)]), 5)
+    assert reactions["message_reaction_result_reaction_list"][0]["message_reaction_id"] == "like"
+    users = me.ok("TIMMsgGetAllUserListOfMessageReaction", said, "like", 0, 10)
+    assert users["message_reaction_user_result_is_finished"] is True
+    assert me.ok("TIMMsgRemoveMessageReaction", said, "like") is None
+    assert me.ok("TIMPinGroupMessage", "conf-g", said, False) is None
+
     # The group goes away.
     assert me.ok("TIMConvPinConversation", "conf-g", GROUP, False) is None
     assert me.ok("TIMGroupDelete", "conf-g") is None
@@ -564,6 +586,8 @@ def test_everything_emitted_by_every_function_conforms(
         "TIMUserInfoChangedCallback",
         "TIMUserStatusChangedCallback",
         "TIMMsgAllMessageReceiveOptionCallback",
+        "TIMMsgReactionsChangedCallback",
+        "TIMMsgGroupPinnedMessageChangedCallback",
     } <= sources
     assert any(level == k.kTIMLog_Info and "TIMSetConfig" in line for level, line in lines)
     events = {r.args[0] for r in records if r.source == "TIMConvEventCallback"}

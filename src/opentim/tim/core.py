@@ -27,6 +27,7 @@ from opentim.protocol import (
     UserStatus,
 )
 from opentim.protocol.friendship import FriendEvent
+from opentim.protocol.pins import PinnedPush
 from opentim.protocol.reactions import ReactionPush
 from opentim.sdk import (
     Client,
@@ -280,6 +281,9 @@ class TIMCore:
     def _on_reaction(self, client: Client, conv_id: str, push: ReactionPush) -> None:
         """A reaction change (tim/reactions.py turns it into its callback)."""
 
+    def _on_pin(self, client: Client, push: PinnedPush) -> None:
+        """A pinned-message change (tim/pins.py turns it into its callback)."""
+
     # --- SDK events → TIM callbacks (SDK thread) --------------------------------------------
     def _wire(self, client: Client) -> None:
         client.events.conversations.add(lambda kind, convs: self._on_convs(client, kind, convs))
@@ -298,6 +302,7 @@ class TIMCore:
         client.events.all_recv_opt.add(lambda opt: self._on_all_recv_opt(client, opt))
         client.events.group_reports.add(lambda report: self._on_group_report(client, report))
         client.events.reactions.add(lambda conv_id, push: self._on_reaction(client, conv_id, push))
+        client.events.pins.add(lambda push: self._on_pin(client, push))
 
     def _on_convs(self, client: Client, kind: ConvEvent, convs: list[Conversation]) -> None:
         registered = self._conv_event_cb

@@ -190,6 +190,11 @@ TIMMsgRemoveMessageReaction = _default.TIMMsgRemoveMessageReaction
 TIMMsgGetMessageReactions = _default.TIMMsgGetMessageReactions
 TIMMsgGetAllUserListOfMessageReaction = _default.TIMMsgGetAllUserListOfMessageReaction
 
+# pins.py
+TIMSetMsgGroupPinnedMessageChangedCallback = _default.TIMSetMsgGroupPinnedMessageChangedCallback
+TIMPinGroupMessage = _default.TIMPinGroupMessage
+TIMGetPinnedGroupMessageList = _default.TIMGetPinnedGroupMessageList
+
 # pending.py
 TIMSetCommunityCreateTopicCallback = _default.TIMSetCommunityCreateTopicCallback
 TIMSetCommunityDeleteTopicCallback = _default.TIMSetCommunityDeleteTopicCallback
@@ -282,7 +287,6 @@ TIMGroupMarkGroupMemberList = _default.TIMGroupMarkGroupMemberList
 TIMSetMsgElemUploadProgressCallback = _default.TIMSetMsgElemUploadProgressCallback
 TIMSetMsgExtensionsChangedCallback = _default.TIMSetMsgExtensionsChangedCallback
 TIMSetMsgExtensionsDeletedCallback = _default.TIMSetMsgExtensionsDeletedCallback
-TIMSetMsgGroupPinnedMessageChangedCallback = _default.TIMSetMsgGroupPinnedMessageChangedCallback
 TIMMsgCancelSend = _default.TIMMsgCancelSend
 TIMMsgBatchSend = _default.TIMMsgBatchSend
 TIMMsgDownloadElemToPath = _default.TIMMsgDownloadElemToPath
@@ -301,8 +305,6 @@ TIMMsgGetMessageExtensions = _default.TIMMsgGetMessageExtensions
 TIMMsgDeleteMessageExtensions = _default.TIMMsgDeleteMessageExtensions
 TIMMsgTranslateText = _default.TIMMsgTranslateText
 TIMMsgConvertVoiceToText = _default.TIMMsgConvertVoiceToText
-TIMPinGroupMessage = _default.TIMPinGroupMessage
-TIMGetPinnedGroupMessageList = _default.TIMGetPinnedGroupMessageList
 TIMSetSignalingReceiveNewInvitationCallback = _default.TIMSetSignalingReceiveNewInvitationCallback
 TIMSetSignalingInvitationCancelledCallback = _default.TIMSetSignalingInvitationCancelledCallback
 TIMSetSignalingInviteeAcceptedCallback = _default.TIMSetSignalingInviteeAcceptedCallback

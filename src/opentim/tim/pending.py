@@ -570,26 +570,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMPinGroupMessage": Pending(
-        "TIMPinGroupMessage",
-        12,
-        (
-            Param("group_id", "group_ident"),
-            Param("json_msg", "json"),
-            Param("is_pinned", "bool"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMGetPinnedGroupMessageList": Pending(
-        "TIMGetPinnedGroupMessageList",
-        12,
-        (
-            Param("group_id", "group_ident"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMSignalingInvite": Pending(
         "TIMSignalingInvite",
         0,
@@ -1349,12 +1329,6 @@ class PendingAPI(NotYetAPI):
         """Register ``cb(message_id, message_extension_key_array, user_data)`` (TIMMsgExtensionsDeletedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
         self._register("TIMMsgExtensionsDeletedCallback", cb, user_data)
 
-    def TIMSetMsgGroupPinnedMessageChangedCallback(
-        self, cb: Callable[[str, str, bool, str, Any], object] | None, user_data: object = None
-    ) -> None:
-        """Register ``cb(group_id, json_msg, is_pinned, op_user, user_data)`` (TIMMsgGroupPinnedMessageChangedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
-        self._register("TIMMsgGroupPinnedMessageChangedCallback", cb, user_data)
-
     @tim_call
     def TIMMsgCancelSend(
         self,
@@ -1568,27 +1542,6 @@ class PendingAPI(NotYetAPI):
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgConvertVoiceToText"], url, language, cb, user_data)
-
-    @tim_call
-    def TIMPinGroupMessage(
-        self,
-        group_id: str,
-        json_msg: str | None,
-        is_pinned: bool,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMPinGroupMessage"], group_id, json_msg, is_pinned, cb, user_data
-        )
-
-    @tim_call
-    def TIMGetPinnedGroupMessageList(
-        self, group_id: str, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMGetPinnedGroupMessageList"], group_id, cb, user_data)
 
     def TIMSetSignalingReceiveNewInvitationCallback(
         self, cb: Callable[[str, str, str, str, str, Any], object] | None, user_data: object = None

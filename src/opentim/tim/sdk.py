@@ -11,6 +11,7 @@ from .manager import ManagerAPI
 from .msg import MsgAPI
 from .msg_bulk import MsgBulkAPI
 from .pending import PendingAPI
+from .pins import PinAPI
 from .reactions import ReactionAPI
 from .users import UsersAPI
 
@@ -26,6 +27,7 @@ class TIMSDK(
     FriendshipAPI,
     ExperimentalAPI,
     ReactionAPI,
+    PinAPI,
     PendingAPI,
 ):
     """One SDK instance: its own SDK thread, event loop, client and registered callbacks.

@@ -1,6 +1,6 @@
-"""The reaction functions of TIMMessageManager.h through the TIM layer with Tencent's JSON keys:
-results, the change callback on the other users' and devices', Tencent's codes, and bad input
-refused synchronously. Runs on SQLite and on PostgreSQL."""
+"""The reaction and pinned-message functions of TIMMessageManager.h through the TIM layer with
+Tencent's JSON keys: results, the change callbacks on the other users' and devices, Tencent's
+codes, and bad input refused synchronously. Runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -98,6 +98,58 @@ def test_bad_input_is_refused_synchronously(
     make_tim: Callable[..., Tim], name: str, args: tuple[Any, ...], code: int
 ) -> None:
     me = make_tim("bad")
+    called: list[Any] = []
+    assert getattr(me.sdk, name)(*args, lambda *a: called.append(a), None) == code
+    assert called == []
+
+
+# --- pinned group messages -------------------------------------------------------------------
+def test_pin_list_callback_and_codes(make_tim: Callable[..., Tim]) -> None:
+    boss, boss_pad, member = make_tim("boss"), make_tim("boss", device="pad"), make_tim("pleb")
+    seen: Stream = Stream()
+    member.sdk.TIMSetMsgGroupPinnedMessageChangedCallback(
+        lambda gid, js, pinned, op, ud: seen.append((gid, json.loads(js), pinned, op)), None
+    )
+    on_pad: Stream = Stream()
+    boss_pad.sdk.TIMSetMsgGroupPinnedMessageChangedCallback(
+        lambda gid, js, pinned, op, ud: on_pad.append(pinned), None
+    )
+    param = {
+        k.CREATE_GROUP_PARAM_GROUP_NAME: "pins",
+        k.CREATE_GROUP_PARAM_GROUP_TYPE: k.kTIMGroup_Public,
+        k.CREATE_GROUP_PARAM_GROUP_MEMBER_ARRAY: [{k.GROUP_MEMBER_INFO_IDENTIFIER: "pleb"}],
+    }
+    gid = boss.ok("TIMGroupCreate", json.dumps(param))[k.CREATE_GROUP_RESULT_GROUPID]
+    sent = member.send_text(gid, k.kTIMConv_Group, "pin me")
+    msg = json.dumps(sent)
+    assert member.call("TIMPinGroupMessage", gid, msg, True).code == 10007
+    assert boss.ok("TIMPinGroupMessage", gid, msg, True) is None
+    got_gid, got_msg, pinned, op = seen.wait(lambda e: True)
+    assert (got_gid, pinned, op) == (gid, True, "boss")
+    assert got_msg[k.MESSAGE_MSG_ID] == sent[k.MESSAGE_MSG_ID]
+    assert on_pad.wait(lambda e: True) is True
+    [listed] = member.ok("TIMGetPinnedGroupMessageList", gid)
+    assert listed[k.MESSAGE_SEQ] == sent[k.MESSAGE_SEQ]
+    assert boss.call("TIMPinGroupMessage", gid, msg, True).code == 10071
+    assert boss.ok("TIMPinGroupMessage", gid, msg, False) is None
+    assert member.ok("TIMGetPinnedGroupMessageList", gid) == []
+    assert boss.call("TIMPinGroupMessage", gid, msg, False).code == 10004
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "code"),
+    [
+        ("TIMPinGroupMessage", ("", MSG, True), k.TIM_ERR_PARAM),
+        ("TIMPinGroupMessage", ("g", "{", True), k.TIM_ERR_JSON),
+        ("TIMPinGroupMessage", ("g", MSG, 1), k.TIM_ERR_PARAM),
+        ("TIMPinGroupMessage", ("g", "{}", True), k.TIM_ERR_PARAM),
+        ("TIMGetPinnedGroupMessageList", (7,), k.TIM_ERR_PARAM),
+    ],
+)
+def test_pin_bad_input(
+    make_tim: Callable[..., Tim], name: str, args: tuple[Any, ...], code: int
+) -> None:
+    me = make_tim("badpin")
     called: list[Any] = []
     assert getattr(me.sdk, name)(*args, lambda *a: called.append(a), None) == code
     assert called == []
