@@ -229,6 +229,13 @@ class MessageService:
             raise ServiceError(no_message_code(conv_type), f"message {seq} is not {msg_id!r}")
         return msg
 
+    async def audience(self, msg: Message) -> list[str]:
+        """Who hears of a change to ``msg`` (a revoke, a reaction): both users of a C2C
+        message, every member of a group's (read once: such changes are rare)."""
+        if msg.conv_type == ConvType.GROUP:
+            return list(await self.store.groups.get_members(msg.receiver))
+        return list(dict.fromkeys([msg.sender, msg.receiver]))
+
     async def require_member(self, user_id: str, group_id: str) -> None:
         """Refuse (10010, 10007) unless ``user_id`` is a member of the group."""
         if await self.store.groups.get_group(group_id) is None:
@@ -304,10 +311,7 @@ class MessageService:
         revoked = done.msg
         # A revoke is not a new seq, so it goes past the relay's per-channel ordering, to the
         # channel's users directly (read once: revokes are rare).
-        if conv_type == ConvType.GROUP:
-            users = list(await self.store.groups.get_members(conv_id))
-        else:
-            users = [revoked.sender, revoked.receiver]
+        users = await self.audience(revoked)
         frame = push_frame("revoke", RevokePush(msg=revoked, pos=done.pos))
         self.bus.publish(Envelope(frame=frame, users=users, skip_conn=conn_id))
         return revoked, done.pos

@@ -8,7 +8,7 @@ Who may react or read reactions: whoever may see the message (``MessageService
 
 from __future__ import annotations
 
-from opentim.protocol import ConvType, ErrorCode, push_frame
+from opentim.protocol import ErrorCode, push_frame
 from opentim.protocol.ids import channel_of
 from opentim.protocol.reactions import MsgReactions, Reaction, ReactionPush
 from opentim.protocol.rules.reactions import MAX_PARTIAL_USERS, user_page, valid_reaction_id
@@ -59,10 +59,7 @@ class ReactionService:
             reaction=reaction,
             user_id=user_id,
         )
-        if conv_type == ConvType.GROUP:
-            audience = list(await self.store.groups.get_members(conv_id))
-        else:
-            audience = list(dict.fromkeys([msg.sender, msg.receiver]))
+        audience = await self.messages.audience(msg)
         self.bus.publish(
             Envelope(frame=push_frame("reactions", push), users=audience, skip_conn=conn_id)
         )
