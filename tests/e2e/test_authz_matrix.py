@@ -171,6 +171,10 @@ REQUESTS: dict[str, Callable[[Target, int], dict[str, Any]]] = {
     # --- issue 12, pinned group messages: the owner and admins pin, members read
     "msg_pin": lambda t, n: {"group_id": t.group_id, "seq": t.seq, "pinned": n % 2 == 0},
     "msg_pinned_list": lambda t, n: {"group_id": t.group_id},
+    # --- issue 12, message extensions: only whoever may see the message
+    "ext_set": lambda t, n: {**key(t), "seq": t.seq, "items": [{"key": "k", "value": f"{n}"}]},
+    "ext_get": lambda t, n: {**key(t), "seq": t.seq},
+    "ext_delete": lambda t, n: {**key(t), "seq": t.seq, "keys": ["k"]},
 }
 FRIENDSHIP_OPS = frozenset(
     op
@@ -246,6 +250,9 @@ NEVER_ON_A_FOREIGN_GROUP = frozenset(
         "reaction_users",
         "msg_pin",
         "msg_pinned_list",
+        "ext_set",
+        "ext_get",
+        "ext_delete",
     }
 )
 """Refused for every group outsider (``group_create`` reuses the group's id: 10021)."""

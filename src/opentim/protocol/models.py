@@ -229,6 +229,8 @@ class Message(Struct):
     revoker: str = ""
     """Who revoked it; a revoked message keeps its seq and count, its elements are gone."""
     revoke_reason: str = ""
+    supports_extensions: bool = False
+    """Sent with ``message_support_message_extension``: extensions may be set on it."""
 
     @property
     def revoked(self) -> bool:

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from .models import ConvType, Req, Struct
+from .ids import conv_of_message
+from .models import Req, Struct
 from .ranges import U32, U64
 from .rules.reactions import MAX_MSGS_PER_READ, MAX_PARTIAL_USERS
 
@@ -97,6 +98,4 @@ REACTION_PUSHES: dict[str, type[Struct]] = {"reactions": ReactionPush}
 
 def conv_of(push: ReactionPush, me: str) -> str:
     """The conversation id the pushed message belongs to, for user ``me``."""
-    if push.conv_type != ConvType.C2C or push.sender == me:
-        return push.receiver
-    return push.sender
+    return conv_of_message(push.conv_type, push.sender, push.receiver, me)

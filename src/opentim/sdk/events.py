@@ -17,6 +17,7 @@ from enum import IntEnum
 from typing import Generic, TypeVar
 
 from opentim.protocol import AllRecvOpt, Conversation, GroupReport, Message, Profile, UserStatus
+from opentim.protocol.extensions import ExtPush
 from opentim.protocol.friendship import FriendEvent
 from opentim.protocol.pins import PinnedPush
 from opentim.protocol.reactions import ReactionPush
@@ -146,6 +147,9 @@ class Events:
         id for this user and the change."""
         self.pins: Listeners[Callable[[PinnedPush], Done]] = Listeners()
         """A group message was pinned or unpinned (by an admin, on another device)."""
+        self.extensions: Listeners[Callable[[str, ExtPush], Done]] = Listeners()
+        """A message's extensions changed (set or deleted by anyone, on any other device): the
+        message's conversation id for this user and the change."""
 
     def _call(self, fn: Callable[..., Done], *args: object) -> None:
         try:
@@ -216,6 +220,10 @@ class Events:
 
     def emit_reaction(self, conv_id: str, push: ReactionPush) -> None:
         for fn in self.reactions:
+            self._call(fn, conv_id, push)
+
+    def emit_extensions(self, conv_id: str, push: ExtPush) -> None:
+        for fn in self.extensions:
             self._call(fn, conv_id, push)
 
     def emit_pin(self, push: PinnedPush) -> None:

@@ -29,6 +29,7 @@ from .gateway.sessions import SessionRegistry
 from .gateway.websocket import WS_PATH, Gateway
 from .services.blocks import Blacklists
 from .services.conversations import ConversationService
+from .services.extensions import ExtensionService
 from .services.friends import FriendService
 from .services.groups import GroupService
 from .services.messages import MessageService
@@ -153,8 +154,18 @@ class Server:
         friends = FriendService(self.store, relay, conversations, self.clock, blacklists)
         reactions = ReactionService(self.store, relay, messages)
         pins = PinService(self.store, relay, messages)
+        extensions = ExtensionService(self.store, relay, messages)
         services = Services(
-            users, messages, conversations, groups, friends, presence, push, reactions, pins
+            users,
+            messages,
+            conversations,
+            groups,
+            friends,
+            presence,
+            push,
+            reactions,
+            pins,
+            extensions,
         )
         self.services = services  # the administrator's paths (official accounts) use them
         try:

@@ -555,6 +555,7 @@ def message_json(msg: Message, me: str, read_seq: int) -> JsonObject:
         k.MESSAGE_IS_EXCLUDED_FROM_UNREAD_COUNT: msg.excluded_from_unread,
         k.MESSAGE_EXCLUDED_FROM_LAST_MESSAGE: msg.excluded_from_last,
         k.MESSAGE_GROUP_AT_USER_ARRAY: msg.at_users,
+        k.MESSAGE_SUPPORT_MESSAGE_EXTENSION: msg.supports_extensions,
     }
     if msg.revoker:
         out[k.MESSAGE_REVOKER_USER_ID] = msg.revoker

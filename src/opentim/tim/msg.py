@@ -201,6 +201,7 @@ class MsgAPI(TIMCore):
         excluded_unread = opt_bool(obj, k.MESSAGE_IS_EXCLUDED_FROM_UNREAD_COUNT)
         excluded_last = opt_bool(obj, k.MESSAGE_EXCLUDED_FROM_LAST_MESSAGE)
         at_users = opt_str_list(obj, k.MESSAGE_GROUP_AT_USER_ARRAY)
+        extensions = opt_bool(obj, k.MESSAGE_SUPPORT_MESSAGE_EXTENSION)
         buffer = check_buffer(message_id_buffer, "message_id_buffer")
         callback = need_callback(cb)
         if msgid_cb is not None and not callable(msgid_cb):
@@ -212,6 +213,7 @@ class MsgAPI(TIMCore):
             excluded_from_unread=excluded_unread,
             excluded_from_last=excluded_last,
             at_users=at_users,
+            supports_extensions=extensions,
         )
         fill_buffer(buffer, out.msg_id)
 

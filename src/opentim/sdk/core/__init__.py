@@ -9,6 +9,7 @@ from .requests import Answer, Requests
 from .session import (
     Action,
     ClientSession,
+    ExtensionsChanged,
     FriendChanged,
     GroupChanged,
     GroupReported,
@@ -39,6 +40,7 @@ __all__ = [
     "Deliver",
     "DropCached",
     "Effect",
+    "ExtensionsChanged",
     "FriendChanged",
     "GroupChanged",
     "GroupReported",

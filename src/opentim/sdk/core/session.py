@@ -23,6 +23,7 @@ import msgspec
 
 from opentim.protocol import GroupReport, Message, RemoteProtocolError, Response, decode_push
 from opentim.protocol.codec import decode_server_frame
+from opentim.protocol.extensions import ExtPush
 from opentim.protocol.friendship import FriendEvent, FriendPush
 from opentim.protocol.ops import (
     AllRecvOptPush,
@@ -97,6 +98,12 @@ class PinChanged(msgspec.Struct, frozen=True, gc=False):
     push: PinnedPush
 
 
+class ExtensionsChanged(msgspec.Struct, frozen=True, gc=False):
+    """A message's extensions changed (issue 12): tell the app."""
+
+    push: ExtPush
+
+
 Action = (
     SyncAction
     | Answer
@@ -109,6 +116,7 @@ Action = (
     | UsersChanged
     | ReactionChanged
     | PinChanged
+    | ExtensionsChanged
 )
 Handler = Callable[["ClientSession", msgspec.Struct], Sequence[Action]]
 
@@ -222,6 +230,11 @@ def _pinned(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     return [PinChanged(body)]
 
 
+def _ext(s: ClientSession, body: msgspec.Struct) -> list[Action]:
+    assert isinstance(body, ExtPush)
+    return [ExtensionsChanged(body)]
+
+
 def _kicked(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     assert isinstance(body, KickedPush)
     return list(s.link.handle(LinkEvent.KICKED, body.code, body.desc))
@@ -247,5 +260,6 @@ PUSHES: dict[type[msgspec.Struct], Handler] = {
     SigExpiredPush: _sig_expired,
     ReactionPush: _reaction,
     PinnedPush: _pinned,
+    ExtPush: _ext,
 }
 """Every push the client knows, by body type (``decode_push`` knows no other)."""

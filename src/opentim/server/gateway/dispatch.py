@@ -79,6 +79,7 @@ from opentim.protocol.paging import fitting
 from ..bus.base import BusUnavailableError
 from ..services.conversations import ConversationService
 from ..services.errors import ServiceError
+from ..services.extensions import ExtensionService
 from ..services.friends import FriendService
 from ..services.groups import GroupService
 from ..services.messages import MessageService
@@ -88,6 +89,7 @@ from ..services.push import PushService
 from ..services.reactions import ReactionService
 from ..services.users import UserService
 from ..store.base import ConvChange, StoreUnavailableError
+from .extension_ops import EXTENSION_HANDLERS
 from .friend_ops import FRIEND_OPS
 from .pin_ops import PIN_HANDLERS
 from .reaction_ops import REACTION_HANDLERS
@@ -147,6 +149,7 @@ class Services:
     push: PushService
     reactions: ReactionService
     pins: PinService
+    extensions: ExtensionService
 
 
 def error_frame(req_id: int, exc: BaseException, op: str = "", who: str = "") -> bytes:
@@ -490,6 +493,7 @@ OP_TABLE.update({op: Op(answered(handler)) for op, handler in USER_HANDLERS.item
 # --- issue 12, reactions (gateway/reaction_ops.py) --------------------------------------------
 OP_TABLE.update({op: Op(answered(handler)) for op, handler in REACTION_HANDLERS.items()})
 OP_TABLE.update({op: Op(answered(handler)) for op, handler in PIN_HANDLERS.items()})
+OP_TABLE.update({op: Op(answered(handler)) for op, handler in EXTENSION_HANDLERS.items()})
 
 WHEN = {op: row.when for op, row in OP_TABLE.items()}
 """The table's ``when`` column."""

@@ -140,6 +140,7 @@ class MessageService:
             cloud_custom_data=out.cloud_custom_data,
             excluded_from_unread=out.excluded_from_unread,
             excluded_from_last=out.excluded_from_last,
+            supports_extensions=out.supports_extensions,
             at_users=at_users,
             owners=owners,
         )

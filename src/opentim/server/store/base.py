@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .repos import (
         Conversations,
         ConvGroups,
+        Extensions,
         Friends,
         Groups,
         Messages,
@@ -87,6 +88,7 @@ class NewMessage:
     excluded_from_unread: bool = False
     excluded_from_last: bool = False
     is_tips: bool = False
+    supports_extensions: bool = False
     at_users: list[str] = field(default_factory=list)
     owners: tuple[tuple[str, int, str], ...] = ()
     """``(user_id, conv_type, conv_id)`` conversations that must exist for this message (C2C)."""
@@ -143,6 +145,7 @@ class Store(Protocol):
     presence: Presence
     reactions: Reactions
     pins: Pins
+    extensions: Extensions
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...

@@ -337,4 +337,15 @@ MIGRATIONS: Final[list[list[str]]] = [
             PRIMARY KEY (group_id, seq)
         )""",
     ],
+    # --- issue 12, message extensions: a key's value and version (raised by every set).
+    [
+        """CREATE TABLE message_extensions (
+            channel_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            PRIMARY KEY (channel_id, seq, key)
+        )""",
+    ],
 ]

@@ -8,6 +8,7 @@ from ..sql import Op, execute
 from ..writes import WriteTx
 from .conv_groups import ConvGroups
 from .conversations import Conversations
+from .extensions import Extensions
 from .friends import Friends
 from .groups import Groups
 from .messages import Messages
@@ -19,6 +20,7 @@ from .users import Users
 __all__ = [
     "ConvGroups",
     "Conversations",
+    "Extensions",
     "Friends",
     "Groups",
     "Messages",
@@ -44,6 +46,7 @@ class Repositories:
         self.presence = Presence(engine)
         self.reactions = Reactions(engine)
         self.pins = Pins(engine)
+        self.extensions = Extensions(engine)
         self.db_id = 0
         """This database's identity, known once the engine is open."""
         self._engine = engine
