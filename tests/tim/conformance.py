@@ -172,9 +172,12 @@ REACTION_RESULTS = frozenset(
         "TIMMsgRemoveMessageReaction",
         "TIMMsgGetMessageReactions",
         "TIMMsgGetAllUserListOfMessageReaction",
+        "TIMMsgSetMessageExtensions",
+        "TIMMsgGetMessageExtensions",
+        "TIMMsgDeleteMessageExtensions",
     }
 )
-"""Reaction functions (issue 12): tim-keys.json has no sections for their JSON
+"""Reaction and extension functions (issue 12): tim-keys.json has no sections for their JSON
 (``Checker.check_reactions``)."""
 
 FLAT_RESULTS = {
@@ -399,6 +402,14 @@ class Checker:
             problems += self.check_value("string", group_id, f"{where}.group_id")
             problems += self.check_value("bool", pinned, f"{where}.is_pinned")
             return problems + self.check_value("string", op_user, f"{where}.op_user")
+        if src in ("TIMMsgExtensionsChangedCallback", "TIMMsgExtensionsDeletedCallback"):
+            msg_id, text, _ = args
+            problems = self.check_value("string", msg_id, f"{where}.message_id")
+            value = json.loads(text) if isinstance(text, str) else None
+            if src.endswith("DeletedCallback"):
+                ok = isinstance(value, list) and all(isinstance(k, str) for k in value)
+                return problems + ([] if ok else [f"{where}: {text!r} is not a key array"])
+            return problems + self.check_reactions(text, where)
         if src == "TIMMsgReactionsChangedCallback":
             return self.check_reactions(args[0], where)
         if src == "TIMSelfInfoUpdatedCallback":

@@ -538,6 +538,25 @@ def test_everything_emitted_by_every_function_conforms(
     assert users["message_reaction_user_result_is_finished"] is True
     assert me.ok("TIMMsgRemoveMessageReaction", said, "like") is None
     assert me.ok("TIMPinGroupMessage", "conf-g", said, False) is None
+    for setter, typedef in (
+        ("TIMSetMsgExtensionsChangedCallback", "TIMMsgExtensionsChangedCallback"),
+        ("TIMSetMsgExtensionsDeletedCallback", "TIMMsgExtensionsDeletedCallback"),
+    ):
+        getattr(peer.sdk, setter)(
+            recorder.wrap(typedef, lambda *a, t=typedef: heard.append(t)), None
+        )
+    poll = {
+        k.MESSAGE_ELEM_ARRAY: [{k.ELEM_TYPE: k.kTIMElem_Text, k.TEXT_ELEM_CONTENT: "poll"}],
+        k.MESSAGE_SUPPORT_MESSAGE_EXTENSION: True,
+    }
+    polled = json.dumps(me.ok("TIMMsgSendMessage", "conf-g", GROUP, json.dumps(poll), None))
+    ext = [{"message_extension_key": "k", "message_extension_value": "v"}]
+    [set_result] = me.ok("TIMMsgSetMessageExtensions", polled, json.dumps(ext))
+    assert set_result["message_extension_result_code"] == 0
+    assert len(me.ok("TIMMsgGetMessageExtensions", polled)) == 1
+    assert len(me.ok("TIMMsgDeleteMessageExtensions", polled, json.dumps(["k"]))) == 1
+    heard.wait(lambda e: e == "TIMMsgExtensionsChangedCallback")
+    heard.wait(lambda e: e == "TIMMsgExtensionsDeletedCallback")
 
     # The group goes away.
     assert me.ok("TIMConvPinConversation", "conf-g", GROUP, False) is None
@@ -588,6 +607,8 @@ def test_everything_emitted_by_every_function_conforms(
         "TIMMsgAllMessageReceiveOptionCallback",
         "TIMMsgReactionsChangedCallback",
         "TIMMsgGroupPinnedMessageChangedCallback",
+        "TIMMsgExtensionsChangedCallback",
+        "TIMMsgExtensionsDeletedCallback",
     } <= sources
     assert any(level == k.kTIMLog_Info and "TIMSetConfig" in line for level, line in lines)
     events = {r.args[0] for r in records if r.source == "TIMConvEventCallback"}

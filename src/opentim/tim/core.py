@@ -26,6 +26,7 @@ from opentim.protocol import (
     TIMResult,
     UserStatus,
 )
+from opentim.protocol.extensions import ExtPush
 from opentim.protocol.friendship import FriendEvent
 from opentim.protocol.pins import PinnedPush
 from opentim.protocol.reactions import ReactionPush
@@ -284,6 +285,9 @@ class TIMCore:
     def _on_pin(self, client: Client, push: PinnedPush) -> None:
         """A pinned-message change (tim/pins.py turns it into its callback)."""
 
+    def _on_extensions(self, client: Client, conv_id: str, push: ExtPush) -> None:
+        """An extension change (tim/msg_ext.py turns it into its callbacks)."""
+
     # --- SDK events → TIM callbacks (SDK thread) --------------------------------------------
     def _wire(self, client: Client) -> None:
         client.events.conversations.add(lambda kind, convs: self._on_convs(client, kind, convs))
@@ -303,6 +307,7 @@ class TIMCore:
         client.events.group_reports.add(lambda report: self._on_group_report(client, report))
         client.events.reactions.add(lambda conv_id, push: self._on_reaction(client, conv_id, push))
         client.events.pins.add(lambda push: self._on_pin(client, push))
+        client.events.extensions.add(lambda cid, push: self._on_extensions(client, cid, push))
 
     def _on_convs(self, client: Client, kind: ConvEvent, convs: list[Conversation]) -> None:
         registered = self._conv_event_cb

@@ -195,6 +195,13 @@ TIMSetMsgGroupPinnedMessageChangedCallback = _default.TIMSetMsgGroupPinnedMessag
 TIMPinGroupMessage = _default.TIMPinGroupMessage
 TIMGetPinnedGroupMessageList = _default.TIMGetPinnedGroupMessageList
 
+# msg_ext.py
+TIMSetMsgExtensionsChangedCallback = _default.TIMSetMsgExtensionsChangedCallback
+TIMSetMsgExtensionsDeletedCallback = _default.TIMSetMsgExtensionsDeletedCallback
+TIMMsgSetMessageExtensions = _default.TIMMsgSetMessageExtensions
+TIMMsgGetMessageExtensions = _default.TIMMsgGetMessageExtensions
+TIMMsgDeleteMessageExtensions = _default.TIMMsgDeleteMessageExtensions
+
 # pending.py
 TIMSetCommunityCreateTopicCallback = _default.TIMSetCommunityCreateTopicCallback
 TIMSetCommunityDeleteTopicCallback = _default.TIMSetCommunityDeleteTopicCallback
@@ -285,8 +292,6 @@ TIMGroupSearchGroupMembers = _default.TIMGroupSearchGroupMembers
 TIMGroupSearchCloudGroupMembers = _default.TIMGroupSearchCloudGroupMembers
 TIMGroupMarkGroupMemberList = _default.TIMGroupMarkGroupMemberList
 TIMSetMsgElemUploadProgressCallback = _default.TIMSetMsgElemUploadProgressCallback
-TIMSetMsgExtensionsChangedCallback = _default.TIMSetMsgExtensionsChangedCallback
-TIMSetMsgExtensionsDeletedCallback = _default.TIMSetMsgExtensionsDeletedCallback
 TIMMsgCancelSend = _default.TIMMsgCancelSend
 TIMMsgBatchSend = _default.TIMMsgBatchSend
 TIMMsgDownloadElemToPath = _default.TIMMsgDownloadElemToPath
@@ -300,9 +305,6 @@ TIMMsgSearchCloudMessages = _default.TIMMsgSearchCloudMessages
 TIMMsgSendMessageReadReceipts = _default.TIMMsgSendMessageReadReceipts
 TIMMsgGetMessageReadReceipts = _default.TIMMsgGetMessageReadReceipts
 TIMMsgGetGroupMessageReadMemberList = _default.TIMMsgGetGroupMessageReadMemberList
-TIMMsgSetMessageExtensions = _default.TIMMsgSetMessageExtensions
-TIMMsgGetMessageExtensions = _default.TIMMsgGetMessageExtensions
-TIMMsgDeleteMessageExtensions = _default.TIMMsgDeleteMessageExtensions
 TIMMsgTranslateText = _default.TIMMsgTranslateText
 TIMMsgConvertVoiceToText = _default.TIMMsgConvertVoiceToText
 TIMSetSignalingReceiveNewInvitationCallback = _default.TIMSetSignalingReceiveNewInvitationCallback

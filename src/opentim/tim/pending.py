@@ -520,35 +520,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMMsgSetMessageExtensions": Pending(
-        "TIMMsgSetMessageExtensions",
-        12,
-        (
-            Param("json_msg", "json"),
-            Param("json_extension_array", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgGetMessageExtensions": Pending(
-        "TIMMsgGetMessageExtensions",
-        12,
-        (
-            Param("json_msg", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgDeleteMessageExtensions": Pending(
-        "TIMMsgDeleteMessageExtensions",
-        12,
-        (
-            Param("json_msg", "json"),
-            Param("json_extension_key_array", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMMsgTranslateText": Pending(
         "TIMMsgTranslateText",
         12,
@@ -1317,18 +1288,6 @@ class PendingAPI(NotYetAPI):
         """Register ``cb(json_msg, index, cur_size, total_size, user_data)`` (TIMMsgElemUploadProgressCallback); None unregisters. The event is not real yet: it fires from issue 12."""
         self._register("TIMMsgElemUploadProgressCallback", cb, user_data)
 
-    def TIMSetMsgExtensionsChangedCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
-    ) -> None:
-        """Register ``cb(message_id, message_extension_array, user_data)`` (TIMMsgExtensionsChangedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
-        self._register("TIMMsgExtensionsChangedCallback", cb, user_data)
-
-    def TIMSetMsgExtensionsDeletedCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
-    ) -> None:
-        """Register ``cb(message_id, message_extension_key_array, user_data)`` (TIMMsgExtensionsDeletedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
-        self._register("TIMMsgExtensionsDeletedCallback", cb, user_data)
-
     @tim_call
     def TIMMsgCancelSend(
         self,
@@ -1472,43 +1431,6 @@ class PendingAPI(NotYetAPI):
             filter,
             next_seq,
             count,
-            cb,
-            user_data,
-        )
-
-    @tim_call
-    def TIMMsgSetMessageExtensions(
-        self,
-        json_msg: str | None,
-        json_extension_array: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgSetMessageExtensions"], json_msg, json_extension_array, cb, user_data
-        )
-
-    @tim_call
-    def TIMMsgGetMessageExtensions(
-        self, json_msg: str | None, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgGetMessageExtensions"], json_msg, cb, user_data)
-
-    @tim_call
-    def TIMMsgDeleteMessageExtensions(
-        self,
-        json_msg: str | None,
-        json_extension_key_array: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgDeleteMessageExtensions"],
-            json_msg,
-            json_extension_key_array,
             cb,
             user_data,
         )

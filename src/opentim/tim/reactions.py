@@ -67,7 +67,7 @@ def reaction_json(r: Reaction, me: str) -> dict[str, Any]:
     }
 
 
-def _target(obj: JsonObject, what: str) -> tuple[int, str, Message]:
+def message_target(obj: JsonObject, what: str) -> tuple[int, str, Message]:
     """The conversation and message a Message JSON names."""
     conv_type, conv_id = conv_key(obj.get(k.MESSAGE_CONV_ID), obj.get(k.MESSAGE_CONV_TYPE))
     return int(conv_type), conv_id, _message_ref(obj, what)
@@ -109,7 +109,7 @@ class ReactionAPI(TIMCore):
         add: bool,
     ) -> int:
         client = self._require()
-        conv_type, conv_id, msg = _target(need_object(json_msg, "json_msg"), "json_msg")
+        conv_type, conv_id, msg = message_target(need_object(json_msg, "json_msg"), "json_msg")
         rid = _reaction_arg(reaction_id)
         callback = need_callback(cb)
         change = client.reactions.add if add else client.reactions.remove
@@ -151,7 +151,7 @@ class ReactionAPI(TIMCore):
         assert items is not None
         if not 0 < len(items) <= MAX_MSGS_PER_READ or not all(isinstance(i, dict) for i in items):
             raise param_error(f"json_msg_array must hold 1 to {MAX_MSGS_PER_READ} Message objects")
-        targets = [_target(i, "json_msg_array") for i in items]
+        targets = [message_target(i, "json_msg_array") for i in items]
         if len({(t, c) for t, c, _ in targets}) != 1:
             raise param_error("the messages must be of one conversation")
         max_users = uint_arg(max_user_count_per_reaction, "max_user_count_per_reaction", 32)
@@ -191,7 +191,7 @@ class ReactionAPI(TIMCore):
         """A page of the users of ``reaction_id`` on a message, from ``next_seq`` (0 first),
         ``count`` 1 to 100: a MessageReactionUserResult (23008: nobody has it)."""
         client = self._require()
-        conv_type, conv_id, msg = _target(need_object(json_msg, "json_msg"), "json_msg")
+        conv_type, conv_id, msg = message_target(need_object(json_msg, "json_msg"), "json_msg")
         rid = _reaction_arg(reaction_id)
         start = uint_arg(next_seq, "next_seq", 32)
         n = uint_arg(count, "count", 32)

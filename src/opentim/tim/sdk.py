@@ -10,6 +10,7 @@ from .group_admin import GroupAdminAPI
 from .manager import ManagerAPI
 from .msg import MsgAPI
 from .msg_bulk import MsgBulkAPI
+from .msg_ext import MsgExtensionAPI
 from .pending import PendingAPI
 from .pins import PinAPI
 from .reactions import ReactionAPI
@@ -28,6 +29,7 @@ class TIMSDK(
     ExperimentalAPI,
     ReactionAPI,
     PinAPI,
+    MsgExtensionAPI,
     PendingAPI,
 ):
     """One SDK instance: its own SDK thread, event loop, client and registered callbacks.

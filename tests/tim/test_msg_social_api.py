@@ -1,6 +1,6 @@
-"""The reaction and pinned-message functions of TIMMessageManager.h through the TIM layer with
-Tencent's JSON keys: results, the change callbacks on the other users' and devices, Tencent's
-codes, and bad input refused synchronously. Runs on SQLite and on PostgreSQL."""
+"""The reaction, pinned-message and extension functions of TIMMessageManager.h through the TIM
+layer with Tencent's JSON keys: results, the change callbacks on the other users' and devices,
+Tencent's codes, and bad input refused synchronously. Runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from opentim.capi import reference as ref
-from opentim.tim import keys as k, reactions as rk
+from opentim.tim import keys as k, msg_ext as xk, reactions as rk
 
 from .conftest import Stream, Tim
 
@@ -150,6 +150,88 @@ def test_pin_bad_input(
     make_tim: Callable[..., Tim], name: str, args: tuple[Any, ...], code: int
 ) -> None:
     me = make_tim("badpin")
+    called: list[Any] = []
+    assert getattr(me.sdk, name)(*args, lambda *a: called.append(a), None) == code
+    assert called == []
+
+
+# --- message extensions ----------------------------------------------------------------------
+def test_extensions_set_get_delete_callbacks_and_conflict(make_tim: Callable[..., Tim]) -> None:
+    eve, eve_pad, fay = make_tim("eve"), make_tim("eve", device="pad"), make_tim("fay")
+    changed: Stream = Stream()
+    deleted: Stream = Stream()
+    eve_pad.sdk.TIMSetMsgExtensionsChangedCallback(
+        lambda mid, js, ud: changed.append((mid, json.loads(js))), None
+    )
+    eve_pad.sdk.TIMSetMsgExtensionsDeletedCallback(
+        lambda mid, js, ud: deleted.append((mid, json.loads(js))), None
+    )
+    out = {
+        k.MESSAGE_ELEM_ARRAY: [{k.ELEM_TYPE: k.kTIMElem_Text, k.TEXT_ELEM_CONTENT: "poll"}],
+        k.MESSAGE_SUPPORT_MESSAGE_EXTENSION: True,
+    }
+    sent = eve.ok("TIMMsgSendMessage", "fay", C2C, json.dumps(out), None)
+    assert sent[k.MESSAGE_SUPPORT_MESSAGE_EXTENSION] is True
+    msg = json.dumps(sent)
+    ext = [{xk.KEY: "eve", xk.VALUE: "A"}, {xk.KEY: "fay", xk.VALUE: ""}]
+    results = eve.ok("TIMMsgSetMessageExtensions", msg, json.dumps(ext))
+    assert [(r[xk.RESULT_CODE], r[xk.ITEM][xk.KEY]) for r in results] == [(0, "eve"), (0, "fay")]
+    mid, items = changed.wait(lambda e: True)
+    assert mid == sent[k.MESSAGE_MSG_ID]
+    assert items == [{xk.KEY: "eve", xk.VALUE: "A"}, {xk.KEY: "fay", xk.VALUE: ""}]
+    # Fay's SDK learnt the versions from the push: her set goes through. A device of hers
+    # that came later has seen nothing: its set of an existing key is stale (23001) and tells
+    # it the key as it is; asking again then works.
+    theirs = json.dumps(dict(sent, **{k.MESSAGE_CONV_ID: "eve"}))
+    mine = json.dumps([{xk.KEY: "fay", xk.VALUE: "B"}])
+    [ok] = fay.ok("TIMMsgSetMessageExtensions", theirs, mine)
+    assert ok[xk.RESULT_CODE] == 0
+    late = make_tim("fay", device="late")
+    again = json.dumps([{xk.KEY: "fay", xk.VALUE: "C"}])
+    [stale] = late.ok("TIMMsgSetMessageExtensions", theirs, again)
+    assert (stale[xk.RESULT_CODE], stale[xk.ITEM][xk.VALUE]) == (23001, "B")
+    [ok] = late.ok("TIMMsgSetMessageExtensions", theirs, again)
+    assert ok[xk.RESULT_CODE] == 0
+    got = eve.ok("TIMMsgGetMessageExtensions", msg)
+    assert sorted((e[xk.KEY], e[xk.VALUE]) for e in got) == [("eve", "A"), ("fay", "C")]
+    results = eve.ok("TIMMsgDeleteMessageExtensions", msg, json.dumps(["eve", "nope"]))
+    assert [r[xk.RESULT_CODE] for r in results] == [0, 23004]
+    assert deleted.wait(lambda e: True) == (sent[k.MESSAGE_MSG_ID], ["eve"])
+    plain = json.dumps(eve.send_text("fay", C2C, "plain"))
+    assert eve.call("TIMMsgGetMessageExtensions", plain).code == 6017
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "code"),
+    [
+        ("TIMMsgSetMessageExtensions", (MSG, "[]"), k.TIM_ERR_PARAM),
+        ("TIMMsgSetMessageExtensions", (MSG, "{"), k.TIM_ERR_JSON),
+        (
+            "TIMMsgSetMessageExtensions",
+            (MSG, json.dumps([{"message_extension_key": "k" * 101}])),
+            k.TIM_ERR_PARAM,
+        ),
+        (
+            "TIMMsgSetMessageExtensions",
+            (
+                MSG,
+                json.dumps([{"message_extension_key": "k", "message_extension_value": "v" * 1025}]),
+            ),
+            k.TIM_ERR_PARAM,
+        ),
+        (
+            "TIMMsgSetMessageExtensions",
+            (MSG, json.dumps([{"message_extension_key": f"k{i}"} for i in range(21)])),
+            k.TIM_ERR_PARAM,
+        ),
+        ("TIMMsgGetMessageExtensions", ("{}",), k.TIM_ERR_PARAM),
+        ("TIMMsgDeleteMessageExtensions", (MSG, json.dumps([1])), k.TIM_ERR_PARAM),
+    ],
+)
+def test_extension_bad_input(
+    make_tim: Callable[..., Tim], name: str, args: tuple[Any, ...], code: int
+) -> None:
+    me = make_tim("badext")
     called: list[Any] = []
     assert getattr(me.sdk, name)(*args, lambda *a: called.append(a), None) == code
     assert called == []
