@@ -7,7 +7,6 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from .ids import conv_of_message
 from .models import Req, Struct
 from .ranges import U32, U64
 from .rules.reactions import MAX_MSGS_PER_READ, MAX_PARTIAL_USERS
@@ -78,7 +77,7 @@ class ReactionPush(Struct):
     sender: str
     receiver: str
     """The message's sender and receiver (the group id, or the C2C peer): each device finds
-    its own conversation from them (``conv_of``)."""
+    its own conversation from them (``ids.conv_of_message``)."""
     seq: int
     msg_id: str
     reaction: Reaction
@@ -94,8 +93,3 @@ REACTION_OPS: dict[str, tuple[type[Struct], type[Struct]]] = {
 }
 REACTION_READ_OPS = frozenset({"reactions_get", "reaction_users"})
 REACTION_PUSHES: dict[str, type[Struct]] = {"reactions": ReactionPush}
-
-
-def conv_of(push: ReactionPush, me: str) -> str:
-    """The conversation id the pushed message belongs to, for user ``me``."""
-    return conv_of_message(push.conv_type, push.sender, push.receiver, me)

@@ -38,7 +38,6 @@ from opentim.protocol.ops import (
     ProfilesRes,
     StatusPush,
 )
-from opentim.protocol.reactions import conv_of
 
 from .connection import Connection
 from .conversations import ConversationManager
@@ -144,10 +143,7 @@ class Client:
         self.transport.on(UsersChanged, self._on_users)
         self.transport.on(GroupReported, lambda a: self.events.emit_group_report(a.report))
         self.reactions = ReactionManager(self.transport)
-        self.transport.on(
-            ReactionChanged,
-            lambda a: self.events.emit_reaction(conv_of(a.push, self.user_id), a.push),
-        )
+        self.transport.on(ReactionChanged, self._on_reaction)
         self.pins = PinManager(self.transport)
         self.transport.on(PinChanged, lambda a: self.events.emit_pin(a.push))
         self.extensions = ExtensionManager(self.transport)
@@ -448,6 +444,11 @@ class Client:
             return
         if self.users.all_recv_opt.opt:  # the app learns of one set before this login
             self.events.emit_all_recv_opt(self.users.all_recv_opt)
+
+    def _on_reaction(self, action: ReactionChanged) -> None:
+        p = action.push
+        conv_id = conv_of_message(p.conv_type, p.sender, p.receiver, self.user_id)
+        self.events.emit_reaction(conv_id, p)
 
     def _on_extensions(self, action: ExtensionsChanged) -> None:
         p = action.push

@@ -7,7 +7,6 @@ from __future__ import annotations
 from opentim.protocol import Message
 from opentim.protocol.reactions import (
     MsgReactions,
-    Reaction,
     ReactionReq,
     ReactionsGetReq,
     ReactionsGetRes,
@@ -75,6 +74,3 @@ class ReactionManager:
         )
         res = await self._transport.request("reaction_users", req, ReactionUsersRes)
         return res.users, res.next_start
-
-
-__all__ = ["Reaction", "ReactionManager"]
