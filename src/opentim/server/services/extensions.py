@@ -5,12 +5,12 @@ conversation's members but the one that made the change."""
 
 from __future__ import annotations
 
-from opentim.protocol import ErrorCode, Message, push_frame
+from opentim.protocol import ErrorCode, Message
 from opentim.protocol.extensions import Extension, ExtItem, ExtPush, ExtResult
 from opentim.protocol.ids import channel_of
 from opentim.protocol.rules.extensions import Stored, Wanted, valid_key, valid_value
 
-from ..bus.base import Bus, Envelope
+from ..bus.base import Bus
 from ..store.base import Store
 from ..store.repos.extensions import Exts
 from .errors import ServiceError
@@ -113,5 +113,4 @@ class ExtensionService:
             changed=changed or [],
             deleted=deleted or [],
         )
-        users = await self.messages.audience(msg)
-        self.bus.publish(Envelope(frame=push_frame("ext", push), users=users, skip_conn=conn_id))
+        await self.messages.announce(msg, "ext", push, conn_id)

@@ -237,6 +237,12 @@ class MessageService:
             return list(await self.store.groups.get_members(msg.receiver))
         return list(dict.fromkeys([msg.sender, msg.receiver]))
 
+    async def announce(self, msg: Message, kind: str, body: msgspec.Struct, conn_id: str) -> None:
+        """Push a change to ``msg`` to its ``audience``, every device but ``conn_id`` (the one
+        that made it has the answer)."""
+        users = await self.audience(msg)
+        self.bus.publish(Envelope(frame=push_frame(kind, body), users=users, skip_conn=conn_id))
+
     async def require_member(self, user_id: str, group_id: str) -> None:
         """Refuse (10010, 10007) unless ``user_id`` is a member of the group."""
         if await self.store.groups.get_group(group_id) is None:
@@ -312,9 +318,7 @@ class MessageService:
         revoked = done.msg
         # A revoke is not a new seq, so it goes past the relay's per-channel ordering, to the
         # channel's users directly (read once: revokes are rare).
-        users = await self.audience(revoked)
-        frame = push_frame("revoke", RevokePush(msg=revoked, pos=done.pos))
-        self.bus.publish(Envelope(frame=frame, users=users, skip_conn=conn_id))
+        await self.announce(revoked, "revoke", RevokePush(msg=revoked, pos=done.pos), conn_id)
         return revoked, done.pos
 
     async def delete(

@@ -8,12 +8,12 @@ Who may react or read reactions: whoever may see the message (``MessageService
 
 from __future__ import annotations
 
-from opentim.protocol import ErrorCode, push_frame
+from opentim.protocol import ErrorCode
 from opentim.protocol.ids import channel_of
 from opentim.protocol.reactions import MsgReactions, Reaction, ReactionPush
 from opentim.protocol.rules.reactions import MAX_PARTIAL_USERS, user_page, valid_reaction_id
 
-from ..bus.base import Bus, Envelope
+from ..bus.base import Bus
 from ..store.base import Store
 from ..store.repos.reactions import reaction_of
 from .errors import ServiceError
@@ -59,10 +59,7 @@ class ReactionService:
             reaction=reaction,
             user_id=user_id,
         )
-        audience = await self.messages.audience(msg)
-        self.bus.publish(
-            Envelope(frame=push_frame("reactions", push), users=audience, skip_conn=conn_id)
-        )
+        await self.messages.announce(msg, "reactions", push, conn_id)
         return (await self.read(user_id, conv_type, conv_id, [msg.seq], MAX_PARTIAL_USERS))[0]
 
     async def read(
