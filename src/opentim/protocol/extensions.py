@@ -18,7 +18,7 @@ class Extension(Struct):
     version: int = 0
 
 
-class ExtItem(Struct):
+class ExtItem(Req):
     key: str
     value: str
     version: U64 = 0
