@@ -170,6 +170,18 @@ REQUESTS: dict[str, Callable[[Target, int], dict[str, Any]]] = {
         "msg_id": t.msg_id,
         "elems": [{"elem_type": 0, "text_elem_content": "defaced"}],
     },
+    # --- issue 12, reactions: only whoever may see the message
+    "reaction_add": lambda t, n: {**key(t), "seq": t.seq, "msg_id": t.msg_id, "reaction_id": "x"},
+    "reaction_remove": lambda t, n: {**key(t), "seq": t.seq, "reaction_id": "x"},
+    "reactions_get": lambda t, n: {**key(t), "seqs": [t.seq]},
+    "reaction_users": lambda t, n: {**key(t), "seq": t.seq, "reaction_id": "x"},
+    # --- issue 12, pinned group messages: the owner and admins pin, members read
+    "msg_pin": lambda t, n: {"group_id": t.group_id, "seq": t.seq, "pinned": n % 2 == 0},
+    "msg_pinned_list": lambda t, n: {"group_id": t.group_id},
+    # --- issue 12, message extensions: only whoever may see the message
+    "ext_set": lambda t, n: {**key(t), "seq": t.seq, "items": [{"key": "k", "value": f"{n}"}]},
+    "ext_get": lambda t, n: {**key(t), "seq": t.seq},
+    "ext_delete": lambda t, n: {**key(t), "seq": t.seq, "keys": ["k"]},
 }
 FRIENDSHIP_OPS = frozenset(
     op
@@ -241,6 +253,15 @@ NEVER_ON_A_FOREIGN_GROUP = frozenset(
         "group_pendency_handle",
         # issue 12: only a member modifies a group message
         "msg_modify",
+        "reaction_add",
+        "reaction_remove",
+        "reactions_get",
+        "reaction_users",
+        "msg_pin",
+        "msg_pinned_list",
+        "ext_set",
+        "ext_get",
+        "ext_delete",
     }
 )
 """Refused for every group outsider (``group_create`` reuses the group's id: 10021)."""

@@ -119,6 +119,9 @@ parameter ``json_msg_revoke_info_array`` without documenting its keys; opentim s
 revoked Messages (status Revoked, ``message_revoker_*`` keys), which the Message section
 defines for this purpose."""
 SHAPES = {
+    # Issue 12, pinned group messages (tim-keys.json has no shapes for these).
+    "TIMPinGroupMessage": "",
+    "TIMGetPinnedGroupMessageList": "array<Message>",
     "TIMSetConfig": "",
     "TIMMsgSendNewMsgEx": "object<Message>",
     # Issue 11, users: the reference's own sections (tim-keys.json has no shapes for these).
@@ -171,6 +174,20 @@ GROUP_MANAGER_RESULTS = {
 """TIMGroupManager.h functions tim-keys.json does not detail, and what their success JSON is: an
 array or an object whose objects, nested ones included, hold only keys of that header (checked
 against tim-c-all.json), or an empty string."""
+
+REACTION_RESULTS = frozenset(
+    {
+        "TIMMsgAddMessageReaction",
+        "TIMMsgRemoveMessageReaction",
+        "TIMMsgGetMessageReactions",
+        "TIMMsgGetAllUserListOfMessageReaction",
+        "TIMMsgSetMessageExtensions",
+        "TIMMsgGetMessageExtensions",
+        "TIMMsgDeleteMessageExtensions",
+    }
+)
+"""Reaction and extension functions (issue 12): tim-keys.json has no sections for their JSON
+(``Checker.check_reactions``)."""
 
 FLAT_RESULTS = {
     "callExperimentalAPI": ("TIMExperimentalAPI.h", "response_internal_operation"),
@@ -395,6 +412,22 @@ class Checker:
             return self.check_text("array<TIMUserStatus>", args[0], where)
         if src == "TIMUserInfoChangedCallback":
             return self.check_text("array<UserProfile>", args[0], where)
+        if src == "TIMMsgGroupPinnedMessageChangedCallback":
+            group_id, text, pinned, op_user, _ = args
+            problems = self.check_text("object<Message>", text, where)
+            problems += self.check_value("string", group_id, f"{where}.group_id")
+            problems += self.check_value("bool", pinned, f"{where}.is_pinned")
+            return problems + self.check_value("string", op_user, f"{where}.op_user")
+        if src in ("TIMMsgExtensionsChangedCallback", "TIMMsgExtensionsDeletedCallback"):
+            msg_id, text, _ = args
+            problems = self.check_value("string", msg_id, f"{where}.message_id")
+            value = json.loads(text) if isinstance(text, str) else None
+            if src.endswith("DeletedCallback"):
+                ok = isinstance(value, list) and all(isinstance(k, str) for k in value)
+                return problems + ([] if ok else [f"{where}: {text!r} is not a key array"])
+            return problems + self.check_reactions(text, where)
+        if src == "TIMMsgReactionsChangedCallback":
+            return self.check_reactions(args[0], where)
         if src == "TIMSelfInfoUpdatedCallback":
             return self.check_text("object<UserProfile>", args[0], where)
         if src == "TIMMsgAllMessageReceiveOptionCallback":
@@ -424,11 +457,28 @@ class Checker:
             return problems
         if src in GROUP_MANAGER_RESULTS:
             return problems + self.check_group_manager(src, code, text)
+        if src in REACTION_RESULTS:
+            return problems + (self.check_reactions(text, where) if code == 0 else [])
         if code == 0 and src == "TIMMsgSendNewMsgEx.msgid_cb":
             ok = isinstance(text, str) and text != ""
             return problems + ([] if ok else [f"{where}: {text!r} is not a message id"])
         shape = self.callback_shape(src.removesuffix(".res_cb")) if code == 0 else ""
         return problems + self.check_text(shape, text, where)
+
+    def check_reactions(self, text: object, where: str) -> list[str]:
+        """A reaction function's JSON (an empty string for a change): its objects, nested ones
+        included, hold keys of TIMMessageManager.h; a UserInfo's are TIMExperimentalAPI.h's."""
+        if text == "":
+            return []
+        value = json.loads(text) if isinstance(text, str) else None
+        if not isinstance(value, (dict, list)):
+            return [f"{where}: {text!r} is not JSON"]
+        problems: list[str] = []
+        for obj in _objects(value):
+            user_info = any(key.startswith("user_info_") for key in obj)
+            header = "TIMExperimentalAPI.h" if user_info else "TIMMessageManager.h"
+            problems += self.all.check_flat(header, obj, where)
+        return problems
 
     def check_group_manager(self, src: str, code: int, text: object) -> list[str]:
         """The success JSON of a ``GROUP_MANAGER_RESULTS`` function (an error's is empty)."""

@@ -543,6 +543,47 @@ def test_everything_emitted_by_every_function_conforms(
     [carried] = me.ok("TIMMsgDownloadMergerMessage", json.dumps(fwd))
     assert carried[k.MESSAGE_MSG_ID] == mine[k.MESSAGE_MSG_ID]
 
+    # Issue 12: reactions and pinned group messages, heard by another member.
+    heard = Stream()
+    peer.sdk.TIMSetMsgReactionsChangedCallback(
+        recorder.wrap("TIMMsgReactionsChangedCallback", lambda js, ud: heard.append("r")), None
+    )
+    peer.sdk.TIMSetMsgGroupPinnedMessageChangedCallback(
+        recorder.wrap("TIMMsgGroupPinnedMessageChangedCallback", lambda *a: heard.append("p")),
+        None,
+    )
+    said = json.dumps(peer.send_text("conf-g", GROUP, "pin and react"))
+    assert me.ok("TIMPinGroupMessage", "conf-g", said, True) is None
+    assert len(me.ok("TIMGetPinnedGroupMessageList", "conf-g")) == 1
+    assert me.ok("TIMMsgAddMessageReaction", said, "like") is None
+    heard.wait(lambda e: e == "p")
+    heard.wait(lambda e: e == "r")
+    [reactions] = me.ok("TIMMsgGetMessageReactions", json.dumps([json.loads(said)]), 5)
+    assert reactions["message_reaction_result_reaction_list"][0]["message_reaction_id"] == "like"
+    users = me.ok("TIMMsgGetAllUserListOfMessageReaction", said, "like", 0, 10)
+    assert users["message_reaction_user_result_is_finished"] is True
+    assert me.ok("TIMMsgRemoveMessageReaction", said, "like") is None
+    assert me.ok("TIMPinGroupMessage", "conf-g", said, False) is None
+    for setter, typedef in (
+        ("TIMSetMsgExtensionsChangedCallback", "TIMMsgExtensionsChangedCallback"),
+        ("TIMSetMsgExtensionsDeletedCallback", "TIMMsgExtensionsDeletedCallback"),
+    ):
+        getattr(peer.sdk, setter)(
+            recorder.wrap(typedef, lambda *a, t=typedef: heard.append(t)), None
+        )
+    poll = {
+        k.MESSAGE_ELEM_ARRAY: [{k.ELEM_TYPE: k.kTIMElem_Text, k.TEXT_ELEM_CONTENT: "poll"}],
+        k.MESSAGE_SUPPORT_MESSAGE_EXTENSION: True,
+    }
+    polled = json.dumps(me.ok("TIMMsgSendMessage", "conf-g", GROUP, json.dumps(poll), None))
+    ext = [{"message_extension_key": "k", "message_extension_value": "v"}]
+    [set_result] = me.ok("TIMMsgSetMessageExtensions", polled, json.dumps(ext))
+    assert set_result["message_extension_result_code"] == 0
+    assert len(me.ok("TIMMsgGetMessageExtensions", polled)) == 1
+    assert len(me.ok("TIMMsgDeleteMessageExtensions", polled, json.dumps(["k"]))) == 1
+    heard.wait(lambda e: e == "TIMMsgExtensionsChangedCallback")
+    heard.wait(lambda e: e == "TIMMsgExtensionsDeletedCallback")
+
     # The group goes away.
     assert me.ok("TIMConvPinConversation", "conf-g", GROUP, False) is None
     assert me.ok("TIMGroupDelete", "conf-g") is None
@@ -590,6 +631,10 @@ def test_everything_emitted_by_every_function_conforms(
         "TIMUserInfoChangedCallback",
         "TIMUserStatusChangedCallback",
         "TIMMsgAllMessageReceiveOptionCallback",
+        "TIMMsgReactionsChangedCallback",
+        "TIMMsgGroupPinnedMessageChangedCallback",
+        "TIMMsgExtensionsChangedCallback",
+        "TIMMsgExtensionsDeletedCallback",
     } <= sources
     assert any(level == k.kTIMLog_Info and "TIMSetConfig" in line for level, line in lines)
     events = {r.args[0] for r in records if r.source == "TIMConvEventCallback"}

@@ -65,9 +65,9 @@ def call_pending(sdk: TIMSDK, spec: Pending, values: dict[str, Any]) -> int:
 
 
 def test_plan_covers_every_not_yet_function_with_a_filed_or_later_issue() -> None:
-    # 48: TIMFriendshipManager.h; 7: group screens; 23: users; issue 12: 1 (modify) and 4
-    # (sending, local, merged)
-    assert len(PENDING) + len(SETTERS) == 244 - 68 - 48 - 7 - 23 - 1 - 4
+    # 48: TIMFriendshipManager.h; 7: group screens; 23: users; issue 12: 1 (modify), 4
+    # (sending, local, merged), 5 reactions, 3 pins, 5 extensions
+    assert len(PENDING) + len(SETTERS) == 244 - 68 - 48 - 7 - 23 - 1 - 4 - 5 - 3 - 5
     issues = {spec.issue for spec in PENDING.values()}
     assert issues == {0, 12}, "nothing issue 11 names waits any more"
     assert issue_text(12) == "issue 12"
@@ -137,7 +137,7 @@ def test_not_yet_functions_refuse_bad_input_with_the_design_codes_and_never_call
                     value,
                 )
                 tried += 1
-    assert tried > 400
+    assert tried > 5 * len(PENDING)  # several bad values per function (fewer as they turn real)
     me.conv_list()  # a later call's answer: anything a refused call queued would be before it
     assert called == []
 

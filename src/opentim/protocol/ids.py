@@ -36,3 +36,11 @@ def parse_conversation_id(value: str) -> tuple[ConvType, str] | None:
     if value.startswith(GROUP_PREFIX) and len(value) > len(GROUP_PREFIX):
         return ConvType.GROUP, value[len(GROUP_PREFIX) :]
     return None
+
+
+def conv_of_message(conv_type: int, sender: str, receiver: str, me: str) -> str:
+    """The conversation id a message (by its sender and receiver) belongs to, for user ``me``:
+    the group, or the other user of a C2C message."""
+    if conv_type != ConvType.C2C or sender == me:
+        return receiver
+    return sender

@@ -231,6 +231,8 @@ class Message(Struct):
     revoke_reason: str = ""
     version: int = 0
     """How many times it was modified (TIMMsgModifyMessage names the version it changes)."""
+    supports_extensions: bool = False
+    """Sent with ``message_support_message_extension``: extensions may be set on it."""
 
     @property
     def revoked(self) -> bool:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from . import friendship as fs, limits
+from . import extensions, friendship as fs, limits, pins, reactions
 from .models import (
     AllRecvOpt,
     Conversation,
@@ -102,6 +102,8 @@ class OutMessage(Req):
     excluded_from_unread: bool = False
     excluded_from_last: bool = False
     at_users: Annotated[list[str], _at_most(limits.MAX_AT_USERS)] = []
+    supports_extensions: bool = False
+    """``message_support_message_extension``: others may set key-value extensions on it."""
 
 
 class SendReq(Struct):
@@ -745,3 +747,15 @@ class MsgUpdatePush(ModifyRes):
 
 OPS["msg_modify"] = (ModifyReq, ModifyRes)
 PUSHES["msg_update"] = MsgUpdatePush
+# --- issue 12, reactions (protocol/reactions.py) ---------------------------------------------
+OPS.update(reactions.REACTION_OPS)
+READ_OPS = READ_OPS | reactions.REACTION_READ_OPS
+PUSHES.update(reactions.REACTION_PUSHES)
+# --- issue 12, pinned group messages (protocol/pins.py)
+OPS.update(pins.PIN_OPS)
+READ_OPS = READ_OPS | pins.PIN_READ_OPS
+PUSHES.update(pins.PIN_PUSHES)
+# --- issue 12, message extensions (protocol/extensions.py)
+OPS.update(extensions.EXT_OPS)
+READ_OPS = READ_OPS | extensions.EXT_READ_OPS
+PUSHES.update(extensions.EXT_PUSHES)

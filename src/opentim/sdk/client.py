@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from opentim.protocol import DEFAULT_SDKAPPID, ErrorCode, Profile
+from opentim.protocol.ids import conv_of_message
 from opentim.protocol.ops import (
     Empty,
     LoginReq,
@@ -43,19 +44,25 @@ from .conversations import ConversationManager
 from .core import (
     ClientSession,
     Effect,
+    ExtensionsChanged,
     FriendChanged,
     GroupReported,
     LinkAction,
     LinkEvent,
     LoginStatus,
+    PinChanged,
+    ReactionChanged,
     ReadReceipt,
     UsersChanged,
 )
 from .events import Events, NetworkStatus, Receipt
 from .exceptions import SdkError
+from .extensions import ExtensionManager
 from .friends import FriendshipManager
 from .groups import GroupManager
 from .messages import MessageManager
+from .pins import PinManager
+from .reactions import ReactionManager
 from .store import Cache, LocalStore, cache_path
 from .sync import SyncDriver
 from .transport import Transport
@@ -135,6 +142,12 @@ class Client:
         )
         self.transport.on(UsersChanged, self._on_users)
         self.transport.on(GroupReported, lambda a: self.events.emit_group_report(a.report))
+        self.reactions = ReactionManager(self.transport)
+        self.transport.on(ReactionChanged, self._on_reaction)
+        self.pins = PinManager(self.transport)
+        self.transport.on(PinChanged, lambda a: self.events.emit_pin(a.push))
+        self.extensions = ExtensionManager(self.transport)
+        self.transport.on(ExtensionsChanged, self._on_extensions)
         self.profile: Profile | None = None
         self.server_time_offset = 0.0
         self.has_cache = False
@@ -434,6 +447,17 @@ class Client:
             return
         if self.users.all_recv_opt.opt:  # the app learns of one set before this login
             self.events.emit_all_recv_opt(self.users.all_recv_opt)
+
+    def _on_reaction(self, action: ReactionChanged) -> None:
+        p = action.push
+        conv_id = conv_of_message(p.conv_type, p.sender, p.receiver, self.user_id)
+        self.events.emit_reaction(conv_id, p)
+
+    def _on_extensions(self, action: ExtensionsChanged) -> None:
+        p = action.push
+        conv_id = conv_of_message(p.conv_type, p.sender, p.receiver, self.user_id)
+        self.extensions.on_push(conv_id, p)
+        self.events.emit_extensions(conv_id, p)
 
     def _on_users(self, action: UsersChanged) -> None:
         """A status, profile or all-messages-option push."""

@@ -17,7 +17,10 @@ from enum import IntEnum
 from typing import Generic, TypeVar
 
 from opentim.protocol import AllRecvOpt, Conversation, GroupReport, Message, Profile, UserStatus
+from opentim.protocol.extensions import ExtPush
 from opentim.protocol.friendship import FriendEvent
+from opentim.protocol.pins import PinnedPush
+from opentim.protocol.reactions import ReactionPush
 
 from .core.link import LoginStatus
 from .filters import ConvFilter
@@ -141,6 +144,14 @@ class Events:
         """A profile changed (this user's, a subscribed user's, a friend's) and which fields."""
         self.all_recv_opt: Listeners[Callable[[AllRecvOpt], Done]] = Listeners()
         """The all-messages receive option changed (on another device)."""
+        self.reactions: Listeners[Callable[[str, ReactionPush], Done]] = Listeners()
+        """A message's reaction changed (by anyone, on any device): the message's conversation
+        id for this user and the change."""
+        self.pins: Listeners[Callable[[PinnedPush], Done]] = Listeners()
+        """A group message was pinned or unpinned (by an admin, on another device)."""
+        self.extensions: Listeners[Callable[[str, ExtPush], Done]] = Listeners()
+        """A message's extensions changed (set or deleted by anyone, on any other device): the
+        message's conversation id for this user and the change."""
 
     def _call(self, fn: Callable[..., Done], *args: object) -> None:
         try:
@@ -212,6 +223,18 @@ class Events:
     def emit_group_report(self, report: GroupReport) -> None:
         for fn in self.group_reports:
             self._call(fn, report)
+
+    def emit_reaction(self, conv_id: str, push: ReactionPush) -> None:
+        for fn in self.reactions:
+            self._call(fn, conv_id, push)
+
+    def emit_extensions(self, conv_id: str, push: ExtPush) -> None:
+        for fn in self.extensions:
+            self._call(fn, conv_id, push)
+
+    def emit_pin(self, push: PinnedPush) -> None:
+        for fn in self.pins:
+            self._call(fn, push)
 
     def emit_statuses(self, statuses: list[UserStatus]) -> None:
         for fn in self.statuses:

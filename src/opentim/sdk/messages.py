@@ -74,6 +74,7 @@ class MessageManager:
         excluded_from_unread: bool = False,
         excluded_from_last: bool = False,
         at_users: list[str] | None = None,
+        supports_extensions: bool = False,
     ) -> OutMessage:
         """Build an outgoing message with a fresh id (``<device>-<time>-<random>``)."""
         now = int(time.time())
@@ -89,6 +90,7 @@ class MessageManager:
             excluded_from_unread=excluded_from_unread,
             excluded_from_last=excluded_from_last,
             at_users=at_users or [],
+            supports_extensions=supports_extensions,
         )
 
     async def send(self, conv_type: int, conv_id: str, msg: OutMessage) -> Message:

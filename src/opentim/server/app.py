@@ -29,11 +29,14 @@ from .gateway.sessions import SessionRegistry
 from .gateway.websocket import WS_PATH, Gateway
 from .services.blocks import Blacklists
 from .services.conversations import ConversationService
+from .services.extensions import ExtensionService
 from .services.friends import FriendService
 from .services.groups import GroupService
 from .services.messages import MessageService
+from .services.pins import PinService
 from .services.presence import PresenceService
 from .services.push import PushService
+from .services.reactions import ReactionService
 from .services.users import UserService
 from .store.base import Store
 from .store.sqlite import SqliteStore
@@ -149,7 +152,21 @@ class Server:
         conversations = ConversationService(self.store, relay, users, limits, self.clock)
         groups = GroupService(self.store, users, messages, conversations, self.clock, limits)
         friends = FriendService(self.store, relay, conversations, self.clock, blacklists)
-        services = Services(users, messages, conversations, groups, friends, presence, push)
+        reactions = ReactionService(self.store, relay, messages)
+        pins = PinService(self.store, relay, messages)
+        extensions = ExtensionService(self.store, relay, messages)
+        services = Services(
+            users,
+            messages,
+            conversations,
+            groups,
+            friends,
+            presence,
+            push,
+            reactions,
+            pins,
+            extensions,
+        )
         self.services = services  # the administrator's paths (official accounts) use them
         try:
             await relay.start(registry.deliver)

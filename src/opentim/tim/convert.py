@@ -579,6 +579,7 @@ def message_json(msg: Message, me: str, read_seq: int, peer_read_seq: int = 0) -
         k.MESSAGE_EXCLUDED_FROM_LAST_MESSAGE: msg.excluded_from_last,
         k.MESSAGE_GROUP_AT_USER_ARRAY: msg.at_users,
         MESSAGE_VERSION: msg.version,
+        k.MESSAGE_SUPPORT_MESSAGE_EXTENSION: msg.supports_extensions,
     }
     if msg.revoker:
         out[k.MESSAGE_REVOKER_USER_ID] = msg.revoker

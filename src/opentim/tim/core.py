@@ -26,7 +26,10 @@ from opentim.protocol import (
     TIMResult,
     UserStatus,
 )
+from opentim.protocol.extensions import ExtPush
 from opentim.protocol.friendship import FriendEvent
+from opentim.protocol.pins import PinnedPush
+from opentim.protocol.reactions import ReactionPush
 from opentim.sdk import (
     Client,
     ConvEvent,
@@ -284,6 +287,15 @@ class TIMCore:
     def _on_friendship(self, event: FriendEvent) -> None:
         """A friendship change (tim/friendship.py turns it into its callback)."""
 
+    def _on_reaction(self, client: Client, conv_id: str, push: ReactionPush) -> None:
+        """A reaction change (tim/reactions.py turns it into its callback)."""
+
+    def _on_pin(self, client: Client, push: PinnedPush) -> None:
+        """A pinned-message change (tim/pins.py turns it into its callback)."""
+
+    def _on_extensions(self, client: Client, conv_id: str, push: ExtPush) -> None:
+        """An extension change (tim/msg_ext.py turns it into its callbacks)."""
+
     # --- SDK events → TIM callbacks (SDK thread) --------------------------------------------
     def _wire(self, client: Client) -> None:
         client.events.conversations.add(lambda kind, convs: self._on_convs(client, kind, convs))
@@ -302,6 +314,9 @@ class TIMCore:
         client.events.profiles.add(lambda p, changed: self._on_profile(client, p))
         client.events.all_recv_opt.add(lambda opt: self._on_all_recv_opt(client, opt))
         client.events.group_reports.add(lambda report: self._on_group_report(client, report))
+        client.events.reactions.add(lambda conv_id, push: self._on_reaction(client, conv_id, push))
+        client.events.pins.add(lambda push: self._on_pin(client, push))
+        client.events.extensions.add(lambda cid, push: self._on_extensions(client, cid, push))
 
     def _on_convs(self, client: Client, kind: ConvEvent, convs: list[Conversation]) -> None:
         registered = self._conv_event_cb

@@ -194,6 +194,25 @@ TIMCheckFollowType = _default.TIMCheckFollowType
 # experimental.py
 callExperimentalAPI = _default.callExperimentalAPI  # noqa: N816
 
+# reactions.py
+TIMSetMsgReactionsChangedCallback = _default.TIMSetMsgReactionsChangedCallback
+TIMMsgAddMessageReaction = _default.TIMMsgAddMessageReaction
+TIMMsgRemoveMessageReaction = _default.TIMMsgRemoveMessageReaction
+TIMMsgGetMessageReactions = _default.TIMMsgGetMessageReactions
+TIMMsgGetAllUserListOfMessageReaction = _default.TIMMsgGetAllUserListOfMessageReaction
+
+# pins.py
+TIMSetMsgGroupPinnedMessageChangedCallback = _default.TIMSetMsgGroupPinnedMessageChangedCallback
+TIMPinGroupMessage = _default.TIMPinGroupMessage
+TIMGetPinnedGroupMessageList = _default.TIMGetPinnedGroupMessageList
+
+# msg_ext.py
+TIMSetMsgExtensionsChangedCallback = _default.TIMSetMsgExtensionsChangedCallback
+TIMSetMsgExtensionsDeletedCallback = _default.TIMSetMsgExtensionsDeletedCallback
+TIMMsgSetMessageExtensions = _default.TIMMsgSetMessageExtensions
+TIMMsgGetMessageExtensions = _default.TIMMsgGetMessageExtensions
+TIMMsgDeleteMessageExtensions = _default.TIMMsgDeleteMessageExtensions
+
 # pending.py
 TIMSetCommunityCreateTopicCallback = _default.TIMSetCommunityCreateTopicCallback
 TIMSetCommunityDeleteTopicCallback = _default.TIMSetCommunityDeleteTopicCallback
@@ -284,10 +303,6 @@ TIMGroupSearchGroupMembers = _default.TIMGroupSearchGroupMembers
 TIMGroupSearchCloudGroupMembers = _default.TIMGroupSearchCloudGroupMembers
 TIMGroupMarkGroupMemberList = _default.TIMGroupMarkGroupMemberList
 TIMSetMsgElemUploadProgressCallback = _default.TIMSetMsgElemUploadProgressCallback
-TIMSetMsgExtensionsChangedCallback = _default.TIMSetMsgExtensionsChangedCallback
-TIMSetMsgExtensionsDeletedCallback = _default.TIMSetMsgExtensionsDeletedCallback
-TIMSetMsgReactionsChangedCallback = _default.TIMSetMsgReactionsChangedCallback
-TIMSetMsgGroupPinnedMessageChangedCallback = _default.TIMSetMsgGroupPinnedMessageChangedCallback
 TIMMsgDownloadElemToPath = _default.TIMMsgDownloadElemToPath
 TIMMsgSaveMsg = _default.TIMMsgSaveMsg
 TIMMsgImportMsgList = _default.TIMMsgImportMsgList
@@ -296,17 +311,8 @@ TIMMsgSearchCloudMessages = _default.TIMMsgSearchCloudMessages
 TIMMsgSendMessageReadReceipts = _default.TIMMsgSendMessageReadReceipts
 TIMMsgGetMessageReadReceipts = _default.TIMMsgGetMessageReadReceipts
 TIMMsgGetGroupMessageReadMemberList = _default.TIMMsgGetGroupMessageReadMemberList
-TIMMsgSetMessageExtensions = _default.TIMMsgSetMessageExtensions
-TIMMsgGetMessageExtensions = _default.TIMMsgGetMessageExtensions
-TIMMsgDeleteMessageExtensions = _default.TIMMsgDeleteMessageExtensions
-TIMMsgAddMessageReaction = _default.TIMMsgAddMessageReaction
-TIMMsgRemoveMessageReaction = _default.TIMMsgRemoveMessageReaction
-TIMMsgGetMessageReactions = _default.TIMMsgGetMessageReactions
-TIMMsgGetAllUserListOfMessageReaction = _default.TIMMsgGetAllUserListOfMessageReaction
 TIMMsgTranslateText = _default.TIMMsgTranslateText
 TIMMsgConvertVoiceToText = _default.TIMMsgConvertVoiceToText
-TIMPinGroupMessage = _default.TIMPinGroupMessage
-TIMGetPinnedGroupMessageList = _default.TIMGetPinnedGroupMessageList
 TIMSetSignalingReceiveNewInvitationCallback = _default.TIMSetSignalingReceiveNewInvitationCallback
 TIMSetSignalingInvitationCancelledCallback = _default.TIMSetSignalingInvitationCancelledCallback
 TIMSetSignalingInviteeAcceptedCallback = _default.TIMSetSignalingInviteeAcceptedCallback

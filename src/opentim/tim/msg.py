@@ -87,6 +87,7 @@ def outgoing(client: Client, obj: dict[str, Any]) -> Callable[[], OutMessage]:
     excluded_unread = opt_bool(obj, k.MESSAGE_IS_EXCLUDED_FROM_UNREAD_COUNT)
     excluded_last = opt_bool(obj, k.MESSAGE_EXCLUDED_FROM_LAST_MESSAGE)
     at_users = opt_str_list(obj, k.MESSAGE_GROUP_AT_USER_ARRAY)
+    extensions = opt_bool(obj, k.MESSAGE_SUPPORT_MESSAGE_EXTENSION)
 
     def make() -> OutMessage:
         return client.messages.new_message(
@@ -96,6 +97,7 @@ def outgoing(client: Client, obj: dict[str, Any]) -> Callable[[], OutMessage]:
             excluded_from_unread=excluded_unread,
             excluded_from_last=excluded_last,
             at_users=at_users,
+            supports_extensions=extensions,
         )
 
     return make

@@ -473,77 +473,6 @@ PENDING: Final[dict[str, Pending]] = {
             Param("user_data", "user_data"),
         ),
     ),
-    "TIMMsgSetMessageExtensions": Pending(
-        "TIMMsgSetMessageExtensions",
-        12,
-        (
-            Param("json_msg", "json"),
-            Param("json_extension_array", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgGetMessageExtensions": Pending(
-        "TIMMsgGetMessageExtensions",
-        12,
-        (
-            Param("json_msg", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgDeleteMessageExtensions": Pending(
-        "TIMMsgDeleteMessageExtensions",
-        12,
-        (
-            Param("json_msg", "json"),
-            Param("json_extension_key_array", "json"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgAddMessageReaction": Pending(
-        "TIMMsgAddMessageReaction",
-        12,
-        (
-            Param("json_msg", "json"),
-            Param("reaction_id", "str"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgRemoveMessageReaction": Pending(
-        "TIMMsgRemoveMessageReaction",
-        12,
-        (
-            Param("json_msg", "json"),
-            Param("reaction_id", "str"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgGetMessageReactions": Pending(
-        "TIMMsgGetMessageReactions",
-        12,
-        (
-            Param("json_msg_array", "json"),
-            Param("max_user_count_per_reaction", "uint32"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMMsgGetAllUserListOfMessageReaction": Pending(
-        "TIMMsgGetAllUserListOfMessageReaction",
-        12,
-        (
-            Param("json_msg", "json"),
-            Param("reaction_id", "str"),
-            Param("next_seq", "uint32"),
-            Param("count", "uint32"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
     "TIMMsgTranslateText": Pending(
         "TIMMsgTranslateText",
         12,
@@ -561,26 +490,6 @@ PENDING: Final[dict[str, Pending]] = {
         (
             Param("url", "str"),
             Param("language", "str"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMPinGroupMessage": Pending(
-        "TIMPinGroupMessage",
-        12,
-        (
-            Param("group_id", "group_ident"),
-            Param("json_msg", "json"),
-            Param("is_pinned", "bool"),
-            Param("cb", "comm"),
-            Param("user_data", "user_data"),
-        ),
-    ),
-    "TIMGetPinnedGroupMessageList": Pending(
-        "TIMGetPinnedGroupMessageList",
-        12,
-        (
-            Param("group_id", "group_ident"),
             Param("cb", "comm"),
             Param("user_data", "user_data"),
         ),
@@ -1332,30 +1241,6 @@ class PendingAPI(NotYetAPI):
         """Register ``cb(json_msg, index, cur_size, total_size, user_data)`` (TIMMsgElemUploadProgressCallback); None unregisters. The event is not real yet: it fires from issue 12."""
         self._register("TIMMsgElemUploadProgressCallback", cb, user_data)
 
-    def TIMSetMsgExtensionsChangedCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
-    ) -> None:
-        """Register ``cb(message_id, message_extension_array, user_data)`` (TIMMsgExtensionsChangedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
-        self._register("TIMMsgExtensionsChangedCallback", cb, user_data)
-
-    def TIMSetMsgExtensionsDeletedCallback(
-        self, cb: Callable[[str, str, Any], object] | None, user_data: object = None
-    ) -> None:
-        """Register ``cb(message_id, message_extension_key_array, user_data)`` (TIMMsgExtensionsDeletedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
-        self._register("TIMMsgExtensionsDeletedCallback", cb, user_data)
-
-    def TIMSetMsgReactionsChangedCallback(
-        self, cb: Callable[[str, Any], object] | None, user_data: object = None
-    ) -> None:
-        """Register ``cb(message_reaction_change_info_array, user_data)`` (TIMMsgReactionsChangedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
-        self._register("TIMMsgReactionsChangedCallback", cb, user_data)
-
-    def TIMSetMsgGroupPinnedMessageChangedCallback(
-        self, cb: Callable[[str, str, bool, str, Any], object] | None, user_data: object = None
-    ) -> None:
-        """Register ``cb(group_id, json_msg, is_pinned, op_user, user_data)`` (TIMMsgGroupPinnedMessageChangedCallback); None unregisters. The event is not real yet: it fires from issue 12."""
-        self._register("TIMMsgGroupPinnedMessageChangedCallback", cb, user_data)
-
     @tim_call
     def TIMMsgDownloadElemToPath(
         self,
@@ -1459,107 +1344,6 @@ class PendingAPI(NotYetAPI):
         )
 
     @tim_call
-    def TIMMsgSetMessageExtensions(
-        self,
-        json_msg: str | None,
-        json_extension_array: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgSetMessageExtensions"], json_msg, json_extension_array, cb, user_data
-        )
-
-    @tim_call
-    def TIMMsgGetMessageExtensions(
-        self, json_msg: str | None, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMMsgGetMessageExtensions"], json_msg, cb, user_data)
-
-    @tim_call
-    def TIMMsgDeleteMessageExtensions(
-        self,
-        json_msg: str | None,
-        json_extension_key_array: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgDeleteMessageExtensions"],
-            json_msg,
-            json_extension_key_array,
-            cb,
-            user_data,
-        )
-
-    @tim_call
-    def TIMMsgAddMessageReaction(
-        self,
-        json_msg: str | None,
-        reaction_id: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgAddMessageReaction"], json_msg, reaction_id, cb, user_data
-        )
-
-    @tim_call
-    def TIMMsgRemoveMessageReaction(
-        self,
-        json_msg: str | None,
-        reaction_id: str | None,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgRemoveMessageReaction"], json_msg, reaction_id, cb, user_data
-        )
-
-    @tim_call
-    def TIMMsgGetMessageReactions(
-        self,
-        json_msg_array: str | None,
-        max_user_count_per_reaction: int,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgGetMessageReactions"],
-            json_msg_array,
-            max_user_count_per_reaction,
-            cb,
-            user_data,
-        )
-
-    @tim_call
-    def TIMMsgGetAllUserListOfMessageReaction(
-        self,
-        json_msg: str | None,
-        reaction_id: str | None,
-        next_seq: int,
-        count: int,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMMsgGetAllUserListOfMessageReaction"],
-            json_msg,
-            reaction_id,
-            next_seq,
-            count,
-            cb,
-            user_data,
-        )
-
-    @tim_call
     def TIMMsgTranslateText(
         self,
         json_source_text_array: str | None,
@@ -1588,27 +1372,6 @@ class PendingAPI(NotYetAPI):
     ) -> int:
         """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
         return self._not_yet(PENDING["TIMMsgConvertVoiceToText"], url, language, cb, user_data)
-
-    @tim_call
-    def TIMPinGroupMessage(
-        self,
-        group_id: str,
-        json_msg: str | None,
-        is_pinned: bool,
-        cb: TIMCommCallback | None,
-        user_data: object = None,
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(
-            PENDING["TIMPinGroupMessage"], group_id, json_msg, is_pinned, cb, user_data
-        )
-
-    @tim_call
-    def TIMGetPinnedGroupMessageList(
-        self, group_id: str, cb: TIMCommCallback | None, user_data: object = None
-    ) -> int:
-        """Not real yet (issue 12): checks the call, then answers 7013 (ERR_SDK_INTERFACE_NOT_SUPPORT) through its callback."""
-        return self._not_yet(PENDING["TIMGetPinnedGroupMessageList"], group_id, cb, user_data)
 
     def TIMSetSignalingReceiveNewInvitationCallback(
         self, cb: Callable[[str, str, str, str, str, Any], object] | None, user_data: object = None

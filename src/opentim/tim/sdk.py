@@ -10,10 +10,13 @@ from .group_admin import GroupAdminAPI
 from .manager import ManagerAPI
 from .msg import MsgAPI
 from .msg_bulk import MsgBulkAPI
+from .msg_ext import MsgExtensionAPI
 from .msg_local import MsgLocalAPI
 from .msg_merge import MsgMergeAPI
 from .msg_send import MsgSendAPI
 from .pending import PendingAPI
+from .pins import PinAPI
+from .reactions import ReactionAPI
 from .users import UsersAPI
 
 
@@ -30,6 +33,9 @@ class TIMSDK(
     GroupAdminAPI,
     FriendshipAPI,
     ExperimentalAPI,
+    ReactionAPI,
+    PinAPI,
+    MsgExtensionAPI,
     PendingAPI,
 ):
     """One SDK instance: its own SDK thread, event loop, client and registered callbacks.

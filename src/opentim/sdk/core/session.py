@@ -23,6 +23,7 @@ import msgspec
 
 from opentim.protocol import GroupReport, Message, RemoteProtocolError, Response, decode_push
 from opentim.protocol.codec import decode_server_frame
+from opentim.protocol.extensions import ExtPush
 from opentim.protocol.friendship import FriendEvent, FriendPush
 from opentim.protocol.ops import (
     AllRecvOptPush,
@@ -39,6 +40,8 @@ from opentim.protocol.ops import (
     SigExpiredPush,
     StatusPush,
 )
+from opentim.protocol.pins import PinnedPush
+from opentim.protocol.reactions import ReactionPush
 
 from .link import Link, LinkAction, LinkEvent
 from .requests import Answer, Requests
@@ -91,6 +94,24 @@ class GroupChanged(msgspec.Struct, frozen=True, gc=False):
     change: ConvGroupChange
 
 
+class ReactionChanged(msgspec.Struct, frozen=True, gc=False):
+    """A message's reaction changed (issue 12): tell the app."""
+
+    push: ReactionPush
+
+
+class PinChanged(msgspec.Struct, frozen=True, gc=False):
+    """A group message was pinned or unpinned (issue 12): tell the app."""
+
+    push: PinnedPush
+
+
+class ExtensionsChanged(msgspec.Struct, frozen=True, gc=False):
+    """A message's extensions changed (issue 12): tell the app."""
+
+    push: ExtPush
+
+
 Action = (
     SyncAction
     | Answer
@@ -102,6 +123,9 @@ Action = (
     | FriendChanged
     | GroupReported
     | UsersChanged
+    | ReactionChanged
+    | PinChanged
+    | ExtensionsChanged
 )
 Handler = Callable[["ClientSession", msgspec.Struct], Sequence[Action]]
 
@@ -210,6 +234,21 @@ def _users(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     return [UsersChanged(body)]
 
 
+def _reaction(s: ClientSession, body: msgspec.Struct) -> list[Action]:
+    assert isinstance(body, ReactionPush)
+    return [ReactionChanged(body)]
+
+
+def _pinned(s: ClientSession, body: msgspec.Struct) -> list[Action]:
+    assert isinstance(body, PinnedPush)
+    return [PinChanged(body)]
+
+
+def _ext(s: ClientSession, body: msgspec.Struct) -> list[Action]:
+    assert isinstance(body, ExtPush)
+    return [ExtensionsChanged(body)]
+
+
 def _kicked(s: ClientSession, body: msgspec.Struct) -> list[Action]:
     assert isinstance(body, KickedPush)
     return list(s.link.handle(LinkEvent.KICKED, body.code, body.desc))
@@ -234,5 +273,8 @@ PUSHES: dict[type[msgspec.Struct], Handler] = {
     KickedPush: _kicked,
     SigExpiredPush: _sig_expired,
     MsgUpdatePush: _update,
+    ReactionPush: _reaction,
+    PinnedPush: _pinned,
+    ExtPush: _ext,
 }
 """Every push the client knows, by body type (``decode_push`` knows no other)."""

@@ -81,14 +81,20 @@ from opentim.protocol.paging import fitting
 from ..bus.base import BusUnavailableError
 from ..services.conversations import ConversationService
 from ..services.errors import ServiceError
+from ..services.extensions import ExtensionService
 from ..services.friends import FriendService
 from ..services.groups import GroupService
 from ..services.messages import MessageService
+from ..services.pins import PinService
 from ..services.presence import PresenceService
 from ..services.push import PushService
+from ..services.reactions import ReactionService
 from ..services.users import UserService
 from ..store.base import ConvChange, StoreUnavailableError
+from .extension_ops import EXTENSION_HANDLERS
 from .friend_ops import FRIEND_OPS
+from .pin_ops import PIN_HANDLERS
+from .reaction_ops import REACTION_HANDLERS
 from .refusals import REFUSALS
 from .sessions import Connection
 from .user_ops import USER_HANDLERS
@@ -143,6 +149,9 @@ class Services:
     friends: FriendService
     presence: PresenceService
     push: PushService
+    reactions: ReactionService
+    pins: PinService
+    extensions: ExtensionService
 
 
 def error_frame(req_id: int, exc: BaseException, op: str = "", who: str = "") -> bytes:
@@ -488,6 +497,10 @@ OP_TABLE: dict[str, Op] = {
 
 # --- issue 11, users (gateway/user_ops.py) -----------------------------------------------------
 OP_TABLE.update({op: Op(answered(handler)) for op, handler in USER_HANDLERS.items()})
+# --- issue 12, reactions (gateway/reaction_ops.py) --------------------------------------------
+OP_TABLE.update({op: Op(answered(handler)) for op, handler in REACTION_HANDLERS.items()})
+OP_TABLE.update({op: Op(answered(handler)) for op, handler in PIN_HANDLERS.items()})
+OP_TABLE.update({op: Op(answered(handler)) for op, handler in EXTENSION_HANDLERS.items()})
 
 # --- issue 12, modify ---------------------------------------------------------------------------
 OP_TABLE["msg_modify"] = Op(answered(msg_modify))

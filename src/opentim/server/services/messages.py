@@ -141,6 +141,7 @@ class MessageService:
             cloud_custom_data=out.cloud_custom_data,
             excluded_from_unread=out.excluded_from_unread,
             excluded_from_last=out.excluded_from_last,
+            supports_extensions=out.supports_extensions,
             at_users=at_users,
             owners=owners,
         )
@@ -220,25 +221,47 @@ class MessageService:
         msgs = await self.store.messages.at_seqs(user_id, conv_type, conv_id, wanted)
         return msgs[: fitting(msgs)]
 
+    async def visible_message(
+        self, user_id: str, conv_type: int, conv_id: str, seq: int, msg_id: str = ""
+    ) -> Message:
+        """A message of one of the user's conversations (group: while a member), which is
+        ``msg_id`` when that is given; refused with the conversation's "no such message" code."""
+        msg = await self._own_message(user_id, conv_type, conv_id, seq)
+        if msg_id and msg.msg_id != msg_id:
+            raise ServiceError(no_message_code(conv_type), f"message {seq} is not {msg_id!r}")
+        return msg
+
+    async def audience(self, msg: Message) -> list[str]:
+        """Who hears of a change to ``msg`` (a revoke, a reaction): both users of a C2C
+        message, every member of a group's (read once: such changes are rare)."""
+        if msg.conv_type == ConvType.GROUP:
+            return list(await self.store.groups.get_members(msg.receiver))
+        return list(dict.fromkeys([msg.sender, msg.receiver]))
+
+    async def announce(self, msg: Message, kind: str, body: msgspec.Struct, conn_id: str) -> None:
+        """Push a change to ``msg`` to its ``audience``, every device but ``conn_id`` (the one
+        that made it has the answer)."""
+        users = await self.audience(msg)
+        self.bus.publish(Envelope(frame=push_frame(kind, body), users=users, skip_conn=conn_id))
+
+    async def require_member(self, user_id: str, group_id: str) -> None:
+        """Refuse (10010, 10007) unless ``user_id`` is a member of the group."""
+        if await self.store.groups.get_group(group_id) is None:
+            raise GroupNotFoundError(group_id)
+        if user_id not in await self.store.groups.get_members(group_id):
+            raise NotMemberError(f"{user_id!r} is not a member of {group_id!r}")
+
     async def _own_message(self, user_id: str, conv_type: int, conv_id: str, seq: int) -> Message:
         """A message of one of the user's conversations (group: while a member)."""
         if conv_type == ConvType.GROUP:
-            if await self.store.groups.get_group(conv_id) is None:
-                raise GroupNotFoundError(conv_id)
-            if user_id not in await self.store.groups.get_members(conv_id):
-                raise NotMemberError(f"{user_id!r} is not a member of {conv_id!r}")
+            await self.require_member(user_id, conv_id)
         elif conv_type != ConvType.C2C or not conv_id:
             raise ServiceError(ErrorCode.ERR_INVALID_CONVERSATION, "invalid conversation")
         msg = await self.store.messages.get_message(
             channel_of(user_id, conv_type, conv_id), clamp_seq(seq)
         )
         if msg is None or seq <= 0:
-            code = (
-                ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND
-                if conv_type == ConvType.GROUP
-                else ErrorCode.ERR_SVR_MSG_INVALID_ID
-            )
-            raise ServiceError(code, f"no message {seq} in {conv_id!r}")
+            raise ServiceError(no_message_code(conv_type), f"no message {seq} in {conv_id!r}")
         return msg
 
     async def revoke(
@@ -265,12 +288,7 @@ class MessageService:
         msg = await self._own_message(user_id, conv_type, conv_id, seq)
         group = conv_type == ConvType.GROUP
         if msg_id and msg.msg_id != msg_id:
-            code = (
-                ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND
-                if group
-                else ErrorCode.ERR_SVR_MSG_INVALID_ID
-            )
-            raise ServiceError(code, f"message {seq} is not {msg_id!r}")
+            raise ServiceError(no_message_code(conv_type), f"message {seq} is not {msg_id!r}")
         admin = False
         if group:
             role = (await self.store.groups.get_members(conv_id)).get(user_id, 0)
@@ -299,9 +317,9 @@ class MessageService:
         if done is None:
             return msg, 0
         revoked = done.msg
-        users = await self._channel_users(revoked)
-        frame = push_frame("revoke", RevokePush(msg=revoked, pos=done.pos))
-        self.bus.publish(Envelope(frame=frame, users=users, skip_conn=conn_id))
+        # A revoke is not a new seq, so it goes past the relay's per-channel ordering, to the
+        # channel's users directly (read once: revokes are rare).
+        await self.announce(revoked, "revoke", RevokePush(msg=revoked, pos=done.pos), conn_id)
         return revoked, done.pos
 
     async def modify(self, user_id: str, b: ModifyReq, conn_id: str) -> tuple[Message, int]:
@@ -335,17 +353,8 @@ class MessageService:
                 ErrorCode.ERR_SDK_MSG_MODIFY_CONFLICT,
                 f"message {b.seq} changed since version {b.version}",
             )
-        users = await self._channel_users(now)
-        frame = push_frame("msg_update", MsgUpdatePush(msg=now, pos=pos))
-        self.bus.publish(Envelope(frame=frame, users=users, skip_conn=conn_id))
+        await self.announce(now, "msg_update", MsgUpdatePush(msg=now, pos=pos), conn_id)
         return now, pos
-
-    async def _channel_users(self, msg: Message) -> list[str]:
-        """Everyone a change to ``msg`` goes to (read once: changes to old messages are rare,
-        and they go past the relay's per-channel ordering)."""
-        if msg.conv_type == ConvType.GROUP:
-            return list(await self.store.groups.get_members(msg.receiver))
-        return [msg.sender, msg.receiver]
 
     async def delete(
         self, user_id: str, conv_type: int, conv_id: str, seqs: list[int], conn_id: str
@@ -384,3 +393,10 @@ def _page(msgs: list[Message], count: int) -> tuple[list[Message], bool]:
 
 
 __all__ = ["MessageService"]
+
+
+def no_message_code(conv_type: int) -> ErrorCode:
+    """The code for a message that is not there (or not the one named)."""
+    if conv_type == ConvType.GROUP:
+        return ErrorCode.ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND
+    return ErrorCode.ERR_SVR_MSG_INVALID_ID

@@ -20,7 +20,18 @@ from opentim.protocol import ErrorCode, Message, OpenTimError
 from opentim.protocol.rules import ConvChange
 
 if TYPE_CHECKING:
-    from .repos import Conversations, ConvGroups, Friends, Groups, Messages, Presence, Users
+    from .repos import (
+        Conversations,
+        ConvGroups,
+        Extensions,
+        Friends,
+        Groups,
+        Messages,
+        Pins,
+        Presence,
+        Reactions,
+        Users,
+    )
 
 __all__ = [
     "Appended",
@@ -77,6 +88,7 @@ class NewMessage:
     excluded_from_unread: bool = False
     excluded_from_last: bool = False
     is_tips: bool = False
+    supports_extensions: bool = False
     at_users: list[str] = field(default_factory=list)
     owners: tuple[tuple[str, int, str], ...] = ()
     """``(user_id, conv_type, conv_id)`` conversations that must exist for this message (C2C)."""
@@ -131,6 +143,9 @@ class Store(Protocol):
     groups: Groups
     friends: Friends
     presence: Presence
+    reactions: Reactions
+    pins: Pins
+    extensions: Extensions
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...

@@ -32,6 +32,8 @@ class Row(Protocol):
 FLAG_EXCLUDED_UNREAD = 1
 FLAG_EXCLUDED_LAST = 2
 FLAG_TIPS = 4
+FLAG_EXTENSIONS = 8
+"""Sent with ``message_support_message_extension`` (issue 12)."""
 
 _elems_decoder = msgspec.json.Decoder(list[dict[str, Any]])
 strs_decoder = msgspec.json.Decoder(list[str])
@@ -117,6 +119,7 @@ def message_row(r: Row, o: int = 0) -> Message:
         excluded_from_unread=bool(flags & FLAG_EXCLUDED_UNREAD),
         excluded_from_last=bool(flags & FLAG_EXCLUDED_LAST),
         is_tips=bool(flags & FLAG_TIPS),
+        supports_extensions=bool(flags & FLAG_EXTENSIONS),
         elems=_elems_decoder.decode(r[o + 13]),
         cloud_custom_data=r[o + 14],
         at_users=strs_decoder.decode(r[o + 15]),
@@ -262,5 +265,6 @@ def stored_message(m: NewMessage, seq: int, count: int, activity: int, server_ti
         excluded_from_unread=m.excluded_from_unread,
         excluded_from_last=m.excluded_from_last,
         is_tips=m.is_tips,
+        supports_extensions=m.supports_extensions,
         at_users=m.at_users,
     )

@@ -317,4 +317,38 @@ MIGRATIONS: Final[list[list[str]]] = [
     # Issue 12, modify: how many times a message was modified (TIMMsgModifyMessage refuses a
     # change made from an older version with 8006).
     ["ALTER TABLE messages ADD COLUMN version INTEGER NOT NULL DEFAULT 0"],
+    # --- issue 12, reactions: who has which reaction on a message (n: the order of adding).
+    [
+        """CREATE TABLE message_reactions (
+            channel_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            reaction_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            n BIGINT NOT NULL,
+            PRIMARY KEY (channel_id, seq, reaction_id, user_id)
+        )""",
+        "CREATE INDEX message_reactions_order ON message_reactions (channel_id, seq, n)",
+    ],
+    # --- issue 12, pinned group messages (n: the order of pinning).
+    [
+        """CREATE TABLE group_pins (
+            group_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            pinned_by TEXT NOT NULL,
+            pinned_at BIGINT NOT NULL,
+            n BIGINT NOT NULL,
+            PRIMARY KEY (group_id, seq)
+        )""",
+    ],
+    # --- issue 12, message extensions: a key's value and version (raised by every set).
+    [
+        """CREATE TABLE message_extensions (
+            channel_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            PRIMARY KEY (channel_id, seq, key)
+        )""",
+    ],
 ]

@@ -23,6 +23,7 @@ from .base import NewMessage
 from .rows import (
     FLAG_EXCLUDED_LAST,
     FLAG_EXCLUDED_UNREAD,
+    FLAG_EXTENSIONS,
     FLAG_TIPS,
     MENTION_ALL,
     stored_message,
@@ -119,6 +120,7 @@ def plan_append(
         (FLAG_EXCLUDED_UNREAD if m.excluded_from_unread else 0)
         | (FLAG_EXCLUDED_LAST if m.excluded_from_last else 0)
         | (FLAG_TIPS if m.is_tips else 0)
+        | (FLAG_EXTENSIONS if m.supports_extensions else 0)
     )
     message = (
         m.channel_id,

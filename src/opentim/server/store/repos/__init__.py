@@ -8,19 +8,25 @@ from ..sql import Op, execute
 from ..writes import WriteTx
 from .conv_groups import ConvGroups
 from .conversations import Conversations
+from .extensions import Extensions
 from .friends import Friends
 from .groups import Groups
 from .messages import Messages
+from .pins import Pins
 from .presence import Presence
+from .reactions import Reactions
 from .users import Users
 
 __all__ = [
     "ConvGroups",
     "Conversations",
+    "Extensions",
     "Friends",
     "Groups",
     "Messages",
+    "Pins",
     "Presence",
+    "Reactions",
     "Repositories",
     "Users",
 ]
@@ -38,6 +44,9 @@ class Repositories:
         self.groups = Groups(engine)
         self.friends = Friends(engine)
         self.presence = Presence(engine)
+        self.reactions = Reactions(engine)
+        self.pins = Pins(engine)
+        self.extensions = Extensions(engine)
         self.db_id = 0
         """This database's identity, known once the engine is open."""
         self._engine = engine
