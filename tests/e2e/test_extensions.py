@@ -11,42 +11,23 @@ import pytest
 
 from opentim.protocol import ConvType, ErrorCode, GroupType
 from opentim.protocol.extensions import ExtPush
-from opentim.sdk import Client, SdkError
+from opentim.sdk import Client
 
 from ..conftest import Login
+from ..helpers import Heard, code
 
 pytestmark = pytest.mark.e2e
 C2C, GROUP = ConvType.C2C, ConvType.GROUP
 
 
-class Heard:
-    def __init__(self, client: Client) -> None:
-        self.items: list[tuple[str, ExtPush]] = []
-        self._changed = asyncio.Event()
-        client.events.extensions.add(self._add)
-
-    def _add(self, conv_id: str, push: ExtPush) -> None:
-        self.items.append((conv_id, push))
-        self._changed.set()
-
-    async def wait(self, n: int) -> list[tuple[str, ExtPush]]:
-        async with asyncio.timeout(5):
-            while len(self.items) < n:
-                self._changed.clear()
-                await self._changed.wait()
-        return self.items
-
-
-async def code(call: object) -> int:
-    with pytest.raises(SdkError) as refused:
-        await call  # type: ignore[misc]
-    return refused.value.code
+def heard(client: Client) -> Heard[tuple[str, ExtPush]]:
+    return Heard(client.events.extensions)
 
 
 async def test_c2c_set_get_delete_and_pushes(login: Login) -> None:
     ann, ann_pad = await login("ann", device_id="phone"), await login("ann", device_id="pad")
     bob = await login("bob")
-    on_pad, on_bob = Heard(ann_pad), Heard(bob)
+    on_pad, on_bob = heard(ann_pad), heard(bob)
     out = ann.messages.new_text("vote", supports_extensions=True)
     msg = await ann.messages.send(C2C, "bob", out)
     assert msg.supports_extensions

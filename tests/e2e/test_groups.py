@@ -5,19 +5,13 @@ from __future__ import annotations
 import pytest
 
 from opentim.protocol import AddOption, ConvType, ErrorCode, GroupType
-from opentim.sdk import Client, SdkError
+from opentim.sdk import Client
 
 from ..conftest import Login
-from ..helpers import ids, until
+from ..helpers import code, ids, until
 
 pytestmark = pytest.mark.e2e
 GROUP = ConvType.GROUP
-
-
-async def code(call: object) -> int:
-    with pytest.raises(SdkError) as info:
-        await call  # type: ignore[misc]
-    return info.value.code
 
 
 async def test_create_gives_every_member_the_conversation_with_an_unread_free_tip(

@@ -3,8 +3,6 @@ devices hear of it, members read the list in pin order, Tencent's codes for the 
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from opentim.protocol import ErrorCode, GroupType
@@ -12,35 +10,16 @@ from opentim.protocol.ops import MemberModifyReq
 from opentim.protocol.pins import PinnedPush
 from opentim.protocol.rules import MemberField
 from opentim.protocol.rules.pins import MAX_PINNED
-from opentim.sdk import Client, SdkError
+from opentim.sdk import Client
 
 from ..conftest import Login
+from ..helpers import Heard, code
 
 pytestmark = pytest.mark.e2e
 
 
-class Heard:
-    def __init__(self, client: Client) -> None:
-        self.items: list[PinnedPush] = []
-        self._changed = asyncio.Event()
-        client.events.pins.add(self._add)
-
-    def _add(self, push: PinnedPush) -> None:
-        self.items.append(push)
-        self._changed.set()
-
-    async def wait(self, n: int) -> list[PinnedPush]:
-        async with asyncio.timeout(5):
-            while len(self.items) < n:
-                self._changed.clear()
-                await self._changed.wait()
-        return self.items
-
-
-async def code(call: object) -> int:
-    with pytest.raises(SdkError) as refused:
-        await call  # type: ignore[misc]
-    return refused.value.code
+def heard(client: Client) -> Heard[PinnedPush]:
+    return Heard(client.events.pins)
 
 
 async def test_admins_pin_members_hear_and_read(login: Login) -> None:
@@ -49,7 +28,7 @@ async def test_admins_pin_members_hear_and_read(login: Login) -> None:
     gid = await owner.groups.create("g", GroupType.PUBLIC, members=["adm", "mem"])
     admin = MemberModifyReq(group_id=gid, user_id="adm", flags=MemberField.ROLE, role=300)
     await owner.groups.modify_member(admin)
-    on_mem, on_pc = Heard(mem), Heard(owner_pc)
+    on_mem, on_pc = heard(mem), heard(owner_pc)
     first = await mem.messages.send_text(2, gid, "first")
     second = await mem.messages.send_text(2, gid, "second")
     await adm.pins.pin(gid, second, True)

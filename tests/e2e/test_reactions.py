@@ -4,51 +4,28 @@ Tencent's codes, and outsiders get nothing."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from opentim.protocol import ConvType, ErrorCode, GroupType
 from opentim.protocol.reactions import ReactionPush
 from opentim.protocol.rules.reactions import MAX_REACTIONS_PER_MSG
-from opentim.sdk import Client, SdkError
+from opentim.sdk import Client
 
 from ..conftest import Login
+from ..helpers import Heard, code
 
 pytestmark = pytest.mark.e2e
 C2C, GROUP = ConvType.C2C, ConvType.GROUP
 
 
-class Heard:
-    """The reaction pushes one client got, each with the conversation id it gave."""
-
-    def __init__(self, client: Client) -> None:
-        self.items: list[tuple[str, ReactionPush]] = []
-        self._changed = asyncio.Event()
-        client.events.reactions.add(self._add)
-
-    def _add(self, conv_id: str, push: ReactionPush) -> None:
-        self.items.append((conv_id, push))
-        self._changed.set()
-
-    async def wait(self, n: int) -> list[tuple[str, ReactionPush]]:
-        async with asyncio.timeout(5):
-            while len(self.items) < n:
-                self._changed.clear()
-                await self._changed.wait()
-        return self.items
-
-
-async def code(call: object) -> int:
-    with pytest.raises(SdkError) as refused:
-        await call  # type: ignore[misc]
-    return refused.value.code
+def heard(client: Client) -> Heard[tuple[str, ReactionPush]]:
+    return Heard(client.events.reactions)
 
 
 async def test_c2c_reaction_reaches_every_device_of_both_users(login: Login) -> None:
     alice, alice_pc = await login("alice", device_id="phone"), await login("alice", device_id="pc")
     bob = await login("bob")
-    on_pc, on_bob = Heard(alice_pc), Heard(bob)
+    on_pc, on_bob = heard(alice_pc), heard(bob)
     msg = await alice.messages.send_text(C2C, "bob", "hello")
     await bob.reactions.add(C2C, "alice", msg, "like")
     [(conv, push)] = await on_pc.wait(1)
@@ -84,7 +61,7 @@ async def test_group_members_hear_and_page_and_outsiders_are_refused(login: Logi
     owner, m1, m2 = await login("owner"), await login("m1"), await login("m2")
     outsider = await login("outsider")
     gid = await owner.groups.create("g", GroupType.PRIVATE, members=["m1", "m2"])
-    on_m2 = Heard(m2)
+    on_m2 = heard(m2)
     msg = await owner.messages.send_text(GROUP, gid, "vote")
     for user in (owner, m1, m2):
         await user.reactions.add(GROUP, gid, msg, "yes")
